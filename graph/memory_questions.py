@@ -1,0 +1,378 @@
+"""The questions, answered over the embedded store's networkx graph.
+
+Small pure functions of ``(graph, policy, ...)``; the Neo4j store answers the same questions in
+Cypher, and the conformance tests demand the same answers from both. Semantics, shared by both:
+
+- A unit *counts* on a date when that date lies in its validity interval.
+- A unit is *covered* on a date when at least one cadre active that day holds an assignment in
+  force that day which matches the policy's coverage rule for the unit's level.
+- A household group is *reached* when it and every ancestor at a chain level is covered.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from datetime import date
+
+import networkx as nx
+
+from graph.answers import (
+    ChainLink,
+    Coverage,
+    Gap,
+    GapReason,
+    LevelCoverage,
+    LevelReach,
+    Load,
+    Reach,
+    Supporter,
+)
+from graph.model import Cadre, Status, Unit
+from graph.policy import Policy, Rule
+from graph.text import fold
+
+Without = frozenset[str]
+
+
+def children(g: nx.MultiDiGraph, code: str, on: date | None) -> list[Unit]:
+    found: list[Unit] = []
+    for node in g.pred[code]:
+        if isinstance(node, str):
+            unit: Unit | None = g.nodes[node].get("unit")
+            if unit is not None and (on is None or unit.exists_on(on)):
+                found.append(unit)
+    found.sort(key=lambda u: u.code)
+    return found
+
+
+def ancestors(g: nx.MultiDiGraph, unit: Unit) -> list[Unit]:
+    out: list[Unit] = []
+    seen = {unit.code}
+    parent = unit.parent
+    while parent and parent not in seen and parent in g:
+        seen.add(parent)
+        found: Unit | None = g.nodes[parent].get("unit")
+        if found is None:
+            break
+        out.append(found)
+        parent = found.parent
+    return out
+
+
+def subtree(g: nx.MultiDiGraph, root: Unit, on: date | None) -> Iterator[Unit]:
+    """Pre-order, children by code; a unit that does not count on ``on`` hides its subtree."""
+    stack = [root]
+    while stack:
+        unit = stack.pop()
+        if on is not None and not unit.exists_on(on):
+            continue
+        yield unit
+        stack.extend(reversed(children(g, unit.code, on)))
+
+
+def _supporting(
+    g: nx.MultiDiGraph, rule: Rule, unit: Unit, on: date, without: Without
+) -> Iterator[Supporter]:
+    for node, edges in g.pred[unit.code].items():
+        if isinstance(node, str):
+            continue
+        cadre: Cadre = g.nodes[node]["cadre"]
+        if cadre.id in without or not cadre.active_on(on):
+            continue
+        for data in edges.values():
+            a = data.get("a")
+            if a is not None and a.in_force_on(on) and rule.matches(cadre, a.role, unit.level):
+                yield Supporter(cadre, a)
+
+
+def supporters(
+    g: nx.MultiDiGraph, policy: Policy, unit: Unit, on: date, without: Without
+) -> tuple[Supporter, ...]:
+    rule = policy.coverage_rule(unit.level)
+    if rule is None or not unit.exists_on(on):
+        return ()
+    found = sorted(
+        _supporting(g, rule, unit, on, without), key=lambda s: (s.assignment.since, s.cadre.id)
+    )
+    return tuple(found)
+
+
+def _covered(g: nx.MultiDiGraph, rule: Rule, unit: Unit, on: date, without: Without) -> bool:
+    return next(_supporting(g, rule, unit, on, without), None) is not None
+
+
+def why_uncovered(
+    g: nx.MultiDiGraph, rule: Rule, unit: Unit, on: date, without: Without
+) -> GapReason:
+    """The strongest reason an uncovered unit has no supporter on ``on``."""
+    reasons: set[GapReason] = set()
+    for node, edges in g.pred[unit.code].items():
+        if isinstance(node, str):
+            continue
+        cadre: Cadre = g.nodes[node]["cadre"]
+        for data in edges.values():
+            a = data.get("a")
+            if a is None or not rule.matches(cadre, a.role, unit.level):
+                continue
+            if a.in_force_on(on):
+                if cadre.id in without:
+                    reasons.add(GapReason.SUPPORTER_LEAVING)
+                elif cadre.status_on(on) is Status.RETIRED:
+                    reasons.add(GapReason.SUPPORTER_RETIRED)
+                elif cadre.status_on(on) is Status.TRANSFERRED:
+                    reasons.add(GapReason.SUPPORTER_TRANSFERRED)
+            elif a.until is not None and a.until <= on:
+                reasons.add(GapReason.SUPPORTER_ENDED)
+    for reason in (
+        GapReason.SUPPORTER_LEAVING,
+        GapReason.SUPPORTER_RETIRED,
+        GapReason.SUPPORTER_TRANSFERRED,
+        GapReason.SUPPORTER_ENDED,
+    ):
+        if reason in reasons:
+            return reason
+    return GapReason.NO_SUPPORTER
+
+
+def broken_above(g: nx.MultiDiGraph, policy: Policy, unit: Unit, on: date) -> str | None:
+    """The code of the topmost ancestor at a chain level that is not covered on ``on``."""
+    broken: str | None = None
+    for ancestor in ancestors(g, unit):
+        rule = policy.coverage_rule(ancestor.level)
+        if ancestor.level in policy.chain and rule is not None:
+            if not _covered(g, rule, ancestor, on, frozenset()):
+                broken = ancestor.code
+    return broken
+
+
+def coverage(
+    g: nx.MultiDiGraph, policy: Policy, root: Unit, on: date, without: Without
+) -> Coverage:
+    root_index = policy.level(root.level).index
+    levels = [lvl.id for lvl in policy.levels[root_index:] if lvl.id in policy.coverage]
+    counts = {level: [0, 0] for level in levels}
+    chain = set(policy.chain)
+    household_level = policy.household_level
+    households = reached = 0
+    above = broken_above(g, policy, root, on) if root.exists_on(on) else None
+    stack: list[tuple[Unit, bool]] = [(root, above is None)]
+    while stack:
+        unit, ok = stack.pop()
+        if not unit.exists_on(on):
+            continue
+        rule = policy.coverage.get(unit.level)
+        if rule is not None:
+            covered = _covered(g, rule, unit, on, without)
+            tally = counts[unit.level]
+            tally[0] += 1
+            tally[1] += covered
+            if unit.level in chain and not covered:
+                ok = False
+        if unit.level == household_level:
+            count = unit.households or 0
+            households += count
+            if ok:
+                reached += count
+        for child in children(g, unit.code, on):
+            stack.append((child, ok))
+    return Coverage(
+        unit=root,
+        as_of=on,
+        levels=tuple(LevelCoverage(level, *counts[level]) for level in levels),
+        households=households,
+        households_reached=reached,
+    )
+
+
+def gaps(
+    g: nx.MultiDiGraph, policy: Policy, root: Unit, level: str, on: date, without: Without
+) -> list[Gap]:
+    rule = policy.coverage_rule(level)
+    if rule is None:
+        ruled = ", ".join(policy.coverage)
+        raise ValueError(f"level {level!r} has no coverage rule in the policy; use one of: {ruled}")
+    if not root.exists_on(on) or policy.level(level).index < policy.level(root.level).index:
+        return []
+    chain = set(policy.chain)
+    found: list[Gap] = []
+    stack: list[tuple[Unit, str | None]] = [(root, broken_above(g, policy, root, on))]
+    while stack:
+        unit, broken = stack.pop()
+        if unit.level == level:
+            if not _covered(g, rule, unit, on, without):
+                found.append(Gap(unit, why_uncovered(g, rule, unit, on, without)))
+            elif broken is not None:
+                found.append(Gap(unit, GapReason.CHAIN_BROKEN_ABOVE, broken))
+            continue
+        unit_rule = policy.coverage.get(unit.level)
+        if broken is None and unit.level in chain and unit_rule is not None:
+            if not _covered(g, unit_rule, unit, on, without):
+                broken = unit.code
+        for child in children(g, unit.code, on):
+            stack.append((child, broken))
+    found.sort(key=lambda gap: gap.unit.code)
+    return found
+
+
+def chain(g: nx.MultiDiGraph, policy: Policy, unit: Unit, on: date) -> list[ChainLink]:
+    links = []
+    for member in [unit, *ancestors(g, unit)]:
+        rule = policy.coverage_rule(member.level)
+        links.append(
+            ChainLink(
+                unit=member,
+                rule=rule.id if rule else None,
+                in_chain=member.level in policy.chain,
+                supporters=supporters(g, policy, member, on, frozenset()),
+            )
+        )
+    return links
+
+
+def reach(g: nx.MultiDiGraph, policy: Policy, cadre: Cadre, on: date) -> Reach:
+    status = cadre.status_on(on)
+    direct: dict[str, Unit] = {}
+    if status is Status.ACTIVE:
+        for _, code, data in g.out_edges(("cadre", cadre.id), data=True):
+            a = data.get("a")
+            unit: Unit | None = g.nodes[code].get("unit")
+            if a is None or unit is None or not a.in_force_on(on) or not unit.exists_on(on):
+                continue
+            if policy.covers(cadre, a.role, unit.level):
+                direct[unit.code] = unit
+    chain = set(policy.chain)
+    household_level = policy.household_level
+    totals: dict[str, list[int]] = {}
+    households = 0
+    breaks: list[Gap] = []
+    seen: set[str] = set()
+    for start in sorted(direct.values(), key=lambda u: u.code):
+        stack: list[tuple[Unit, bool]] = [(start, True)]
+        while stack:
+            unit, ok = stack.pop()
+            if unit.code in seen:
+                continue
+            seen.add(unit.code)
+            rule = policy.coverage.get(unit.level)
+            if unit.code not in direct and unit.level in chain and rule is not None and ok:
+                if not _covered(g, rule, unit, on, frozenset()):
+                    breaks.append(Gap(unit, why_uncovered(g, rule, unit, on, frozenset())))
+                    ok = False
+            tally = totals.setdefault(unit.level, [0, 0])
+            tally[0] += 1
+            tally[1] += ok
+            if ok and unit.level == household_level:
+                households += unit.households or 0
+            for child in children(g, unit.code, on):
+                stack.append((child, ok))
+    levels = tuple(
+        LevelReach(level.id, *totals[level.id]) for level in policy.levels if level.id in totals
+    )
+    breaks.sort(key=lambda gap: gap.unit.code)
+    return Reach(
+        cadre=cadre,
+        as_of=on,
+        status=status,
+        direct=tuple(sorted(direct.values(), key=lambda u: u.code)),
+        levels=levels,
+        households=households,
+        breaks=tuple(breaks),
+    )
+
+
+def households_below(g: nx.MultiDiGraph, policy: Policy, root: Unit, on: date) -> dict[str, int]:
+    """Households in each unit's subtree on ``on``, for every unit below ``root``."""
+    order = list(subtree(g, root, on))
+    totals: dict[str, int] = {}
+    for unit in reversed(order):
+        own = unit.households or 0 if unit.level == policy.household_level else 0
+        totals[unit.code] = totals.get(unit.code, 0) + own
+        if unit.parent is not None and unit.code != root.code:
+            totals[unit.parent] = totals.get(unit.parent, 0) + totals[unit.code]
+    return totals
+
+
+def load(g: nx.MultiDiGraph, policy: Policy, root: Unit, on: date) -> list[Load]:
+    order = list(subtree(g, root, on))
+    below = households_below(g, policy, root, on)
+    loads: list[Load] = []
+    for home in order:
+        for node, edges in g.pred[home.code].items():
+            if isinstance(node, str) or "WORKS_IN" not in edges:
+                continue
+            cadre: Cadre = g.nodes[node]["cadre"]
+            if not cadre.active_on(on):
+                continue
+            loads.append(_load_of(g, policy, cadre, on, below))
+    loads.sort(key=lambda item: (-item.units, -item.households, item.cadre.id))
+    return loads
+
+
+def _load_of(
+    g: nx.MultiDiGraph, policy: Policy, cadre: Cadre, on: date, below: Mapping[str, int]
+) -> Load:
+    per_rule: dict[str, int] = {}
+    units: set[str] = set()
+    rules = {rule.id: rule for rule in policy.rules}
+    for _, code, data in g.out_edges(("cadre", cadre.id), data=True):
+        a = data.get("a")
+        unit: Unit | None = g.nodes[code].get("unit")
+        if a is None or unit is None or not a.in_force_on(on) or not unit.exists_on(on):
+            continue
+        matched = policy.rules_for(cadre, a.role, unit.level)
+        if not matched:
+            continue
+        units.add(code)
+        for rule in matched:
+            per_rule[rule.id] = per_rule.get(rule.id, 0) + 1
+    overloaded = any(
+        rules[rid].max_per_cadre is not None and n > (rules[rid].max_per_cadre or 0)
+        for rid, n in per_rule.items()
+    )
+    main = max(per_rule, key=lambda rid: (per_rule[rid], rid)) if per_rule else None
+    if main is None:
+        admitting = [r for r in policy.coverage.values() if r.admits(cadre)]
+        max_units = admitting[0].max_per_cadre if admitting else None
+    else:
+        max_units = rules[main].max_per_cadre
+    households = sum(below.get(code, 0) for code in units)
+    return Load(cadre, len(units), households, max_units, overloaded)
+
+
+def search(
+    g: nx.MultiDiGraph,
+    policy: Policy,
+    folded: Mapping[str | tuple[str, str], str],
+    text: str,
+    limit: int,
+) -> list[Unit | Cadre]:
+    """Units and cadres whose name contains ``text``, diacritics and case ignored.
+
+    Exact names first, then names that start with it, then a word that starts with it."""
+    key = fold(text)
+    if not key:
+        return []
+    ranked: list[tuple[int, int, str, str | tuple[str, str]]] = []
+    for node, name in folded.items():
+        position = name.find(key)
+        if position < 0:
+            continue
+        if name == key:
+            rank = 0
+        elif position == 0 or name.endswith(" " + key) or f" {key} " in f" {name} ":
+            rank = 1
+        elif name[position - 1] == " ":
+            rank = 2
+        else:
+            rank = 3
+        if isinstance(node, str):
+            depth = policy.level(g.nodes[node]["unit"].level).index
+            ranked.append((rank, depth, node, node))
+        else:
+            ranked.append((rank, len(policy.levels), node[1], node))
+    ranked.sort(key=lambda item: item[:3])
+    out: list[Unit | Cadre] = []
+    for *_, node in ranked[:limit]:
+        data = g.nodes[node]
+        out.append(data["unit"] if isinstance(node, str) else data["cadre"])
+    return out

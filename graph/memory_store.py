@@ -1,0 +1,344 @@
+"""The embedded store: the nắm graph held in a networkx MultiDiGraph, saved in a data directory.
+
+Nodes are units (keyed by code) and cadres (keyed by ``("cadre", id)``). Edges read like the
+Neo4j store's relationships::
+
+    (unit)  -[PART_OF]->  (parent unit)
+    (cadre) -[WORKS_IN]-> (home unit)
+    (cadre) -[SUPPORTS {assignment}]-> (unit)      one edge per assignment, keyed by its id
+
+The data directory holds ``policy.yaml`` (the chain policy in force) and ``store.json``. A write
+goes to a temporary file that replaces ``store.json`` in one rename, under a lock, so a reader
+sees the old graph or the new one and never a mix; a process that loaded an older file than the
+one on disk is refused instead of overwriting someone else's changes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+import shutil
+from collections.abc import Collection, Iterable, Iterator
+from datetime import date
+from pathlib import Path
+
+
+import networkx as nx
+import orjson
+
+from graph import memory_questions as q
+from graph.answers import ChainLink, Coverage, Gap, Load, Reach, Supporter
+from graph.model import Assignment, Cadre, Unit
+from graph.policy import Policy, load_policy
+from graph.records import (
+    assignment_from_row,
+    assignment_row,
+    cadre_from_row,
+    cadre_row,
+    unit_from_row,
+    unit_row,
+)
+from graph.store import ChangeSet, NotFound, StoreError
+from graph.text import fold
+
+__all__ = ["FORMAT", "MemoryStore"]
+
+FORMAT = 1
+STORE_FILE = "store.json"
+POLICY_FILE = "policy.yaml"
+LOCK_FILE = "lock"
+
+CadreKey = tuple[str, str]
+
+
+def cadre_key(cadre_id: str) -> CadreKey:
+    return ("cadre", cadre_id)
+
+
+class MemoryStore:
+    """The networkx store. ``MemoryStore(policy)`` lives in memory only; ``open``/``init`` bind
+    it to a data directory."""
+
+    def __init__(self, policy: Policy, data_dir: Path | None = None) -> None:
+        self.policy = policy
+        self.data_dir = data_dir
+        self.g: nx.MultiDiGraph = nx.MultiDiGraph()
+        self._assignments: dict[str, Assignment] = {}
+        self._folded: dict[str | CadreKey, str] = {}
+        self._stamp: tuple[int, int, int] | None = None
+
+    # --- data directory ---------------------------------------------------------------
+    @classmethod
+    def init(cls, data_dir: Path, policy: str | Path) -> MemoryStore:
+        """Create an empty data directory with the chosen policy; refuse a non-empty one."""
+        if (data_dir / STORE_FILE).exists():
+            raise StoreError(f"{data_dir} already holds a graph; choose another --data directory")
+        loaded = load_policy(policy)
+        data_dir.mkdir(parents=True, exist_ok=True)
+        source = Path(policy) if Path(policy).suffix else None
+        policy_path = source or Path(__file__).with_name("policies") / f"{loaded.id}.yaml"
+        shutil.copyfile(policy_path, data_dir / POLICY_FILE)
+        (data_dir / LOCK_FILE).touch()
+        store = cls(loaded, data_dir)
+        store._write()
+        return store
+
+    @classmethod
+    def open(cls, data_dir: Path) -> MemoryStore:
+        path = data_dir / STORE_FILE
+        if not path.is_file():
+            raise StoreError(
+                f"no graph in {data_dir}: run `nam init` first (or pass --data DIR)"
+            )
+        store = cls(load_policy(data_dir / POLICY_FILE), data_dir)
+        raw = path.read_bytes()
+        store._stamp = _stamp(path)
+        doc = orjson.loads(raw)
+        if doc.get("format") != FORMAT:
+            raise StoreError(f"{path} has format {doc.get('format')}, this namgraph reads {FORMAT}")
+        store._apply(
+            ChangeSet(
+                units=[unit_from_row(r) for r in doc["units"]],
+                cadres=[cadre_from_row(r) for r in doc["cadres"]],
+                assignments=[assignment_from_row(r) for r in doc["assignments"]],
+            )
+        )
+        return store
+
+    def _document(self) -> bytes:
+        return orjson.dumps(
+            {
+                "format": FORMAT,
+                "policy": self.policy.id,
+                "units": [unit_row(u) for u in self._iter_units()],
+                "cadres": [cadre_row(c) for c in self._iter_cadres()],
+                "assignments": [assignment_row(a) for a in self._assignments.values()],
+            }
+        )
+
+    def _write(self) -> None:
+        assert self.data_dir is not None
+        target = self.data_dir / STORE_FILE
+        tmp = self.data_dir / f".{STORE_FILE}.{os.getpid()}.tmp"
+        try:
+            with tmp.open("wb") as handle:
+                handle.write(self._document())
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(tmp, target)
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                tmp.unlink()
+        dir_fd = os.open(self.data_dir, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
+        self._stamp = _stamp(target)
+
+    # --- writing ------------------------------------------------------------------------
+    def apply(self, changes: ChangeSet) -> None:
+        """Apply every change and save, or leave both memory and disk as they were."""
+        if self.data_dir is None:
+            self._apply(changes)
+            return
+        with _locked(self.data_dir / LOCK_FILE):
+            if _stamp(self.data_dir / STORE_FILE) != self._stamp:
+                raise StoreError(
+                    f"the graph in {self.data_dir} was changed by another process since it was "
+                    "read; nothing was written: run the command again"
+                )
+            self._apply(changes)
+            try:
+                self._write()
+            except BaseException:
+                self._reload()
+                raise
+
+    def _reload(self) -> None:
+        assert self.data_dir is not None
+        fresh = MemoryStore.open(self.data_dir)
+        self.__dict__.update(fresh.__dict__)
+
+    def _apply(self, changes: ChangeSet) -> None:
+        g = self.g
+        for unit in changes.units:
+            if unit.code in g:
+                old: Unit | None = g.nodes[unit.code].get("unit")
+                if old is not None and old.parent and old.parent != unit.parent:
+                    g.remove_edge(unit.code, old.parent, key="PART_OF")
+            g.add_node(unit.code, unit=unit)
+            if unit.parent:
+                g.add_edge(unit.code, unit.parent, key="PART_OF")
+            self._folded[unit.code] = fold(unit.name)
+        for cadre in changes.cadres:
+            key = cadre_key(cadre.id)
+            if key in g:
+                old_c: Cadre = g.nodes[key]["cadre"]
+                if old_c.home_unit != cadre.home_unit:
+                    g.remove_edge(key, old_c.home_unit, key="WORKS_IN")
+            g.add_node(key, cadre=cadre)
+            g.add_edge(key, cadre.home_unit, key="WORKS_IN")
+            self._folded[key] = fold(cadre.name)
+        for a in changes.assignments:
+            old_a = self._assignments.get(a.id)
+            if old_a is not None:
+                g.remove_edge(cadre_key(old_a.cadre), old_a.unit, key=a.id)
+            g.add_edge(cadre_key(a.cadre), a.unit, key=a.id, a=a)
+            self._assignments[a.id] = a
+
+    # --- records ------------------------------------------------------------------------
+    def _iter_units(self) -> Iterator[Unit]:
+        for node, data in self.g.nodes(data=True):
+            if isinstance(node, str) and "unit" in data:
+                yield data["unit"]
+
+    def _iter_cadres(self) -> Iterator[Cadre]:
+        for node, data in self.g.nodes(data=True):
+            if not isinstance(node, str):
+                yield data["cadre"]
+
+    def unit(self, code: str) -> Unit | None:
+        data = self.g.nodes.get(code)
+        return data.get("unit") if data else None
+
+    def need_unit(self, code: str) -> Unit:
+        unit = self.unit(code)
+        if unit is None:
+            raise NotFound("unit", code)
+        return unit
+
+    def units(self, codes: Iterable[str]) -> dict[str, Unit]:
+        found = {code: self.unit(code) for code in codes}
+        return {code: unit for code, unit in found.items() if unit is not None}
+
+    def children(self, code: str, on: date | None = None) -> list[Unit]:
+        return q.children(self.g, code, on)
+
+    def ancestors(self, code: str) -> list[Unit]:
+        return q.ancestors(self.g, self.need_unit(code))
+
+    def cadre(self, cadre_id: str) -> Cadre | None:
+        data = self.g.nodes.get(cadre_key(cadre_id))
+        return data["cadre"] if data else None
+
+    def cadres(self, ids: Iterable[str]) -> dict[str, Cadre]:
+        found = {cadre_id: self.cadre(cadre_id) for cadre_id in ids}
+        return {key: cadre for key, cadre in found.items() if cadre is not None}
+
+    def assignment(self, assignment_id: str) -> Assignment | None:
+        return self._assignments.get(assignment_id)
+
+    def assignments(
+        self, *, cadre: str | None = None, unit: str | None = None
+    ) -> list[Assignment]:
+        if cadre is not None:
+            key = cadre_key(cadre)
+            if key not in self.g:
+                return []
+            found = [d["a"] for _, _, d in self.g.out_edges(key, data=True) if "a" in d]
+        elif unit is not None:
+            if unit not in self.g:
+                return []
+            found = [d["a"] for _, _, d in self.g.in_edges(unit, data=True) if "a" in d]
+        else:
+            found = list(self._assignments.values())
+        if cadre is not None and unit is not None:
+            found = [a for a in found if a.unit == unit]
+        return sorted(found, key=lambda a: (a.since, a.id))
+
+    def supporters(
+        self, codes: Iterable[str], on: date, without: Collection[str] = ()
+    ) -> dict[str, tuple[Supporter, ...]]:
+        out: dict[str, tuple[Supporter, ...]] = {}
+        for code in codes:
+            unit = self.unit(code)
+            if unit is not None:
+                out[code] = q.supporters(self.g, self.policy, unit, on, frozenset(without))
+        return out
+
+    def search(self, text: str, limit: int = 20) -> list[Unit | Cadre]:
+        return q.search(self.g, self.policy, self._folded, text, limit)
+
+    def counts(self) -> dict[str, int]:
+        out = {level.id: 0 for level in self.policy.levels}
+        for unit in self._iter_units():
+            out[unit.level] = out.get(unit.level, 0) + 1
+        out["cadres"] = sum(1 for _ in self._iter_cadres())
+        out["assignments"] = len(self._assignments)
+        return out
+
+    def subtree(self, code: str | None = None) -> Iterator[Unit]:
+        if code is None:
+            yield from sorted(self._iter_units(), key=lambda u: u.code)
+            return
+        yield from q.subtree(self.g, self.need_unit(code), None)
+
+    def cadres_of(self, codes: Collection[str]) -> Iterator[Cadre]:
+        for code in codes:
+            if code in self.g:
+                for key in sorted(k for k in self.g.pred[code] if not isinstance(k, str)):
+                    if "WORKS_IN" in self.g.pred[code][key]:
+                        yield self.g.nodes[key]["cadre"]
+
+    def assignments_to(self, codes: Collection[str]) -> Iterator[Assignment]:
+        seen: set[str] = set()
+        for code in codes:
+            if code not in self.g:
+                continue
+            for key in self.g.pred[code]:
+                if isinstance(key, str):
+                    continue
+                edges = self.g.pred[code][key]
+                homes = "WORKS_IN" in edges
+                for data in edges.values():
+                    if "a" in data and data["a"].id not in seen:
+                        seen.add(data["a"].id)
+                        yield data["a"]
+                if homes:
+                    for _, _, data in self.g.out_edges(key, data=True):
+                        if "a" in data and data["a"].id not in seen:
+                            seen.add(data["a"].id)
+                            yield data["a"]
+
+    # --- questions ------------------------------------------------------------------------
+    def coverage(self, code: str, on: date, without: Collection[str] = ()) -> Coverage:
+        return q.coverage(self.g, self.policy, self.need_unit(code), on, frozenset(without))
+
+    def gaps(
+        self, code: str, level: str, on: date, without: Collection[str] = ()
+    ) -> list[Gap]:
+        return q.gaps(self.g, self.policy, self.need_unit(code), level, on, frozenset(without))
+
+    def chain(self, code: str, on: date) -> list[ChainLink]:
+        return q.chain(self.g, self.policy, self.need_unit(code), on)
+
+    def reach(self, cadre_id: str, on: date) -> Reach:
+        cadre = self.cadre(cadre_id)
+        if cadre is None:
+            raise NotFound("cadre", cadre_id)
+        return q.reach(self.g, self.policy, cadre, on)
+
+    def load(self, code: str, on: date) -> list[Load]:
+        return q.load(self.g, self.policy, self.need_unit(code), on)
+
+
+def _stamp(path: Path) -> tuple[int, int, int] | None:
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        return None
+    return (st.st_ino, st.st_mtime_ns, st.st_size)
+
+
+@contextlib.contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    with path.open("a") as handle:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
+

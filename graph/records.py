@@ -1,0 +1,53 @@
+"""Records as compact rows, for the embedded store's file and for moving data between stores."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from graph.model import Assignment, Cadre, Status, StatusPeriod, Unit
+
+__all__ = [
+    "assignment_from_row",
+    "assignment_row",
+    "cadre_from_row",
+    "cadre_row",
+    "unit_from_row",
+    "unit_row",
+]
+
+
+def _d(value: date | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def _p(value: str | None) -> date | None:
+    return date.fromisoformat(value) if value else None
+
+
+def unit_row(u: Unit) -> list[Any]:
+    return [u.code, u.name, u.level, u.kind, u.parent, u.households, _d(u.valid_from), _d(u.valid_to)]
+
+
+def unit_from_row(r: list[Any]) -> Unit:
+    return Unit(r[0], r[1], r[2], r[3], r[4], r[5], _p(r[6]), _p(r[7]))
+
+
+def cadre_row(c: Cadre) -> list[Any]:
+    history = [[str(p.status), _d(p.since)] for p in c.history]
+    return [c.id, c.name, c.level, c.home_unit, list(c.titles), history, c.phone]
+
+
+def cadre_from_row(r: list[Any]) -> Cadre:
+    history = tuple(StatusPeriod(Status(s), _p(since)) for s, since in r[5])
+    return Cadre(r[0], r[1], r[2], r[3], tuple(r[4]), history, r[6])
+
+
+def assignment_row(a: Assignment) -> list[Any]:
+    return [a.id, a.cadre, a.unit, a.role, _d(a.since), _d(a.until), a.decision]
+
+
+def assignment_from_row(r: list[Any]) -> Assignment:
+    since = _p(r[4])
+    assert since is not None
+    return Assignment(r[0], r[1], r[2], r[3], since, _p(r[5]), r[6])

@@ -1,0 +1,98 @@
+"""The GraphStore port: what every store of the nắm graph must answer.
+
+Two adapters implement it: the embedded networkx store (:mod:`graph.memory_store`), the default
+and the oracle in tests, and the Neo4j store for production. Questions that need a whole
+subtree are methods of the port so that each store answers them where the data is.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Protocol, runtime_checkable
+
+from graph.answers import ChainLink, Coverage, Gap, Load, Reach, Supporter
+from graph.model import Assignment, Cadre, Unit
+from graph.policy import Policy
+
+__all__ = ["ChangeSet", "GraphStore", "NotFound", "StoreError"]
+
+
+class StoreError(RuntimeError):
+    """The store cannot do what was asked (unreachable, changed by someone else, ...)."""
+
+
+class NotFound(KeyError):
+    """A unit code or cadre id that the store does not hold."""
+
+    def __init__(self, kind: str, key: str) -> None:
+        super().__init__(key)
+        self.kind = kind
+        self.key = key
+
+    def __str__(self) -> str:
+        return f"no {self.kind} {self.key!r} in the graph"
+
+
+@dataclass
+class ChangeSet:
+    """Records to create or replace. Nothing is ever deleted: ending is a new ``until`` date."""
+
+    units: list[Unit] = field(default_factory=list)
+    cadres: list[Cadre] = field(default_factory=list)
+    assignments: list[Assignment] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.units) + len(self.cadres) + len(self.assignments)
+
+
+@runtime_checkable
+class GraphStore(Protocol):
+    policy: Policy
+
+    # --- records ----------------------------------------------------------------------
+    def unit(self, code: str) -> Unit | None: ...
+    def units(self, codes: Iterable[str]) -> Mapping[str, Unit]: ...
+    def children(self, code: str, on: date | None = None) -> list[Unit]: ...
+    def ancestors(self, code: str) -> list[Unit]:
+        """Parent first, up to the top level."""
+        ...
+
+    def cadre(self, cadre_id: str) -> Cadre | None: ...
+    def cadres(self, ids: Iterable[str]) -> Mapping[str, Cadre]: ...
+    def assignments(self, *, cadre: str | None = None, unit: str | None = None) -> list[Assignment]: ...
+    def assignment(self, assignment_id: str) -> Assignment | None: ...
+    def supporters(
+        self, codes: Iterable[str], on: date, without: Collection[str] = ()
+    ) -> Mapping[str, tuple[Supporter, ...]]:
+        """For each unit, the supporters who count for its coverage on ``on``."""
+        ...
+
+    def search(self, text: str, limit: int = 20) -> list[Unit | Cadre]: ...
+    def counts(self) -> Mapping[str, int]: ...
+    def subtree(self, code: str | None = None) -> Iterator[Unit]:
+        """Every unit below ``code`` (all units when ``None``), the root included, streamed."""
+        ...
+
+    def cadres_of(self, codes: Collection[str]) -> Iterator[Cadre]:
+        """Cadres whose home unit is one of ``codes``."""
+        ...
+
+    def assignments_to(self, codes: Collection[str]) -> Iterator[Assignment]:
+        """Assignments to any of ``codes`` or of cadres whose home unit is one of ``codes``."""
+        ...
+
+    # --- questions --------------------------------------------------------------------
+    def coverage(self, code: str, on: date, without: Collection[str] = ()) -> Coverage: ...
+    def gaps(
+        self, code: str, level: str, on: date, without: Collection[str] = ()
+    ) -> list[Gap]: ...
+    def chain(self, code: str, on: date) -> list[ChainLink]: ...
+    def reach(self, cadre_id: str, on: date) -> Reach: ...
+    def load(self, code: str, on: date) -> list[Load]: ...
+
+    # --- writing ------------------------------------------------------------------------
+    def apply(self, changes: ChangeSet) -> None:
+        """Write every change or none of them."""
+        ...

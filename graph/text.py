@@ -1,0 +1,34 @@
+"""Text rules shared by every part of namgraph.
+
+Every text that enters the graph is normalised to Unicode NFC, so that a name typed on a
+keyboard that produces decomposed characters (NFD) is the same name. Search folds diacritics
+so that "Chau Thanh" finds "Châu Thành".
+
+>>> import unicodedata
+>>> nfc(unicodedata.normalize("NFD", "Bến Tre")) == "Bến Tre"
+True
+>>> fold("Huyện Châu Thành  ")
+'huyen chau thanh'
+>>> fold("Đồng Tháp")
+'dong thap'
+"""
+
+from __future__ import annotations
+
+import unicodedata
+
+__all__ = ["fold", "nfc"]
+
+_FOLD_EXTRA = str.maketrans({"đ": "d", "Đ": "d"})
+
+
+def nfc(text: str) -> str:
+    """Return ``text`` in Unicode NFC with surrounding white space removed."""
+    return unicodedata.normalize("NFC", text).strip()
+
+
+def fold(text: str) -> str:
+    """Return a search key: lower case, no diacritics, single spaces."""
+    decomposed = unicodedata.normalize("NFD", text.translate(_FOLD_EXTRA))
+    bare = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return " ".join(bare.lower().split())

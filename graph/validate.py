@@ -1,0 +1,352 @@
+"""Validation of the nắm graph with networkx.
+
+The rules, each with an id that users can look up:
+
+=================  ========  ==============================================================
+rule               severity  finding
+=================  ========  ==============================================================
+unit-level         error     the unit's level is not one of the policy's levels
+unit-code          error     the code does not have the form the level's official codes have
+unit-kind          warning   the kind is not one the policy lists for the level
+unit-parent        error     the parent code resolves to no unit
+unit-root          error     a unit below the top level has no parent
+level-order        error     the parent is not of the level just above the unit's
+cycle              error     the parent links loop back (the hierarchy must be a forest)
+households         error     household counts missing, negative, or on a level without them
+unit-dates         error     valid_to is not after valid_from
+cadre-level        error     a cadre's level is not a level that has cadres
+cadre-home         error     the home unit is missing or not of the cadre's level
+cadre-title        error     a title the policy does not know
+cadre-history      error     status periods out of date order
+assignment-cadre   error     the assignment names no known cadre
+assignment-unit    error     the assignment names no known unit
+assignment-dates   error     until is not after since
+assignment-policy  error     no policy rule lets this cadre hold this role over this level
+jurisdiction       error     the unit is outside the cadre's home unit
+inactive-counted   warning   in force although the cadre is retired or transferred: end it
+unit-ended         warning   in force on a unit that no longer exists: end it
+min-per-unit       warning   fewer supporters than the policy asks (a coverage gap)
+max-per-unit       warning   more supporters than the policy allows
+max-per-cadre      warning   a cadre carries more units than the policy allows
+=================  ========  ==============================================================
+
+Local rules look at one record and what it refers to, so they run on a loader's plan; the
+``min``/``max`` counts need the whole subtree and run in :func:`validate_store`.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import date
+
+import networkx as nx
+
+from graph.model import Assignment, Cadre, Severity, Status, Unit, Violation
+from graph.policy import Policy
+from graph.store import GraphStore
+
+__all__ = ["Snapshot", "check", "snapshot_of", "validate_store"]
+
+E, W = Severity.ERROR, Severity.WARNING
+
+
+@dataclass
+class Snapshot:
+    """The records validation looks at, keyed, with the unit hierarchy as a networkx graph."""
+
+    units: dict[str, Unit] = field(default_factory=dict)
+    cadres: dict[str, Cadre] = field(default_factory=dict)
+    assignments: dict[str, Assignment] = field(default_factory=dict)
+
+    def add(
+        self,
+        units: Iterable[Unit] = (),
+        cadres: Iterable[Cadre] = (),
+        assignments: Iterable[Assignment] = (),
+    ) -> None:
+        self.units.update((u.code, u) for u in units)
+        self.cadres.update((c.id, c) for c in cadres)
+        self.assignments.update((a.id, a) for a in assignments)
+
+    def hierarchy(self) -> nx.DiGraph:
+        """Edges child -> parent between the units held."""
+        tree = nx.DiGraph()
+        tree.add_nodes_from(self.units)
+        tree.add_edges_from(
+            (u.code, u.parent) for u in self.units.values() if u.parent in self.units
+        )
+        return tree
+
+
+def _unit(u: Unit) -> str:
+    return f"unit:{u.code}"
+
+
+def _cadre(c: Cadre) -> str:
+    return f"cadre:{c.id}"
+
+
+def _assignment(a: Assignment) -> str:
+    return f"assignment:{a.id}"
+
+
+def check(
+    snap: Snapshot,
+    policy: Policy,
+    on: date,
+    subjects: set[str] | None = None,
+    complete: bool = False,
+) -> list[Violation]:
+    """Every violation in ``snap`` about ``subjects`` (all when ``None``).
+
+    ``complete`` says the snapshot holds every supporter of its units, so that per-unit and
+    per-cadre counts can be checked too."""
+    tree = snap.hierarchy()
+    found: list[Violation] = []
+    found.extend(_units(snap, policy, tree))
+    found.extend(_cadres(snap, policy, tree))
+    found.extend(_assignments(snap, policy, tree, on))
+    if complete:
+        found.extend(_counts(snap, policy, on))
+    if subjects is not None:
+        found = [v for v in found if v.subject in subjects]
+    found.sort(key=lambda v: (v.severity != E, v.subject, v.rule))
+    return found
+
+
+def _units(snap: Snapshot, policy: Policy, tree: nx.DiGraph) -> Iterator[Violation]:
+    for cycle in nx.simple_cycles(tree):
+        path = " -> ".join([*cycle, cycle[0]])
+        for code in cycle:
+            yield Violation(
+                "cycle", E, f"unit:{code}",
+                f"parent links loop ({path}); give one of these units its real parent",
+                "parent",
+            )
+    for u in snap.units.values():
+        s = _unit(u)
+        if not policy.has_level(u.level):
+            names = ", ".join(level.id for level in policy.levels)
+            yield Violation("unit-level", E, s, f"level {u.level!r} is not one of: {names}", "level")
+            continue
+        level = policy.level(u.level)
+        if level.code_pattern is not None and not level.code_pattern.match(u.code):
+            yield Violation(
+                "unit-code", E, s,
+                f"{u.code!r} is not a {level.id} code (expected {level.code_pattern.pattern})",
+                "code",
+            )
+        if u.kind and level.kinds and u.kind not in level.kinds:
+            yield Violation(
+                "unit-kind", W, s,
+                f"kind {u.kind!r} is unusual for a {level.id}; expected one of {', '.join(level.kinds)}",
+                "kind",
+            )
+        above = policy.parent_level(u.level)
+        if u.parent is None:
+            if above is not None:
+                yield Violation(
+                    "unit-root", E, s, f"a {u.level} needs a parent {above}; fill in the parent code",
+                    "parent",
+                )
+        elif u.parent not in snap.units:
+            yield Violation(
+                "unit-parent", E, s, f"parent {u.parent!r} is no known unit; load it first or fix the code",
+                "parent",
+            )
+        elif above is None or snap.units[u.parent].level != above:
+            parent = snap.units[u.parent]
+            yield Violation(
+                "level-order", E, s,
+                f"a {u.level}'s parent must be a {above or 'nothing (top level)'}, "
+                f"but {parent.code} is a {parent.level}",
+                "parent",
+            )
+        if level.has_households:
+            if u.households is None or u.households < 0:
+                yield Violation(
+                    "households", E, s, "give the number of households (a whole number, 0 or more)",
+                    "households",
+                )
+        elif u.households:
+            yield Violation(
+                "households", E, s,
+                f"households are counted on {policy.household_level} units only; leave it empty",
+                "households",
+            )
+        if u.valid_from and u.valid_to and u.valid_to <= u.valid_from:
+            yield Violation(
+                "unit-dates", E, s,
+                f"valid_to {u.valid_to} is not after valid_from {u.valid_from}; swap or fix them",
+                "valid_to",
+            )
+
+
+def _within(tree: nx.DiGraph, code: str, home: str) -> bool:
+    """True when ``code`` is ``home`` or below it (``home`` is reachable going up)."""
+    return code == home or (code in tree and home in nx.descendants(tree, code))
+
+
+def _cadres(snap: Snapshot, policy: Policy, tree: nx.DiGraph) -> Iterator[Violation]:
+    for c in snap.cadres.values():
+        s = _cadre(c)
+        if not policy.has_level(c.level) or not policy.level(c.level).has_cadres:
+            levels = ", ".join(level.id for level in policy.levels if level.has_cadres)
+            yield Violation("cadre-level", E, s, f"cadre level {c.level!r} is not one of: {levels}", "level")
+        home = snap.units.get(c.home_unit)
+        if home is None:
+            yield Violation(
+                "cadre-home", E, s, f"home unit {c.home_unit!r} is no known unit; load it first",
+                "home_unit",
+            )
+        elif home.level != c.level:
+            yield Violation(
+                "cadre-home", E, s,
+                f"a {c.level} cadre's home unit must be a {c.level}, but {home.code} is a {home.level}",
+                "home_unit",
+            )
+        for title in c.titles:
+            if title not in policy.titles:
+                yield Violation(
+                    "cadre-title", E, s,
+                    f"title {title!r} is not in the policy; known titles: {', '.join(policy.titles)}",
+                    "titles",
+                )
+        dates = [p.since for p in c.history if p.since is not None]
+        if dates != sorted(dates):
+            yield Violation("cadre-history", E, s, "status periods must be in date order", "status_since")
+
+
+def _assignments(
+    snap: Snapshot, policy: Policy, tree: nx.DiGraph, on: date
+) -> Iterator[Violation]:
+    for a in snap.assignments.values():
+        s = _assignment(a)
+        if a.until is not None and a.until <= a.since:
+            yield Violation(
+                "assignment-dates", E, s, f"until {a.until} is not after since {a.since}; fix the dates",
+                "until",
+            )
+        if a.role not in policy.roles:
+            yield Violation(
+                "assignment-policy", E, s,
+                f"role {a.role!r} is not one of: {', '.join(policy.roles)}", "role",
+            )
+            continue
+        cadre, unit = snap.cadres.get(a.cadre), snap.units.get(a.unit)
+        if cadre is None:
+            yield Violation(
+                "assignment-cadre", E, s, f"cadre {a.cadre!r} is not known; load the cadre first",
+                "cadre",
+            )
+        if unit is None:
+            yield Violation(
+                "assignment-unit", E, s, f"unit {a.unit!r} is not known; load the unit first", "unit"
+            )
+        if cadre is None or unit is None:
+            continue
+        rules = policy.rules_for(cadre, a.role, unit.level)
+        if not rules:
+            allowed = sorted(
+                {r.unit_level for r in policy.rules if r.role == a.role and r.admits(cadre)}
+            )
+            hint = (
+                f"a {cadre.level} cadre with these titles may hold it over: {', '.join(allowed)}"
+                if allowed
+                else "the policy gives this cadre no such role"
+            )
+            yield Violation(
+                "assignment-policy", E, s,
+                f"the policy does not let {cadre.id} ({cadre.level}) hold {a.role!r} over a "
+                f"{unit.level}; {hint}",
+                "unit",
+            )
+        elif any(r.jurisdiction_home for r in rules) and not _within(tree, unit.code, cadre.home_unit):
+            yield Violation(
+                "jurisdiction", E, s,
+                f"{unit.code} is outside {cadre.id}'s home unit {cadre.home_unit}; "
+                "assign a cadre of that area instead",
+                "unit",
+            )
+        if a.in_force_on(on):
+            status = cadre.status_on(on)
+            if status in (Status.RETIRED, Status.TRANSFERRED):
+                yield Violation(
+                    "inactive-counted", W, s,
+                    f"{cadre.id} is {status} but this assignment is still in force; give it an end date",
+                    "until",
+                )
+            if not unit.exists_on(on):
+                yield Violation(
+                    "unit-ended", W, s,
+                    f"{unit.code} no longer exists on {on} but the assignment is in force; end it",
+                    "until",
+                )
+
+
+def _counts(snap: Snapshot, policy: Policy, on: date) -> Iterator[Violation]:
+    per_unit: dict[tuple[str, str], int] = defaultdict(int)
+    per_cadre: dict[tuple[str, str], int] = defaultdict(int)
+    for a in snap.assignments.values():
+        cadre, unit = snap.cadres.get(a.cadre), snap.units.get(a.unit)
+        if cadre is None or unit is None or not a.in_force_on(on) or not cadre.active_on(on):
+            continue
+        for rule in policy.rules_for(cadre, a.role, unit.level):
+            per_unit[rule.id, unit.code] += 1
+            per_cadre[rule.id, cadre.id] += 1
+    for rule in policy.rules:
+        for u in snap.units.values():
+            if u.level != rule.unit_level or not u.exists_on(on):
+                continue
+            n = per_unit.get((rule.id, u.code), 0)
+            if n < rule.min_per_unit:
+                yield Violation(
+                    "min-per-unit", W, _unit(u),
+                    f"{u.code} {u.name} has {n} active supporter(s) under rule {rule.id}; "
+                    f"the policy asks for at least {rule.min_per_unit}",
+                )
+            if rule.max_per_unit is not None and n > rule.max_per_unit:
+                yield Violation(
+                    "max-per-unit", W, _unit(u),
+                    f"{u.code} {u.name} has {n} supporters under rule {rule.id}; "
+                    f"the policy allows {rule.max_per_unit}",
+                )
+        if rule.max_per_cadre is not None:
+            for (rule_id, cadre_id), n in per_cadre.items():
+                if rule_id == rule.id and n > rule.max_per_cadre:
+                    yield Violation(
+                        "max-per-cadre", W, f"cadre:{cadre_id}",
+                        f"{cadre_id} carries {n} units under rule {rule.id}; "
+                        f"the policy allows {rule.max_per_cadre}",
+                    )
+
+
+def snapshot_of(store: GraphStore, code: str | None = None) -> Snapshot:
+    """The subtree below ``code`` (everything when ``None``), its ancestors, its cadres and
+    every assignment into it, streamed from the store."""
+    snap = Snapshot()
+    units = list(store.subtree(code))
+    snap.add(units=units)
+    if code is not None:
+        snap.add(units=store.ancestors(code))
+    codes = [u.code for u in units]
+    snap.add(cadres=store.cadres_of(codes))
+    snap.add(assignments=store.assignments_to(codes))
+    missing = {a.cadre for a in snap.assignments.values()} - snap.cadres.keys()
+    snap.add(cadres=store.cadres(missing).values())
+    homes = {c.home_unit for c in snap.cadres.values()} - snap.units.keys()
+    snap.add(units=store.units(homes).values())
+    return snap
+
+
+def validate_store(store: GraphStore, on: date, code: str | None = None) -> list[Violation]:
+    snap = snapshot_of(store, code)
+    inside = {f"unit:{u.code}" for u in store.subtree(code)} if code else None
+    if inside is None:
+        return check(snap, store.policy, on, complete=True)
+    subjects = inside | {f"cadre:{c}" for c in snap.cadres} | {
+        f"assignment:{a}" for a in snap.assignments
+    }
+    return check(snap, store.policy, on, subjects=subjects, complete=True)

@@ -1,0 +1,1 @@
+"""Loaders turn the files staff keep into plans for the nắm graph."""

@@ -1,0 +1,93 @@
+"""The columns of each input file: Vietnamese headers as staff write them, English keys too."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from graph.text import fold
+
+__all__ = ["KINDS", "Column", "Layout"]
+
+
+@dataclass(frozen=True, slots=True)
+class Column:
+    key: str
+    header: str
+    required: bool = False
+    aliases: tuple[str, ...] = ()
+    example: str = ""
+
+    def names(self) -> set[str]:
+        return {fold(name) for name in (self.key, self.header, *self.aliases)}
+
+
+@dataclass(frozen=True, slots=True)
+class Layout:
+    kind: str
+    columns: tuple[Column, ...]
+
+    def lookup(self) -> dict[str, Column]:
+        return {name: column for column in self.columns for name in column.names()}
+
+    def column(self, key: str) -> Column:
+        for column in self.columns:
+            if column.key == key:
+                return column
+        raise KeyError(key)
+
+
+UNITS = Layout(
+    "units",
+    (
+        Column("code", "Mã đơn vị", True, ("ma", "mã"), "28756.01"),
+        Column("name", "Tên đơn vị", True, ("tên", "ten"), "Ấp Phú Hòa"),
+        Column("level", "Cấp", True, ("cap",), "ấp"),
+        Column("kind", "Loại", False, ("loai",), "ấp"),
+        Column("parent", "Mã đơn vị cấp trên", False, ("parent code", "mã cấp trên"), "28756"),
+        Column("households", "Số hộ", False, ("so ho", "số hộ gia đình"), ""),
+        Column("valid_from", "Hiệu lực từ ngày", False, ("từ ngày",), "1/1/2020"),
+        Column("valid_to", "Hiệu lực đến ngày", False, ("đến ngày",), ""),
+    ),
+)
+
+CADRES = Layout(
+    "cadres",
+    (
+        Column("id", "Mã cán bộ", True, ("ma can bo", "cadre"), "831-0001"),
+        Column("name", "Họ và tên", True, ("họ tên", "tên"), "Nguyễn Văn An"),
+        Column("level", "Cấp", True, ("cap",), "huyện"),
+        Column("home_unit", "Mã đơn vị công tác", True, ("đơn vị công tác", "home"), "831"),
+        Column("titles", "Chức danh", False, ("chuc danh",), "Huyện ủy viên"),
+        Column("status", "Trạng thái", False, ("trang thai",), "đang công tác"),
+        Column("status_since", "Trạng thái từ ngày", False, ("since",), "26/8/2022"),
+        Column("phone", "Điện thoại", False, ("so dien thoai", "số điện thoại"), "0912345678"),
+    ),
+)
+
+ASSIGNMENTS = Layout(
+    "assignments",
+    (
+        Column("id", "Mã phân công", False, ("ma phan cong",), ""),
+        Column("cadre", "Mã cán bộ", True, ("cadre id",), "831-0001"),
+        Column("unit", "Mã đơn vị", True, ("unit code",), "28756.01"),
+        Column("role", "Nhiệm vụ", False, ("nhiem vu",), "theo dõi, hỗ trợ"),
+        Column("since", "Từ ngày", True, ("tu ngay",), "26/8/2022"),
+        Column("until", "Đến ngày", False, ("den ngay",), ""),
+        Column("decision", "Quyết định", False, ("quyet dinh", "số quyết định"), "559-QĐ/TU"),
+    ),
+)
+
+ADMIN = Layout(
+    "admin",
+    (
+        Column("province_name", "Tỉnh / Thành Phố", True, ("tỉnh thành phố", "province")),
+        Column("province", "Mã TP", True, ("province code",)),
+        Column("district_name", "Quận Huyện", True, ("district",)),
+        Column("district", "Mã QH", True, ("district code",)),
+        Column("commune_name", "Phường Xã", True, ("commune", "ward")),
+        Column("commune", "Mã PX", True, ("commune code", "ward code")),
+        Column("commune_kind", "Cấp", False, ("level",)),
+    ),
+)
+
+KINDS = {layout.kind: layout for layout in (UNITS, CADRES, ASSIGNMENTS)}

@@ -1,0 +1,163 @@
+"""Plans: what a load will create, change and end, and the problems found, before anything is
+written. Applying a plan writes all of it in one step or nothing; a dry run is the same path
+without the final write."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from graph.model import Assignment, Cadre, Severity, Status, Unit, Violation
+from graph.store import ChangeSet, GraphStore
+from graph.validate import Snapshot, check
+from loaders.problems import LoadError, Problem
+
+__all__ = ["Origin", "Plan", "apply_plan", "make_plan"]
+
+
+@dataclass(frozen=True, slots=True)
+class Origin:
+    """Where a record came from: its file, row, and the column that holds each attribute."""
+
+    file: str
+    row: int | None = None
+    columns: tuple[tuple[str, str], ...] = ()
+
+    def column(self, attribute: str) -> str | None:
+        return dict(self.columns).get(attribute, attribute or None)
+
+
+@dataclass
+class Plan:
+    changes: ChangeSet = field(default_factory=ChangeSet)
+    created: list[str] = field(default_factory=list)
+    changed: list[str] = field(default_factory=list)
+    ended: list[str] = field(default_factory=list)
+    unchanged: int = 0
+    problems: list[Problem] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "create": len(self.created),
+            "change": len(self.changed),
+            "end": len(self.ended),
+            "unchanged": self.unchanged,
+            "units": len(self.changes.units),
+            "cadres": len(self.changes.cadres),
+            "assignments": len(self.changes.assignments),
+            "errors": len(self.problems),
+            "warnings": len(self.warnings),
+        }
+
+    def as_dict(self, limit: int = 200) -> dict[str, Any]:
+        return {
+            "summary": self.summary(),
+            "created": self.created[:limit],
+            "changed": self.changed[:limit],
+            "ended": self.ended[:limit],
+            "problems": [p.as_dict() for p in self.problems],
+            "warnings": [p.as_dict() for p in self.warnings[:limit]],
+        }
+
+
+def _ends(old: Unit | Cadre | Assignment, new: Unit | Cadre | Assignment) -> bool:
+    if isinstance(old, Assignment) and isinstance(new, Assignment):
+        return old.until is None and new.until is not None
+    if isinstance(old, Cadre) and isinstance(new, Cadre):
+        return old.status is Status.ACTIVE and new.status is not Status.ACTIVE
+    if isinstance(old, Unit) and isinstance(new, Unit):
+        return old.valid_to is None and new.valid_to is not None
+    return False
+
+
+def make_plan(
+    store: GraphStore,
+    units: Iterable[Unit] = (),
+    cadres: Iterable[Cadre] = (),
+    assignments: Iterable[Assignment] = (),
+    origins: dict[str, Origin] | None = None,
+    on: date | None = None,
+    problems: Iterable[Problem] = (),
+) -> Plan:
+    """Compare records with the store, validate what would change, and say what would happen."""
+    origins = origins or {}
+    plan = Plan(problems=list(problems))
+    units, cadres, assignments = list(units), list(cadres), list(assignments)
+    old_units = store.units(u.code for u in units)
+    old_cadres = store.cadres(c.id for c in cadres)
+    old_assignments = {a.id: store.assignment(a.id) for a in assignments}
+    for kind, records, old in (
+        ("unit", units, old_units),
+        ("cadre", cadres, old_cadres),
+        ("assignment", assignments, old_assignments),
+    ):
+        for record in records:
+            key = getattr(record, "code", None) or getattr(record, "id", "")
+            previous = old.get(key)
+            subject = f"{kind}:{key}"
+            if previous == record:
+                plan.unchanged += 1
+                continue
+            if previous is None:
+                plan.created.append(subject)
+            elif _ends(previous, record):
+                plan.ended.append(subject)
+            else:
+                plan.changed.append(subject)
+            if isinstance(record, Unit):
+                plan.changes.units.append(record)
+            elif isinstance(record, Cadre):
+                plan.changes.cadres.append(record)
+            else:
+                plan.changes.assignments.append(record)
+    subjects = set(plan.created) | set(plan.changed) | set(plan.ended)
+    if subjects:
+        snap = context(store, plan.changes)
+        for violation in check(snap, store.policy, on or date.today(), subjects=subjects):
+            problem = _problem(violation, origins)
+            (plan.problems if violation.severity is Severity.ERROR else plan.warnings).append(problem)
+    plan.problems.sort(key=lambda p: (p.file, p.row or 0, p.column or ""))
+    return plan
+
+
+def _problem(v: Violation, origins: dict[str, Origin]) -> Problem:
+    origin = origins.get(v.subject, Origin("(input)"))
+    return Problem(
+        origin.file, origin.row, origin.column(v.attribute), v.message, v.rule, str(v.severity)
+    )
+
+
+def context(store: GraphStore, changes: ChangeSet) -> Snapshot:
+    """The changed records over what they refer to in the store: parents and their ancestors,
+    home units, cadres and units named by assignments."""
+    snap = Snapshot()
+    planned_units = {u.code: u for u in changes.units}
+    planned_cadres = {c.id: c for c in changes.cadres}
+    wanted_cadres = {a.cadre for a in changes.assignments} - planned_cadres.keys()
+    snap.add(cadres=store.cadres(wanted_cadres).values())
+    all_cadres = [*planned_cadres.values(), *snap.cadres.values()]
+    codes = {u.parent for u in changes.units if u.parent}
+    codes |= {c.home_unit for c in all_cadres}
+    codes |= {a.unit for a in changes.assignments}
+    from_store = codes - planned_units.keys()
+    found = store.units(from_store)
+    snap.add(units=found.values())
+    for code in found:
+        snap.add(units=store.ancestors(code))
+    snap.add(units=changes.units, cadres=changes.cadres, assignments=changes.assignments)
+    return snap
+
+
+def apply_plan(store: GraphStore, plan: Plan) -> None:
+    """Write the plan in one step; refuse a plan with problems (nothing is written)."""
+    if not plan.ok:
+        raise LoadError(plan.problems)
+    if len(plan.changes):
+        store.apply(plan.changes)
