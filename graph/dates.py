@@ -31,9 +31,7 @@ def parse_date(text: str) -> date:
             return date(year, month, day)
         return date.fromisoformat(value)
     except ValueError:
-        raise ValueError(
-            f"{text!r} is not a date: write it as 2022-08-26 or 26/8/2022"
-        ) from None
+        raise ValueError(f"{text!r} is not a date: write it as 2022-08-26 or 26/8/2022") from None
 
 
 def in_force(since: date | None, until: date | None, on: date) -> bool:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from datetime import date
+from typing import Any, TypeAlias
 
 import networkx as nx
 
@@ -32,9 +33,10 @@ from graph.policy import Policy, Rule
 from graph.text import fold
 
 Without = frozenset[str]
+Graph: TypeAlias = "nx.MultiDiGraph[Any]"
 
 
-def children(g: nx.MultiDiGraph, code: str, on: date | None) -> list[Unit]:
+def children(g: Graph, code: str, on: date | None) -> list[Unit]:
     found: list[Unit] = []
     for node in g.pred[code]:
         if isinstance(node, str):
@@ -45,7 +47,7 @@ def children(g: nx.MultiDiGraph, code: str, on: date | None) -> list[Unit]:
     return found
 
 
-def ancestors(g: nx.MultiDiGraph, unit: Unit) -> list[Unit]:
+def ancestors(g: Graph, unit: Unit) -> list[Unit]:
     out: list[Unit] = []
     seen = {unit.code}
     parent = unit.parent
@@ -59,7 +61,7 @@ def ancestors(g: nx.MultiDiGraph, unit: Unit) -> list[Unit]:
     return out
 
 
-def subtree(g: nx.MultiDiGraph, root: Unit, on: date | None) -> Iterator[Unit]:
+def subtree(g: Graph, root: Unit, on: date | None) -> Iterator[Unit]:
     """Pre-order, children by code; a unit that does not count on ``on`` hides its subtree."""
     stack = [root]
     while stack:
@@ -71,7 +73,7 @@ def subtree(g: nx.MultiDiGraph, root: Unit, on: date | None) -> Iterator[Unit]:
 
 
 def _supporting(
-    g: nx.MultiDiGraph, rule: Rule, unit: Unit, on: date, without: Without
+    g: Graph, rule: Rule, unit: Unit, on: date, without: Without
 ) -> Iterator[Supporter]:
     for node, edges in g.pred[unit.code].items():
         if isinstance(node, str):
@@ -86,7 +88,7 @@ def _supporting(
 
 
 def supporters(
-    g: nx.MultiDiGraph, policy: Policy, unit: Unit, on: date, without: Without
+    g: Graph, policy: Policy, unit: Unit, on: date, without: Without
 ) -> tuple[Supporter, ...]:
     rule = policy.coverage_rule(unit.level)
     if rule is None or not unit.exists_on(on):
@@ -97,12 +99,12 @@ def supporters(
     return tuple(found)
 
 
-def _covered(g: nx.MultiDiGraph, rule: Rule, unit: Unit, on: date, without: Without) -> bool:
+def _covered(g: Graph, rule: Rule, unit: Unit, on: date, without: Without) -> bool:
     return next(_supporting(g, rule, unit, on, without), None) is not None
 
 
 def why_uncovered(
-    g: nx.MultiDiGraph, rule: Rule, unit: Unit, on: date, without: Without
+    g: Graph, rule: Rule, unit: Unit, on: date, without: Without
 ) -> GapReason:
     """The strongest reason an uncovered unit has no supporter on ``on``."""
     reasons: set[GapReason] = set()
@@ -134,19 +136,19 @@ def why_uncovered(
     return GapReason.NO_SUPPORTER
 
 
-def broken_above(g: nx.MultiDiGraph, policy: Policy, unit: Unit, on: date) -> str | None:
+def broken_above(g: Graph, policy: Policy, unit: Unit, on: date) -> str | None:
     """The code of the topmost ancestor at a chain level that is not covered on ``on``."""
     broken: str | None = None
     for ancestor in ancestors(g, unit):
         rule = policy.coverage_rule(ancestor.level)
-        if ancestor.level in policy.chain and rule is not None:
-            if not _covered(g, rule, ancestor, on, frozenset()):
-                broken = ancestor.code
+        in_chain = ancestor.level in policy.chain and rule is not None
+        if in_chain and rule is not None and not _covered(g, rule, ancestor, on, frozenset()):
+            broken = ancestor.code
     return broken
 
 
 def coverage(
-    g: nx.MultiDiGraph, policy: Policy, root: Unit, on: date, without: Without
+    g: Graph, policy: Policy, root: Unit, on: date, without: Without
 ) -> Coverage:
     root_index = policy.level(root.level).index
     levels = [lvl.id for lvl in policy.levels[root_index:] if lvl.id in policy.coverage]
@@ -185,7 +187,7 @@ def coverage(
 
 
 def gaps(
-    g: nx.MultiDiGraph, policy: Policy, root: Unit, level: str, on: date, without: Without
+    g: Graph, policy: Policy, root: Unit, level: str, on: date, without: Without
 ) -> list[Gap]:
     rule = policy.coverage_rule(level)
     if rule is None:
@@ -205,16 +207,16 @@ def gaps(
                 found.append(Gap(unit, GapReason.CHAIN_BROKEN_ABOVE, broken))
             continue
         unit_rule = policy.coverage.get(unit.level)
-        if broken is None and unit.level in chain and unit_rule is not None:
-            if not _covered(g, unit_rule, unit, on, without):
-                broken = unit.code
+        checks = broken is None and unit.level in chain and unit_rule is not None
+        if checks and unit_rule is not None and not _covered(g, unit_rule, unit, on, without):
+            broken = unit.code
         for child in children(g, unit.code, on):
             stack.append((child, broken))
     found.sort(key=lambda gap: gap.unit.code)
     return found
 
 
-def chain(g: nx.MultiDiGraph, policy: Policy, unit: Unit, on: date) -> list[ChainLink]:
+def chain(g: Graph, policy: Policy, unit: Unit, on: date) -> list[ChainLink]:
     links = []
     for member in [unit, *ancestors(g, unit)]:
         rule = policy.coverage_rule(member.level)
@@ -229,7 +231,7 @@ def chain(g: nx.MultiDiGraph, policy: Policy, unit: Unit, on: date) -> list[Chai
     return links
 
 
-def reach(g: nx.MultiDiGraph, policy: Policy, cadre: Cadre, on: date) -> Reach:
+def reach(g: Graph, policy: Policy, cadre: Cadre, on: date) -> Reach:
     status = cadre.status_on(on)
     direct: dict[str, Unit] = {}
     if status is Status.ACTIVE:
@@ -254,10 +256,10 @@ def reach(g: nx.MultiDiGraph, policy: Policy, cadre: Cadre, on: date) -> Reach:
                 continue
             seen.add(unit.code)
             rule = policy.coverage.get(unit.level)
-            if unit.code not in direct and unit.level in chain and rule is not None and ok:
-                if not _covered(g, rule, unit, on, frozenset()):
-                    breaks.append(Gap(unit, why_uncovered(g, rule, unit, on, frozenset())))
-                    ok = False
+            checks = ok and unit.code not in direct and unit.level in chain
+            if checks and rule is not None and not _covered(g, rule, unit, on, frozenset()):
+                breaks.append(Gap(unit, why_uncovered(g, rule, unit, on, frozenset())))
+                ok = False
             tally = totals.setdefault(unit.level, [0, 0])
             tally[0] += 1
             tally[1] += ok
@@ -280,7 +282,7 @@ def reach(g: nx.MultiDiGraph, policy: Policy, cadre: Cadre, on: date) -> Reach:
     )
 
 
-def households_below(g: nx.MultiDiGraph, policy: Policy, root: Unit, on: date) -> dict[str, int]:
+def households_below(g: Graph, policy: Policy, root: Unit, on: date) -> dict[str, int]:
     """Households in each unit's subtree on ``on``, for every unit below ``root``."""
     order = list(subtree(g, root, on))
     totals: dict[str, int] = {}
@@ -292,7 +294,7 @@ def households_below(g: nx.MultiDiGraph, policy: Policy, root: Unit, on: date) -
     return totals
 
 
-def load(g: nx.MultiDiGraph, policy: Policy, root: Unit, on: date) -> list[Load]:
+def load(g: Graph, policy: Policy, root: Unit, on: date) -> list[Load]:
     order = list(subtree(g, root, on))
     below = households_below(g, policy, root, on)
     loads: list[Load] = []
@@ -309,7 +311,7 @@ def load(g: nx.MultiDiGraph, policy: Policy, root: Unit, on: date) -> list[Load]
 
 
 def _load_of(
-    g: nx.MultiDiGraph, policy: Policy, cadre: Cadre, on: date, below: Mapping[str, int]
+    g: Graph, policy: Policy, cadre: Cadre, on: date, below: Mapping[str, int]
 ) -> Load:
     per_rule: dict[str, int] = {}
     units: set[str] = set()
@@ -340,7 +342,7 @@ def _load_of(
 
 
 def search(
-    g: nx.MultiDiGraph,
+    g: Graph,
     policy: Policy,
     folded: Mapping[str | tuple[str, str], str],
     text: str,

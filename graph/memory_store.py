@@ -23,7 +23,6 @@ from collections.abc import Collection, Iterable, Iterator
 from datetime import date
 from pathlib import Path
 
-
 import networkx as nx
 import orjson
 
@@ -63,7 +62,7 @@ class MemoryStore:
     def __init__(self, policy: Policy, data_dir: Path | None = None) -> None:
         self.policy = policy
         self.data_dir = data_dir
-        self.g: nx.MultiDiGraph = nx.MultiDiGraph()
+        self.g: q.Graph = nx.MultiDiGraph()
         self._assignments: dict[str, Assignment] = {}
         self._folded: dict[str | CadreKey, str] = {}
         self._stamp: tuple[int, int, int] | None = None
@@ -88,9 +87,7 @@ class MemoryStore:
     def open(cls, data_dir: Path) -> MemoryStore:
         path = data_dir / STORE_FILE
         if not path.is_file():
-            raise StoreError(
-                f"no graph in {data_dir}: run `nam init` first (or pass --data DIR)"
-            )
+            raise StoreError(f"no graph in {data_dir}: run `nam init` first (or pass --data DIR)")
         store = cls(load_policy(data_dir / POLICY_FILE), data_dir)
         raw = path.read_bytes()
         store._stamp = _stamp(path)
@@ -230,9 +227,7 @@ class MemoryStore:
     def assignment(self, assignment_id: str) -> Assignment | None:
         return self._assignments.get(assignment_id)
 
-    def assignments(
-        self, *, cadre: str | None = None, unit: str | None = None
-    ) -> list[Assignment]:
+    def assignments(self, *, cadre: str | None = None, unit: str | None = None) -> list[Assignment]:
         if cadre is not None:
             key = cadre_key(cadre)
             if key not in self.g:
@@ -306,9 +301,7 @@ class MemoryStore:
     def coverage(self, code: str, on: date, without: Collection[str] = ()) -> Coverage:
         return q.coverage(self.g, self.policy, self.need_unit(code), on, frozenset(without))
 
-    def gaps(
-        self, code: str, level: str, on: date, without: Collection[str] = ()
-    ) -> list[Gap]:
+    def gaps(self, code: str, level: str, on: date, without: Collection[str] = ()) -> list[Gap]:
         return q.gaps(self.g, self.policy, self.need_unit(code), level, on, frozenset(without))
 
     def chain(self, code: str, on: date) -> list[ChainLink]:
@@ -340,5 +333,3 @@ def _locked(path: Path) -> Iterator[None]:
             yield
         finally:
             fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
-
-

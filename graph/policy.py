@@ -229,7 +229,9 @@ def parse_policy(data: Mapping[str, Any], source: str = "<policy>") -> Policy:
                 has_households=bool(raw.get("has_households", False)),
             )
         )
-        level_aliases.append((level_id, [level_id, raw.get("label", level_id), *raw.get("aliases", ())]))
+        level_aliases.append(
+            (level_id, [level_id, raw.get("label", level_id), *raw.get("aliases", ())])
+        )
     level_ids = {level.id for level in levels}
 
     def named(kind: str) -> dict[str, Named]:

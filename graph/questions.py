@@ -45,12 +45,7 @@ def what_if(
     before = store.coverage(root.code, on)
     after = store.coverage(root.code, on, without=ids)
     supported = sorted(
-        {
-            a.unit
-            for cadre_id in ids
-            for a in store.assignments(cadre=cadre_id)
-            if a.in_force_on(on)
-        }
+        {a.unit for cadre_id in ids for a in store.assignments(cadre=cadre_id) if a.in_force_on(on)}
     )
     inside = {root.code}
     now = store.supporters(supported, on)

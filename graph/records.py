@@ -26,7 +26,16 @@ def _p(value: str | None) -> date | None:
 
 
 def unit_row(u: Unit) -> list[Any]:
-    return [u.code, u.name, u.level, u.kind, u.parent, u.households, _d(u.valid_from), _d(u.valid_to)]
+    return [
+        u.code,
+        u.name,
+        u.level,
+        u.kind,
+        u.parent,
+        u.households,
+        _d(u.valid_from),
+        _d(u.valid_to),
+    ]
 
 
 def unit_from_row(r: list[Any]) -> Unit:

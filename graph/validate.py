@@ -40,6 +40,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
+from typing import TypeAlias
 
 import networkx as nx
 
@@ -50,6 +51,7 @@ from graph.store import GraphStore
 __all__ = ["Snapshot", "check", "snapshot_of", "validate_store"]
 
 E, W = Severity.ERROR, Severity.WARNING
+Tree: TypeAlias = "nx.DiGraph[str]"
 
 
 @dataclass
@@ -70,9 +72,9 @@ class Snapshot:
         self.cadres.update((c.id, c) for c in cadres)
         self.assignments.update((a.id, a) for a in assignments)
 
-    def hierarchy(self) -> nx.DiGraph:
+    def hierarchy(self) -> Tree:
         """Edges child -> parent between the units held."""
-        tree = nx.DiGraph()
+        tree: Tree = nx.DiGraph()
         tree.add_nodes_from(self.units)
         tree.add_edges_from(
             (u.code, u.parent) for u in self.units.values() if u.parent in self.units
@@ -116,12 +118,14 @@ def check(
     return found
 
 
-def _units(snap: Snapshot, policy: Policy, tree: nx.DiGraph) -> Iterator[Violation]:
+def _units(snap: Snapshot, policy: Policy, tree: Tree) -> Iterator[Violation]:
     for cycle in nx.simple_cycles(tree):
         path = " -> ".join([*cycle, cycle[0]])
         for code in cycle:
             yield Violation(
-                "cycle", E, f"unit:{code}",
+                "cycle",
+                E,
+                f"unit:{code}",
                 f"parent links loop ({path}); give one of these units its real parent",
                 "parent",
             )
@@ -129,18 +133,24 @@ def _units(snap: Snapshot, policy: Policy, tree: nx.DiGraph) -> Iterator[Violati
         s = _unit(u)
         if not policy.has_level(u.level):
             names = ", ".join(level.id for level in policy.levels)
-            yield Violation("unit-level", E, s, f"level {u.level!r} is not one of: {names}", "level")
+            yield Violation(
+                "unit-level", E, s, f"level {u.level!r} is not one of: {names}", "level"
+            )
             continue
         level = policy.level(u.level)
         if level.code_pattern is not None and not level.code_pattern.match(u.code):
             yield Violation(
-                "unit-code", E, s,
+                "unit-code",
+                E,
+                s,
                 f"{u.code!r} is not a {level.id} code (expected {level.code_pattern.pattern})",
                 "code",
             )
         if u.kind and level.kinds and u.kind not in level.kinds:
             yield Violation(
-                "unit-kind", W, s,
+                "unit-kind",
+                W,
+                s,
                 f"kind {u.kind!r} is unusual for a {level.id}; expected one of {', '.join(level.kinds)}",
                 "kind",
             )
@@ -148,18 +158,26 @@ def _units(snap: Snapshot, policy: Policy, tree: nx.DiGraph) -> Iterator[Violati
         if u.parent is None:
             if above is not None:
                 yield Violation(
-                    "unit-root", E, s, f"a {u.level} needs a parent {above}; fill in the parent code",
+                    "unit-root",
+                    E,
+                    s,
+                    f"a {u.level} needs a parent {above}; fill in the parent code",
                     "parent",
                 )
         elif u.parent not in snap.units:
             yield Violation(
-                "unit-parent", E, s, f"parent {u.parent!r} is no known unit; load it first or fix the code",
+                "unit-parent",
+                E,
+                s,
+                f"parent {u.parent!r} is no known unit; load it first or fix the code",
                 "parent",
             )
         elif above is None or snap.units[u.parent].level != above:
             parent = snap.units[u.parent]
             yield Violation(
-                "level-order", E, s,
+                "level-order",
+                E,
+                s,
                 f"a {u.level}'s parent must be a {above or 'nothing (top level)'}, "
                 f"but {parent.code} is a {parent.level}",
                 "parent",
@@ -167,83 +185,112 @@ def _units(snap: Snapshot, policy: Policy, tree: nx.DiGraph) -> Iterator[Violati
         if level.has_households:
             if u.households is None or u.households < 0:
                 yield Violation(
-                    "households", E, s, "give the number of households (a whole number, 0 or more)",
+                    "households",
+                    E,
+                    s,
+                    "give the number of households (a whole number, 0 or more)",
                     "households",
                 )
         elif u.households:
             yield Violation(
-                "households", E, s,
+                "households",
+                E,
+                s,
                 f"households are counted on {policy.household_level} units only; leave it empty",
                 "households",
             )
         if u.valid_from and u.valid_to and u.valid_to <= u.valid_from:
             yield Violation(
-                "unit-dates", E, s,
+                "unit-dates",
+                E,
+                s,
                 f"valid_to {u.valid_to} is not after valid_from {u.valid_from}; swap or fix them",
                 "valid_to",
             )
 
 
-def _within(tree: nx.DiGraph, code: str, home: str) -> bool:
+def _within(tree: Tree, code: str, home: str) -> bool:
     """True when ``code`` is ``home`` or below it (``home`` is reachable going up)."""
     return code == home or (code in tree and home in nx.descendants(tree, code))
 
 
-def _cadres(snap: Snapshot, policy: Policy, tree: nx.DiGraph) -> Iterator[Violation]:
+def _cadres(snap: Snapshot, policy: Policy, tree: Tree) -> Iterator[Violation]:
     for c in snap.cadres.values():
         s = _cadre(c)
         if not policy.has_level(c.level) or not policy.level(c.level).has_cadres:
             levels = ", ".join(level.id for level in policy.levels if level.has_cadres)
-            yield Violation("cadre-level", E, s, f"cadre level {c.level!r} is not one of: {levels}", "level")
+            yield Violation(
+                "cadre-level", E, s, f"cadre level {c.level!r} is not one of: {levels}", "level"
+            )
         home = snap.units.get(c.home_unit)
         if home is None:
             yield Violation(
-                "cadre-home", E, s, f"home unit {c.home_unit!r} is no known unit; load it first",
+                "cadre-home",
+                E,
+                s,
+                f"home unit {c.home_unit!r} is no known unit; load it first",
                 "home_unit",
             )
         elif home.level != c.level:
             yield Violation(
-                "cadre-home", E, s,
+                "cadre-home",
+                E,
+                s,
                 f"a {c.level} cadre's home unit must be a {c.level}, but {home.code} is a {home.level}",
                 "home_unit",
             )
         for title in c.titles:
             if title not in policy.titles:
                 yield Violation(
-                    "cadre-title", E, s,
+                    "cadre-title",
+                    E,
+                    s,
                     f"title {title!r} is not in the policy; known titles: {', '.join(policy.titles)}",
                     "titles",
                 )
         dates = [p.since for p in c.history if p.since is not None]
         if dates != sorted(dates):
-            yield Violation("cadre-history", E, s, "status periods must be in date order", "status_since")
+            yield Violation(
+                "cadre-history", E, s, "status periods must be in date order", "status_since"
+            )
 
 
-def _assignments(
-    snap: Snapshot, policy: Policy, tree: nx.DiGraph, on: date
-) -> Iterator[Violation]:
+def _assignments(snap: Snapshot, policy: Policy, tree: Tree, on: date) -> Iterator[Violation]:
     for a in snap.assignments.values():
         s = _assignment(a)
         if a.until is not None and a.until <= a.since:
             yield Violation(
-                "assignment-dates", E, s, f"until {a.until} is not after since {a.since}; fix the dates",
+                "assignment-dates",
+                E,
+                s,
+                f"until {a.until} is not after since {a.since}; fix the dates",
                 "until",
             )
         if a.role not in policy.roles:
             yield Violation(
-                "assignment-policy", E, s,
-                f"role {a.role!r} is not one of: {', '.join(policy.roles)}", "role",
+                "assignment-policy",
+                E,
+                s,
+                f"role {a.role!r} is not one of: {', '.join(policy.roles)}",
+                "role",
             )
             continue
         cadre, unit = snap.cadres.get(a.cadre), snap.units.get(a.unit)
         if cadre is None:
             yield Violation(
-                "assignment-cadre", E, s, f"cadre {a.cadre!r} is not known; load the cadre first",
+                "assignment-cadre",
+                E,
+                s,
+                f"cadre {a.cadre!r} is not known; load the cadre first",
                 "cadre",
             )
         if unit is None:
             yield Violation(
-                "assignment-unit", E, s, f"unit {a.unit!r} is not known; load the unit first", "unit"
+                "assignment-unit",
+                E,
+                s,
+                f"unit {a.unit!r} is not known; load the unit first",
+                "unit",
             )
         if cadre is None or unit is None:
             continue
@@ -258,14 +305,20 @@ def _assignments(
                 else "the policy gives this cadre no such role"
             )
             yield Violation(
-                "assignment-policy", E, s,
+                "assignment-policy",
+                E,
+                s,
                 f"the policy does not let {cadre.id} ({cadre.level}) hold {a.role!r} over a "
                 f"{unit.level}; {hint}",
                 "unit",
             )
-        elif any(r.jurisdiction_home for r in rules) and not _within(tree, unit.code, cadre.home_unit):
+        elif any(r.jurisdiction_home for r in rules) and not _within(
+            tree, unit.code, cadre.home_unit
+        ):
             yield Violation(
-                "jurisdiction", E, s,
+                "jurisdiction",
+                E,
+                s,
                 f"{unit.code} is outside {cadre.id}'s home unit {cadre.home_unit}; "
                 "assign a cadre of that area instead",
                 "unit",
@@ -274,13 +327,17 @@ def _assignments(
             status = cadre.status_on(on)
             if status in (Status.RETIRED, Status.TRANSFERRED):
                 yield Violation(
-                    "inactive-counted", W, s,
+                    "inactive-counted",
+                    W,
+                    s,
                     f"{cadre.id} is {status} but this assignment is still in force; give it an end date",
                     "until",
                 )
             if not unit.exists_on(on):
                 yield Violation(
-                    "unit-ended", W, s,
+                    "unit-ended",
+                    W,
+                    s,
                     f"{unit.code} no longer exists on {on} but the assignment is in force; end it",
                     "until",
                 )
@@ -303,13 +360,17 @@ def _counts(snap: Snapshot, policy: Policy, on: date) -> Iterator[Violation]:
             n = per_unit.get((rule.id, u.code), 0)
             if n < rule.min_per_unit:
                 yield Violation(
-                    "min-per-unit", W, _unit(u),
+                    "min-per-unit",
+                    W,
+                    _unit(u),
                     f"{u.code} {u.name} has {n} active supporter(s) under rule {rule.id}; "
                     f"the policy asks for at least {rule.min_per_unit}",
                 )
             if rule.max_per_unit is not None and n > rule.max_per_unit:
                 yield Violation(
-                    "max-per-unit", W, _unit(u),
+                    "max-per-unit",
+                    W,
+                    _unit(u),
                     f"{u.code} {u.name} has {n} supporters under rule {rule.id}; "
                     f"the policy allows {rule.max_per_unit}",
                 )
@@ -317,7 +378,9 @@ def _counts(snap: Snapshot, policy: Policy, on: date) -> Iterator[Violation]:
             for (rule_id, cadre_id), n in per_cadre.items():
                 if rule_id == rule.id and n > rule.max_per_cadre:
                     yield Violation(
-                        "max-per-cadre", W, f"cadre:{cadre_id}",
+                        "max-per-cadre",
+                        W,
+                        f"cadre:{cadre_id}",
                         f"{cadre_id} carries {n} units under rule {rule.id}; "
                         f"the policy allows {rule.max_per_cadre}",
                     )
@@ -346,7 +409,7 @@ def validate_store(store: GraphStore, on: date, code: str | None = None) -> list
     inside = {f"unit:{u.code}" for u in store.subtree(code)} if code else None
     if inside is None:
         return check(snap, store.policy, on, complete=True)
-    subjects = inside | {f"cadre:{c}" for c in snap.cadres} | {
-        f"assignment:{a}" for a in snap.assignments
-    }
+    subjects = (
+        inside | {f"cadre:{c}" for c in snap.cadres} | {f"assignment:{a}" for a in snap.assignments}
+    )
     return check(snap, store.policy, on, subjects=subjects, complete=True)

@@ -62,8 +62,13 @@ def plan_admin(
                 continue
             code, name = codes[level], row.get(f"{level}_name")
             if not code or not name:
-                problems.append(table.problem(row.number, level if not code else f"{level}_name",
-                                              "empty; every row needs all six names and codes"))
+                problems.append(
+                    table.problem(
+                        row.number,
+                        level if not code else f"{level}_name",
+                        "empty; every row needs all six names and codes",
+                    )
+                )
                 break
             kind = row.get("commune_kind").lower() if level == "commune" else kind_of(name)
             unit = Unit(code, name, level, kind or kind_of(name), parent)
@@ -71,23 +76,47 @@ def plan_admin(
             if known is None:
                 units[code] = unit
                 first_row[code] = row.number
-                origins[f"unit:{code}"] = Origin(table.file, row.number, tuple(
-                    (attr, table.headers.get(key, key))
-                    for attr, key in (("code", level), ("name", f"{level}_name"), ("parent", _above(level, has_district)), ("kind", "commune_kind" if level == "commune" else f"{level}_name"))
-                ))
+                origins[f"unit:{code}"] = Origin(
+                    table.file,
+                    row.number,
+                    tuple(
+                        (attr, table.headers.get(key, key))
+                        for attr, key in (
+                            ("code", level),
+                            ("name", f"{level}_name"),
+                            ("parent", _above(level, has_district)),
+                            ("kind", "commune_kind" if level == "commune" else f"{level}_name"),
+                        )
+                    ),
+                )
             elif known != unit:
                 column = f"{level}_name" if known.name != unit.name else level
                 what = "commune" if level == "commune" else level
-                problems.append(table.problem(
-                    row.number, column,
-                    f"{what} {code} is also on row {first_row[code]} "
-                    + ("with another name or parent; one code, one unit" if level != "commune" else "; each commune once"),
-                    "duplicate",
-                ))
+                problems.append(
+                    table.problem(
+                        row.number,
+                        column,
+                        f"{what} {code} is also on row {first_row[code]} "
+                        + (
+                            "with another name or parent; one code, one unit"
+                            if level != "commune"
+                            else "; each commune once"
+                        ),
+                        "duplicate",
+                    )
+                )
             parent = code
     if wanted and not units and not problems:
-        raise LoadError([Problem(table.file, None, table.headers.get("province"),
-                                 f"no rows for province {wanted}; check the code (Bến Tre is 83)")])
+        raise LoadError(
+            [
+                Problem(
+                    table.file,
+                    None,
+                    table.headers.get("province"),
+                    f"no rows for province {wanted}; check the code (Bến Tre is 83)",
+                )
+            ]
+        )
     return make_plan(store, units=units.values(), origins=origins, on=on, problems=problems)
 
 

@@ -39,7 +39,9 @@ class DistrictSize:
 
 
 #: Exact sizes reported for a district, by official code.
-KNOWN_DISTRICTS = {"831": DistrictSize(hamlets=117, groups=1702, group_cadres=1091, cluster_heads=6)}
+KNOWN_DISTRICTS = {
+    "831": DistrictSize(hamlets=117, groups=1702, group_cadres=1091, cluster_heads=6)
+}
 #: Hamlets per commune: Bến Tre's own average (Châu Thành), else the national one.
 HAMLETS_PER_COMMUNE = {"83": 117 / 21}
 NATIONAL_HAMLETS_PER_COMMUNE = 75_000 / 10_598
@@ -47,13 +49,107 @@ GROUPS_PER_HAMLET = 1702 / 117
 GROUP_CADRES_PER_GROUP = 1091 / 1702
 COMMUNES_PER_CLUSTER = 21 / 6
 
-SURNAMES = "Nguyễn Trần Lê Phạm Huỳnh Hoàng Phan Vũ Võ Đặng Bùi Đỗ Hồ Ngô Dương Lý Trương Đinh".split()
+SURNAMES = [
+    "Nguyễn",
+    "Trần",
+    "Lê",
+    "Phạm",
+    "Huỳnh",
+    "Hoàng",
+    "Phan",
+    "Vũ",
+    "Võ",
+    "Đặng",
+    "Bùi",
+    "Đỗ",
+    "Hồ",
+    "Ngô",
+    "Dương",
+    "Lý",
+    "Trương",
+    "Đinh",
+]
 MIDDLE = "Văn Thị Minh Thanh Ngọc Hữu Đức Quốc Kim Hoàng Thị_Thu Văn_Hoài".replace("_", " ").split()
-GIVEN = ("An Bình Cường Dũng Hà Hải Hạnh Hoa Hùng Hương Khoa Lan Linh Long Mai Minh Nam Ngọc "
-         "Phong Phúc Quang Sơn Tâm Thảo Thành Trang Tuấn Vy Yến Đạt Hiếu Nhung Tùng Thủy").split()
-PLACE = ("An Bình Phú Tân Thạnh Hòa Long Mỹ Hưng Thới Lợi Đông Tây Trung Hiệp Phước Thuận "
-         "Quới Khánh Thành Lộc Điền Hội Xuân").split()
-HIGHLAND = {"02", "04", "06", "08", "10", "11", "12", "14", "15", "17", "20", "62", "64", "66", "67", "68"}
+GIVEN = [
+    "An",
+    "Bình",
+    "Cường",
+    "Dũng",
+    "Hà",
+    "Hải",
+    "Hạnh",
+    "Hoa",
+    "Hùng",
+    "Hương",
+    "Khoa",
+    "Lan",
+    "Linh",
+    "Long",
+    "Mai",
+    "Minh",
+    "Nam",
+    "Ngọc",
+    "Phong",
+    "Phúc",
+    "Quang",
+    "Sơn",
+    "Tâm",
+    "Thảo",
+    "Thành",
+    "Trang",
+    "Tuấn",
+    "Vy",
+    "Yến",
+    "Đạt",
+    "Hiếu",
+    "Nhung",
+    "Tùng",
+    "Thủy",
+]
+PLACE = [
+    "An",
+    "Bình",
+    "Phú",
+    "Tân",
+    "Thạnh",
+    "Hòa",
+    "Long",
+    "Mỹ",
+    "Hưng",
+    "Thới",
+    "Lợi",
+    "Đông",
+    "Tây",
+    "Trung",
+    "Hiệp",
+    "Phước",
+    "Thuận",
+    "Quới",
+    "Khánh",
+    "Thành",
+    "Lộc",
+    "Điền",
+    "Hội",
+    "Xuân",
+]
+HIGHLAND = {
+    "02",
+    "04",
+    "06",
+    "08",
+    "10",
+    "11",
+    "12",
+    "14",
+    "15",
+    "17",
+    "20",
+    "62",
+    "64",
+    "66",
+    "67",
+    "68",
+}
 SOUTH_FROM = 70
 
 
@@ -127,15 +223,29 @@ def generate(
     policy = store.policy
     top = store.unit(province.zfill(2))
     if top is None or top.level != policy.top_level:
-        raise LoadError([Problem("(generate)", None, "--province",
-                                 f"province {province} is not in the graph; run "
-                                 f"`nam load admin FILE --province {province}` first")])
+        raise LoadError(
+            [
+                Problem(
+                    "(generate)",
+                    None,
+                    "--province",
+                    f"province {province} is not in the graph; run "
+                    f"`nam load admin FILE --province {province}` first",
+                )
+            ]
+        )
     return _Generator(store, policy, top, seed, progress).run()
 
 
 class _Generator:
-    def __init__(self, store: GraphStore, policy: Policy, top: Unit, seed: int,
-                 progress: Callable[[int, int], None] | None) -> None:
+    def __init__(
+        self,
+        store: GraphStore,
+        policy: Policy,
+        top: Unit,
+        seed: int,
+        progress: Callable[[int, int], None] | None,
+    ) -> None:
         self.store, self.policy, self.top = store, policy, top
         self.rng = random.Random(f"namgraph:{seed}:{top.code}")
         self.names = _Names(self.rng)
@@ -151,8 +261,16 @@ class _Generator:
         policy = self.policy
         communes = [u for u in self.store.subtree(self.top.code) if u.level == "commune"]
         if not communes:
-            raise LoadError([Problem("(generate)", None, "--province",
-                                     f"province {self.top.code} has no communes; load the administrative list first")])
+            raise LoadError(
+                [
+                    Problem(
+                        "(generate)",
+                        None,
+                        "--province",
+                        f"province {self.top.code} has no communes; load the administrative list first",
+                    )
+                ]
+            )
         by_area: dict[str, list[Unit]] = {}
         for commune in communes:
             by_area.setdefault(commune.parent or self.top.code, []).append(commune)
@@ -174,12 +292,17 @@ class _Generator:
             per_hamlet = split(groups_total, hamlet_weights, self.rng, 3)
             for hamlet, count in zip(area_hamlets, per_hamlet, strict=True):
                 groups_of[hamlet.code] = self._groups(hamlet, count)
-            commune_groups = [sum(len(groups_of[h.code]) for h in hamlets_of[c.code]) for c in members]
+            commune_groups = [
+                sum(len(groups_of[h.code]) for h in hamlets_of[c.code]) for c in members
+            ]
             cadres_total = (
-                size.group_cadres if size
-                else round(GROUP_CADRES_PER_GROUP * sum(commune_groups))
+                size.group_cadres if size else round(GROUP_CADRES_PER_GROUP * sum(commune_groups))
             )
-            for commune, n in zip(members, split(cadres_total, [float(g) for g in commune_groups], self.rng, 1), strict=True):
+            for commune, n in zip(
+                members,
+                split(cadres_total, [float(g) for g in commune_groups], self.rng, 1),
+                strict=True,
+            ):
                 group_cadres[commune.code] = n
             if self.progress:
                 self.progress(done + 1, len(by_area))
@@ -208,8 +331,14 @@ class _Generator:
 
     def _groups(self, hamlet: Unit, count: int) -> list[Unit]:
         out = [
-            Unit(f"{hamlet.code}.{i:02d}", f"Tổ {i} {hamlet.name}", "household_group",
-                 "tổ nhân dân tự quản", hamlet.code, self.rng.randint(18, 45))
+            Unit(
+                f"{hamlet.code}.{i:02d}",
+                f"Tổ {i} {hamlet.name}",
+                "household_group",
+                "tổ nhân dân tự quản",
+                hamlet.code,
+                self.rng.randint(18, 45),
+            )
             for i in range(1, count + 1)
         ]
         self.units.extend(out)
@@ -218,22 +347,33 @@ class _Generator:
     # --- cadres -------------------------------------------------------------------------
     def _cadre(self, level: str, home: str, titles: tuple[str, ...]) -> Cadre:
         n = self.counters[home] = self.counters.get(home, 0) + 1
-        cadre = Cadre(f"{home}-{n:04d}", self.names.person(), level, home, titles,
-                      phone=self.names.phone())
+        cadre = Cadre(
+            f"{home}-{n:04d}", self.names.person(), level, home, titles, phone=self.names.phone()
+        )
         cadre = _with_since(cadre)
         self.cadres.append(cadre)
         return cadre
 
     def _assign(self, cadre: Cadre, unit: Unit, role: str) -> None:
-        self.assignments.append(Assignment(assignment_id(cadre.id, unit.code, role, SINCE),
-                                           cadre.id, unit.code, role, SINCE, None, self.decision))
+        self.assignments.append(
+            Assignment(
+                assignment_id(cadre.id, unit.code, role, SINCE),
+                cadre.id,
+                unit.code,
+                role,
+                SINCE,
+                None,
+                self.decision,
+            )
+        )
 
     def _titles_for(self, rule: Rule) -> list[tuple[str, ...]]:
         if rule.titles:
             return [(rule.titles[0],)]
         named = {t for r in self.policy.rules for t in r.titles}
         plain = [
-            t.id for t in self.policy.titles.values()
+            t.id
+            for t in self.policy.titles.values()
             if t.level == rule.cadre_level and t.id not in named and t.id != "hamlet_cadre"
         ]
         return [(t,) for t in plain] or [()]
@@ -255,7 +395,8 @@ class _Generator:
             hamlet = self.policy.titles.get("hamlet_cadre")
             hamlet_title = (
                 hamlet.id
-                if hamlet is not None and hamlet.level == rule.cadre_level
+                if hamlet is not None
+                and hamlet.level == rule.cadre_level
                 and rule.admits(Cadre("", "", rule.cadre_level, "", (hamlet.id,)))
                 else None
             )
@@ -291,8 +432,12 @@ class _Generator:
             return [area]
         if area.code in self.by_area:
             return self.by_area[area.code]
-        return [c for members in self.by_area.values() for c in members
-                if area.level == self.top.level or c.parent == area.code]
+        return [
+            c
+            for members in self.by_area.values()
+            for c in members
+            if area.level == self.top.level or c.parent == area.code
+        ]
 
     def _clusters(self) -> None:
         """District Standing Committee members as heads of clusters of communes (seed 001)."""
@@ -302,18 +447,24 @@ class _Generator:
         for area in self._areas(rule.cadre_level):
             communes = self._communes_in(area)
             size = KNOWN_DISTRICTS.get(area.code)
-            heads = size.cluster_heads if size else max(1, round(len(communes) / COMMUNES_PER_CLUSTER))
+            heads = (
+                size.cluster_heads if size else max(1, round(len(communes) / COMMUNES_PER_CLUSTER))
+            )
             per = split(len(communes), [1.0] * heads, self.rng, 1)
             start = 0
             for count in per:
-                head = self._cadre(rule.cadre_level, area.code, (rule.titles[0],) if rule.titles else ())
+                head = self._cadre(
+                    rule.cadre_level, area.code, (rule.titles[0],) if rule.titles else ()
+                )
                 for commune in communes[start : start + count]:
                     self._assign(head, commune, rule.role)
                 start += count
 
     def _district_members(self) -> None:
         """One district committee member follows each commune (seed 001: 21 for 21)."""
-        rule = next((r for r in self.policy.rules if r.id == "district-member-supports-commune"), None)
+        rule = next(
+            (r for r in self.policy.rules if r.id == "district-member-supports-commune"), None
+        )
         if rule is None:
             return
         for area in self._areas(rule.cadre_level):
@@ -325,5 +476,12 @@ class _Generator:
 def _with_since(cadre: Cadre) -> Cadre:
     from graph.model import Status, StatusPeriod
 
-    return Cadre(cadre.id, cadre.name, cadre.level, cadre.home_unit, cadre.titles,
-                 (StatusPeriod(Status.ACTIVE, SINCE),), cadre.phone)
+    return Cadre(
+        cadre.id,
+        cadre.name,
+        cadre.level,
+        cadre.home_unit,
+        cadre.titles,
+        (StatusPeriod(Status.ACTIVE, SINCE),),
+        cadre.phone,
+    )

@@ -99,7 +99,7 @@ def make_plan(
         ("assignment", assignments, old_assignments),
     ):
         for record in records:
-            key = getattr(record, "code", None) or getattr(record, "id", "")
+            key = record.code if isinstance(record, Unit) else record.id
             previous = old.get(key)
             subject = f"{kind}:{key}"
             if previous == record:
@@ -122,7 +122,9 @@ def make_plan(
         snap = context(store, plan.changes)
         for violation in check(snap, store.policy, on or date.today(), subjects=subjects):
             problem = _problem(violation, origins)
-            (plan.problems if violation.severity is Severity.ERROR else plan.warnings).append(problem)
+            (plan.problems if violation.severity is Severity.ERROR else plan.warnings).append(
+                problem
+            )
     plan.problems.sort(key=lambda p: (p.file, p.row or 0, p.column or ""))
     return plan
 

@@ -44,7 +44,9 @@ class _Reader:
 
     def unique(self, row: Row, key: str, value: str) -> bool:
         if value in self.seen:
-            self.fail(row, key, f"{value!r} is also on row {self.seen[value]}; each row needs its own")
+            self.fail(
+                row, key, f"{value!r} is also on row {self.seen[value]}; each row needs its own"
+            )
             return False
         self.seen[value] = row.number
         return True
@@ -97,8 +99,16 @@ def plan_units(store: GraphStore, path: Path, on: date | None = None) -> Plan:
         valid_from, valid_to = reader.date(row, "valid_from"), reader.date(row, "valid_to")
         if not code or not name or level is None or not reader.unique(row, "code", code):
             continue
-        unit = Unit(code, name, level, row.get("kind").lower(), row.get("parent") or None,
-                    households, valid_from, valid_to)
+        unit = Unit(
+            code,
+            name,
+            level,
+            row.get("kind").lower(),
+            row.get("parent") or None,
+            households,
+            valid_from,
+            valid_to,
+        )
         units.append(unit)
         origins[f"unit:{code}"] = reader.origin(row)
     return make_plan(store, units=units, origins=origins, on=on, problems=reader.problems)
@@ -121,12 +131,20 @@ def plan_cadres(store: GraphStore, path: Path, on: date | None = None) -> Plan:
         for text in filter(None, (t.strip() for t in row.get("titles").split(";"))):
             title = policy.title_id(text)
             if title is None:
-                reader.fail(row, "titles", f"{text!r} is not a title of this policy; "
-                            f"use one of: {'; '.join(t.label for t in policy.titles.values())}")
+                reader.fail(
+                    row,
+                    "titles",
+                    f"{text!r} is not a title of this policy; "
+                    f"use one of: {'; '.join(t.label for t in policy.titles.values())}",
+                )
             else:
                 titles.append(title)
-        status = reader.parsed(row, "status", policy.status,
-                               "a status (đang công tác, chuyển công tác, nghỉ hưu)") or Status.ACTIVE
+        status = (
+            reader.parsed(
+                row, "status", policy.status, "a status (đang công tác, chuyển công tác, nghỉ hưu)"
+            )
+            or Status.ACTIVE
+        )
         since = reader.date(row, "status_since")
         if not cadre_id or not name or not home or level is None:
             continue
@@ -135,9 +153,12 @@ def plan_cadres(store: GraphStore, path: Path, on: date | None = None) -> Plan:
         old = store.cadre(cadre_id)
         history = _history(old, status, since)
         if history is None:
-            reader.fail(row, "status_since",
-                        f"{since} is before the cadre's last recorded status change "
-                        f"({old.status_since if old else ''}); give a later date")
+            reader.fail(
+                row,
+                "status_since",
+                f"{since} is before the cadre's last recorded status change "
+                f"({old.status_since if old else ''}); give a later date",
+            )
             continue
         cadres.append(Cadre(cadre_id, name, level, home, tuple(titles), history, row.get("phone")))
         origins[f"cadre:{cadre_id}"] = reader.origin(row)
@@ -172,9 +193,14 @@ def plan_assignments(store: GraphStore, path: Path, on: date | None = None) -> P
         cadre = reader.text(row, "cadre", required=True)
         unit = reader.text(row, "unit", required=True)
         role = (
-            reader.parsed(row, "role", policy.role_id,
-                          f"a role ({', '.join(r.label for r in policy.roles.values())})")
-            if row.get("role") else "support"
+            reader.parsed(
+                row,
+                "role",
+                policy.role_id,
+                f"a role ({', '.join(r.label for r in policy.roles.values())})",
+            )
+            if row.get("role")
+            else "support"
         )
         since = reader.date(row, "since", required=True)
         until = reader.date(row, "until")
@@ -187,7 +213,9 @@ def plan_assignments(store: GraphStore, path: Path, on: date | None = None) -> P
             Assignment(key, cadre, unit, role, since, until, row.get("decision") or policy.decision)
         )
         origins[f"assignment:{key}"] = reader.origin(row)
-    return make_plan(store, assignments=assignments, origins=origins, on=on, problems=reader.problems)
+    return make_plan(
+        store, assignments=assignments, origins=origins, on=on, problems=reader.problems
+    )
 
 
 PLANNERS: dict[str, Callable[[GraphStore, Path, date | None], Plan]] = {
@@ -201,5 +229,14 @@ def plan_file(store: GraphStore, kind: str, path: Path, on: date | None = None) 
     try:
         planner = PLANNERS[kind]
     except KeyError:
-        raise LoadError([Problem(str(path), None, None, f"unknown kind {kind!r}; use units, cadres or assignments")]) from None
+        raise LoadError(
+            [
+                Problem(
+                    str(path),
+                    None,
+                    None,
+                    f"unknown kind {kind!r}; use units, cadres or assignments",
+                )
+            ]
+        ) from None
     return planner(store, path, on)

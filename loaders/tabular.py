@@ -38,7 +38,9 @@ class Table:
     headers: dict[str, str]
     rows: list[Row] = field(default_factory=list)
 
-    def problem(self, row: int | None, key: str | None, message: str, rule: str = "input") -> Problem:
+    def problem(
+        self, row: int | None, key: str | None, message: str, rule: str = "input"
+    ) -> Problem:
         column = self.headers.get(key, self.layout.column(key).header) if key else None
         return Problem(self.file, row, column, message, rule)
 
@@ -52,7 +54,9 @@ def read_table(path: Path, layout: Layout, sheet: str | None = None) -> Table:
     if size == 0:
         raise LoadError([Problem(name, None, None, _empty_hint(layout))])
     if size > MAX_BYTES:
-        raise LoadError([Problem(name, None, None, f"file is larger than {MAX_BYTES} bytes; split it")])
+        raise LoadError(
+            [Problem(name, None, None, f"file is larger than {MAX_BYTES} bytes; split it")]
+        )
     suffix = path.suffix.lower()
     if suffix in (".xlsx", ".xlsm"):
         raw_rows = _xlsx_rows(path, sheet)
@@ -60,7 +64,14 @@ def read_table(path: Path, layout: Layout, sheet: str | None = None) -> Table:
         raw_rows = _csv_rows(path)
     else:
         raise LoadError(
-            [Problem(name, None, None, f"{suffix or 'no extension'}: save the file as .csv (UTF-8) or .xlsx")]
+            [
+                Problem(
+                    name,
+                    None,
+                    None,
+                    f"{suffix or 'no extension'}: save the file as .csv (UTF-8) or .xlsx",
+                )
+            ]
         )
     rows = [(number, cells) for number, cells in raw_rows if any(c.strip() for c in cells)]
     if not rows:
@@ -70,11 +81,15 @@ def read_table(path: Path, layout: Layout, sheet: str | None = None) -> Table:
     problems: list[Problem] = []
     keys = _header_keys(layout, header)
     for number, cells in rows[1:]:
-        if len(cells) > len(header) and any(c.strip() for c in cells[len(header):]):
+        if len(cells) > len(header) and any(c.strip() for c in cells[len(header) :]):
             problems.append(
-                Problem(name, number, None,
-                        f"the row has {len(cells)} cells but the header has {len(header)}; "
-                        "remove the extra cells or quote text that contains a comma")
+                Problem(
+                    name,
+                    number,
+                    None,
+                    f"the row has {len(cells)} cells but the header has {len(header)}; "
+                    "remove the extra cells or quote text that contains a comma",
+                )
             )
             continue
         values = {key: nfc(cells[i]) for i, key in enumerate(keys) if key and i < len(cells)}
@@ -82,7 +97,9 @@ def read_table(path: Path, layout: Layout, sheet: str | None = None) -> Table:
     if problems:
         raise LoadError(problems)
     if not table.rows:
-        raise LoadError([Problem(name, None, None, "the file has a header but no rows; add rows below it")])
+        raise LoadError(
+            [Problem(name, None, None, "the file has a header but no rows; add rows below it")]
+        )
     return table
 
 
@@ -105,15 +122,25 @@ def _bind_header(name: str, layout: Layout, number: int, header: list[str]) -> T
         if key is None:
             continue
         if key in headers:
-            problems.append(Problem(name, number, nfc(text),
-                                    f"this column repeats {headers[key]!r}; keep one of them"))
+            problems.append(
+                Problem(
+                    name,
+                    number,
+                    nfc(text),
+                    f"this column repeats {headers[key]!r}; keep one of them",
+                )
+            )
         headers[key] = nfc(text)
     for column in layout.columns:
         if column.required and column.key not in headers:
             problems.append(
-                Problem(name, number, column.header,
-                        f"required column {column.header!r} (or {column.key!r}) is missing; "
-                        f"add it to the header row")
+                Problem(
+                    name,
+                    number,
+                    column.header,
+                    f"required column {column.header!r} (or {column.key!r}) is missing; "
+                    f"add it to the header row",
+                )
             )
     if problems:
         raise LoadError(problems)
@@ -127,12 +154,20 @@ def _csv_rows(path: Path) -> list[tuple[int, list[str]]]:
     except UnicodeDecodeError as err:
         line = raw[: err.start].count(b"\n") + 1
         raise LoadError(
-            [Problem(str(path), line, None,
-                     f"byte {err.start} is not UTF-8 text; save the file as 'CSV UTF-8' "
-                     "(in Excel: File > Save As > CSV UTF-8)")]
+            [
+                Problem(
+                    str(path),
+                    line,
+                    None,
+                    f"byte {err.start} is not UTF-8 text; save the file as 'CSV UTF-8' "
+                    "(in Excel: File > Save As > CSV UTF-8)",
+                )
+            ]
         ) from None
     if "\x00" in text:
-        raise LoadError([Problem(str(path), None, None, "the file holds binary data; save it as CSV UTF-8")])
+        raise LoadError(
+            [Problem(str(path), None, None, "the file holds binary data; save it as CSV UTF-8")]
+        )
     first = text.split("\n", 1)[0]
     delimiter = max(",;\t", key=first.count)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
@@ -141,7 +176,9 @@ def _csv_rows(path: Path) -> list[tuple[int, list[str]]]:
         for cells in reader:
             out.append((reader.line_num, cells))
     except csv.Error as err:
-        raise LoadError([Problem(str(path), reader.line_num, None, f"cannot read the row: {err}")]) from None
+        raise LoadError(
+            [Problem(str(path), reader.line_num, None, f"cannot read the row: {err}")]
+        ) from None
     return out
 
 
@@ -153,7 +190,16 @@ def _xlsx_rows(path: Path, sheet: str | None) -> list[tuple[int, list[str]]]:
     try:
         book = load_workbook(path, read_only=True, data_only=False)
     except (zipfile.BadZipFile, OSError, KeyError, ValueError) as err:
-        raise LoadError([Problem(str(path), None, None, f"not a readable .xlsx workbook ({err}); save it again from Excel")]) from None
+        raise LoadError(
+            [
+                Problem(
+                    str(path),
+                    None,
+                    None,
+                    f"not a readable .xlsx workbook ({err}); save it again from Excel",
+                )
+            ]
+        ) from None
     try:
         ws = book[sheet] if sheet else book.worksheets[0]
         out: list[tuple[int, list[str]]] = []
@@ -168,8 +214,12 @@ def _xlsx_rows(path: Path, sheet: str | None) -> list[tuple[int, list[str]]]:
                 ):
                     column = header[index] if index < len(header) else f"column {index + 1}"
                     problems.append(
-                        Problem(str(path), number, column,
-                                f"cell holds a formula ({value}); copy the column and paste it as values")
+                        Problem(
+                            str(path),
+                            number,
+                            column,
+                            f"cell holds a formula ({value}); copy the column and paste it as values",
+                        )
                     )
                     cells.append("")
                     continue

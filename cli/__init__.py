@@ -1,0 +1,1 @@
+"""The ``nam`` command line."""

@@ -1,0 +1,502 @@
+"""``nam``: load, validate and question the nắm graph from a shell.
+
+Exit codes: 0 done; 1 a question could not be answered (unknown unit, store trouble);
+2 bad input (the problems are listed with file, row and column; nothing was written).
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import sys
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+import orjson
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from cli import render
+from graph.dates import parse_date
+from graph.memory_store import MemoryStore
+from graph.model import Severity, Unit
+from graph.policy import DEFAULT_POLICY, PolicyError, available_policies
+from graph.questions import what_if
+from graph.store import NotFound, StoreError
+from graph.validate import validate_store
+from loaders.admin import plan_admin
+from loaders.columns import KINDS
+from loaders.generate import generate
+from loaders.plan import Plan, apply_plan, make_plan
+from loaders.problems import LoadError
+from loaders.records import plan_file
+from loaders.templates import write_template
+
+out = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class Context:
+    def __init__(self, data: Path) -> None:
+        self.data = data
+        self._store: MemoryStore | None = None
+
+    @property
+    def store(self) -> MemoryStore:
+        if self._store is None:
+            self._store = MemoryStore.open(self.data)
+        return self._store
+
+
+def _emit(payload: Any) -> None:
+    sys.stdout.write(orjson.dumps(payload, option=orjson.OPT_INDENT_2).decode() + "\n")
+
+
+def _date(_: click.Context, __: click.Parameter, value: str | None) -> date:
+    if value is None:
+        return date.today()
+    try:
+        return parse_date(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
+def as_of_option(f: F) -> F:
+    return click.option(
+        "--as-of",
+        "as_of",
+        callback=_date,
+        metavar="DATE",
+        help="Answer as of this date (2023-05-01 or 1/5/2023); default today.",
+    )(f)
+
+
+def json_option(f: F) -> F:
+    return click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")(f)
+
+
+def handled(f: F) -> F:
+    """Turn the product's errors into a clear message and an exit code."""
+
+    @functools.wraps(f)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return f(*args, **kwargs)
+        except LoadError as exc:
+            _problems(exc.problems)
+            err.print("[red]Nothing was written.[/red]")
+            sys.exit(2)
+        except (NotFound, StoreError, PolicyError, ValueError) as exc:
+            err.print(f"error: {exc}", markup=False, highlight=False)
+            sys.exit(1)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _problems(problems: list[Any], limit: int = 50) -> None:
+    for problem in problems[:limit]:
+        err.print(f"{problem.severity}: {problem}", markup=False, highlight=False)
+    if len(problems) > limit:
+        err.print(f"... and {len(problems) - limit} more", markup=False)
+
+
+@click.group()
+@click.option(
+    "--data",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=lambda: os.environ.get("NAM_DATA", ".nam"),
+    show_default="$NAM_DATA or ./.nam",
+    help="The data directory of the embedded store.",
+)
+@click.pass_context
+def main(ctx: click.Context, data: Path) -> None:
+    """namgraph: who supports which unit, from province cadres down to household groups."""
+    ctx.obj = Context(data)
+
+
+pass_ctx = click.make_pass_decorator(Context)
+
+
+@main.command()
+@click.option(
+    "--policy",
+    default=DEFAULT_POLICY,
+    show_default=True,
+    help=f"A shipped policy ({', '.join(available_policies())}) or a YAML file.",
+)
+@pass_ctx
+@handled
+def init(ctx: Context, policy: str) -> None:
+    """Create an empty graph in the data directory under a chain policy."""
+    store = MemoryStore.init(ctx.data, policy)
+    out.print(f"Created {ctx.data} with policy {store.policy.id}: {store.policy.name}")
+
+
+# --- loading -------------------------------------------------------------------------------
+
+
+def _finish(ctx: Context, plan: Plan, dry_run: bool, as_json: bool) -> None:
+    if as_json:
+        _emit({"dry_run": dry_run, **plan.as_dict()})
+    else:
+        s = plan.summary()
+        out.print(
+            f"Plan: create {s['create']}, change {s['change']}, end {s['end']}, "
+            f"unchanged {s['unchanged']} ({s['units']} units, {s['cadres']} cadres, "
+            f"{s['assignments']} assignments); {s['errors']} errors, {s['warnings']} warnings"
+        )
+        _problems(plan.warnings, limit=20)
+    if not plan.ok:
+        raise LoadError(plan.problems)
+    if dry_run:
+        if not as_json:
+            out.print("Dry run: nothing was written.")
+        return
+    with err.status("writing the graph"):
+        apply_plan(ctx.store, plan)
+    if not as_json:
+        out.print(f"Written to {ctx.data}.")
+
+
+dry_run_option = click.option("--dry-run", is_flag=True, help="Show the plan; write nothing.")
+
+
+@main.group()
+def load() -> None:
+    """Load a file: the administrative list, units, cadres or assignments."""
+
+
+@load.command("admin")
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option("--province", metavar="CODE", help="Only this province (2-digit code, e.g. 83).")
+@dry_run_option
+@json_option
+@pass_ctx
+@handled
+def load_admin(
+    ctx: Context, file: Path, province: str | None, dry_run: bool, as_json: bool
+) -> None:
+    """The official list of provinces, districts and communes (GSO layout, CSV or XLSX)."""
+    _finish(ctx, plan_admin(ctx.store, file, province), dry_run, as_json)
+
+
+def _load_kind(kind: str) -> None:
+    @load.command(
+        kind, help=f"{kind.capitalize()} from CSV or XLSX (headers: `nam template {kind}`)."
+    )
+    @click.argument("file", type=click.Path(path_type=Path))
+    @dry_run_option
+    @json_option
+    @pass_ctx
+    @handled
+    def command(ctx: Context, file: Path, dry_run: bool, as_json: bool) -> None:
+        _finish(ctx, plan_file(ctx.store, kind, file), dry_run, as_json)
+
+
+for _kind in KINDS:
+    _load_kind(_kind)
+
+
+@main.command("generate")
+@click.option(
+    "--province",
+    "provinces",
+    multiple=True,
+    required=True,
+    metavar="CODE",
+    help="Province code (repeatable), or 'all' for every province loaded.",
+)
+@click.option("--seed", default=1, show_default=True, help="Same seed, same roster.")
+@dry_run_option
+@json_option
+@pass_ctx
+@handled
+def generate_command(
+    ctx: Context, provinces: tuple[str, ...], seed: int, dry_run: bool, as_json: bool
+) -> None:
+    """Generate hamlets, household groups, cadres and assignments on the real list."""
+    store = ctx.store
+    codes = list(provinces)
+    if "all" in codes:
+        codes = [u.code for u in store.subtree() if u.level == store.policy.top_level]
+    units, cadres, assignments = [], [], []
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+    )
+    with Progress(*columns, console=err, transient=True, disable=as_json) as progress:
+        task = progress.add_task("generating", total=len(codes))
+        for code in codes:
+            roster = generate(store, code, seed)
+            units += roster.units
+            cadres += roster.cadres
+            assignments += roster.assignments
+            progress.advance(task)
+    with err.status("checking the plan"):
+        plan = make_plan(store, units, cadres, assignments)
+    _finish(ctx, plan, dry_run, as_json)
+
+
+@main.command()
+@click.argument("kind", type=click.Choice(sorted(KINDS)))
+@click.option(
+    "--xlsx",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write an Excel workbook instead of printing CSV.",
+)
+@handled
+def template(kind: str, xlsx: Path | None) -> None:
+    """An empty input file with the Vietnamese headers (English keys are accepted too)."""
+    text = write_template(kind, xlsx)
+    if xlsx is None:
+        sys.stdout.write(text)
+    else:
+        out.print(f"Wrote {xlsx}")
+
+
+# --- questions -----------------------------------------------------------------------------
+
+
+@main.command()
+@click.argument("unit", required=False)
+@as_of_option
+@json_option
+@pass_ctx
+@handled
+def validate(ctx: Context, unit: str | None, as_of: date, as_json: bool) -> None:
+    """Check the graph (or a unit's subtree) against the hierarchy rules and the policy."""
+    found = validate_store(ctx.store, as_of, unit)
+    errors = [v for v in found if v.severity is Severity.ERROR]
+    if as_json:
+        _emit(
+            {
+                "as_of": as_of.isoformat(),
+                "errors": len(errors),
+                "warnings": len(found) - len(errors),
+                "violations": [v.as_dict() for v in found],
+            }
+        )
+    else:
+        for v in found[:200]:
+            out.print(
+                f"{v.severity} {v.rule} {v.subject}: {v.message}", markup=False, highlight=False
+            )
+        if len(found) > 200:
+            out.print(f"... and {len(found) - 200} more (use --json for all)")
+        out.print(f"{len(errors)} errors, {len(found) - len(errors)} warnings on {as_of}.")
+    if errors:
+        sys.exit(1)
+
+
+@main.command()
+@click.argument("unit")
+@as_of_option
+@json_option
+@pass_ctx
+@handled
+def coverage(ctx: Context, unit: str, as_of: date, as_json: bool) -> None:
+    """Coverage of a unit's subtree, per level and end to end (households)."""
+    answer = ctx.store.coverage(unit, as_of)
+    if as_json:
+        _emit(render.coverage_dict(answer))
+    else:
+        out.print(render.coverage_table(answer, ctx.store.policy))
+
+
+@main.command()
+@click.argument("unit")
+@click.option("--level", required=True, help="The level to look for gaps at (e.g. commune).")
+@as_of_option
+@json_option
+@pass_ctx
+@handled
+def gaps(ctx: Context, unit: str, level: str, as_of: date, as_json: bool) -> None:
+    """Units at a level without coverage, or whose chain is broken above them."""
+    level_id = ctx.store.policy.level_id(level) or level
+    found = ctx.store.gaps(unit, level_id, as_of)
+    if as_json:
+        _emit(
+            {
+                "unit": unit,
+                "level": level_id,
+                "as_of": as_of.isoformat(),
+                "gaps": [render.gap_dict(g) for g in found],
+            }
+        )
+        return
+    table = Table(title=f"Gaps at {level_id} under {unit} on {as_of}: {len(found)}")
+    for name in ("code", "name", "reason", "broken at"):
+        table.add_column(name)
+    for gap in found:
+        table.add_row(gap.unit.code, gap.unit.name, str(gap.reason), gap.broken_at or "")
+    out.print(table)
+
+
+@main.command()
+@click.argument("unit")
+@as_of_option
+@json_option
+@pass_ctx
+@handled
+def chain(ctx: Context, unit: str, as_of: date, as_json: bool) -> None:
+    """The chain upward from a unit: each level and who supports it."""
+    links = ctx.store.chain(unit, as_of)
+    if as_json:
+        _emit([render.chain_dict(link) for link in links])
+        return
+    policy = ctx.store.policy
+    table = Table(title=f"Chain of {unit} on {as_of}")
+    for name in ("level", "unit", "supported by", "since", "phone"):
+        table.add_column(name)
+    for link in links:
+        who = "; ".join(f"{s.cadre.name} ({s.cadre.id})" for s in link.supporters)
+        if not who:
+            who = "-" if link.rule is None else "[red]NO ACTIVE SUPPORTER[/red]"
+        since = "; ".join(str(s.assignment.since) for s in link.supporters)
+        phone = "; ".join(s.cadre.phone for s in link.supporters)
+        table.add_row(
+            policy.level(link.unit.level).label,
+            f"{link.unit.code} {link.unit.name}",
+            who,
+            since,
+            phone,
+        )
+    out.print(table)
+
+
+@main.command()
+@click.argument("cadre")
+@as_of_option
+@json_option
+@pass_ctx
+@handled
+def reach(ctx: Context, cadre: str, as_of: date, as_json: bool) -> None:
+    """What a cadre reaches through unbroken chains, and where the chain breaks below."""
+    answer = ctx.store.reach(cadre, as_of)
+    if as_json:
+        _emit(render.reach_dict(answer))
+        return
+    c = answer.cadre
+    out.print(
+        f"{c.id} {c.name} ({c.level}), {answer.status} on {as_of}; supports: "
+        + (", ".join(f"{u.code} {u.name}" for u in answer.direct) or "nothing")
+    )
+    table = Table()
+    for name in ("level", "units below", "reached"):
+        table.add_column(name, justify="left" if name == "level" else "right")
+    for lr in answer.levels:
+        table.add_row(lr.level, str(lr.units), str(lr.reached))
+    out.print(table)
+    out.print(f"Households reached: {answer.households}")
+    for gap in answer.breaks:
+        out.print(f"chain broken at {gap.unit.code} {gap.unit.name}: {gap.reason}", markup=False)
+
+
+@main.command()
+@click.argument("unit")
+@as_of_option
+@click.option("--top", default=20, show_default=True, help="How many cadres to list.")
+@json_option
+@pass_ctx
+@handled
+def workload(ctx: Context, unit: str, as_of: date, top: int, as_json: bool) -> None:
+    """Units and households per active cadre working in a unit's subtree; overloaded first."""
+    loads = ctx.store.load(unit, as_of)
+    if as_json:
+        _emit([render.load_dict(item) for item in loads])
+        return
+    idle = sum(1 for item in loads if item.units == 0)
+    over = sum(1 for item in loads if item.overloaded)
+    table = Table(
+        title=f"Load of {len(loads)} active cadres under {unit} on {as_of}: "
+        f"{over} overloaded, {idle} with nothing"
+    )
+    for name in ("cadre", "name", "level", "units", "max", "households"):
+        table.add_column(name)
+    for item in loads[:top]:
+        table.add_row(
+            item.cadre.id,
+            item.cadre.name,
+            item.cadre.level,
+            str(item.units),
+            str(item.max_units or "-"),
+            str(item.households),
+            style="red" if item.overloaded else None,
+        )
+    out.print(table)
+
+
+@main.command()
+@click.option(
+    "--cadre", "cadres", multiple=True, required=True, help="A cadre who leaves (repeatable)."
+)
+@click.option(
+    "--on", "on", callback=_date, required=True, metavar="DATE", help="The day they leave."
+)
+@click.option(
+    "--scope", metavar="UNIT", help="Compare coverage of this unit (default: the province)."
+)
+@json_option
+@pass_ctx
+@handled
+def whatif(
+    ctx: Context, cadres: tuple[str, ...], on: date, scope: str | None, as_json: bool
+) -> None:
+    """If these cadres leave on a date: what loses coverage, and who could take it over."""
+    answer = what_if(ctx.store, cadres, on, scope)
+    if as_json:
+        _emit(render.whatif_dict(answer))
+        return
+    policy = ctx.store.policy
+    out.print(render.coverage_table(answer.before, policy, "before"))
+    out.print(render.coverage_table(answer.after, policy, f"if they leave on {on}"))
+    out.print(f"Households losing an unbroken chain: {answer.households_lost}")
+    for takeover in answer.lost:
+        names = ", ".join(
+            f"{c.cadre.id} {c.cadre.name} ({c.units} units)" for c in takeover.candidates
+        )
+        out.print(
+            f"loses coverage: {takeover.unit.code} {takeover.unit.name}; could take over: {names or 'nobody'}",
+            markup=False,
+        )
+
+
+@main.command()
+@click.argument("text")
+@click.option("--first", default=10, show_default=True)
+@json_option
+@pass_ctx
+@handled
+def search(ctx: Context, text: str, first: int, as_json: bool) -> None:
+    """Units and cadres by name, with or without diacritics."""
+    hits = ctx.store.search(text, first)
+    rows = [
+        {"type": "unit", **render.unit_dict(h)}
+        if isinstance(h, Unit)
+        else {"type": "cadre", **render.cadre_dict(h)}
+        for h in hits
+    ]
+    if as_json:
+        _emit(rows)
+        return
+    for row in rows:
+        key = row.get("code") or row.get("id")
+        out.print(f"{row['type']:5} {key:14} {row['name']} ({row['level']})", markup=False)
+
+
+@main.command()
+@pass_ctx
+@handled
+def status(ctx: Context) -> None:
+    """What the data directory holds."""
+    store = ctx.store
+    out.print(f"{ctx.data}: policy {store.policy.id} ({store.policy.name})")
+    for key, value in store.counts().items():
+        out.print(f"  {key}: {value}")

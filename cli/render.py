@@ -1,0 +1,129 @@
+"""Answers as JSON-ready dicts (``--json``) and as tables for people."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.table import Table
+
+from graph.answers import ChainLink, Coverage, Gap, Load, Reach, WhatIf
+from graph.model import Cadre, Unit
+from graph.policy import Policy
+
+
+def unit_dict(u: Unit) -> dict[str, Any]:
+    return {
+        "code": u.code,
+        "name": u.name,
+        "level": u.level,
+        "kind": u.kind,
+        "parent": u.parent,
+        "households": u.households,
+        "valid_from": u.valid_from.isoformat() if u.valid_from else None,
+        "valid_to": u.valid_to.isoformat() if u.valid_to else None,
+    }
+
+
+def cadre_dict(c: Cadre) -> dict[str, Any]:
+    return {
+        "id": c.id,
+        "name": c.name,
+        "level": c.level,
+        "home_unit": c.home_unit,
+        "titles": list(c.titles),
+        "status": str(c.status),
+        "status_since": c.status_since.isoformat() if c.status_since else None,
+    }
+
+
+def coverage_dict(c: Coverage) -> dict[str, Any]:
+    return {
+        "unit": unit_dict(c.unit),
+        "as_of": c.as_of.isoformat(),
+        "levels": [
+            {"level": lc.level, "units": lc.units, "covered": lc.covered, "ratio": lc.ratio}
+            for lc in c.levels
+        ],
+        "households": c.households,
+        "households_reached": c.households_reached,
+        "ratio": c.ratio,
+    }
+
+
+def gap_dict(g: Gap) -> dict[str, Any]:
+    return {"unit": unit_dict(g.unit), "reason": str(g.reason), "broken_at": g.broken_at}
+
+
+def chain_dict(link: ChainLink) -> dict[str, Any]:
+    return {
+        "unit": unit_dict(link.unit),
+        "rule": link.rule,
+        "in_chain": link.in_chain,
+        "covered": link.covered,
+        "supporters": [
+            {
+                **cadre_dict(s.cadre),
+                "phone": s.cadre.phone,
+                "role": s.assignment.role,
+                "since": s.assignment.since.isoformat(),
+                "decision": s.assignment.decision,
+            }
+            for s in link.supporters
+        ],
+    }
+
+
+def reach_dict(r: Reach) -> dict[str, Any]:
+    return {
+        "cadre": cadre_dict(r.cadre),
+        "as_of": r.as_of.isoformat(),
+        "status": str(r.status) if r.status else None,
+        "direct": [unit_dict(u) for u in r.direct],
+        "levels": [
+            {"level": lr.level, "units": lr.units, "reached": lr.reached} for lr in r.levels
+        ],
+        "households": r.households,
+        "breaks": [gap_dict(g) for g in r.breaks],
+    }
+
+
+def load_dict(item: Load) -> dict[str, Any]:
+    return {
+        "cadre": cadre_dict(item.cadre),
+        "units": item.units,
+        "households": item.households,
+        "max_units": item.max_units,
+        "overloaded": item.overloaded,
+    }
+
+
+def whatif_dict(w: WhatIf) -> dict[str, Any]:
+    return {
+        "cadres": [cadre_dict(c) for c in w.cadres],
+        "on": w.on.isoformat(),
+        "before": coverage_dict(w.before),
+        "after": coverage_dict(w.after),
+        "households_lost": w.households_lost,
+        "lost": [
+            {"unit": unit_dict(t.unit), "candidates": [load_dict(c) for c in t.candidates]}
+            for t in w.lost
+        ],
+    }
+
+
+def pct(value: float | None) -> str:
+    return "-" if value is None else f"{value * 100:.1f}%"
+
+
+def coverage_table(c: Coverage, policy: Policy, note: str = "") -> Table:
+    title = f"Coverage of {c.unit.code} {c.unit.name} on {c.as_of}"
+    table = Table(title=f"{title} ({note})" if note else title)
+    for name in ("level", "units", "covered", "ratio"):
+        table.add_column(name, justify="left" if name == "level" else "right")
+    for lc in c.levels:
+        table.add_row(policy.level(lc.level).label, str(lc.units), str(lc.covered), pct(lc.ratio))
+    table.add_section()
+    table.add_row(
+        "households (end to end)", str(c.households), str(c.households_reached), pct(c.ratio)
+    )
+    return table
