@@ -1,0 +1,112 @@
+"""The ``nam`` command line as staff and scripts use it."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from cli.main import main
+from loaders.columns import KINDS
+from tests.conftest import ADMIN, Nam, tree_digest, write_csv
+
+
+def test_templates_have_vietnamese_headers_and_load_back(tmp_path: Path) -> None:
+    result = CliRunner().invoke(main, ["template", "assignments"])
+    assert result.exit_code == 0
+    header = result.output.splitlines()[0]
+    assert header == "Mã phân công,Mã cán bộ,Mã đơn vị,Nhiệm vụ,Từ ngày,Đến ngày,Quyết định"
+    book = tmp_path / "cadres.xlsx"
+    assert CliRunner().invoke(main, ["template", "cadres", "--xlsx", str(book)]).exit_code == 0
+    assert book.stat().st_size > 0
+    assert set(KINDS) == {"units", "cadres", "assignments"}
+
+
+def test_english_keys_are_accepted_as_headers(nam: Nam, tmp_path: Path) -> None:
+    path = write_csv(
+        tmp_path / "u.csv",
+        ["code", "name", "level", "parent"],
+        [["28801.99", "Ấp Mới", "hamlet", "28801"]],
+    )
+    result = nam("load", "units", str(path), "--json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["summary"]["create"] == 1
+
+
+def test_coverage_json_for_scripts(nam: Nam) -> None:
+    result = nam("coverage", "831", "--as-of", "1/5/2023", "--json")
+    assert result.exit_code == 0, result.output
+    answer = json.loads(result.stdout)
+    assert answer["as_of"] == "2023-05-01"
+    assert [(lv["level"], lv["units"], lv["ratio"]) for lv in answer["levels"]] == [
+        ("district", 1, 1.0),
+        ("commune", 21, 1.0),
+        ("hamlet", 117, 1.0),
+        ("household_group", 1702, 1.0),
+    ]
+
+
+def test_every_question_answers_from_the_command_line(nam: Nam) -> None:
+    for args in (
+        ["chain", "28801.01.01", "--as-of", "2023-05-01"],
+        ["gaps", "83", "--level", "xã", "--as-of", "2023-05-01"],
+        ["reach", "83-0010", "--as-of", "2023-05-01"],
+        ["workload", "831", "--as-of", "2023-05-01"],
+        ["whatif", "--cadre", "83-0010", "--on", "2024-01-01"],
+        ["search", "Chau Thanh"],
+        ["validate", "831", "--as-of", "2023-05-01"],
+        ["status"],
+    ):
+        result = nam(*args)
+        assert result.exit_code == 0, (args, result.output)
+        json_args = [*args, "--json"] if args[0] != "status" else None
+        if json_args:
+            assert json.loads(nam(*json_args).stdout) is not None
+
+
+def test_gaps_accepts_vietnamese_level_names(nam: Nam) -> None:
+    result = nam("gaps", "831", "--level", "Ấp", "--as-of", "2022-01-01", "--json")
+    assert json.loads(result.stdout)["level"] == "hamlet"
+    assert len(json.loads(result.stdout)["gaps"]) == 117
+
+
+def test_unknown_unit_is_an_error_with_exit_code_1(nam: Nam) -> None:
+    result = nam("coverage", "99999")
+    assert result.exit_code == 1
+    assert "no unit '99999' in the graph" in result.stderr
+
+
+def test_a_bad_date_is_refused(nam: Nam) -> None:
+    result = nam("coverage", "83", "--as-of", "32/13/2023")
+    assert result.exit_code == 2
+    assert "write it as 2022-08-26 or 26/8/2022" in result.output
+
+
+def test_commands_on_a_missing_data_directory_say_to_init(tmp_path: Path) -> None:
+    result = CliRunner().invoke(main, ["--data", str(tmp_path / "none"), "coverage", "83"])
+    assert result.exit_code == 1
+    assert "run `nam init` first" in result.stderr
+
+
+def test_generate_twice_changes_nothing(nam: Nam, data_dir: Path) -> None:
+    before = tree_digest(data_dir)
+    result = nam("generate", "--province", "83", "--seed", "1")
+    assert result.exit_code == 0, result.output
+    assert "create 0, change 0, end 0" in result.output
+    assert tree_digest(data_dir) == before
+
+
+def test_generate_needs_the_administrative_list_first(tmp_path: Path) -> None:
+    data = str(tmp_path / "nam")
+    runner = CliRunner()
+    assert runner.invoke(main, ["--data", data, "init"]).exit_code == 0
+    result = runner.invoke(main, ["--data", data, "generate", "--province", "83"])
+    assert result.exit_code == 2
+    assert "nam load admin FILE --province 83" in result.stderr
+    assert (
+        runner.invoke(
+            main, ["--data", data, "load", "admin", str(ADMIN), "--province", "83"]
+        ).exit_code
+        == 0
+    )

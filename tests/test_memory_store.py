@@ -1,0 +1,79 @@
+"""The embedded store: saved whole or not at all, refused when someone else wrote first."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from graph.memory_store import STORE_FILE, MemoryStore
+from graph.store import ChangeSet, StoreError
+from tests.conftest import ON, tree_digest
+
+
+def test_a_reopened_store_answers_as_the_one_that_wrote_it(
+    data_dir: Path, store: MemoryStore
+) -> None:
+    hamlet = store.children("28801")[0]
+    store.apply(ChangeSet(units=[replace(hamlet, name="Ấp Đổi Tên")]))
+    again = MemoryStore.open(data_dir)
+    assert again.unit(hamlet.code).name == "Ấp Đổi Tên"  # type: ignore[union-attr]
+    assert again.counts() == store.counts()
+    assert again.coverage("83", ON) == store.coverage("83", ON)
+
+
+def test_a_failed_write_leaves_disk_and_memory_as_they_were(
+    data_dir: Path, store: MemoryStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    before = tree_digest(data_dir)
+    hamlet = store.children("28801")[0]
+
+    def crash(src: object, dst: object) -> None:
+        raise OSError("disk full")
+
+    monkeypatch.setattr(os, "replace", crash)
+    with pytest.raises(OSError, match="disk full"):
+        store.apply(ChangeSet(units=[replace(hamlet, name="Ấp Không Lưu")]))
+    monkeypatch.undo()
+    assert tree_digest(data_dir) == before
+    assert store.unit(hamlet.code) == hamlet
+    assert [p.name for p in data_dir.iterdir() if p.name.endswith(".tmp")] == []
+
+
+def test_a_store_read_before_another_write_is_refused(data_dir: Path) -> None:
+    first, second = MemoryStore.open(data_dir), MemoryStore.open(data_dir)
+    hamlet = first.children("28801")[0]
+    first.apply(ChangeSet(units=[replace(hamlet, name="Ấp Một")]))
+    after_first = tree_digest(data_dir)
+    with pytest.raises(StoreError, match="changed by another process"):
+        second.apply(ChangeSet(units=[replace(hamlet, name="Ấp Hai")]))
+    assert tree_digest(data_dir) == after_first
+
+
+def test_init_refuses_a_directory_that_holds_a_graph(data_dir: Path) -> None:
+    with pytest.raises(StoreError, match="already holds a graph"):
+        MemoryStore.init(data_dir, "ben-tre-559")
+
+
+def test_opening_an_empty_directory_says_to_run_init(tmp_path: Path) -> None:
+    with pytest.raises(StoreError, match="run `nam init` first"):
+        MemoryStore.open(tmp_path)
+
+
+def test_moving_a_unit_moves_its_subtree(store: MemoryStore) -> None:
+    first, second = store.children("28801")[:2]
+    group = store.children(first.code)[0]
+    store.apply(ChangeSet(units=[replace(group, parent=second.code)]))
+    assert group.code not in [u.code for u in store.children(first.code)]
+    assert group.code in [u.code for u in store.children(second.code)]
+    assert [u.code for u in store.ancestors(group.code)][:2] == [second.code, "28801"]
+
+
+def test_the_store_file_is_json_with_a_format_number(data_dir: Path) -> None:
+    import orjson
+
+    doc = orjson.loads((data_dir / STORE_FILE).read_bytes())
+    assert doc["format"] == 1 and doc["policy"] == "ben-tre-559"
+    assert len(doc["units"]) == 1 + 9 + 157 + sum(1 for u in doc["units"] if "." in u[0])
