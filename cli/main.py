@@ -331,6 +331,9 @@ def gaps(ctx: Context, unit: str, level: str, as_of: date, as_json: bool) -> Non
             }
         )
         return
+    if not found:
+        out.print(f"No gaps at {level_id} under {unit} on {as_of}.")
+        return
     table = Table(title=f"Gaps at {level_id} under {unit} on {as_of}: {len(found)}")
     for name in ("code", "name", "reason", "broken at"):
         table.add_column(name)
@@ -460,7 +463,7 @@ def whatif(
     out.print(f"Households losing an unbroken chain: {answer.households_lost}")
     for takeover in answer.lost:
         names = ", ".join(
-            f"{c.cadre.id} {c.cadre.name} ({c.units} units)" for c in takeover.candidates
+            f"{c.cadre.id} {c.cadre.name} (carries {c.units})" for c in takeover.candidates
         )
         out.print(
             f"loses coverage: {takeover.unit.code} {takeover.unit.name}; could take over: {names or 'nobody'}",
