@@ -5,6 +5,8 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 NAM    := $(BIN)/nam
 DEMO   ?= .nam-demo
+HOST   ?= 127.0.0.1
+PORT   ?= 8000
 ADMIN  := data/admin/vn-admin-2023-05-07.csv
 
 .PHONY: venv demo test lint typecheck bench clean
@@ -26,10 +28,12 @@ demo: $(STAMP)
 	$(NAM) --data $(DEMO) validate
 	$(NAM) --data $(DEMO) coverage 83 --as-of 2023-05-01
 	$(NAM) --data $(DEMO) chain 28801.01.01 --as-of 2023-05-01
+	@echo "Serving the GraphQL API over the demo province: open http://$(HOST):$(PORT)/graphql (Ctrl-C stops)"
+	$(NAM) --data $(DEMO) serve --host $(HOST) --port $(PORT)
 
 ## test: lint, types, and every test
 test: $(STAMP)
-	$(BIN)/ruff check graph loaders cli tests bench
+	$(BIN)/ruff check graph loaders cli api tests bench
 	$(BIN)/mypy
 	$(BIN)/pytest -q
 

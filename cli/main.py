@@ -495,6 +495,38 @@ def search(ctx: Context, text: str, first: int, as_json: bool) -> None:
 
 
 @main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@pass_ctx
+@handled
+def serve(ctx: Context, host: str, port: int) -> None:
+    """Serve the GraphQL API (GraphiQL at /graphql) over the data directory."""
+    import uvicorn
+
+    from api.app import create_app
+    from api.logs import configure, log
+
+    configure()
+    store = ctx.store
+    log(
+        "starting",
+        store="memory",
+        data=str(ctx.data),
+        policy=store.policy.id,
+        graphiql=f"http://{host}:{port}/graphql",
+    )
+    uvicorn.run(create_app(store), host=host, port=port, log_config=None, access_log=False)
+
+
+@main.command("schema")
+def schema_command() -> None:
+    """Print the GraphQL schema (the contract published as schema.graphql)."""
+    from api.schema import schema_text
+
+    sys.stdout.write(schema_text())
+
+
+@main.command()
 @pass_ctx
 @handled
 def status(ctx: Context) -> None:

@@ -103,9 +103,7 @@ def _covered(g: Graph, rule: Rule, unit: Unit, on: date, without: Without) -> bo
     return next(_supporting(g, rule, unit, on, without), None) is not None
 
 
-def why_uncovered(
-    g: Graph, rule: Rule, unit: Unit, on: date, without: Without
-) -> GapReason:
+def why_uncovered(g: Graph, rule: Rule, unit: Unit, on: date, without: Without) -> GapReason:
     """The strongest reason an uncovered unit has no supporter on ``on``."""
     reasons: set[GapReason] = set()
     for node, edges in g.pred[unit.code].items():
@@ -147,9 +145,7 @@ def broken_above(g: Graph, policy: Policy, unit: Unit, on: date) -> str | None:
     return broken
 
 
-def coverage(
-    g: Graph, policy: Policy, root: Unit, on: date, without: Without
-) -> Coverage:
+def coverage(g: Graph, policy: Policy, root: Unit, on: date, without: Without) -> Coverage:
     root_index = policy.level(root.level).index
     levels = [lvl.id for lvl in policy.levels[root_index:] if lvl.id in policy.coverage]
     counts = {level: [0, 0] for level in levels}
@@ -186,9 +182,7 @@ def coverage(
     )
 
 
-def gaps(
-    g: Graph, policy: Policy, root: Unit, level: str, on: date, without: Without
-) -> list[Gap]:
+def gaps(g: Graph, policy: Policy, root: Unit, level: str, on: date, without: Without) -> list[Gap]:
     rule = policy.coverage_rule(level)
     if rule is None:
         ruled = ", ".join(policy.coverage)
@@ -305,14 +299,12 @@ def load(g: Graph, policy: Policy, root: Unit, on: date) -> list[Load]:
             cadre: Cadre = g.nodes[node]["cadre"]
             if not cadre.active_on(on):
                 continue
-            loads.append(_load_of(g, policy, cadre, on, below))
+            loads.append(load_of(g, policy, cadre, on, below))
     loads.sort(key=lambda item: (-item.units, -item.households, item.cadre.id))
     return loads
 
 
-def _load_of(
-    g: Graph, policy: Policy, cadre: Cadre, on: date, below: Mapping[str, int]
-) -> Load:
+def load_of(g: Graph, policy: Policy, cadre: Cadre, on: date, below: Mapping[str, int]) -> Load:
     per_rule: dict[str, int] = {}
     units: set[str] = set()
     rules = {rule.id: rule for rule in policy.rules}

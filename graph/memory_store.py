@@ -297,6 +297,45 @@ class MemoryStore:
                             seen.add(data["a"].id)
                             yield data["a"]
 
+    def ping(self) -> bool:
+        return self.data_dir is None or (self.data_dir / STORE_FILE).is_file()
+
+    def refresh(self) -> bool:
+        """Reload when another process has written the data directory; True if reloaded."""
+        if self.data_dir is None or _stamp(self.data_dir / STORE_FILE) == self._stamp:
+            return False
+        self._reload()
+        return True
+
+    # --- batches ----------------------------------------------------------------------------
+    def children_of(self, codes: Iterable[str], on: date) -> dict[str, list[Unit]]:
+        return {code: q.children(self.g, code, on) for code in codes if code in self.g}
+
+    def ancestors_of(self, codes: Iterable[str]) -> dict[str, list[Unit]]:
+        found = self.units(codes)
+        return {code: q.ancestors(self.g, unit) for code, unit in found.items()}
+
+    def assignments_of(self, cadre_ids: Iterable[str]) -> dict[str, list[Assignment]]:
+        return {cadre_id: self.assignments(cadre=cadre_id) for cadre_id in cadre_ids}
+
+    def coverage_of(self, codes: Iterable[str], on: date) -> dict[str, Coverage]:
+        found = self.units(codes)
+        return {
+            code: q.coverage(self.g, self.policy, unit, on, frozenset())
+            for code, unit in found.items()
+        }
+
+    def loads_of(self, cadre_ids: Iterable[str], on: date) -> dict[str, Load]:
+        out: dict[str, Load] = {}
+        for cadre in self.cadres(cadre_ids).values():
+            below: dict[str, int] = {}
+            for a in self.assignments(cadre=cadre.id):
+                unit = self.unit(a.unit)
+                if unit is not None and a.unit not in below:
+                    below.update(q.households_below(self.g, self.policy, unit, on))
+            out[cadre.id] = q.load_of(self.g, self.policy, cadre, on, below)
+        return out
+
     # --- questions ------------------------------------------------------------------------
     def coverage(self, code: str, on: date, without: Collection[str] = ()) -> Coverage:
         return q.coverage(self.g, self.policy, self.need_unit(code), on, frozenset(without))

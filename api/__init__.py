@@ -1,0 +1,1 @@
+"""The GraphQL API for dashboards: FastAPI + strawberry over the graph."""

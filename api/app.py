@@ -1,0 +1,73 @@
+"""The HTTP application: ``/graphql`` (with GraphiQL), ``/healthz``, ``/readyz``."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+
+from fastapi import FastAPI, Request, Response
+from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
+from strawberry.fastapi import GraphQLRouter
+
+from api.context import Context
+from api.logs import log
+from api.schema import make_schema
+from api.settings import Settings
+from graph.store import GraphStore
+
+__all__ = ["create_app"]
+
+
+def create_app(store: GraphStore, settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings.from_env()
+    schema = make_schema(settings)
+
+    async def context_getter(request: Request) -> Context:
+        refresh = getattr(store, "refresh", None)
+        if refresh is not None:
+            await run_in_threadpool(refresh)
+        return Context(store=store, settings=settings, request_id=request.state.request_id)
+
+    router: GraphQLRouter[Context, None] = GraphQLRouter(schema, context_getter=context_getter)
+    app = FastAPI(
+        title="namgraph",
+        description="Coverage of the nắm chain: who supports which unit, from the province down.",
+    )
+    app.include_router(router, prefix="/graphql")
+
+    @app.middleware("http")
+    async def request_id(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        rid = request.headers.get("x-request-id") or uuid.uuid4().hex
+        request.state.request_id = rid
+        started = time.perf_counter()
+        response = await call_next(request)
+        response.headers["x-request-id"] = rid
+        log(
+            "request",
+            request_id=rid,
+            method=request.method,
+            path=request.url.path,
+            status=response.status_code,
+            ms=round((time.perf_counter() - started) * 1000, 2),
+        )
+        return response
+
+    @app.get("/healthz")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/readyz")
+    async def readyz() -> JSONResponse:
+        try:
+            ready = await run_in_threadpool(store.ping)
+        except Exception as exc:  # any failure to reach the store means not ready
+            return JSONResponse({"status": "unavailable", "detail": str(exc)}, status_code=503)
+        if not ready:
+            return JSONResponse({"status": "unavailable"}, status_code=503)
+        return JSONResponse({"status": "ready", "policy": store.policy.id})
+
+    return app

@@ -1,0 +1,98 @@
+"""Per-request context: the store and data loaders that batch its reads.
+
+Each loader turns the many small reads of one GraphQL request (the coverage of every commune
+of a province, say) into one store call per level of the query, whatever the number of units.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, TypeVar
+
+from starlette.concurrency import run_in_threadpool
+from strawberry.dataloader import DataLoader
+from strawberry.fastapi import BaseContext
+
+from api.settings import Settings
+from graph.answers import Coverage, Load, Supporter
+from graph.model import Assignment, Cadre, Unit
+from graph.store import GraphStore
+
+__all__ = ["Context", "Loaders"]
+
+K = TypeVar("K", bound=Hashable)
+V = TypeVar("V")
+
+
+def _plain(
+    fetch: Callable[[list[str]], Mapping[str, V]],
+) -> DataLoader[str, V | None]:
+    async def load(keys: list[str]) -> Sequence[V | None]:
+        found = await run_in_threadpool(fetch, keys)
+        return [found.get(key) for key in keys]
+
+    return DataLoader(load_fn=load)
+
+
+def _dated(
+    fetch: Callable[[list[str], date], Mapping[str, V]], empty: Callable[[], V] | None = None
+) -> DataLoader[tuple[str, date], V | None]:
+    """Keys are (key, date); one store call per distinct date in the batch."""
+
+    async def load(keys: list[tuple[str, date]]) -> Sequence[V | None]:
+        by_date: dict[date, list[str]] = defaultdict(list)
+        for key, on in keys:
+            by_date[on].append(key)
+        found: dict[tuple[str, date], V] = {}
+        for on, codes in by_date.items():
+            answer = await run_in_threadpool(fetch, codes, on)
+            found.update(((code, on), value) for code, value in answer.items())
+        return [found.get(key, empty() if empty else None) for key in keys]
+
+    return DataLoader(load_fn=load)
+
+
+@dataclass
+class Loaders:
+    units: DataLoader[str, Unit | None]
+    cadres: DataLoader[str, Cadre | None]
+    ancestors: DataLoader[str, list[Unit] | None]
+    assignments: DataLoader[str, list[Assignment] | None]
+    children: DataLoader[tuple[str, date], list[Unit] | None]
+    coverage: DataLoader[tuple[str, date], Coverage | None]
+    supporters: DataLoader[tuple[str, date], tuple[Supporter, ...] | None]
+    loads: DataLoader[tuple[str, date], Load | None]
+
+    @classmethod
+    def over(cls, store: GraphStore) -> Loaders:
+        def supporters(codes: Iterable[str], on: date) -> Mapping[str, tuple[Supporter, ...]]:
+            return store.supporters(codes, on)
+
+        return cls(
+            units=_plain(store.units),
+            cadres=_plain(store.cadres),
+            ancestors=_plain(store.ancestors_of),
+            assignments=_plain(store.assignments_of),
+            children=_dated(store.children_of),
+            coverage=_dated(store.coverage_of),
+            supporters=_dated(supporters),
+            loads=_dated(store.loads_of),
+        )
+
+
+class Context(BaseContext):
+    """What every resolver of one request shares."""
+
+    def __init__(self, store: GraphStore, settings: Settings, request_id: str = "") -> None:
+        super().__init__()
+        self.store = store
+        self.settings = settings
+        self.request_id = request_id
+        self.loaders = Loaders.over(store)
+
+    async def call(self, fn: Callable[..., V], *args: Any, **kwargs: Any) -> V:
+        """Run one store call off the event loop."""
+        return await run_in_threadpool(fn, *args, **kwargs)

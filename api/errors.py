@@ -1,0 +1,40 @@
+"""Errors that dashboards can act on: each carries a code and says what to do."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from graphql import GraphQLError
+
+__all__ = ["Code", "bad_input", "not_found", "store_unavailable"]
+
+
+class Code(StrEnum):
+    NOT_FOUND = "NOT_FOUND"
+    BAD_INPUT = "BAD_INPUT"
+    STORE_UNAVAILABLE = "STORE_UNAVAILABLE"
+    QUERY_TOO_COMPLEX = "QUERY_TOO_COMPLEX"
+    INTERNAL = "INTERNAL"
+
+
+def error(code: Code, message: str) -> GraphQLError:
+    return GraphQLError(message, extensions={"code": str(code)})
+
+
+def not_found(kind: str, key: str) -> GraphQLError:
+    how = (
+        "search(text:) finds codes by name"
+        if kind == "unit"
+        else "search(text:) finds cadres by name"
+    )
+    return error(Code.NOT_FOUND, f"no {kind} {key!r}; {how}")
+
+
+def bad_input(message: str) -> GraphQLError:
+    return error(Code.BAD_INPUT, message)
+
+
+def store_unavailable(detail: str) -> GraphQLError:
+    return error(
+        Code.STORE_UNAVAILABLE, f"the graph store cannot answer now ({detail}); retry shortly"
+    )

@@ -1,0 +1,265 @@
+"""The GraphQL schema: the root query and its limits. ``schema.graphql`` is exported from here."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from datetime import date
+
+import strawberry
+from graphql import GraphQLError
+from strawberry.extensions import (
+    AddValidationRules,
+    DisableIntrospection,
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    QueryDepthLimiter,
+    SchemaExtension,
+)
+
+from api.errors import Code, bad_input, not_found, store_unavailable
+from api.limits import cost_rule
+from api.settings import Settings
+from api.types import (
+    Cadre,
+    ChainLink,
+    Coverage,
+    Ctx,
+    Edge,
+    Gap,
+    GapConnection,
+    Load,
+    PageInfo,
+    Reach,
+    SearchHit,
+    Unit,
+    Violation,
+    ViolationConnection,
+    WhatIf,
+    decode_cursor,
+    encode_cursor,
+    on_date,
+)
+from graph import model
+from graph.questions import what_if
+from graph.store import NotFound, StoreError
+from graph.validate import validate_store
+
+__all__ = ["make_schema", "page_size", "schema_text"]
+
+
+def page_size(info: Ctx, first: int | None) -> int:
+    settings = info.context.settings
+    if first is None:
+        return settings.default_page
+    if first < 0 or first > settings.max_page:
+        raise bad_input(f"first must be between 0 and {settings.max_page}; page with `after`")
+    return first
+
+
+def _domain(exc: Exception) -> GraphQLError:
+    if isinstance(exc, NotFound):
+        return not_found(exc.kind, exc.key)
+    if isinstance(exc, StoreError):
+        return store_unavailable(str(exc))
+    return bad_input(str(exc))
+
+
+@strawberry.type
+class Query:
+    @strawberry.field(description="A unit by its code; null when there is none.")
+    async def unit(self, info: Ctx, code: strawberry.ID) -> Unit | None:
+        found = await info.context.loaders.units.load(str(code))
+        return Unit.of(found) if found else None
+
+    @strawberry.field(description="A cadre by id; null when there is none.")
+    async def cadre(self, info: Ctx, id: strawberry.ID) -> Cadre | None:
+        found = await info.context.loaders.cadres.load(str(id))
+        return Cadre.of(found) if found else None
+
+    @strawberry.field(description="Units and cadres by name, with or without diacritics.")
+    async def search(self, info: Ctx, text: str, first: int | None = 10) -> list[SearchHit]:
+        size = page_size(info, first)
+        hits = await info.context.call(info.context.store.search, text, size)
+        return [Unit.of(h) if isinstance(h, model.Unit) else Cadre.of(h) for h in hits]
+
+    @strawberry.field(description="Coverage of a unit's subtree per level and end to end.")
+    async def coverage(self, info: Ctx, unit: strawberry.ID, as_of: date | None = None) -> Coverage:
+        try:
+            return Coverage.of(
+                await info.context.call(info.context.store.coverage, str(unit), on_date(as_of))
+            )
+        except (NotFound, StoreError) as exc:
+            raise _domain(exc) from None
+
+    @strawberry.field(description="Units at a level with no unbroken chain on the date, by code.")
+    async def gaps(
+        self,
+        info: Ctx,
+        unit: strawberry.ID,
+        level: str,
+        as_of: date | None = None,
+        first: int | None = None,
+        after: str | None = None,
+    ) -> GapConnection:
+        size = page_size(info, first)
+        store = info.context.store
+        level_id = store.policy.level_id(level) or level
+        try:
+            found = await info.context.call(store.gaps, str(unit), level_id, on_date(as_of))
+        except (NotFound, StoreError, ValueError) as exc:
+            raise _domain(exc) from None
+        start = 0
+        if after is not None:
+            code = decode_cursor("gap", after)
+            start = next((i + 1 for i, g in enumerate(found) if g.unit.code == code), len(found))
+        page = found[start : start + size]
+        edges = [Edge(cursor=encode_cursor("gap", g.unit.code), node=Gap.of(g)) for g in page]
+        return GapConnection(
+            total_count=len(found),
+            page_info=PageInfo(
+                has_next_page=start + size < len(found),
+                end_cursor=edges[-1].cursor if edges else None,
+            ),
+            edges=edges,
+        )
+
+    @strawberry.field(description="The chain upward from a unit, level by level, with supporters.")
+    async def chain(
+        self, info: Ctx, unit: strawberry.ID, as_of: date | None = None
+    ) -> list[ChainLink]:
+        try:
+            links = await info.context.call(info.context.store.chain, str(unit), on_date(as_of))
+        except (NotFound, StoreError) as exc:
+            raise _domain(exc) from None
+        return [ChainLink.of(link) for link in links]
+
+    @strawberry.field(description="What a cadre reaches, and where the chain breaks below them.")
+    async def reach(self, info: Ctx, cadre: strawberry.ID, as_of: date | None = None) -> Reach:
+        try:
+            return Reach.of(
+                await info.context.call(info.context.store.reach, str(cadre), on_date(as_of))
+            )
+        except (NotFound, StoreError) as exc:
+            raise _domain(exc) from None
+
+    @strawberry.field(
+        description="If these cadres leave on a date: coverage before and after, and what loses it."
+    )
+    async def what_if(
+        self, info: Ctx, cadres: list[strawberry.ID], on: date, scope: strawberry.ID | None = None
+    ) -> WhatIf:
+        if not cadres:
+            raise bad_input("name at least one cadre")
+        store = info.context.store
+        try:
+            answer = await info.context.call(
+                what_if, store, [str(c) for c in cadres], on, str(scope) if scope else None
+            )
+        except (NotFound, StoreError) as exc:
+            raise _domain(exc) from None
+        return WhatIf.of(answer)
+
+    @strawberry.field(
+        description="Validation findings for a unit's subtree (everything when no unit)."
+    )
+    async def violations(
+        self,
+        info: Ctx,
+        unit: strawberry.ID | None = None,
+        as_of: date | None = None,
+        first: int | None = None,
+        after: str | None = None,
+    ) -> ViolationConnection:
+        size = page_size(info, first)
+        try:
+            found = await info.context.call(
+                validate_store, info.context.store, on_date(as_of), str(unit) if unit else None
+            )
+        except (NotFound, StoreError) as exc:
+            raise _domain(exc) from None
+        start = int(decode_cursor("violation", after)) + 1 if after is not None else 0
+        page = found[start : start + size]
+        edges = [
+            Edge(
+                cursor=encode_cursor("violation", str(start + i)),
+                node=Violation(
+                    rule=v.rule,
+                    severity=str(v.severity),
+                    subject=v.subject,
+                    attribute=v.attribute,
+                    message=v.message,
+                ),
+            )
+            for i, v in enumerate(page)
+        ]
+        errors = sum(1 for v in found if v.severity is model.Severity.ERROR)
+        return ViolationConnection(
+            total_count=len(found),
+            errors=errors,
+            warnings=len(found) - errors,
+            page_info=PageInfo(
+                has_next_page=start + size < len(found),
+                end_cursor=edges[-1].cursor if edges else None,
+            ),
+            edges=edges,
+        )
+
+    @strawberry.field(
+        description="Active cadres working in a unit's subtree with their load, overloaded first."
+    )
+    async def workload(
+        self, info: Ctx, unit: strawberry.ID, as_of: date | None = None, first: int | None = None
+    ) -> list[Load]:
+        size = page_size(info, first)
+        try:
+            loads = await info.context.call(info.context.store.load, str(unit), on_date(as_of))
+        except (NotFound, StoreError) as exc:
+            raise _domain(exc) from None
+        return [Load.of(item) for item in loads[:size]]
+
+
+_LIMIT_WORDS = re.compile(r"maximum operation depth|aliases found|token", re.IGNORECASE)
+
+
+class ErrorCodes(SchemaExtension):
+    """Every error leaves with a code: validation errors are BAD_INPUT, unexpected ones INTERNAL."""
+
+    def on_operation(self) -> Iterator[None]:
+        yield
+        result = self.execution_context.result
+        errors = list(result.errors or []) if result else []
+        errors += self.execution_context.pre_execution_errors or []
+        for error in errors:
+            extensions = dict(error.extensions or {})
+            if "code" in extensions:
+                continue
+            original = error.original_error
+            if original is None and _LIMIT_WORDS.search(error.message):
+                extensions["code"] = str(Code.QUERY_TOO_COMPLEX)
+            elif original is None:
+                extensions["code"] = str(Code.BAD_INPUT)
+            elif isinstance(original, StoreError | OSError):
+                extensions["code"] = str(Code.STORE_UNAVAILABLE)
+            else:
+                extensions["code"] = str(Code.INTERNAL)
+            error.extensions = extensions
+
+
+def make_schema(settings: Settings | None = None) -> strawberry.Schema:
+    settings = settings or Settings()
+    extensions: list[object] = [
+        ErrorCodes,
+        lambda: QueryDepthLimiter(max_depth=settings.max_depth),
+        lambda: MaxAliasesLimiter(max_alias_count=settings.max_aliases),
+        lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
+        lambda: AddValidationRules([cost_rule(settings.max_cost, settings.default_page)]),
+    ]
+    if not settings.introspection:
+        extensions.append(DisableIntrospection)
+    return strawberry.Schema(query=Query, extensions=extensions)  # type: ignore[arg-type]
+
+
+def schema_text() -> str:
+    """The SDL published as ``schema.graphql``."""
+    return make_schema().as_str() + "\n"

@@ -1,0 +1,46 @@
+"""A store wrapper that counts calls: each call of a store method is one round trip.
+
+>>> from graph.memory_store import MemoryStore
+>>> from graph.policy import load_policy
+>>> store = CountingStore(MemoryStore(load_policy()))
+>>> store.unit("83") is None, store.calls
+(True, 1)
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from typing import Any
+
+from graph.store import GraphStore
+
+__all__ = ["CountingStore"]
+
+
+class CountingStore:
+    def __init__(self, inner: GraphStore) -> None:
+        self.inner = inner
+        self.policy = inner.policy
+        self.by_method: Counter[str] = Counter()
+        self._lock = threading.Lock()
+
+    @property
+    def calls(self) -> int:
+        return sum(self.by_method.values())
+
+    def reset(self) -> None:
+        with self._lock:
+            self.by_method.clear()
+
+    def __getattr__(self, name: str) -> Any:
+        target = getattr(self.inner, name)
+        if not callable(target) or name.startswith("_") or name == "refresh":
+            return target
+
+        def counted(*args: Any, **kwargs: Any) -> Any:
+            with self._lock:
+                self.by_method[name] += 1
+            return target(*args, **kwargs)
+
+        return counted

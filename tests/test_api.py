@@ -1,0 +1,346 @@
+"""The GraphQL API over real HTTP, on the generated Bến Tre province."""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import uvicorn
+
+from api.app import create_app
+from api.logs import JsonFormatter
+from api.schema import schema_text
+from api.settings import Settings
+from graph.counting import CountingStore
+from graph.memory_store import MemoryStore
+from tests.conftest import ROOT, Nam, write_csv
+
+D = "2024-03-01"
+
+
+class Server:
+    def __init__(self, store: MemoryStore, settings: Settings | None = None) -> None:
+        self.store = CountingStore(store)
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.port = probe.getsockname()[1]
+        app = create_app(self.store, settings or Settings())  # type: ignore[arg-type]
+        config = uvicorn.Config(
+            app, host="127.0.0.1", port=self.port, log_config=None, lifespan="off"
+        )
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+        self.client = httpx.Client(base_url=f"http://127.0.0.1:{self.port}", timeout=60)
+
+    def __enter__(self) -> Server:
+        self.thread.start()
+        deadline = time.monotonic() + 20
+        while not self.server.started:
+            assert time.monotonic() < deadline, "the API server did not start"
+            time.sleep(0.02)
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.client.close()
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
+
+    def query(self, text: str, **variables: Any) -> dict[str, Any]:
+        response = self.client.post("/graphql", json={"query": text, "variables": variables})
+        assert response.status_code == 200, response.text
+        body: dict[str, Any] = response.json()
+        return body
+
+    def data(self, text: str, **variables: Any) -> Any:
+        body = self.query(text, **variables)
+        assert "errors" not in body, body["errors"]
+        return body["data"]
+
+
+@pytest.fixture
+def api(data_dir: Path) -> Iterator[Server]:
+    with Server(MemoryStore.open(data_dir)) as server:
+        yield server
+
+
+COVERAGE = """query($unit: ID!, $asOf: Date) {
+  coverage(unit: $unit, asOf: $asOf) { households householdsReached ratio
+    levels { level units covered ratio } } }"""
+
+
+def test_coverage_of_ben_tre_lists_9_districts_and_157_communes_at_100_percent(
+    api: Server, store: MemoryStore
+) -> None:
+    answer = api.data(COVERAGE, unit="83", asOf="2023-05-01")["coverage"]
+    expected = store.coverage("83", date(2023, 5, 1))
+    assert answer["levels"][:2] == [
+        {"level": "district", "units": 9, "covered": 9, "ratio": 1.0},
+        {"level": "commune", "units": 157, "covered": 157, "ratio": 1.0},
+    ]
+    assert [(lv["level"], lv["units"], lv["covered"]) for lv in answer["levels"][2:]] == [
+        ("hamlet", expected.level("hamlet").units, expected.level("hamlet").units),
+        (
+            "household_group",
+            expected.level("household_group").units,
+            expected.level("household_group").units,
+        ),
+    ]
+    assert answer["households"] == answer["householdsReached"] == expected.households
+    assert answer["ratio"] == 1.0
+
+
+GAPS = """query($unit: ID!, $level: String!, $asOf: Date, $first: Int, $after: String) {
+  gaps(unit: $unit, level: $level, asOf: $asOf, first: $first, after: $after) {
+    totalCount pageInfo { hasNextPage endCursor }
+    edges { cursor node { unit { code name } reason brokenAt } } } }"""
+
+
+def test_after_one_assignment_ends_gaps_is_that_commune_and_coverage_drops_by_its_households(
+    api: Server, store: MemoryStore, nam: Nam, tmp_path: Path
+) -> None:
+    (supporter,) = store.supporters(["28801"], date(2023, 5, 1))["28801"]
+    before = api.data(COVERAGE, unit="83", asOf=D)["coverage"]
+    header = ["Mã cán bộ", "Mã đơn vị", "Nhiệm vụ", "Từ ngày", "Đến ngày"]
+    row = [supporter.cadre.id, "28801", "theo dõi, hỗ trợ", "26/8/2022", "1/3/2024"]
+    assert (
+        nam("load", "assignments", str(write_csv(tmp_path / "end.csv", header, [row]))).exit_code
+        == 0
+    )
+
+    gaps = api.data(GAPS, unit="83", level="commune", asOf=D)["gaps"]
+    assert gaps["totalCount"] == 1
+    assert [e["node"] for e in gaps["edges"]] == [
+        {
+            "unit": {"code": "28801", "name": "Thị trấn Châu Thành"},
+            "reason": "SUPPORTER_ENDED",
+            "brokenAt": None,
+        }
+    ]
+    after = api.data(COVERAGE, unit="83", asOf=D)["coverage"]
+    lost = sum(u.households or 0 for u in store.subtree("28801") if u.level == "household_group")
+    assert before["householdsReached"] - after["householdsReached"] == lost > 0
+    assert after["levels"][1] == {
+        "level": "commune",
+        "units": 157,
+        "covered": 156,
+        "ratio": round(156 / 157, 6),
+    }
+    # the day before, the API still answers 157 of 157
+    day_before = api.data(COVERAGE, unit="83", asOf="2024-02-29")["coverage"]
+    assert day_before["levels"][1]["covered"] == 157
+
+
+CHAIN = """query($unit: ID!) { chain(unit: $unit, asOf: "2023-05-01") {
+  level inChain covered unit { code } supporters { since cadre { id level titles phone } } } }"""
+
+
+def test_chain_of_a_household_group_names_its_four_supporters(
+    api: Server, store: MemoryStore
+) -> None:
+    group = next(u for u in store.subtree("28801") if u.level == "household_group")
+    links = api.data(CHAIN, unit=group.code)["chain"]
+    on = date(2023, 5, 1)
+    expected = [
+        store.supporters([code], on)[code][0].cadre.id
+        for code in (group.code, group.parent, "28801", "831")
+    ]
+    assert [link["level"] for link in links] == [
+        "household_group",
+        "hamlet",
+        "commune",
+        "district",
+        "province",
+    ]
+    assert [link["supporters"][0]["cadre"]["id"] for link in links[:4]] == expected
+    assert [link["supporters"][0]["cadre"]["level"] for link in links[:4]] == [
+        "commune",
+        "district",
+        "province",
+        "province",
+    ]
+    assert "provincial_standing_committee" in links[3]["supporters"][0]["cadre"]["titles"]
+    assert links[4]["supporters"] == [] and links[4]["unit"]["code"] == "83"
+    assert all(link["supporters"][0]["since"] == "2022-08-26" for link in links[:4])
+
+
+def test_search_finds_units_without_diacritics(api: Server) -> None:
+    hits = api.data(
+        '{ search(text: "Chau Thanh", first: 5) { __typename ... on Unit { code name } } }'
+    )
+    codes = [h["code"] for h in hits["search"] if h["__typename"] == "Unit"]
+    assert codes[:2] == ["831", "28801"]
+    assert hits["search"][0]["name"] == "Huyện Châu Thành"
+    plain = api.data('{ search(text: "ben tre") { ... on Unit { code } } }')["search"]
+    assert {"code": "83"} in plain and {"code": "829"} in plain
+
+
+DASHBOARD = """query Dashboard($province: ID!, $asOf: Date) {
+  unit(code: $province) {
+    code name
+    coverage(asOf: $asOf) { ratio households householdsReached levels { level units covered ratio } }
+    children(asOf: $asOf) {
+      code name kind
+      coverage(asOf: $asOf) { ratio households householdsReached levels { level units covered } }
+      supporters(asOf: $asOf) { since cadre { id name } }
+      children(asOf: $asOf) {
+        code name kind
+        supporters(asOf: $asOf) { since cadre { id name phone statusOn(asOf: $asOf) } }
+        coverage(asOf: $asOf) { ratio householdsReached }
+      }
+    }
+  }
+}"""
+
+
+def test_the_provincial_dashboard_answers_in_one_request_with_a_fixed_number_of_round_trips(
+    api: Server,
+) -> None:
+    api.store.reset()
+    province = api.data(DASHBOARD, province="83", asOf="2023-05-01")["unit"]
+    province_calls = dict(api.store.by_method)
+    districts = province["children"]
+    communes = [c for d in districts for c in d["children"]]
+    assert (len(districts), len(communes)) == (9, 157)
+    assert all(d["coverage"]["ratio"] == 1.0 and len(d["supporters"]) == 1 for d in districts)
+    assert all(
+        c["coverage"]["ratio"] == 1.0 and c["supporters"][0]["cadre"]["statusOn"] == "ACTIVE"
+        for c in communes
+    )
+    # one store call per level of the query, whatever the number of units
+    assert province_calls == {
+        "units": 1,
+        "coverage_of": 3,
+        "children_of": 2,
+        "supporters": 2,
+    }
+    api.store.reset()
+    api.data(DASHBOARD, province="831", asOf="2023-05-01")
+    assert sum(api.store.by_method.values()) <= sum(province_calls.values())
+
+
+def test_unknown_codes_give_not_found_with_what_to_do(api: Server) -> None:
+    body = api.query('{ coverage(unit: "99999") { ratio } }')
+    (error,) = body["errors"]
+    assert error["extensions"]["code"] == "NOT_FOUND"
+    assert "no unit '99999'" in error["message"] and "search" in error["message"]
+    assert api.data('{ unit(code: "99999") { code } }') == {"unit": None}
+    body = api.query('{ reach(cadre: "nobody") { households } }')
+    assert body["errors"][0]["extensions"]["code"] == "NOT_FOUND"
+
+
+@pytest.mark.parametrize(
+    "query, says",
+    [
+        ('{ gaps(unit: "83", level: "province") { totalCount } }', "no coverage rule"),
+        ('{ coverage(unit: "83", asOf: "31/02/2023") { ratio } }', "Date"),
+        (
+            '{ gaps(unit: "83", level: "commune", first: 100000) { totalCount } }',
+            "first must be between 0 and 500",
+        ),
+        ('{ gaps(unit: "83", level: "commune", after: "???") { totalCount } }', "cursor"),
+        ("{ nothing }", "Cannot query field 'nothing'"),
+        ('{ whatIf(cadres: [], on: "2024-01-01") { householdsLost } }', "at least one cadre"),
+    ],
+)
+def test_bad_input_gives_bad_input(api: Server, query: str, says: str) -> None:
+    (error,) = api.query(query)["errors"]
+    assert error["extensions"]["code"] == "BAD_INPUT", error
+    assert says in error["message"]
+
+
+def test_deep_and_costly_queries_are_refused_before_they_reach_the_store(data_dir: Path) -> None:
+    settings = Settings(max_depth=6, max_cost=5000)
+    with Server(MemoryStore.open(data_dir), settings) as api:
+        api.store.reset()
+        deep = '{ unit(code: "83") { parent { parent { parent { parent { parent { parent { code } } } } } } } }'
+        (error,) = api.query(deep)["errors"]
+        assert error["extensions"]["code"] == "QUERY_TOO_COMPLEX" and "depth" in error["message"]
+        costly = '{ unit(code: "83") { children { children { children { code } } } } }'
+        (error,) = api.query(costly)["errors"]
+        assert error["extensions"]["code"] == "QUERY_TOO_COMPLEX"
+        assert "more than the limit of 5000" in error["message"]
+        aliases = "{ " + " ".join(f'a{i}: unit(code: "83") {{ code }}' for i in range(40)) + " }"
+        (error,) = api.query(aliases)["errors"]
+        assert error["extensions"]["code"] == "QUERY_TOO_COMPLEX"
+        assert api.store.calls == 0
+
+
+def test_what_if_over_http_predicts_the_coverage_after(api: Server, store: MemoryStore) -> None:
+    (supporter,) = store.supporters(["28801"], date(2023, 5, 1))["28801"]
+    answer = api.data(
+        """query($c: ID!) { whatIf(cadres: [$c], on: "2024-03-01") { householdsLost
+          before { householdsReached } after { householdsReached levels { level covered } }
+          lost { unit { code } candidates { cadre { id level } units } } } }""",
+        c=supporter.cadre.id,
+    )["whatIf"]
+    assert [t["unit"]["code"] for t in answer["lost"]] == ["28801"]
+    assert (
+        answer["before"]["householdsReached"] - answer["after"]["householdsReached"]
+        == answer["householdsLost"]
+    )
+    assert all(c["cadre"]["level"] == "province" for c in answer["lost"][0]["candidates"])
+
+
+def test_gaps_pages_with_cursors_without_repeats(api: Server) -> None:
+    seen: list[str] = []
+    after = None
+    while True:
+        page = api.data(
+            GAPS, unit="831", level="household_group", asOf="2022-01-01", first=500, after=after
+        )["gaps"]
+        seen += [e["node"]["unit"]["code"] for e in page["edges"]]
+        if not page["pageInfo"]["hasNextPage"]:
+            break
+        after = page["pageInfo"]["endCursor"]
+    assert page["totalCount"] == len(seen) == len(set(seen)) == 1702
+    assert seen == sorted(seen)
+
+
+def test_reach_load_violations_and_cadre_fields(api: Server) -> None:
+    data = api.data("""{ cadre(id: "83-0010") { name level status homeUnit { code }
+        assignments { role since unit { code } } load(asOf: "2023-05-01") { units households overloaded }
+        reach(asOf: "2023-05-01") { households levels { level units reached } breaks { unit { code } } } }
+      workload(unit: "28801", asOf: "2023-05-01", first: 3) { cadre { id } units }
+      violations(unit: "831", asOf: "2023-05-01") { totalCount errors warnings } }""")
+    cadre = data["cadre"]
+    assert cadre["homeUnit"] == {"code": "83"} and cadre["status"] == "ACTIVE"
+    assert (
+        cadre["load"]["units"] == 1
+        and cadre["load"]["households"] == cadre["reach"]["households"] > 0
+    )
+    assert cadre["reach"]["breaks"] == []
+    assert len(data["workload"]) == 3
+    assert data["violations"] == {"totalCount": 0, "errors": 0, "warnings": 0}
+
+
+def test_health_readiness_and_request_ids(api: Server) -> None:
+    assert api.client.get("/healthz").json() == {"status": "ok"}
+    ready = api.client.get("/readyz")
+    assert ready.status_code == 200 and ready.json()["status"] == "ready"
+    response = api.client.get("/healthz", headers={"x-request-id": "abc123"})
+    assert response.headers["x-request-id"] == "abc123"
+    assert len(api.client.get("/healthz").headers["x-request-id"]) == 32
+    page = api.client.get("/graphql", headers={"accept": "text/html"})
+    assert page.status_code == 200 and "graphiql" in page.text.lower()
+
+
+def test_log_lines_are_json_with_the_request_id() -> None:
+    import logging
+
+    record = logging.LogRecord("namgraph", logging.INFO, __file__, 1, "request", None, None)
+    record.fields = {"request_id": "abc", "status": 200}
+    line = json.loads(JsonFormatter().format(record))
+    assert line["msg"] == "request" and line["request_id"] == "abc" and line["status"] == 200
+
+
+def test_schema_graphql_is_the_exported_schema() -> None:
+    published = (ROOT / "schema.graphql").read_text(encoding="utf-8")
+    assert published == schema_text(), "schema.graphql is stale: run `nam schema > schema.graphql`"
