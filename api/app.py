@@ -12,7 +12,7 @@ from starlette.concurrency import run_in_threadpool
 from strawberry.fastapi import GraphQLRouter
 
 from api.context import Context
-from api.logs import log
+from api.logs import log, request_id
 from api.schema import make_schema
 from api.settings import Settings
 from graph.store import GraphStore
@@ -38,22 +38,23 @@ def create_app(store: GraphStore, settings: Settings | None = None) -> FastAPI:
     app.include_router(router, prefix="/graphql")
 
     @app.middleware("http")
-    async def request_id(
+    async def stamp_request(
         request: Request, call_next: Callable[[Request], Awaitable[Response]]
     ) -> Response:
         rid = request.headers.get("x-request-id") or uuid.uuid4().hex
         request.state.request_id = rid
+        token = request_id.set(rid)
         started = time.perf_counter()
         response = await call_next(request)
         response.headers["x-request-id"] = rid
         log(
             "request",
-            request_id=rid,
             method=request.method,
             path=request.url.path,
             status=response.status_code,
             ms=round((time.perf_counter() - started) * 1000, 2),
         )
+        request_id.reset(token)
         return response
 
     @app.get("/healthz")

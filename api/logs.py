@@ -5,12 +5,15 @@ from __future__ import annotations
 import json
 import logging
 import sys
+from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
 
-__all__ = ["JsonFormatter", "configure", "log"]
+__all__ = ["JsonFormatter", "configure", "log", "request_id"]
 
 logger = logging.getLogger("namgraph")
+#: The id of the request being served, stamped on every line logged while serving it.
+request_id: ContextVar[str | None] = ContextVar("request_id", default=None)
 
 
 class JsonFormatter(logging.Formatter):
@@ -21,6 +24,9 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "msg": record.getMessage(),
         }
+        rid = request_id.get()
+        if rid is not None:
+            payload["request_id"] = rid
         payload.update(getattr(record, "fields", {}))
         if record.exc_info:
             payload["error"] = self.formatException(record.exc_info)
@@ -38,5 +44,7 @@ def configure(level: str = "INFO") -> None:
     logging.getLogger("uvicorn.access").disabled = True
 
 
-def log(msg: str, level: int = logging.INFO, **fields: Any) -> None:
-    logger.log(level, msg, extra={"fields": fields})
+def log(
+    msg: str, level: int = logging.INFO, exc_info: BaseException | None = None, **fields: Any
+) -> None:
+    logger.log(level, msg, exc_info=exc_info, extra={"fields": fields})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Iterator
 from datetime import date
@@ -16,9 +17,11 @@ from strawberry.extensions import (
     QueryDepthLimiter,
     SchemaExtension,
 )
+from strawberry.types import ExecutionContext
 
 from api.errors import Code, bad_input, not_found, store_unavailable
 from api.limits import cost_rule
+from api.logs import log
 from api.settings import Settings
 from api.types import (
     Cadre,
@@ -222,6 +225,19 @@ class Query:
 _LIMIT_WORDS = re.compile(r"maximum operation depth|aliases found|token", re.IGNORECASE)
 
 
+def error_code(error: GraphQLError) -> str:
+    """The code an error leaves with: its own, else one derived from what went wrong."""
+    given = (error.extensions or {}).get("code")
+    if given:
+        return str(given)
+    original = error.original_error
+    if original is None:
+        return str(Code.QUERY_TOO_COMPLEX if _LIMIT_WORDS.search(error.message) else Code.BAD_INPUT)
+    if isinstance(original, StoreError | OSError):
+        return str(Code.STORE_UNAVAILABLE)
+    return str(Code.INTERNAL)
+
+
 class ErrorCodes(SchemaExtension):
     """Every error leaves with a code: validation errors are BAD_INPUT, unexpected ones INTERNAL."""
 
@@ -231,19 +247,26 @@ class ErrorCodes(SchemaExtension):
         errors = list(result.errors or []) if result else []
         errors += self.execution_context.pre_execution_errors or []
         for error in errors:
-            extensions = dict(error.extensions or {})
-            if "code" in extensions:
-                continue
-            original = error.original_error
-            if original is None and _LIMIT_WORDS.search(error.message):
-                extensions["code"] = str(Code.QUERY_TOO_COMPLEX)
-            elif original is None:
-                extensions["code"] = str(Code.BAD_INPUT)
-            elif isinstance(original, StoreError | OSError):
-                extensions["code"] = str(Code.STORE_UNAVAILABLE)
-            else:
-                extensions["code"] = str(Code.INTERNAL)
-            error.extensions = extensions
+            error.extensions = {**(error.extensions or {}), "code": error_code(error)}
+
+
+class Schema(strawberry.Schema):
+    """Logs errors as JSON lines; a traceback only for the unexpected ones."""
+
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        for error in errors:
+            code = error_code(error)
+            unexpected = code in (Code.INTERNAL, Code.STORE_UNAVAILABLE)
+            log(
+                "graphql error",
+                logging.ERROR if unexpected else logging.INFO,
+                exc_info=error.original_error if unexpected else None,
+                code=code,
+                message=error.message,
+                path=error.path,
+            )
 
 
 def make_schema(settings: Settings | None = None) -> strawberry.Schema:
@@ -257,7 +280,7 @@ def make_schema(settings: Settings | None = None) -> strawberry.Schema:
     ]
     if not settings.introspection:
         extensions.append(DisableIntrospection)
-    return strawberry.Schema(query=Query, extensions=extensions)  # type: ignore[arg-type]
+    return Schema(query=Query, extensions=extensions)  # type: ignore[arg-type]
 
 
 def schema_text() -> str:

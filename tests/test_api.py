@@ -344,3 +344,29 @@ def test_log_lines_are_json_with_the_request_id() -> None:
 def test_schema_graphql_is_the_exported_schema() -> None:
     published = (ROOT / "schema.graphql").read_text(encoding="utf-8")
     assert published == schema_text(), "schema.graphql is stale: run `nam schema > schema.graphql`"
+
+
+def test_every_log_line_of_a_request_carries_its_request_id(api: Server) -> None:
+    import logging
+
+    lines: list[dict[str, Any]] = []
+
+    class Collect(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            lines.append(json.loads(JsonFormatter().format(record)))
+
+    handler = Collect()
+    logger = logging.getLogger("namgraph")
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    try:
+        api.client.post(
+            "/graphql",
+            json={"query": '{ coverage(unit: "99999") { ratio } }'},
+            headers={"x-request-id": "r-42"},
+        )
+    finally:
+        logger.removeHandler(handler)
+    mine = [line for line in lines if line.get("request_id") == "r-42"]
+    assert [line["msg"] for line in mine] == ["graphql error", "request"]
+    assert mine[0]["code"] == "NOT_FOUND" and mine[1]["status"] == 200
