@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import os
 import sys
+import tempfile
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
@@ -22,11 +23,13 @@ from rich.table import Table
 
 from cli import render
 from graph.dates import parse_date
-from graph.memory_store import MemoryStore
+from graph.memory_store import POLICY_FILE, MemoryStore
 from graph.model import Severity, Unit
+from graph.neo4j_store import Neo4jStore
 from graph.policy import DEFAULT_POLICY, PolicyError, available_policies
 from graph.questions import what_if
-from graph.store import NotFound, StoreError
+from graph.store import GraphStore, NotFound, StoreError
+from graph.stores import StoreConfig, dump
 from graph.validate import validate_store
 from loaders.admin import plan_admin
 from loaders.columns import KINDS
@@ -44,12 +47,13 @@ F = TypeVar("F", bound=Callable[..., Any])
 class Context:
     def __init__(self, data: Path) -> None:
         self.data = data
-        self._store: MemoryStore | None = None
+        self.config = StoreConfig.from_env(data)
+        self._store: GraphStore | None = None
 
     @property
-    def store(self) -> MemoryStore:
+    def store(self) -> GraphStore:
         if self._store is None:
-            self._store = MemoryStore.open(self.data)
+            self._store = self.config.open()
         return self._store
 
 
@@ -133,8 +137,10 @@ pass_ctx = click.make_pass_decorator(Context)
 @handled
 def init(ctx: Context, policy: str) -> None:
     """Create an empty graph in the data directory under a chain policy."""
-    store = MemoryStore.init(ctx.data, policy)
-    out.print(f"Created {ctx.data} with policy {store.policy.id}: {store.policy.name}")
+    store = ctx.config.init(policy)
+    out.print(
+        f"Created the graph ({ctx.config.describe()}) with policy {store.policy.id}: {store.policy.name}"
+    )
 
 
 # --- loading -------------------------------------------------------------------------------
@@ -160,7 +166,7 @@ def _finish(ctx: Context, plan: Plan, dry_run: bool, as_json: bool) -> None:
     with err.status("writing the graph"):
         apply_plan(ctx.store, plan)
     if not as_json:
-        out.print(f"Written to {ctx.data}.")
+        out.print(f"Written to the {ctx.config.describe()}.")
 
 
 dry_run_option = click.option("--dry-run", is_flag=True, help="Show the plan; write nothing.")
@@ -526,12 +532,51 @@ def schema_command() -> None:
     sys.stdout.write(schema_text())
 
 
+@main.command("export")
+@click.argument("target", type=click.Choice(["neo4j"]))
+@click.option("--replace", is_flag=True, help="Empty a Neo4j database that already holds a graph.")
+@pass_ctx
+@handled
+def export_command(ctx: Context, target: str, replace: bool) -> None:
+    """Copy the data directory's graph into Neo4j (NEO4J_URI, NEO4J_PASSWORD, ...)."""
+    source = MemoryStore.open(ctx.data)
+    neo = StoreConfig.from_env(ctx.data, kind=target)
+    if replace:
+        Neo4jStore.drop(neo.driver(), neo.database)
+    store = neo.init(str(ctx.data / POLICY_FILE))
+    with err.status("copying the graph"):
+        changes = dump(source)
+        store.apply(changes)
+    out.print(f"Copied {len(changes)} records from {ctx.data} to the {neo.describe()}.")
+
+
+@main.command("import")
+@click.option(
+    "--from", "source_kind", type=click.Choice(["neo4j"]), default="neo4j", show_default=True
+)
+@pass_ctx
+@handled
+def import_command(ctx: Context, source_kind: str) -> None:
+    """Copy the Neo4j graph into a new data directory (--data)."""
+    neo = StoreConfig.from_env(ctx.data, kind=source_kind)
+    source = neo.open()
+    assert isinstance(source, Neo4jStore)
+    with tempfile.TemporaryDirectory() as tmp:
+        policy_file = Path(tmp) / "policy.yaml"
+        policy_file.write_text(source.policy_text, encoding="utf-8")
+        target = MemoryStore.init(ctx.data, str(policy_file))
+    with err.status("copying the graph"):
+        changes = dump(source)
+        target.apply(changes)
+    out.print(f"Copied {len(changes)} records from the {neo.describe()} to {ctx.data}.")
+
+
 @main.command()
 @pass_ctx
 @handled
 def status(ctx: Context) -> None:
     """What the data directory holds."""
     store = ctx.store
-    out.print(f"{ctx.data}: policy {store.policy.id} ({store.policy.name})")
+    out.print(f"{ctx.config.describe()}: policy {store.policy.id} ({store.policy.name})")
     for key, value in store.counts().items():
         out.print(f"  {key}: {value}")

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 
 from graph.model import Assignment, Cadre, Status, Unit
+from graph.policy import Policy
 
 __all__ = [
     "ChainLink",
@@ -16,10 +18,12 @@ __all__ = [
     "LevelCoverage",
     "LevelReach",
     "Load",
+    "LoadItem",
     "Reach",
     "Supporter",
     "Takeover",
     "WhatIf",
+    "make_load",
     "ratio",
 ]
 
@@ -128,6 +132,41 @@ class Load:
     households: int
     max_units: int | None
     overloaded: bool
+
+
+@dataclass(frozen=True, slots=True)
+class LoadItem:
+    """One assignment in force that counts for a cadre's load."""
+
+    unit: str
+    rules: tuple[str, ...]
+    households: int
+
+
+def make_load(policy: Policy, cadre: Cadre, items: Iterable[LoadItem]) -> Load:
+    """A cadre's load from their assignments in force, the same way on every store.
+
+    Units are counted once each; a cadre is overloaded when any rule's count of assignments
+    exceeds the rule's maximum per cadre; ``max_units`` is the maximum of the rule the cadre
+    uses most (or of the first coverage rule that admits them, when they carry nothing)."""
+    rules = {rule.id: rule for rule in policy.rules}
+    per_rule: dict[str, int] = {}
+    households: dict[str, int] = {}
+    for item in items:
+        households[item.unit] = item.households
+        for rule_id in item.rules:
+            per_rule[rule_id] = per_rule.get(rule_id, 0) + 1
+    overloaded = any(
+        rules[rid].max_per_cadre is not None and n > (rules[rid].max_per_cadre or 0)
+        for rid, n in per_rule.items()
+    )
+    if per_rule:
+        main = max(per_rule, key=lambda rid: (per_rule[rid], rid))
+        max_units = rules[main].max_per_cadre
+    else:
+        admitting = [r for r in policy.coverage.values() if r.admits(cadre)]
+        max_units = admitting[0].max_per_cadre if admitting else None
+    return Load(cadre, len(households), sum(households.values()), max_units, overloaded)
 
 
 @dataclass(frozen=True, slots=True)

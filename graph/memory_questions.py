@@ -25,8 +25,10 @@ from graph.answers import (
     LevelCoverage,
     LevelReach,
     Load,
+    LoadItem,
     Reach,
     Supporter,
+    make_load,
 )
 from graph.model import Cadre, Status, Unit
 from graph.policy import Policy, Rule
@@ -134,13 +136,15 @@ def why_uncovered(g: Graph, rule: Rule, unit: Unit, on: date, without: Without) 
     return GapReason.NO_SUPPORTER
 
 
-def broken_above(g: Graph, policy: Policy, unit: Unit, on: date) -> str | None:
+def broken_above(
+    g: Graph, policy: Policy, unit: Unit, on: date, without: Without = frozenset()
+) -> str | None:
     """The code of the topmost ancestor at a chain level that is not covered on ``on``."""
     broken: str | None = None
     for ancestor in ancestors(g, unit):
         rule = policy.coverage_rule(ancestor.level)
         in_chain = ancestor.level in policy.chain and rule is not None
-        if in_chain and rule is not None and not _covered(g, rule, ancestor, on, frozenset()):
+        if in_chain and rule is not None and not _covered(g, rule, ancestor, on, without):
             broken = ancestor.code
     return broken
 
@@ -152,7 +156,7 @@ def coverage(g: Graph, policy: Policy, root: Unit, on: date, without: Without) -
     chain = set(policy.chain)
     household_level = policy.household_level
     households = reached = 0
-    above = broken_above(g, policy, root, on) if root.exists_on(on) else None
+    above = broken_above(g, policy, root, on, without) if root.exists_on(on) else None
     stack: list[tuple[Unit, bool]] = [(root, above is None)]
     while stack:
         unit, ok = stack.pop()
@@ -191,7 +195,7 @@ def gaps(g: Graph, policy: Policy, root: Unit, level: str, on: date, without: Wi
         return []
     chain = set(policy.chain)
     found: list[Gap] = []
-    stack: list[tuple[Unit, str | None]] = [(root, broken_above(g, policy, root, on))]
+    stack: list[tuple[Unit, str | None]] = [(root, broken_above(g, policy, root, on, without))]
     while stack:
         unit, broken = stack.pop()
         if unit.level == level:
@@ -289,48 +293,37 @@ def households_below(g: Graph, policy: Policy, root: Unit, on: date) -> dict[str
 
 
 def load(g: Graph, policy: Policy, root: Unit, on: date) -> list[Load]:
-    order = list(subtree(g, root, on))
     below = households_below(g, policy, root, on)
     loads: list[Load] = []
-    for home in order:
+    for home in subtree(g, root, on):
         for node, edges in g.pred[home.code].items():
             if isinstance(node, str) or "WORKS_IN" not in edges:
                 continue
             cadre: Cadre = g.nodes[node]["cadre"]
-            if not cadre.active_on(on):
-                continue
-            loads.append(load_of(g, policy, cadre, on, below))
+            if cadre.active_on(on):
+                loads.append(load_of(g, policy, cadre, on, below))
     loads.sort(key=lambda item: (-item.units, -item.households, item.cadre.id))
     return loads
 
 
-def load_of(g: Graph, policy: Policy, cadre: Cadre, on: date, below: Mapping[str, int]) -> Load:
-    per_rule: dict[str, int] = {}
-    units: set[str] = set()
-    rules = {rule.id: rule for rule in policy.rules}
+def load_of(
+    g: Graph, policy: Policy, cadre: Cadre, on: date, below: dict[str, int] | None = None
+) -> Load:
+    """The cadre's load on ``on``; ``below`` caches households per unit code."""
+    below = {} if below is None else below
+    items: list[LoadItem] = []
     for _, code, data in g.out_edges(("cadre", cadre.id), data=True):
         a = data.get("a")
         unit: Unit | None = g.nodes[code].get("unit")
         if a is None or unit is None or not a.in_force_on(on) or not unit.exists_on(on):
             continue
-        matched = policy.rules_for(cadre, a.role, unit.level)
+        matched = tuple(rule.id for rule in policy.rules_for(cadre, a.role, unit.level))
         if not matched:
             continue
-        units.add(code)
-        for rule in matched:
-            per_rule[rule.id] = per_rule.get(rule.id, 0) + 1
-    overloaded = any(
-        rules[rid].max_per_cadre is not None and n > (rules[rid].max_per_cadre or 0)
-        for rid, n in per_rule.items()
-    )
-    main = max(per_rule, key=lambda rid: (per_rule[rid], rid)) if per_rule else None
-    if main is None:
-        admitting = [r for r in policy.coverage.values() if r.admits(cadre)]
-        max_units = admitting[0].max_per_cadre if admitting else None
-    else:
-        max_units = rules[main].max_per_cadre
-    households = sum(below.get(code, 0) for code in units)
-    return Load(cadre, len(units), households, max_units, overloaded)
+        if code not in below:
+            below.update(households_below(g, policy, unit, on))
+        items.append(LoadItem(code, matched, below.get(code, 0)))
+    return make_load(policy, cadre, items)
 
 
 def search(
@@ -355,7 +348,7 @@ def search(
             rank = 0
         elif position == 0 or name.endswith(" " + key) or f" {key} " in f" {name} ":
             rank = 1
-        elif name[position - 1] == " ":
+        elif f" {key}" in name:
             rank = 2
         else:
             rank = 3

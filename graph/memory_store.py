@@ -326,15 +326,10 @@ class MemoryStore:
         }
 
     def loads_of(self, cadre_ids: Iterable[str], on: date) -> dict[str, Load]:
-        out: dict[str, Load] = {}
-        for cadre in self.cadres(cadre_ids).values():
-            below: dict[str, int] = {}
-            for a in self.assignments(cadre=cadre.id):
-                unit = self.unit(a.unit)
-                if unit is not None and a.unit not in below:
-                    below.update(q.households_below(self.g, self.policy, unit, on))
-            out[cadre.id] = q.load_of(self.g, self.policy, cadre, on, below)
-        return out
+        return {
+            cadre.id: q.load_of(self.g, self.policy, cadre, on)
+            for cadre in self.cadres(cadre_ids).values()
+        }
 
     # --- questions ------------------------------------------------------------------------
     def coverage(self, code: str, on: date, without: Collection[str] = ()) -> Coverage:

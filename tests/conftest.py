@@ -1,11 +1,19 @@
-"""Fixtures: Bến Tre from the real administrative list with a generated roster."""
+"""Fixtures: Bến Tre from the real administrative list with a generated roster, on either store.
+
+The conformance suite: every test that asks for ``store`` runs once on the embedded networkx
+store and once on a real Neo4j server, and must get the same answers. ``make test`` starts the
+project's own Neo4j test server (``neo4j/neo4j.sh``, Bolt on 127.0.0.1:17687, its own data
+directory), whose database these tests empty and fill; they never touch another server. Where
+no test server runs, the Neo4j half is skipped, except with ``CI=true``, where that fails.
+"""
 
 from __future__ import annotations
 
 import csv
 import hashlib
+import os
 import shutil
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import date
 from pathlib import Path
 
@@ -13,14 +21,24 @@ import pytest
 from click.testing import CliRunner, Result
 
 from cli.main import main
-from graph.memory_store import MemoryStore
+from graph.memory_store import POLICY_FILE, MemoryStore
+from graph.neo4j_store import Neo4jStore
+from graph.records import assignment_row, cadre_row, unit_row
+from graph.store import ChangeSet, GraphStore, StoreError
+from graph.stores import dump
 from loaders.admin import plan_admin
 from loaders.generate import generate
 from loaders.plan import apply_plan, make_plan
+from neo4j import Driver
 
 ROOT = Path(__file__).resolve().parent.parent
 ADMIN = ROOT / "data" / "admin" / "vn-admin-2023-05-07.csv"
 ON = date(2023, 5, 1)
+
+NEO4J_URI = os.environ.get("NAM_TEST_NEO4J_URI", "bolt://127.0.0.1:17687")
+NEO4J_USER = os.environ.get("NAM_TEST_NEO4J_USER", "neo4j")
+NEO4J_PASSWORD = os.environ.get("NAM_TEST_NEO4J_PASSWORD", "namgraph-test")
+NEO4J_DATABASE = "neo4j"
 
 
 def build(data: Path, province: str = "83", policy: str = "ben-tre-559", seed: int = 1) -> Path:
@@ -45,21 +63,124 @@ def data_dir(ben_tre_dir: Path, tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def store(data_dir: Path) -> MemoryStore:
+def memory_store(data_dir: Path) -> MemoryStore:
     return MemoryStore.open(data_dir)
+
+
+# --- Neo4j -----------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def neo4j_driver() -> Iterator[Driver]:
+    try:
+        driver = Neo4jStore.connect(NEO4J_URI, NEO4J_USER, NEO4J_PASSWORD)
+    except StoreError as exc:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"CI=true and the Neo4j test server is unreachable: {exc}")
+        pytest.skip(f"no Neo4j test server at {NEO4J_URI} (`make test` starts one): {exc}")
+    yield driver
+    driver.close()
+
+
+class Neo4jBenTre:
+    """The generated Bến Tre province in the Neo4j test database, reloaded after a test
+    that wrote to it."""
+
+    def __init__(self, driver: Driver, source: Path) -> None:
+        self.driver = driver
+        self.policy = str(source / POLICY_FILE)
+        self.records = dump(MemoryStore.open(source))
+        self.generation: int | None = None
+
+    def checkout(self) -> Neo4jStore:
+        if self.generation is None or self.current() != self.generation:
+            Neo4jStore.drop(self.driver, NEO4J_DATABASE)
+            Neo4jStore.init(self.driver, NEO4J_DATABASE, self.policy).apply(self.records)
+            self.generation = self.current()
+        return Neo4jStore.open(self.driver, NEO4J_DATABASE)
+
+    def current(self) -> int:
+        try:
+            return Neo4jStore.open(self.driver, NEO4J_DATABASE).generation()
+        except StoreError:
+            return -1
+
+
+@pytest.fixture(scope="session")
+def neo4j_ben_tre(neo4j_driver: Driver, ben_tre_dir: Path) -> Neo4jBenTre:
+    return Neo4jBenTre(neo4j_driver, ben_tre_dir)
+
+
+# --- either store ------------------------------------------------------------------------------
+
+
+@pytest.fixture(params=["memory", "neo4j"])
+def store_kind(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+def reopen(
+    store_kind: str, data_dir: Path, request: pytest.FixtureRequest
+) -> Callable[[], GraphStore]:
+    """A fresh handle on the same store, as another process would open it."""
+    if store_kind == "memory":
+        return lambda: MemoryStore.open(data_dir)
+    ben_tre: Neo4jBenTre = request.getfixturevalue("neo4j_ben_tre")
+    return lambda: Neo4jStore.open(ben_tre.driver, NEO4J_DATABASE)
+
+
+@pytest.fixture
+def store(store_kind: str, data_dir: Path, request: pytest.FixtureRequest) -> GraphStore:
+    """The generated Bến Tre province on the store under test."""
+    if store_kind == "memory":
+        return MemoryStore.open(data_dir)
+    ben_tre: Neo4jBenTre = request.getfixturevalue("neo4j_ben_tre")
+    return ben_tre.checkout()
+
+
+def store_env(store_kind: str) -> dict[str, str]:
+    if store_kind == "memory":
+        return {"NAM_STORE": "memory"}
+    return {
+        "NAM_STORE": "neo4j",
+        "NEO4J_URI": NEO4J_URI,
+        "NEO4J_USER": NEO4J_USER,
+        "NEO4J_PASSWORD": NEO4J_PASSWORD,
+        "NEO4J_DATABASE": NEO4J_DATABASE,
+    }
 
 
 Nam = Callable[..., Result]
 
 
-@pytest.fixture
-def nam(data_dir: Path) -> Nam:
-    """Run the ``nam`` command line on the private data directory."""
-
+def _runner(data_dir: Path, env: dict[str, str]) -> Nam:
     def run(*args: str) -> Result:
-        return CliRunner().invoke(main, ["--data", str(data_dir), *args], catch_exceptions=False)
+        return CliRunner(env=env).invoke(
+            main, ["--data", str(data_dir), *args], catch_exceptions=False
+        )
 
     return run
+
+
+@pytest.fixture
+def nam(store_kind: str, data_dir: Path, store: GraphStore) -> Nam:
+    """The ``nam`` command line on the store under test."""
+    return _runner(data_dir, store_env(store_kind))
+
+
+@pytest.fixture
+def nam_memory(data_dir: Path) -> Nam:
+    """The ``nam`` command line on the private memory data directory."""
+    return _runner(data_dir, store_env("memory"))
+
+
+@pytest.fixture
+def state(store_kind: str, data_dir: Path, store: GraphStore) -> Callable[[], object]:
+    """A fingerprint of everything the store holds: equal before and after means untouched."""
+    if store_kind == "memory":
+        return lambda: tree_digest(data_dir)
+    return lambda: records_digest(dump(store))
 
 
 def write_csv(path: Path, header: Sequence[str], rows: Sequence[Sequence[object]]) -> Path:
@@ -77,3 +198,12 @@ def tree_digest(folder: Path) -> dict[str, str]:
         for path in sorted(folder.rglob("*"))
         if path.is_file()
     }
+
+
+def records_digest(changes: ChangeSet) -> str:
+    rows = sorted(
+        [repr(unit_row(u)) for u in changes.units]
+        + [repr(cadre_row(c)) for c in changes.cadres]
+        + [repr(assignment_row(a)) for a in changes.assignments]
+    )
+    return hashlib.sha256("\n".join(rows).encode()).hexdigest()

@@ -68,10 +68,10 @@ def test_loading_the_list_twice_changes_nothing(tmp_path: Path) -> None:
 
 
 def test_dry_run_prints_the_plan_and_writes_nothing(
-    tmp_path: Path, nam: Nam, data_dir: Path
+    tmp_path: Path, nam_memory: Nam, data_dir: Path
 ) -> None:
     before = tree_digest(data_dir)
-    result = nam("load", "admin", str(ADMIN), "--province", "80", "--dry-run")
+    result = nam_memory("load", "admin", str(ADMIN), "--province", "80", "--dry-run")
     assert result.exit_code == 0, result.output
     rows = [line.split(",") for line in ADMIN.read_text(encoding="utf-8").splitlines()[1:]]
     long_an = [r for r in rows if r[1] == "80"]

@@ -20,14 +20,14 @@ from api.logs import JsonFormatter
 from api.schema import schema_text
 from api.settings import Settings
 from graph.counting import CountingStore
-from graph.memory_store import MemoryStore
+from graph.store import GraphStore
 from tests.conftest import ROOT, Nam, write_csv
 
 D = "2024-03-01"
 
 
 class Server:
-    def __init__(self, store: MemoryStore, settings: Settings | None = None) -> None:
+    def __init__(self, store: GraphStore, settings: Settings | None = None) -> None:
         self.store = CountingStore(store)
         with socket.socket() as probe:
             probe.bind(("127.0.0.1", 0))
@@ -66,8 +66,8 @@ class Server:
 
 
 @pytest.fixture
-def api(data_dir: Path) -> Iterator[Server]:
-    with Server(MemoryStore.open(data_dir)) as server:
+def api(store: GraphStore) -> Iterator[Server]:
+    with Server(store) as server:
         yield server
 
 
@@ -77,7 +77,7 @@ COVERAGE = """query($unit: ID!, $asOf: Date) {
 
 
 def test_coverage_of_ben_tre_lists_9_districts_and_157_communes_at_100_percent(
-    api: Server, store: MemoryStore
+    api: Server, store: GraphStore
 ) -> None:
     answer = api.data(COVERAGE, unit="83", asOf="2023-05-01")["coverage"]
     expected = store.coverage("83", date(2023, 5, 1))
@@ -104,7 +104,7 @@ GAPS = """query($unit: ID!, $level: String!, $asOf: Date, $first: Int, $after: S
 
 
 def test_after_one_assignment_ends_gaps_is_that_commune_and_coverage_drops_by_its_households(
-    api: Server, store: MemoryStore, nam: Nam, tmp_path: Path
+    api: Server, store: GraphStore, nam: Nam, tmp_path: Path
 ) -> None:
     (supporter,) = store.supporters(["28801"], date(2023, 5, 1))["28801"]
     before = api.data(COVERAGE, unit="83", asOf=D)["coverage"]
@@ -143,7 +143,7 @@ CHAIN = """query($unit: ID!) { chain(unit: $unit, asOf: "2023-05-01") {
 
 
 def test_chain_of_a_household_group_names_its_four_supporters(
-    api: Server, store: MemoryStore
+    api: Server, store: GraphStore
 ) -> None:
     group = next(u for u in store.subtree("28801") if u.level == "household_group")
     links = api.data(CHAIN, unit=group.code)["chain"]
@@ -256,9 +256,9 @@ def test_bad_input_gives_bad_input(api: Server, query: str, says: str) -> None:
     assert says in error["message"]
 
 
-def test_deep_and_costly_queries_are_refused_before_they_reach_the_store(data_dir: Path) -> None:
+def test_deep_and_costly_queries_are_refused_before_they_reach_the_store(store: GraphStore) -> None:
     settings = Settings(max_depth=6, max_cost=5000)
-    with Server(MemoryStore.open(data_dir), settings) as api:
+    with Server(store, settings) as api:
         api.store.reset()
         deep = '{ unit(code: "83") { parent { parent { parent { parent { parent { parent { code } } } } } } } }'
         (error,) = api.query(deep)["errors"]
@@ -273,7 +273,7 @@ def test_deep_and_costly_queries_are_refused_before_they_reach_the_store(data_di
         assert api.store.calls == 0
 
 
-def test_what_if_over_http_predicts_the_coverage_after(api: Server, store: MemoryStore) -> None:
+def test_what_if_over_http_predicts_the_coverage_after(api: Server, store: GraphStore) -> None:
     (supporter,) = store.supporters(["28801"], date(2023, 5, 1))["28801"]
     answer = api.data(
         """query($c: ID!) { whatIf(cadres: [$c], on: "2024-03-01") { householdsLost

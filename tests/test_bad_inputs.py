@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from openpyxl import Workbook
 
-from graph.memory_store import MemoryStore
-from tests.conftest import ADMIN, Nam, tree_digest
+from graph.store import GraphStore
+from tests.conftest import ADMIN, Nam
 
 UNITS = "Mã đơn vị,Tên đơn vị,Cấp,Loại,Mã đơn vị cấp trên,Số hộ\n"
 CADRES = "Mã cán bộ,Họ và tên,Cấp,Mã đơn vị công tác,Chức danh,Trạng thái\n"
@@ -24,13 +24,13 @@ class Case:
     id: str
     kind: str
     name: str
-    content: Callable[[MemoryStore], bytes] | bytes
+    content: Callable[[GraphStore], bytes] | bytes
     row: int | None
     column: str | None
     says: str
 
 
-def other_communes_group(store: MemoryStore) -> bytes:
+def other_communes_group(store: GraphStore) -> bytes:
     neighbour = store.children("831")[1].code
     group = next(u for u in store.subtree(neighbour) if u.level == "household_group")
     return (ASSIGN + f"28801-0001,{group.code},theo dõi hỗ trợ,1/1/2024,\n").encode()
@@ -323,11 +323,11 @@ CASES = [
 
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
 def test_bad_input_is_refused_with_where_and_how_to_fix(
-    case: Case, nam: Nam, data_dir: Path, store: MemoryStore, tmp_path: Path
+    case: Case, nam: Nam, store: GraphStore, state: Callable[[], object], tmp_path: Path
 ) -> None:
     path = tmp_path / case.name
     path.write_bytes(case.content(store) if callable(case.content) else case.content)
-    before = tree_digest(data_dir)
+    before = state()
     extra = ["--province", "99"] if case.kind == "admin" else []
     result = nam("load", case.kind, str(path), *extra)
     assert result.exit_code == 2, result.output
@@ -339,7 +339,7 @@ def test_bad_input_is_refused_with_where_and_how_to_fix(
         assert f"column {case.column!r}" in message
     assert case.says in message
     assert "Nothing was written." in message
-    assert tree_digest(data_dir) == before
+    assert state() == before
 
 
 def test_there_are_at_least_fifteen_distinct_bad_inputs() -> None:
@@ -347,7 +347,7 @@ def test_there_are_at_least_fifteen_distinct_bad_inputs() -> None:
 
 
 def test_decomposed_vietnamese_is_normalised_and_accepted(
-    nam: Nam, data_dir: Path, tmp_path: Path
+    nam: Nam, reopen: Callable[[], GraphStore], tmp_path: Path
 ) -> None:
     text = (
         UNITS
@@ -358,7 +358,7 @@ def test_decomposed_vietnamese_is_normalised_and_accepted(
     assert not unicodedata.is_normalized("NFC", path.read_text(encoding="utf-8"))
     result = nam("load", "units", str(path))
     assert result.exit_code == 0, result.output
-    store = MemoryStore.open(data_dir)
+    store = reopen()
     hamlet = store.unit("28801.99")
     assert hamlet is not None and hamlet.name == "Ấp Phước Hòa"
     assert unicodedata.is_normalized("NFC", hamlet.name)

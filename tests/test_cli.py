@@ -23,19 +23,19 @@ def test_templates_have_vietnamese_headers_and_load_back(tmp_path: Path) -> None
     assert set(KINDS) == {"units", "cadres", "assignments"}
 
 
-def test_english_keys_are_accepted_as_headers(nam: Nam, tmp_path: Path) -> None:
+def test_english_keys_are_accepted_as_headers(nam_memory: Nam, tmp_path: Path) -> None:
     path = write_csv(
         tmp_path / "u.csv",
         ["code", "name", "level", "parent"],
         [["28801.99", "Ấp Mới", "hamlet", "28801"]],
     )
-    result = nam("load", "units", str(path), "--json")
+    result = nam_memory("load", "units", str(path), "--json")
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["summary"]["create"] == 1
 
 
-def test_coverage_json_for_scripts(nam: Nam) -> None:
-    result = nam("coverage", "831", "--as-of", "1/5/2023", "--json")
+def test_coverage_json_for_scripts(nam_memory: Nam) -> None:
+    result = nam_memory("coverage", "831", "--as-of", "1/5/2023", "--json")
     assert result.exit_code == 0, result.output
     answer = json.loads(result.stdout)
     assert answer["as_of"] == "2023-05-01"
@@ -47,7 +47,7 @@ def test_coverage_json_for_scripts(nam: Nam) -> None:
     ]
 
 
-def test_every_question_answers_from_the_command_line(nam: Nam) -> None:
+def test_every_question_answers_from_the_command_line(nam_memory: Nam) -> None:
     for args in (
         ["chain", "28801.01.01", "--as-of", "2023-05-01"],
         ["gaps", "83", "--level", "xã", "--as-of", "2023-05-01"],
@@ -58,27 +58,27 @@ def test_every_question_answers_from_the_command_line(nam: Nam) -> None:
         ["validate", "831", "--as-of", "2023-05-01"],
         ["status"],
     ):
-        result = nam(*args)
+        result = nam_memory(*args)
         assert result.exit_code == 0, (args, result.output)
         json_args = [*args, "--json"] if args[0] != "status" else None
         if json_args:
-            assert json.loads(nam(*json_args).stdout) is not None
+            assert json.loads(nam_memory(*json_args).stdout) is not None
 
 
-def test_gaps_accepts_vietnamese_level_names(nam: Nam) -> None:
-    result = nam("gaps", "831", "--level", "Ấp", "--as-of", "2022-01-01", "--json")
+def test_gaps_accepts_vietnamese_level_names(nam_memory: Nam) -> None:
+    result = nam_memory("gaps", "831", "--level", "Ấp", "--as-of", "2022-01-01", "--json")
     assert json.loads(result.stdout)["level"] == "hamlet"
     assert len(json.loads(result.stdout)["gaps"]) == 117
 
 
-def test_unknown_unit_is_an_error_with_exit_code_1(nam: Nam) -> None:
-    result = nam("coverage", "99999")
+def test_unknown_unit_is_an_error_with_exit_code_1(nam_memory: Nam) -> None:
+    result = nam_memory("coverage", "99999")
     assert result.exit_code == 1
     assert "no unit '99999' in the graph" in result.stderr
 
 
-def test_a_bad_date_is_refused(nam: Nam) -> None:
-    result = nam("coverage", "83", "--as-of", "32/13/2023")
+def test_a_bad_date_is_refused(nam_memory: Nam) -> None:
+    result = nam_memory("coverage", "83", "--as-of", "32/13/2023")
     assert result.exit_code == 2
     assert "write it as 2022-08-26 or 26/8/2022" in result.output
 
@@ -89,9 +89,9 @@ def test_commands_on_a_missing_data_directory_say_to_init(tmp_path: Path) -> Non
     assert "run `nam init` first" in result.stderr
 
 
-def test_generate_twice_changes_nothing(nam: Nam, data_dir: Path) -> None:
+def test_generate_twice_changes_nothing(nam_memory: Nam, data_dir: Path) -> None:
     before = tree_digest(data_dir)
-    result = nam("generate", "--province", "83", "--seed", "1")
+    result = nam_memory("generate", "--province", "83", "--seed", "1")
     assert result.exit_code == 0, result.output
     assert "create 0, change 0, end 0" in result.output
     assert tree_digest(data_dir) == before

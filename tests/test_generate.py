@@ -6,12 +6,13 @@ from collections import Counter
 from pathlib import Path
 
 from graph.memory_store import MemoryStore
+from graph.store import GraphStore
 from graph.validate import validate_store
 from loaders.generate import generate
 from tests.conftest import ON, build
 
 
-def test_chau_thanh_has_the_sizes_of_seed_001(store: MemoryStore) -> None:
+def test_chau_thanh_has_the_sizes_of_seed_001(store: GraphStore) -> None:
     units = list(store.subtree("831"))
     levels = Counter(u.level for u in units)
     assert (levels["commune"], levels["hamlet"], levels["household_group"]) == (21, 117, 1702)
@@ -29,7 +30,7 @@ def test_chau_thanh_has_the_sizes_of_seed_001(store: MemoryStore) -> None:
 
 
 def test_ben_tre_has_one_provincial_cadre_per_commune_and_one_standing_member_per_district(
-    store: MemoryStore,
+    store: GraphStore,
 ) -> None:
     provincial = list(store.cadres_of(["83"]))
     supported = Counter(
@@ -43,7 +44,7 @@ def test_ben_tre_has_one_provincial_cadre_per_commune_and_one_standing_member_pe
     assert len(provincial) == 166
 
 
-def test_the_same_seed_gives_the_same_roster_and_another_seed_another(store: MemoryStore) -> None:
+def test_the_same_seed_gives_the_same_roster_and_another_seed_another(store: GraphStore) -> None:
     first, again, other = (
         generate(store, "83", 1),
         generate(store, "83", 1),
@@ -53,7 +54,7 @@ def test_the_same_seed_gives_the_same_roster_and_another_seed_another(store: Mem
     assert [c.name for c in first.cadres] != [c.name for c in other.cadres]
 
 
-def test_the_generated_province_is_valid_and_every_group_has_households(store: MemoryStore) -> None:
+def test_the_generated_province_is_valid_and_every_group_has_households(store: GraphStore) -> None:
     assert validate_store(store, ON) == []
     groups = [u for u in store.subtree("83") if u.level == "household_group"]
     assert all(u.households and 18 <= u.households <= 45 for u in groups)

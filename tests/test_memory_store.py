@@ -14,31 +14,31 @@ from tests.conftest import ON, tree_digest
 
 
 def test_a_reopened_store_answers_as_the_one_that_wrote_it(
-    data_dir: Path, store: MemoryStore
+    data_dir: Path, memory_store: MemoryStore
 ) -> None:
-    hamlet = store.children("28801")[0]
-    store.apply(ChangeSet(units=[replace(hamlet, name="Ấp Đổi Tên")]))
+    hamlet = memory_store.children("28801")[0]
+    memory_store.apply(ChangeSet(units=[replace(hamlet, name="Ấp Đổi Tên")]))
     again = MemoryStore.open(data_dir)
     assert again.unit(hamlet.code).name == "Ấp Đổi Tên"  # type: ignore[union-attr]
-    assert again.counts() == store.counts()
-    assert again.coverage("83", ON) == store.coverage("83", ON)
+    assert again.counts() == memory_store.counts()
+    assert again.coverage("83", ON) == memory_store.coverage("83", ON)
 
 
 def test_a_failed_write_leaves_disk_and_memory_as_they_were(
-    data_dir: Path, store: MemoryStore, monkeypatch: pytest.MonkeyPatch
+    data_dir: Path, memory_store: MemoryStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     before = tree_digest(data_dir)
-    hamlet = store.children("28801")[0]
+    hamlet = memory_store.children("28801")[0]
 
     def crash(src: object, dst: object) -> None:
         raise OSError("disk full")
 
     monkeypatch.setattr(os, "replace", crash)
     with pytest.raises(OSError, match="disk full"):
-        store.apply(ChangeSet(units=[replace(hamlet, name="Ấp Không Lưu")]))
+        memory_store.apply(ChangeSet(units=[replace(hamlet, name="Ấp Không Lưu")]))
     monkeypatch.undo()
     assert tree_digest(data_dir) == before
-    assert store.unit(hamlet.code) == hamlet
+    assert memory_store.unit(hamlet.code) == hamlet
     assert [p.name for p in data_dir.iterdir() if p.name.endswith(".tmp")] == []
 
 
@@ -62,13 +62,13 @@ def test_opening_an_empty_directory_says_to_run_init(tmp_path: Path) -> None:
         MemoryStore.open(tmp_path)
 
 
-def test_moving_a_unit_moves_its_subtree(store: MemoryStore) -> None:
-    first, second = store.children("28801")[:2]
-    group = store.children(first.code)[0]
-    store.apply(ChangeSet(units=[replace(group, parent=second.code)]))
-    assert group.code not in [u.code for u in store.children(first.code)]
-    assert group.code in [u.code for u in store.children(second.code)]
-    assert [u.code for u in store.ancestors(group.code)][:2] == [second.code, "28801"]
+def test_moving_a_unit_moves_its_subtree(memory_store: MemoryStore) -> None:
+    first, second = memory_store.children("28801")[:2]
+    group = memory_store.children(first.code)[0]
+    memory_store.apply(ChangeSet(units=[replace(group, parent=second.code)]))
+    assert group.code not in [u.code for u in memory_store.children(first.code)]
+    assert group.code in [u.code for u in memory_store.children(second.code)]
+    assert [u.code for u in memory_store.ancestors(group.code)][:2] == [second.code, "28801"]
 
 
 def test_the_store_file_is_json_with_a_format_number(data_dir: Path) -> None:

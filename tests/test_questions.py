@@ -2,33 +2,35 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
 
 from graph.answers import GapReason
-from graph.memory_store import MemoryStore
 from graph.questions import what_if
-from graph.store import NotFound
+from graph.store import GraphStore, NotFound
 from graph.validate import validate_store
 from tests.conftest import ON, Nam, write_csv
+
+Reopen = Callable[[], GraphStore]
 
 D = date(2024, 3, 1)
 ASSIGNMENT_HEADER = ["Mã cán bộ", "Mã đơn vị", "Nhiệm vụ", "Từ ngày", "Đến ngày", "Quyết định"]
 
 
-def households_under(store: MemoryStore, code: str) -> int:
+def households_under(store: GraphStore, code: str) -> int:
     return sum(u.households or 0 for u in store.subtree(code) if u.level == "household_group")
 
 
-def provincial_supporter(store: MemoryStore, commune: str) -> str:
+def provincial_supporter(store: GraphStore, commune: str) -> str:
     (supporter,) = store.supporters([commune], ON)[commune]
     assert supporter.cadre.level == "province"
     return supporter.cadre.id
 
 
-def test_generated_ben_tre_is_covered_at_every_level_of_the_policy(store: MemoryStore) -> None:
+def test_generated_ben_tre_is_covered_at_every_level_of_the_policy(store: GraphStore) -> None:
     coverage = store.coverage("83", ON)
     assert [(lc.level, lc.units) for lc in coverage.levels][:2] == [
         ("district", 9),
@@ -46,7 +48,7 @@ def test_generated_ben_tre_is_covered_at_every_level_of_the_policy(store: Memory
 
 
 def test_ending_one_provincial_assignment_opens_exactly_that_commune(
-    store: MemoryStore, nam: Nam, data_dir: Path, tmp_path: Path
+    store: GraphStore, nam: Nam, reopen: Reopen, tmp_path: Path
 ) -> None:
     commune = "28801"
     cadre = provincial_supporter(store, commune)
@@ -61,7 +63,7 @@ def test_ending_one_provincial_assignment_opens_exactly_that_commune(
     assert result.exit_code == 0, result.output
     assert "end 1" in result.output
 
-    after_store = MemoryStore.open(data_dir)
+    after_store = reopen()
     assert after_store.assignment(assignment.id).until == D  # type: ignore[union-attr]
     gaps = after_store.gaps("83", "commune", D)
     assert [(g.unit.code, g.reason) for g in gaps] == [(commune, GapReason.SUPPORTER_ENDED)]
@@ -80,7 +82,7 @@ def test_ending_one_provincial_assignment_opens_exactly_that_commune(
     assert predicted.before == before
 
 
-def test_what_if_suggests_provincial_cadres_with_the_fewest_units(store: MemoryStore) -> None:
+def test_what_if_suggests_provincial_cadres_with_the_fewest_units(store: GraphStore) -> None:
     cadre = provincial_supporter(store, "28801")
     (takeover,) = what_if(store, [cadre], D).lost
     assert takeover.candidates
@@ -88,7 +90,7 @@ def test_what_if_suggests_provincial_cadres_with_the_fewest_units(store: MemoryS
     assert [c.units for c in takeover.candidates] == sorted(c.units for c in takeover.candidates)
 
 
-def test_chain_of_a_household_group_goes_up_level_by_level(store: MemoryStore) -> None:
+def test_chain_of_a_household_group_goes_up_level_by_level(store: GraphStore) -> None:
     group = next(u for u in store.subtree("28801") if u.level == "household_group")
     links = store.chain(group.code, ON)
     assert [link.unit.level for link in links] == [
@@ -107,7 +109,7 @@ def test_chain_of_a_household_group_goes_up_level_by_level(store: MemoryStore) -
 
 
 def test_reach_of_a_provincial_cadre_is_their_commune_down_to_households(
-    store: MemoryStore,
+    store: GraphStore,
 ) -> None:
     cadre = provincial_supporter(store, "28801")
     reach = store.reach(cadre, ON)
@@ -124,7 +126,7 @@ def test_reach_of_a_provincial_cadre_is_their_commune_down_to_households(
 
 
 def test_retiring_a_district_cadre_breaks_the_chain_below_their_hamlets(
-    store: MemoryStore, nam: Nam, data_dir: Path, tmp_path: Path
+    store: GraphStore, nam: Nam, reopen: Reopen, tmp_path: Path
 ) -> None:
     hamlet = next(u for u in store.subtree("28801") if u.level == "hamlet")
     (supporter,) = store.supporters([hamlet.code], ON)[hamlet.code]
@@ -141,7 +143,7 @@ def test_retiring_a_district_cadre_breaks_the_chain_below_their_hamlets(
     result = nam("load", "cadres", str(write_csv(tmp_path / "retire.csv", header, [row])))
     assert result.exit_code == 0, result.output
 
-    after = MemoryStore.open(data_dir)
+    after = reopen()
     hamlet_gaps = after.gaps("831", "hamlet", D)
     assert [(g.unit.code, g.reason) for g in hamlet_gaps] == [
         (hamlet.code, GapReason.SUPPORTER_RETIRED)
@@ -163,7 +165,7 @@ def test_retiring_a_district_cadre_breaks_the_chain_below_their_hamlets(
     assert after.gaps("831", "hamlet", D - timedelta(days=1)) == []
 
 
-def test_before_the_decision_nothing_is_covered(store: MemoryStore) -> None:
+def test_before_the_decision_nothing_is_covered(store: GraphStore) -> None:
     early = date(2022, 1, 1)
     coverage = store.coverage("831", early)
     assert all(lc.covered == 0 for lc in coverage.levels)
@@ -172,7 +174,7 @@ def test_before_the_decision_nothing_is_covered(store: MemoryStore) -> None:
     assert len(gaps) == 21 and {g.reason for g in gaps} == {GapReason.NO_SUPPORTER}
 
 
-def test_load_lists_every_active_cadre_and_flags_overload(store: MemoryStore) -> None:
+def test_load_lists_every_active_cadre_and_flags_overload(store: GraphStore) -> None:
     loads = store.load("28801", ON)
     assert len(loads) == len(list(store.cadres_of(["28801"])))
     assert not any(item.overloaded for item in loads)
@@ -182,7 +184,7 @@ def test_load_lists_every_active_cadre_and_flags_overload(store: MemoryStore) ->
     assert sum(item.households for item in loads) == households_under(store, "28801")
 
 
-def test_search_finds_units_and_cadres_with_or_without_diacritics(store: MemoryStore) -> None:
+def test_search_finds_units_and_cadres_with_or_without_diacritics(store: GraphStore) -> None:
     plain = [getattr(h, "code", None) for h in store.search("Chau Thanh", 5)]
     marked = [getattr(h, "code", None) for h in store.search("Châu Thành", 5)]
     assert plain[:2] == marked[:2] == ["831", "28801"]
@@ -191,7 +193,7 @@ def test_search_finds_units_and_cadres_with_or_without_diacritics(store: MemoryS
     assert any(getattr(h, "id", None) == cadre.id for h in store.search(folded, 500))
 
 
-def test_unknown_codes_are_not_found(store: MemoryStore) -> None:
+def test_unknown_codes_are_not_found(store: GraphStore) -> None:
     with pytest.raises(NotFound, match="no unit '99999'"):
         store.coverage("99999", ON)
     with pytest.raises(NotFound, match="no cadre"):
@@ -200,7 +202,7 @@ def test_unknown_codes_are_not_found(store: MemoryStore) -> None:
         store.gaps("83", "province", ON)
 
 
-def test_a_unit_that_ceased_to_exist_no_longer_counts(store: MemoryStore) -> None:
+def test_a_unit_that_ceased_to_exist_no_longer_counts(store: GraphStore) -> None:
     hamlet = next(u for u in store.subtree("28801") if u.level == "hamlet")
     from dataclasses import replace
 

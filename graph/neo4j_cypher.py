@@ -1,0 +1,255 @@
+"""The Cypher the Neo4j store runs. Every value travels as a parameter; the query texts are
+built once, at import, from the constant fragments below, and labels come from the policy's
+level ids (checked to be plain identifiers), never from data.
+
+The graph as analysts see it in Neo4j Browser::
+
+    (:Unit:Commune {code, name, level, kind, households, valid_from, valid_to})
+    (:Unit)-[:PART_OF]->(:Unit)
+    (:Cadre {id, name, level, titles, status, status_since, phone})-[:WORKS_IN]->(:Unit)
+    (:Cadre)-[:SUPPORTS {id, role, since, until, decision}]->(:Unit)
+
+Parameters shared by the questions: ``$on`` (a date), ``$without`` (cadre ids treated as gone),
+``$rules`` (per unit level, the coverage rule: role, cadre_level, titles), ``$chain`` (the chain
+levels), ``$household_level``.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "AFTER_ROOT",
+    "CHAIN",
+    "COVERAGE",
+    "GAPS",
+    "LOAD",
+    "LOADS_OF",
+    "MIGRATIONS",
+    "REACH",
+    "SEARCH",
+    "SUPPORTERS",
+]
+
+
+def _status_on(c: str) -> str:
+    """The cadre's status on $on: the last history entry dated on or before it."""
+    return (
+        f"[i IN range(0, size({c}.history_status) - 1) "
+        f"WHERE {c}.history_since[i] <= $on | {c}.history_status[i]][-1]"
+    )
+
+
+def _exists_on(n: str) -> str:
+    return f"(({n}.valid_from IS NULL OR {n}.valid_from <= $on) AND ({n}.valid_to IS NULL OR $on < {n}.valid_to))"
+
+
+def _in_force(s: str) -> str:
+    return f"({s}.since <= $on AND ({s}.until IS NULL OR $on < {s}.until))"
+
+
+def _matches(s: str, c: str, r: str) -> str:
+    """The assignment ``s`` of cadre ``c`` fits rule ``r`` (role, cadre level, titles)."""
+    return (
+        f"({s}.role = {r}.role AND {c}.level = {r}.cadre_level "
+        f"AND (size({r}.titles) = 0 OR any(t IN {c}.titles WHERE t IN {r}.titles)))"
+    )
+
+
+def _covered(n: str, k: str = "k") -> str:
+    """``n`` has an active supporter on $on under its level's coverage rule."""
+    rule = f"$rules[{n}.level]"
+    return (
+        f"({rule} IS NOT NULL AND EXISTS {{ MATCH (c{k}:Cadre)-[s{k}:SUPPORTS]->({n}) "
+        f"WHERE {_matches('s' + k, 'c' + k, rule)} AND {_in_force('s' + k)} "
+        f"AND NOT c{k}.id IN $without AND {_status_on('c' + k)} = 'active' }})"
+    )
+
+
+def _reason(n: str) -> str:
+    """Why an uncovered unit has no supporter (same order of precedence as the memory store)."""
+    rule = f"$rules[{n}.level]"
+
+    def case(extra: str) -> str:
+        return (
+            f"EXISTS {{ MATCH (cr:Cadre)-[sr:SUPPORTS]->({n}) "
+            f"WHERE {_matches('sr', 'cr', rule)} AND {extra} }}"
+        )
+
+    force = _in_force("sr")
+    status = _status_on("cr")
+    leaving = case(f"{force} AND cr.id IN $without")
+    retired = case(f"{force} AND {status} = 'retired'")
+    transferred = case(f"{force} AND {status} = 'transferred'")
+    ended = case("sr.until IS NOT NULL AND sr.until <= $on")
+    return (
+        f"CASE WHEN {leaving} THEN 'supporter_leaving' "
+        f"WHEN {retired} THEN 'supporter_retired' "
+        f"WHEN {transferred} THEN 'supporter_transferred' "
+        f"WHEN {ended} THEN 'supporter_ended' "
+        "ELSE 'no_supporter' END"
+    )
+
+
+def _chain_ok(nodes: str, k: str) -> str:
+    return f"all(x{k} IN {nodes} WHERE NOT x{k}.level IN $chain OR {_covered('x' + k, k)})"
+
+
+#: The topmost chain-level ancestor above ``root`` without coverage (null when none).
+AFTER_ROOT = f"""
+CALL (root) {{
+  OPTIONAL MATCH q = (root)-[:PART_OF*1..]->(a:Unit)
+  WHERE a.level IN $chain AND NOT {_covered("a", "a")}
+  WITH a, length(q) AS d ORDER BY d DESC LIMIT 1
+  RETURN a.code AS above
+}}"""
+
+COVERAGE = f"""
+UNWIND $codes AS code
+MATCH (root:Unit {{code: code}})
+{AFTER_ROOT}
+CALL (root, above) {{
+  MATCH p = (u:Unit)-[:PART_OF*0..]->(root)
+  WHERE all(x IN nodes(p) WHERE {_exists_on("x")})
+  WITH u, p, above, {_covered("u", "u")} AS covered
+  WITH u, covered,
+       u.level = $household_level AND above IS NULL AND covered
+         AND {_chain_ok("tail(nodes(p))", "p")} AS reached
+  RETURN u.level AS level, count(u) AS units, sum(CASE WHEN covered THEN 1 ELSE 0 END) AS covered,
+         sum(CASE WHEN u.level = $household_level THEN coalesce(u.households, 0) ELSE 0 END) AS households,
+         sum(CASE WHEN reached THEN coalesce(u.households, 0) ELSE 0 END) AS reached
+}}
+RETURN code, level, units, covered, households, reached
+"""
+
+GAPS = f"""
+MATCH (root:Unit {{code: $code}})
+{AFTER_ROOT}
+MATCH p = (u:Unit {{level: $level}})-[:PART_OF*0..]->(root)
+WHERE all(x IN nodes(p) WHERE {_exists_on("x")})
+WITH u, p, above, {_covered("u", "u")} AS covered
+WITH u, covered,
+     coalesce(above, [x IN tail(nodes(p)) WHERE x.level IN $chain AND NOT {_covered("x", "x")} | x.code][-1])
+       AS broken
+WHERE NOT covered OR broken IS NOT NULL
+RETURN u, CASE WHEN covered THEN 'chain_broken_above' ELSE {_reason("u")} END AS reason,
+       CASE WHEN covered THEN broken ELSE null END AS broken_at
+ORDER BY u.code
+"""
+
+_SUPPORTING = f"""
+CALL (n) {{
+  OPTIONAL MATCH (c:Cadre)-[s:SUPPORTS]->(n)
+  WHERE {_exists_on("n")} AND $rules[n.level] IS NOT NULL AND {_matches("s", "c", "$rules[n.level]")}
+    AND {_in_force("s")} AND NOT c.id IN $without AND {_status_on("c")} = 'active'
+  WITH c, s ORDER BY s.since, c.id
+  RETURN collect(CASE WHEN c IS NULL THEN null
+                 ELSE {{cadre: c, assignment: properties(s), unit: n.code}} END) AS supporters
+}}"""
+
+SUPPORTERS = f"""
+UNWIND $codes AS code
+MATCH (n:Unit {{code: code}})
+{_SUPPORTING}
+RETURN code, supporters
+"""
+
+CHAIN = f"""
+MATCH (u:Unit {{code: $code}})
+MATCH p = (u)-[:PART_OF*0..]->(top:Unit)
+WHERE NOT (top)-[:PART_OF]->(:Unit)
+UNWIND range(0, length(p)) AS i
+WITH nodes(p)[i] AS n, i
+{_SUPPORTING}
+RETURN n, supporters ORDER BY i
+"""
+
+REACH = f"""
+MATCH (c:Cadre {{id: $id}})
+WITH c, {_status_on("c")} AS status
+CALL (c, status) {{
+  OPTIONAL MATCH (c)-[s:SUPPORTS]->(d:Unit)
+  WHERE status = 'active' AND {_in_force("s")} AND {_exists_on("d")}
+    AND $rules[d.level] IS NOT NULL AND {_matches("s", "c", "$rules[d.level]")}
+  RETURN collect(DISTINCT d) AS direct
+}}
+CALL (direct) {{
+  UNWIND direct AS d
+  MATCH p = (u:Unit)-[:PART_OF*0..]->(d)
+  WHERE all(x IN nodes(p) WHERE {_exists_on("x")})
+  WITH u, p, direct,
+       all(x IN nodes(p) WHERE x IN direct OR NOT x.level IN $chain OR {_covered("x", "x")}) AS ok,
+       NOT u IN direct AND u.level IN $chain AND NOT {_covered("u", "u")}
+         AND all(y IN tail(nodes(p)) WHERE y IN direct OR NOT y.level IN $chain OR {_covered("y", "y")})
+         AS breaks
+  WITH u, max(ok) AS ok, max(breaks) AS breaks
+  RETURN collect({{level: u.level, ok: ok, households: CASE WHEN ok AND u.level = $household_level
+                   THEN coalesce(u.households, 0) ELSE 0 END}}) AS units,
+         [x IN collect(CASE WHEN breaks THEN {{unit: u, reason: {_reason("u")}}} END)
+          WHERE x IS NOT NULL] AS broken
+}}
+RETURN c, status, direct, units, broken
+"""
+
+_HOUSEHOLDS_BELOW = f"""
+CALL (u) {{
+  MATCH q = (g:Unit {{level: $household_level}})-[:PART_OF*0..]->(u)
+  WHERE all(x IN nodes(q) WHERE {_exists_on("x")})
+  RETURN sum(coalesce(g.households, 0)) AS households
+}}"""
+
+_LOAD_ITEMS = f"""
+CALL (c) {{
+  OPTIONAL MATCH (c)-[s:SUPPORTS]->(u:Unit)
+  WHERE {_in_force("s")} AND {_exists_on("u")}
+  WITH s, u WHERE u IS NOT NULL
+  WITH s, u, [r IN $all_rules WHERE u.level = r.unit_level AND {_matches("s", "c", "r")} | r.id] AS matched
+  WHERE size(matched) > 0
+  {_HOUSEHOLDS_BELOW}
+  RETURN collect({{unit: u.code, rules: matched, households: households}}) AS items
+}}"""
+
+LOAD = f"""
+MATCH (root:Unit {{code: $code}})
+MATCH p = (home:Unit)-[:PART_OF*0..]->(root)
+WHERE all(x IN nodes(p) WHERE {_exists_on("x")})
+MATCH (c:Cadre)-[:WORKS_IN]->(home)
+WHERE {_status_on("c")} = 'active'
+{_LOAD_ITEMS}
+RETURN c, items
+"""
+
+LOADS_OF = f"""
+UNWIND $ids AS id
+MATCH (c:Cadre {{id: id}})
+{_LOAD_ITEMS}
+RETURN c, items
+"""
+
+SEARCH = """
+CALL () {
+  MATCH (u:Unit) WHERE u.name_folded CONTAINS $key
+  RETURN u AS n, 'unit' AS kind, $depth[u.level] AS depth, u.code AS key, u.name_folded AS name
+  UNION ALL
+  MATCH (c:Cadre) WHERE c.name_folded CONTAINS $key
+  RETURN c AS n, 'cadre' AS kind, $cadre_depth AS depth, c.id AS key, c.name_folded AS name
+}
+WITH n, kind, depth, key,
+     CASE WHEN name = $key THEN 0
+          WHEN name STARTS WITH $key OR name ENDS WITH ' ' + $key
+               OR (' ' + name + ' ') CONTAINS (' ' + $key + ' ') THEN 1
+          WHEN name CONTAINS ' ' + $key THEN 2
+          ELSE 3 END AS rank
+RETURN n, kind ORDER BY rank, depth, key LIMIT $limit
+"""
+
+#: Schema migrations, applied in order once each; the version is kept on the (:NamgraphMeta) node.
+MIGRATIONS: tuple[tuple[str, ...], ...] = (
+    (
+        "CREATE CONSTRAINT unit_code IF NOT EXISTS FOR (u:Unit) REQUIRE u.code IS UNIQUE",
+        "CREATE CONSTRAINT cadre_id IF NOT EXISTS FOR (c:Cadre) REQUIRE c.id IS UNIQUE",
+        "CREATE INDEX unit_level IF NOT EXISTS FOR (u:Unit) ON (u.level)",
+        "CREATE TEXT INDEX unit_name_folded IF NOT EXISTS FOR (u:Unit) ON (u.name_folded)",
+        "CREATE TEXT INDEX cadre_name_folded IF NOT EXISTS FOR (c:Cadre) ON (c.name_folded)",
+        "CREATE INDEX supports_id IF NOT EXISTS FOR ()-[s:SUPPORTS]-() ON (s.id)",
+        "CREATE CONSTRAINT meta_key IF NOT EXISTS FOR (m:NamgraphMeta) REQUIRE m.key IS UNIQUE",
+    ),
+)

@@ -1,0 +1,618 @@
+"""The production store: the nắm graph in Neo4j 5, over Bolt with the official driver.
+
+Every question is answered by one Cypher query inside the database (see
+:mod:`graph.neo4j_cypher`); only the answer crosses the wire. Writes are managed transactions
+(retried by the driver on transient errors) that apply a whole change set or nothing, in
+UNWIND batches. The schema (constraints, indexes) is created by idempotent migrations whose
+version is kept on a ``(:NamgraphMeta {key: 'schema'})`` node, with the chain policy in force.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Collection, Iterable, Iterator
+from datetime import date
+from pathlib import Path
+from typing import Any, LiteralString, cast
+
+import yaml
+from neo4j.exceptions import AuthError, Neo4jError, ServiceUnavailable, SessionExpired
+
+import neo4j
+from graph import neo4j_cypher as cy
+from graph.answers import (
+    ChainLink,
+    Coverage,
+    Gap,
+    GapReason,
+    LevelCoverage,
+    LevelReach,
+    Load,
+    LoadItem,
+    Reach,
+    Supporter,
+    make_load,
+)
+from graph.model import Assignment, Cadre, Status, StatusPeriod, Unit
+from graph.policy import POLICY_DIR, Policy, load_policy, parse_policy
+from graph.store import ChangeSet, NotFound, StoreError
+from graph.text import fold
+from neo4j import Driver, GraphDatabase, ManagedTransaction
+
+__all__ = ["Neo4jStore", "level_label"]
+
+SCHEMA_VERSION = len(cy.MIGRATIONS)
+BATCH = 5_000
+NO_DATE = date.min  # history entries without a date sort before every real date
+
+
+def level_label(level_id: str) -> str:
+    """The Neo4j label of a policy level: ``household_group`` -> ``HouseholdGroup``.
+
+    >>> level_label("household_group")
+    'HouseholdGroup'
+    """
+    if not re.fullmatch(r"[a-z][a-z0-9_]*", level_id):
+        raise StoreError(f"level id {level_id!r} cannot be a Neo4j label; use lower_snake_case")
+    return "".join(part.capitalize() for part in level_id.split("_"))
+
+
+def _q(text: str) -> LiteralString:
+    """Query texts are module constants or built from them and policy labels only."""
+    return text
+
+
+def _date(value: Any) -> date | None:
+    if value is None:
+        return None
+    if isinstance(value, neo4j.time.Date):
+        return value.to_native()
+    return cast(date, value)
+
+
+def _unit(props: Any) -> Unit:
+    return Unit(
+        code=props["code"],
+        name=props["name"],
+        level=props["level"],
+        kind=props.get("kind", ""),
+        parent=props.get("parent"),
+        households=props.get("households"),
+        valid_from=_date(props.get("valid_from")),
+        valid_to=_date(props.get("valid_to")),
+    )
+
+
+def _cadre(props: Any) -> Cadre:
+    history = tuple(
+        StatusPeriod(Status(status), None if since == NO_DATE else since)
+        for status, since in zip(
+            props["history_status"], (_date(d) for d in props["history_since"]), strict=True
+        )
+    )
+    return Cadre(
+        id=props["id"],
+        name=props["name"],
+        level=props["level"],
+        home_unit=props["home_unit"],
+        titles=tuple(props.get("titles") or ()),
+        history=history,
+        phone=props.get("phone", ""),
+    )
+
+
+def _assignment(props: Any, cadre: str, unit: str) -> Assignment:
+    since = _date(props["since"])
+    assert since is not None
+    return Assignment(
+        id=props["id"],
+        cadre=cadre,
+        unit=unit,
+        role=props["role"],
+        since=since,
+        until=_date(props.get("until")),
+        decision=props.get("decision", ""),
+    )
+
+
+def _unit_row(u: Unit) -> dict[str, Any]:
+    return {
+        "code": u.code,
+        "name": u.name,
+        "name_folded": fold(u.name),
+        "level": u.level,
+        "kind": u.kind,
+        "parent": u.parent,
+        "households": u.households,
+        "valid_from": u.valid_from,
+        "valid_to": u.valid_to,
+    }
+
+
+def _cadre_row(c: Cadre) -> dict[str, Any]:
+    return {
+        "id": c.id,
+        "name": c.name,
+        "name_folded": fold(c.name),
+        "level": c.level,
+        "home_unit": c.home_unit,
+        "titles": list(c.titles),
+        "history_status": [str(p.status) for p in c.history],
+        "history_since": [p.since or NO_DATE for p in c.history],
+        "status": str(c.status),
+        "status_since": c.status_since,
+        "phone": c.phone,
+    }
+
+
+def _assignment_row(a: Assignment) -> dict[str, Any]:
+    return {
+        "id": a.id,
+        "cadre": a.cadre,
+        "unit": a.unit,
+        "role": a.role,
+        "since": a.since,
+        "until": a.until,
+        "decision": a.decision,
+    }
+
+
+def _batches(rows: list[dict[str, Any]]) -> Iterator[list[dict[str, Any]]]:
+    for start in range(0, len(rows), BATCH):
+        yield rows[start : start + BATCH]
+
+
+class Neo4jStore:
+    """The Neo4j adapter of :class:`graph.store.GraphStore`. One driver per process."""
+
+    def __init__(self, driver: Driver, database: str, policy: Policy, policy_text: str) -> None:
+        self.driver = driver
+        self.database = database
+        self.policy = policy
+        self.policy_text = policy_text
+        self._labels = [level_label(level.id) for level in policy.levels]
+        rules = {
+            level: {"role": r.role, "cadre_level": r.cadre_level, "titles": list(r.titles)}
+            for level, r in policy.coverage.items()
+        }
+        all_rules = [
+            {
+                "id": r.id,
+                "role": r.role,
+                "cadre_level": r.cadre_level,
+                "unit_level": r.unit_level,
+                "titles": list(r.titles),
+            }
+            for r in policy.rules
+        ]
+        self._policy_params: dict[str, Any] = {
+            "rules": rules,
+            "all_rules": all_rules,
+            "chain": list(policy.chain),
+            "household_level": policy.household_level,
+        }
+
+    # --- connecting ---------------------------------------------------------------------
+    @staticmethod
+    def connect(uri: str, user: str, password: str) -> Driver:
+        driver = GraphDatabase.driver(uri, auth=(user, password))
+        try:
+            driver.verify_connectivity()
+        except (ServiceUnavailable, AuthError, OSError) as exc:
+            driver.close()
+            raise StoreError(f"cannot reach Neo4j at {uri}: {exc}") from exc
+        return driver
+
+    @classmethod
+    def open(cls, driver: Driver, database: str = "neo4j") -> Neo4jStore:
+        meta = cls._meta(driver, database)
+        if meta is None:
+            raise StoreError(
+                f"Neo4j database {database!r} holds no namgraph graph: run `nam init` first"
+            )
+        if meta.get("version", 0) > SCHEMA_VERSION:
+            raise StoreError(
+                f"the graph has schema version {meta['version']}, newer than this namgraph "
+                f"({SCHEMA_VERSION}); upgrade namgraph"
+            )
+        text = meta["policy_yaml"]
+        store = cls(driver, database, parse_policy(yaml.safe_load(text), "neo4j"), text)
+        store.migrate()
+        return store
+
+    @classmethod
+    def init(cls, driver: Driver, database: str, policy: str) -> Neo4jStore:
+        """Set up an empty database under a policy; refuse one that already holds a graph."""
+        if cls._meta(driver, database) is not None:
+            raise StoreError(f"Neo4j database {database!r} already holds a graph")
+        loaded = load_policy(policy)
+        path = Path(policy) if Path(policy).suffix else POLICY_DIR / f"{policy}.yaml"
+        store = cls(driver, database, loaded, path.read_text(encoding="utf-8"))
+        store.migrate()
+        return store
+
+    @staticmethod
+    def _meta(driver: Driver, database: str) -> dict[str, Any] | None:
+        try:
+            records, _, _ = driver.execute_query(
+                "MATCH (m:NamgraphMeta {key: 'schema'}) RETURN properties(m) AS meta",
+                database_=database,
+                routing_=neo4j.RoutingControl.READ,
+            )
+        except (ServiceUnavailable, SessionExpired) as exc:
+            raise StoreError(f"Neo4j is unavailable: {exc}") from exc
+        return dict(records[0]["meta"]) if records else None
+
+    def migrate(self) -> int:
+        """Bring constraints and indexes to the current schema version; return it."""
+        meta = self._meta(self.driver, self.database) or {}
+        current = int(meta.get("version", 0))
+        for statements in cy.MIGRATIONS[current:]:
+            for statement in statements:
+                self.driver.execute_query(_q(statement), database_=self.database)
+        self.driver.execute_query(
+            "MERGE (m:NamgraphMeta {key: 'schema'}) "
+            "SET m.version = $version, m.policy = $policy, m.policy_yaml = $text",
+            version=SCHEMA_VERSION,
+            policy=self.policy.id,
+            text=self.policy_text,
+            database_=self.database,
+        )
+        return SCHEMA_VERSION
+
+    @staticmethod
+    def drop(driver: Driver, database: str) -> None:
+        """Delete the whole graph and its meta node (`nam export --replace`, tests)."""
+        with driver.session(database=database) as session:
+            session.run(
+                "MATCH (n) WHERE n:Unit OR n:Cadre OR n:NamgraphMeta "
+                "CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 10000 ROWS"
+            ).consume()
+
+    def close(self) -> None:
+        self.driver.close()
+
+    # --- running queries ------------------------------------------------------------------
+    def _read(self, query: str, **params: Any) -> list[neo4j.Record]:
+        def work(tx: ManagedTransaction) -> list[neo4j.Record]:
+            return list(tx.run(_q(query), params))
+
+        try:
+            with self.driver.session(database=self.database, default_access_mode="READ") as s:
+                return s.execute_read(work)
+        except (ServiceUnavailable, SessionExpired) as exc:
+            raise StoreError(f"Neo4j is unavailable: {exc}") from exc
+
+    def _ask(
+        self, query: str, on: date, without: Collection[str] = (), **params: Any
+    ) -> list[neo4j.Record]:
+        return self._read(query, on=on, without=list(without), **self._policy_params, **params)
+
+    def generation(self) -> int:
+        """How many change sets have been applied; changes with every write."""
+        meta = self._meta(self.driver, self.database) or {}
+        return int(meta.get("generation", 0))
+
+    def ping(self) -> bool:
+        return bool(self._read("RETURN 1 AS ok")[0]["ok"] == 1)
+
+    # --- writing ------------------------------------------------------------------------
+    def apply(self, changes: ChangeSet) -> None:
+        units = [_unit_row(u) for u in changes.units]
+        cadres = [_cadre_row(c) for c in changes.cadres]
+        assignments = [_assignment_row(a) for a in changes.assignments]
+        all_labels = ":".join(self._labels)
+        by_level: dict[str, list[dict[str, Any]]] = {}
+        for row in units:
+            by_level.setdefault(row["level"], []).append(row)
+
+        def work(tx: ManagedTransaction) -> None:
+            for level, rows in by_level.items():
+                label = level_label(level)
+                for batch in _batches(rows):
+                    tx.run(
+                        _q(
+                            "UNWIND $rows AS row MERGE (u:Unit {code: row.code}) "
+                            f"SET u = row REMOVE u:{all_labels} SET u:{label}"
+                        ),
+                        rows=batch,
+                    ).consume()
+            for batch in _batches(units):
+                tx.run(
+                    "UNWIND $rows AS row MATCH (u:Unit {code: row.code}) "
+                    "OPTIONAL MATCH (u)-[old:PART_OF]->() DELETE old "
+                    "WITH DISTINCT u, row WHERE row.parent IS NOT NULL "
+                    "MATCH (p:Unit {code: row.parent}) MERGE (u)-[:PART_OF]->(p)",
+                    rows=batch,
+                ).consume()
+            for batch in _batches(cadres):
+                tx.run(
+                    "UNWIND $rows AS row MERGE (c:Cadre {id: row.id}) SET c = row "
+                    "WITH c, row OPTIONAL MATCH (c)-[old:WORKS_IN]->() DELETE old "
+                    "WITH DISTINCT c, row MATCH (h:Unit {code: row.home_unit}) MERGE (c)-[:WORKS_IN]->(h)",
+                    rows=batch,
+                ).consume()
+            tx.run(
+                "MATCH (m:NamgraphMeta {key: 'schema'}) "
+                "SET m.generation = coalesce(m.generation, 0) + 1"
+            ).consume()
+            for batch in _batches(assignments):
+                tx.run(
+                    "UNWIND $rows AS row OPTIONAL MATCH ()-[old:SUPPORTS {id: row.id}]->() DELETE old "
+                    "WITH DISTINCT row MATCH (c:Cadre {id: row.cadre}), (u:Unit {code: row.unit}) "
+                    "CREATE (c)-[:SUPPORTS {id: row.id, role: row.role, since: row.since, "
+                    "until: row.until, decision: row.decision}]->(u)",
+                    rows=batch,
+                ).consume()
+
+        try:
+            with self.driver.session(database=self.database) as session:
+                session.execute_write(work)
+        except (ServiceUnavailable, SessionExpired) as exc:
+            raise StoreError(f"Neo4j is unavailable; nothing was written: {exc}") from exc
+        except Neo4jError as exc:
+            raise StoreError(f"Neo4j refused the change; nothing was written: {exc}") from exc
+
+    # --- records ------------------------------------------------------------------------
+    def unit(self, code: str) -> Unit | None:
+        return self.units([code]).get(code)
+
+    def need_unit(self, code: str) -> Unit:
+        unit = self.unit(code)
+        if unit is None:
+            raise NotFound("unit", code)
+        return unit
+
+    def units(self, codes: Iterable[str]) -> dict[str, Unit]:
+        rows = self._read(
+            "UNWIND $codes AS code MATCH (u:Unit {code: code}) RETURN u", codes=list(codes)
+        )
+        return {r["u"]["code"]: _unit(r["u"]) for r in rows}
+
+    def children(self, code: str, on: date | None = None) -> list[Unit]:
+        if on is None:
+            rows = self._read(
+                "MATCH (:Unit {code: $code})<-[:PART_OF]-(u:Unit) RETURN u ORDER BY u.code",
+                code=code,
+            )
+            return [_unit(r["u"]) for r in rows]
+        return self.children_of([code], on).get(code, [])
+
+    def children_of(self, codes: Iterable[str], on: date) -> dict[str, list[Unit]]:
+        rows = self._read(
+            "UNWIND $codes AS code MATCH (p:Unit {code: code}) "
+            "OPTIONAL MATCH (p)<-[:PART_OF]-(u:Unit) "
+            "WHERE (u.valid_from IS NULL OR u.valid_from <= $on) AND (u.valid_to IS NULL OR $on < u.valid_to) "
+            "WITH code, u ORDER BY u.code RETURN code, collect(u) AS units",
+            codes=list(codes),
+            on=on,
+        )
+        return {r["code"]: [_unit(u) for u in r["units"]] for r in rows}
+
+    def ancestors(self, code: str) -> list[Unit]:
+        self.need_unit(code)
+        return self.ancestors_of([code]).get(code, [])
+
+    def ancestors_of(self, codes: Iterable[str]) -> dict[str, list[Unit]]:
+        rows = self._read(
+            "UNWIND $codes AS code MATCH (u:Unit {code: code}) "
+            "OPTIONAL MATCH p = (u)-[:PART_OF*1..]->(top:Unit) WHERE NOT (top)-[:PART_OF]->(:Unit) "
+            "RETURN code, CASE WHEN p IS NULL THEN [] ELSE tail(nodes(p)) END AS above",
+            codes=list(codes),
+        )
+        return {r["code"]: [_unit(u) for u in r["above"]] for r in rows}
+
+    def cadre(self, cadre_id: str) -> Cadre | None:
+        return self.cadres([cadre_id]).get(cadre_id)
+
+    def cadres(self, ids: Iterable[str]) -> dict[str, Cadre]:
+        rows = self._read("UNWIND $ids AS id MATCH (c:Cadre {id: id}) RETURN c", ids=list(ids))
+        return {r["c"]["id"]: _cadre(r["c"]) for r in rows}
+
+    def assignment(self, assignment_id: str) -> Assignment | None:
+        rows = self._read(
+            "MATCH (c:Cadre)-[s:SUPPORTS {id: $id}]->(u:Unit) RETURN s, c.id AS cadre, u.code AS unit",
+            id=assignment_id,
+        )
+        return _assignment(rows[0]["s"], rows[0]["cadre"], rows[0]["unit"]) if rows else None
+
+    def assignments(self, *, cadre: str | None = None, unit: str | None = None) -> list[Assignment]:
+        rows = self._read(
+            "MATCH (c:Cadre)-[s:SUPPORTS]->(u:Unit) "
+            "WHERE ($cadre IS NULL OR c.id = $cadre) AND ($unit IS NULL OR u.code = $unit) "
+            "RETURN s, c.id AS cadre, u.code AS unit ORDER BY s.since, s.id",
+            cadre=cadre,
+            unit=unit,
+        )
+        return [_assignment(r["s"], r["cadre"], r["unit"]) for r in rows]
+
+    def assignments_of(self, cadre_ids: Iterable[str]) -> dict[str, list[Assignment]]:
+        ids = list(cadre_ids)
+        rows = self._read(
+            "UNWIND $ids AS id MATCH (c:Cadre {id: id})-[s:SUPPORTS]->(u:Unit) "
+            "RETURN s, c.id AS cadre, u.code AS unit ORDER BY s.since, s.id",
+            ids=ids,
+        )
+        out: dict[str, list[Assignment]] = {i: [] for i in ids}
+        for r in rows:
+            out[r["cadre"]].append(_assignment(r["s"], r["cadre"], r["unit"]))
+        return out
+
+    def supporters(
+        self, codes: Iterable[str], on: date, without: Collection[str] = ()
+    ) -> dict[str, tuple[Supporter, ...]]:
+        rows = self._ask(cy.SUPPORTERS, on, without, codes=list(codes))
+        return {r["code"]: self._supporters(r["supporters"]) for r in rows}
+
+    @staticmethod
+    def _supporters(items: list[Any]) -> tuple[Supporter, ...]:
+        return tuple(
+            Supporter(
+                _cadre(item["cadre"]),
+                _assignment(item["assignment"], item["cadre"]["id"], item["unit"]),
+            )
+            for item in items
+        )
+
+    def search(self, text: str, limit: int = 20) -> list[Unit | Cadre]:
+        key = fold(text)
+        if not key:
+            return []
+        depth = {level.id: level.index for level in self.policy.levels}
+        rows = self._read(
+            cy.SEARCH, key=key, depth=depth, cadre_depth=len(self.policy.levels), limit=limit
+        )
+        return [_unit(r["n"]) if r["kind"] == "unit" else _cadre(r["n"]) for r in rows]
+
+    def counts(self) -> dict[str, int]:
+        out = {level.id: 0 for level in self.policy.levels}
+        for r in self._read("MATCH (u:Unit) RETURN u.level AS level, count(*) AS n"):
+            out[r["level"]] = r["n"]
+        out["cadres"] = self._read("MATCH (c:Cadre) RETURN count(c) AS n")[0]["n"]
+        out["assignments"] = self._read("MATCH ()-[s:SUPPORTS]->() RETURN count(s) AS n")[0]["n"]
+        return out
+
+    def subtree(self, code: str | None = None) -> Iterator[Unit]:
+        if code is None:
+            rows = self._read("MATCH (u:Unit) RETURN u ORDER BY u.code")
+        else:
+            self.need_unit(code)
+            rows = self._read(
+                "MATCH p = (u:Unit)-[:PART_OF*0..]->(:Unit {code: $code}) "
+                "RETURN u ORDER BY reverse([x IN nodes(p) | x.code])",
+                code=code,
+            )
+        for r in rows:
+            yield _unit(r["u"])
+
+    def cadres_of(self, codes: Collection[str]) -> Iterator[Cadre]:
+        rows = self._read(
+            "UNWIND $codes AS code MATCH (c:Cadre)-[:WORKS_IN]->(:Unit {code: code}) "
+            "RETURN c ORDER BY code, c.id",
+            codes=list(codes),
+        )
+        for r in rows:
+            yield _cadre(r["c"])
+
+    def assignments_to(self, codes: Collection[str]) -> Iterator[Assignment]:
+        rows = self._read(
+            "UNWIND $codes AS code MATCH (n:Unit {code: code}) "
+            "CALL (n) { MATCH (c:Cadre)-[s:SUPPORTS]->(u:Unit) WHERE u = n RETURN s, c, u "
+            "UNION MATCH (c:Cadre)-[:WORKS_IN]->(n) MATCH (c)-[s:SUPPORTS]->(u:Unit) RETURN s, c, u } "
+            "RETURN DISTINCT s, c.id AS cadre, u.code AS unit",
+            codes=list(codes),
+        )
+        for r in rows:
+            yield _assignment(r["s"], r["cadre"], r["unit"])
+
+    # --- questions ------------------------------------------------------------------------
+    def _levels_from(self, root: Unit) -> list[str]:
+        index = self.policy.level(root.level).index
+        return [lvl.id for lvl in self.policy.levels[index:] if lvl.id in self.policy.coverage]
+
+    def coverage(self, code: str, on: date, without: Collection[str] = ()) -> Coverage:
+        root = self.need_unit(code)
+        return self._coverages({code: root}, on, without)[code]
+
+    def coverage_of(self, codes: Iterable[str], on: date) -> dict[str, Coverage]:
+        return self._coverages(self.units(codes), on, ())
+
+    def _coverages(
+        self, roots: dict[str, Unit], on: date, without: Collection[str]
+    ) -> dict[str, Coverage]:
+        rows = self._ask(cy.COVERAGE, on, without, codes=list(roots))
+        tallies: dict[str, dict[str, tuple[int, int]]] = {code: {} for code in roots}
+        households = dict.fromkeys(roots, 0)
+        reached = dict.fromkeys(roots, 0)
+        for r in rows:
+            tallies[r["code"]][r["level"]] = (r["units"], r["covered"])
+            households[r["code"]] += r["households"]
+            reached[r["code"]] += r["reached"]
+        out: dict[str, Coverage] = {}
+        for code, root in roots.items():
+            levels = tuple(
+                LevelCoverage(level, *tallies[code].get(level, (0, 0)))
+                for level in self._levels_from(root)
+            )
+            out[code] = Coverage(root, on, levels, households[code], reached[code])
+        return out
+
+    def gaps(self, code: str, level: str, on: date, without: Collection[str] = ()) -> list[Gap]:
+        root = self.need_unit(code)
+        if self.policy.coverage_rule(level) is None:
+            ruled = ", ".join(self.policy.coverage)
+            raise ValueError(
+                f"level {level!r} has no coverage rule in the policy; use one of: {ruled}"
+            )
+        rows = self._ask(cy.GAPS, on, without, code=root.code, level=level)
+        return [Gap(_unit(r["u"]), GapReason(r["reason"]), r["broken_at"]) for r in rows]
+
+    def chain(self, code: str, on: date) -> list[ChainLink]:
+        self.need_unit(code)
+        rows = self._ask(cy.CHAIN, on, code=code)
+        links = []
+        for r in rows:
+            unit = _unit(r["n"])
+            rule = self.policy.coverage_rule(unit.level)
+            links.append(
+                ChainLink(
+                    unit=unit,
+                    rule=rule.id if rule else None,
+                    in_chain=unit.level in self.policy.chain,
+                    supporters=self._supporters(r["supporters"]),
+                )
+            )
+        return links
+
+    def reach(self, cadre_id: str, on: date) -> Reach:
+        rows = self._ask(cy.REACH, on, id=cadre_id)
+        if not rows:
+            raise NotFound("cadre", cadre_id)
+        r = rows[0]
+        cadre = _cadre(r["c"])
+        totals: dict[str, list[int]] = {}
+        households = 0
+        for item in r["units"]:
+            tally = totals.setdefault(item["level"], [0, 0])
+            tally[0] += 1
+            tally[1] += bool(item["ok"])
+            households += item["households"]
+        broken = sorted(
+            (Gap(_unit(b["unit"]), GapReason(b["reason"])) for b in r["broken"]),
+            key=lambda gap: gap.unit.code,
+        )
+        return Reach(
+            cadre=cadre,
+            as_of=on,
+            status=Status(r["status"]) if r["status"] else None,
+            direct=tuple(sorted((_unit(d) for d in r["direct"]), key=lambda u: u.code)),
+            levels=tuple(
+                LevelReach(level.id, *totals[level.id])
+                for level in self.policy.levels
+                if level.id in totals
+            ),
+            households=households,
+            breaks=tuple(broken),
+        )
+
+    def load(self, code: str, on: date) -> list[Load]:
+        self.need_unit(code)
+        loads = self._loads(self._ask(cy.LOAD, on, code=code))
+        loads.sort(key=lambda item: (-item.units, -item.households, item.cadre.id))
+        return loads
+
+    def loads_of(self, cadre_ids: Iterable[str], on: date) -> dict[str, Load]:
+        return {
+            load.cadre.id: load
+            for load in self._loads(self._ask(cy.LOADS_OF, on, ids=list(cadre_ids)))
+        }
+
+    def _loads(self, rows: list[neo4j.Record]) -> list[Load]:
+        return [
+            make_load(
+                self.policy,
+                _cadre(r["c"]),
+                (LoadItem(i["unit"], tuple(i["rules"]), i["households"]) for i in r["items"]),
+            )
+            for r in rows
+        ]
