@@ -1,0 +1,1 @@
+"""Benchmarks of namgraph: figures to read, never assertions about speed."""
