@@ -56,6 +56,11 @@ class Context:
             self._store = self.config.open()
         return self._store
 
+    def close(self) -> None:
+        close = getattr(self._store, "close", None)
+        if close is not None:
+            close()
+
 
 def _emit(payload: Any) -> None:
     sys.stdout.write(orjson.dumps(payload, option=orjson.OPT_INDENT_2).decode() + "\n")
@@ -121,6 +126,7 @@ def _problems(problems: list[Any], limit: int = 50) -> None:
 def main(ctx: click.Context, data: Path) -> None:
     """namgraph: who supports which unit, from province cadres down to household groups."""
     ctx.obj = Context(data)
+    ctx.call_on_close(ctx.obj.close)
 
 
 pass_ctx = click.make_pass_decorator(Context)
@@ -542,11 +548,19 @@ def export_command(ctx: Context, target: str, replace: bool) -> None:
     source = MemoryStore.open(ctx.data)
     neo = StoreConfig.from_env(ctx.data, kind=target)
     if replace:
-        Neo4jStore.drop(neo.driver(), neo.database)
+        driver = neo.driver()
+        try:
+            Neo4jStore.drop(driver, neo.database)
+        finally:
+            driver.close()
     store = neo.init(str(ctx.data / POLICY_FILE))
-    with err.status("copying the graph"):
-        changes = dump(source)
-        store.apply(changes)
+    assert isinstance(store, Neo4jStore)
+    try:
+        with err.status("copying the graph"):
+            changes = dump(source)
+            store.apply(changes)
+    finally:
+        store.close()
     out.print(f"Copied {len(changes)} records from {ctx.data} to the {neo.describe()}.")
 
 
@@ -561,13 +575,16 @@ def import_command(ctx: Context, source_kind: str) -> None:
     neo = StoreConfig.from_env(ctx.data, kind=source_kind)
     source = neo.open()
     assert isinstance(source, Neo4jStore)
-    with tempfile.TemporaryDirectory() as tmp:
-        policy_file = Path(tmp) / "policy.yaml"
-        policy_file.write_text(source.policy_text, encoding="utf-8")
-        target = MemoryStore.init(ctx.data, str(policy_file))
-    with err.status("copying the graph"):
-        changes = dump(source)
-        target.apply(changes)
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            policy_file = Path(tmp) / "policy.yaml"
+            policy_file.write_text(source.policy_text, encoding="utf-8")
+            target = MemoryStore.init(ctx.data, str(policy_file))
+        with err.status("copying the graph"):
+            changes = dump(source)
+            target.apply(changes)
+    finally:
+        source.close()
     out.print(f"Copied {len(changes)} records from the {neo.describe()} to {ctx.data}.")
 
 

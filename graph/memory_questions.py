@@ -292,10 +292,12 @@ def households_below(g: Graph, policy: Policy, root: Unit, on: date) -> dict[str
     return totals
 
 
-def load(g: Graph, policy: Policy, root: Unit, on: date) -> list[Load]:
+def load(g: Graph, policy: Policy, root: Unit, on: date, level: str | None = None) -> list[Load]:
     below = households_below(g, policy, root, on)
     loads: list[Load] = []
     for home in subtree(g, root, on):
+        if level is not None and home.level != level:
+            continue
         for node, edges in g.pred[home.code].items():
             if isinstance(node, str) or "WORKS_IN" not in edges:
                 continue

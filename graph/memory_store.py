@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import gc
 import os
 import shutil
 from collections.abc import Collection, Iterable, Iterator
@@ -89,18 +90,23 @@ class MemoryStore:
         if not path.is_file():
             raise StoreError(f"no graph in {data_dir}: run `nam init` first (or pass --data DIR)")
         store = cls(load_policy(data_dir / POLICY_FILE), data_dir)
-        raw = path.read_bytes()
-        store._stamp = _stamp(path)
-        doc = orjson.loads(raw)
-        if doc.get("format") != FORMAT:
-            raise StoreError(f"{path} has format {doc.get('format')}, this namgraph reads {FORMAT}")
-        store._apply(
-            ChangeSet(
-                units=[unit_from_row(r) for r in doc["units"]],
-                cadres=[cadre_from_row(r) for r in doc["cadres"]],
-                assignments=[assignment_from_row(r) for r in doc["assignments"]],
+        with _bulk():
+            raw = path.read_bytes()
+            store._stamp = _stamp(path)
+            doc = orjson.loads(raw)
+            if doc.get("format") != FORMAT:
+                raise StoreError(
+                    f"{path} has format {doc.get('format')}, this namgraph reads {FORMAT}"
+                )
+            store._apply(
+                ChangeSet(
+                    units=[unit_from_row(r) for r in doc["units"]],
+                    cadres=[cadre_from_row(r) for r in doc["cadres"]],
+                    assignments=[assignment_from_row(r) for r in doc["assignments"]],
+                )
             )
-        )
+            del doc, raw
+        gc.freeze()  # the graph lives as long as the process: keep it out of later collections
         return store
 
     def _document(self) -> bytes:
@@ -146,12 +152,13 @@ class MemoryStore:
                     f"the graph in {self.data_dir} was changed by another process since it was "
                     "read; nothing was written: run the command again"
                 )
-            self._apply(changes)
-            try:
-                self._write()
-            except BaseException:
-                self._reload()
-                raise
+            with _bulk():
+                self._apply(changes)
+                try:
+                    self._write()
+                except BaseException:
+                    self._reload()
+                    raise
 
     def _reload(self) -> None:
         assert self.data_dir is not None
@@ -347,8 +354,8 @@ class MemoryStore:
             raise NotFound("cadre", cadre_id)
         return q.reach(self.g, self.policy, cadre, on)
 
-    def load(self, code: str, on: date) -> list[Load]:
-        return q.load(self.g, self.policy, self.need_unit(code), on)
+    def load(self, code: str, on: date, level: str | None = None) -> list[Load]:
+        return q.load(self.g, self.policy, self.need_unit(code), on, level)
 
 
 def _stamp(path: Path) -> tuple[int, int, int] | None:
@@ -357,6 +364,18 @@ def _stamp(path: Path) -> tuple[int, int, int] | None:
     except FileNotFoundError:
         return None
     return (st.st_ino, st.st_mtime_ns, st.st_size)
+
+
+@contextlib.contextmanager
+def _bulk() -> Iterator[None]:
+    """Millions of small long-lived objects: pause the cyclic garbage collector meanwhile."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 @contextlib.contextmanager

@@ -58,7 +58,7 @@ def _covered(n: str, k: str = "k") -> str:
     """``n`` has an active supporter on $on under its level's coverage rule."""
     rule = f"$rules[{n}.level]"
     return (
-        f"({rule} IS NOT NULL AND EXISTS {{ MATCH (c{k}:Cadre)-[s{k}:SUPPORTS]->({n}) "
+        f"({rule} IS NOT NULL AND EXISTS {{ MATCH ({n})<-[s{k}:SUPPORTS]-(c{k}) "
         f"WHERE {_matches('s' + k, 'c' + k, rule)} AND {_in_force('s' + k)} "
         f"AND NOT c{k}.id IN $without AND {_status_on('c' + k)} = 'active' }})"
     )
@@ -70,7 +70,7 @@ def _reason(n: str) -> str:
 
     def case(extra: str) -> str:
         return (
-            f"EXISTS {{ MATCH (cr:Cadre)-[sr:SUPPORTS]->({n}) "
+            f"EXISTS {{ MATCH ({n})<-[sr:SUPPORTS]-(cr) "
             f"WHERE {_matches('sr', 'cr', rule)} AND {extra} }}"
         )
 
@@ -137,7 +137,7 @@ ORDER BY u.code
 
 _SUPPORTING = f"""
 CALL (n) {{
-  OPTIONAL MATCH (c:Cadre)-[s:SUPPORTS]->(n)
+  OPTIONAL MATCH (n)<-[s:SUPPORTS]-(c)
   WHERE {_exists_on("n")} AND $rules[n.level] IS NOT NULL AND {_matches("s", "c", "$rules[n.level]")}
     AND {_in_force("s")} AND NOT c.id IN $without AND {_status_on("c")} = 'active'
   WITH c, s ORDER BY s.since, c.id

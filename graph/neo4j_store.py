@@ -195,7 +195,7 @@ class Neo4jStore:
     # --- connecting ---------------------------------------------------------------------
     @staticmethod
     def connect(uri: str, user: str, password: str) -> Driver:
-        driver = GraphDatabase.driver(uri, auth=(user, password))
+        driver = GraphDatabase.driver(uri, auth=(user, password), notifications_min_severity="OFF")
         try:
             driver.verify_connectivity()
         except (ServiceUnavailable, AuthError, OSError) as exc:
@@ -217,7 +217,8 @@ class Neo4jStore:
             )
         text = meta["policy_yaml"]
         store = cls(driver, database, parse_policy(yaml.safe_load(text), "neo4j"), text)
-        store.migrate()
+        if meta.get("version", 0) < SCHEMA_VERSION:
+            store.migrate()
         return store
 
     @classmethod
@@ -252,20 +253,44 @@ class Neo4jStore:
                 self.driver.execute_query(_q(statement), database_=self.database)
         self.driver.execute_query(
             "MERGE (m:NamgraphMeta {key: 'schema'}) "
-            "SET m.version = $version, m.policy = $policy, m.policy_yaml = $text",
+            "SET m.version = $version, m.policy = $policy, m.policy_yaml = $text, "
+            "m.chain = $chain, m.household_level = $household_level "
+            "WITH m OPTIONAL MATCH (old:PolicyRule) DETACH DELETE old "
+            "WITH DISTINCT m UNWIND $rules AS rule CREATE (r:PolicyRule) SET r = rule",
             version=SCHEMA_VERSION,
             policy=self.policy.id,
             text=self.policy_text,
+            chain=list(self.policy.chain),
+            household_level=self.policy.household_level,
+            rules=self._rule_nodes(),
             database_=self.database,
         )
         return SCHEMA_VERSION
+
+    def _rule_nodes(self) -> list[dict[str, Any]]:
+        """The policy's rules as (:PolicyRule) properties, for analysts' queries in Browser."""
+        covering = {rule.id: level for level, rule in self.policy.coverage.items()}
+        return [
+            {
+                "id": r.id,
+                "role": r.role,
+                "cadre_level": r.cadre_level,
+                "unit_level": r.unit_level,
+                "titles": list(r.titles),
+                "min_per_unit": r.min_per_unit,
+                "max_per_unit": r.max_per_unit,
+                "max_per_cadre": r.max_per_cadre,
+                "coverage_of": covering.get(r.id),
+            }
+            for r in self.policy.rules
+        ]
 
     @staticmethod
     def drop(driver: Driver, database: str) -> None:
         """Delete the whole graph and its meta node (`nam export --replace`, tests)."""
         with driver.session(database=database) as session:
             session.run(
-                "MATCH (n) WHERE n:Unit OR n:Cadre OR n:NamgraphMeta "
+                "MATCH (n) WHERE n:Unit OR n:Cadre OR n:NamgraphMeta OR n:PolicyRule "
                 "CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 10000 ROWS"
             ).consume()
 
@@ -495,15 +520,22 @@ class Neo4jStore:
             yield _cadre(r["c"])
 
     def assignments_to(self, codes: Collection[str]) -> Iterator[Assignment]:
-        rows = self._read(
-            "UNWIND $codes AS code MATCH (n:Unit {code: code}) "
-            "CALL (n) { MATCH (c:Cadre)-[s:SUPPORTS]->(u:Unit) WHERE u = n RETURN s, c, u "
-            "UNION MATCH (c:Cadre)-[:WORKS_IN]->(n) MATCH (c)-[s:SUPPORTS]->(u:Unit) RETURN s, c, u } "
-            "RETURN DISTINCT s, c.id AS cadre, u.code AS unit",
-            codes=list(codes),
+        wanted = list(codes)
+        to_units = self._read(
+            "MATCH (c:Cadre)-[s:SUPPORTS]->(u:Unit) WHERE u.code IN $codes "
+            "RETURN s, c.id AS cadre, u.code AS unit",
+            codes=wanted,
         )
-        for r in rows:
-            yield _assignment(r["s"], r["cadre"], r["unit"])
+        of_cadres = self._read(
+            "MATCH (c:Cadre)-[:WORKS_IN]->(h:Unit) WHERE h.code IN $codes "
+            "MATCH (c)-[s:SUPPORTS]->(u:Unit) RETURN s, c.id AS cadre, u.code AS unit",
+            codes=wanted,
+        )
+        seen: set[str] = set()
+        for r in (*to_units, *of_cadres):
+            if r["s"]["id"] not in seen:
+                seen.add(r["s"]["id"])
+                yield _assignment(r["s"], r["cadre"], r["unit"])
 
     # --- questions ------------------------------------------------------------------------
     def _levels_from(self, root: Unit) -> list[str]:
@@ -595,9 +627,9 @@ class Neo4jStore:
             breaks=tuple(broken),
         )
 
-    def load(self, code: str, on: date) -> list[Load]:
+    def load(self, code: str, on: date, level: str | None = None) -> list[Load]:
         self.need_unit(code)
-        loads = self._loads(self._ask(cy.LOAD, on, code=code))
+        loads = self._loads(self._ask(cy.LOAD, on, code=code, level=level))
         loads.sort(key=lambda item: (-item.units, -item.households, item.cadre.id))
         return loads
 

@@ -65,7 +65,7 @@ def what_if(
         picks: tuple[Load, ...] = ()
         if rule is not None and area is not None:
             if area.code not in loads:
-                loads[area.code] = store.load(area.code, on)
+                loads[area.code] = store.load(area.code, on, rule.cadre_level)
             ranked = sorted(
                 (
                     load

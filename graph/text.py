@@ -5,6 +5,7 @@ keyboard that produces decomposed characters (NFD) is the same name. Search fold
 so that "Chau Thanh" finds "Châu Thành".
 
 >>> import unicodedata
+from functools import lru_cache
 >>> nfc(unicodedata.normalize("NFD", "Bến Tre")) == "Bến Tre"
 True
 >>> fold("Huyện Châu Thành  ")
@@ -16,6 +17,7 @@ True
 from __future__ import annotations
 
 import unicodedata
+from functools import lru_cache
 
 __all__ = ["fold", "nfc"]
 
@@ -27,6 +29,7 @@ def nfc(text: str) -> str:
     return unicodedata.normalize("NFC", text).strip()
 
 
+@lru_cache(maxsize=262_144)
 def fold(text: str) -> str:
     """Return a search key: lower case, no diacritics, single spaces."""
     decomposed = unicodedata.normalize("NFD", text.translate(_FOLD_EXTRA))

@@ -119,7 +119,10 @@ def check(
 
 
 def _units(snap: Snapshot, policy: Policy, tree: Tree) -> Iterator[Violation]:
-    for cycle in nx.simple_cycles(tree):
+    for component in nx.strongly_connected_components(tree):
+        if len(component) == 1 and not any(tree.has_edge(c, c) for c in component):
+            continue
+        cycle = sorted(component)
         path = " -> ".join([*cycle, cycle[0]])
         for code in cycle:
             yield Violation(
@@ -210,8 +213,17 @@ def _units(snap: Snapshot, policy: Policy, tree: Tree) -> Iterator[Violation]:
 
 
 def _within(tree: Tree, code: str, home: str) -> bool:
-    """True when ``code`` is ``home`` or below it (``home`` is reachable going up)."""
-    return code == home or (code in tree and home in nx.descendants(tree, code))
+    """True when ``code`` is ``home`` or below it: walk the parent links up (a forest has one
+    path up, so this is at most the depth of the hierarchy)."""
+    seen = {code}
+    node = code
+    while node != home:
+        parents = list(tree.successors(node)) if node in tree else []
+        if not parents or parents[0] in seen:
+            return False
+        node = parents[0]
+        seen.add(node)
+    return True
 
 
 def _cadres(snap: Snapshot, policy: Policy, tree: Tree) -> Iterator[Violation]:
