@@ -39,7 +39,7 @@ from graph.records import (
     unit_from_row,
     unit_row,
 )
-from graph.store import ChangeSet, NotFound, StoreError
+from graph.store import ChangeSet, NotFound, StoreError, need_unit
 from graph.text import fold
 
 __all__ = ["FORMAT", "MemoryStore"]
@@ -208,10 +208,7 @@ class MemoryStore:
         return data.get("unit") if data else None
 
     def need_unit(self, code: str) -> Unit:
-        unit = self.unit(code)
-        if unit is None:
-            raise NotFound("unit", code)
-        return unit
+        return need_unit(self, code)
 
     def units(self, codes: Iterable[str]) -> dict[str, Unit]:
         found = {code: self.unit(code) for code in codes}

@@ -2,6 +2,11 @@
 built once, at import, from the constant fragments below, and labels come from the policy's
 level ids (checked to be plain identifiers), never from data.
 
+Every traversal starts at a node the query has already bound (a root unit, a cadre) and leaves
+the far end unlabelled, filtering it in WHERE: with no label or index to start from, the
+planner can only expand from the bound node, even right after a bulk load when its statistics
+are stale. (A labelled far end let it scan every unit of a level for each row: minutes.)
+
 The graph as analysts see it in Neo4j Browser::
 
     (:Unit:Commune {code, name, level, kind, households, valid_from, valid_to})
@@ -96,7 +101,7 @@ def _chain_ok(nodes: str, k: str) -> str:
 #: The topmost chain-level ancestor above ``root`` without coverage (null when none).
 AFTER_ROOT = f"""
 CALL (root) {{
-  OPTIONAL MATCH q = (root)-[:PART_OF*1..]->(a:Unit)
+  OPTIONAL MATCH q = (root)-[:PART_OF*1..]->(a)
   WHERE a.level IN $chain AND NOT {_covered("a", "a")}
   WITH a, length(q) AS d ORDER BY d DESC LIMIT 1
   RETURN a.code AS above
@@ -107,12 +112,12 @@ UNWIND $codes AS code
 MATCH (root:Unit {{code: code}})
 {AFTER_ROOT}
 CALL (root, above) {{
-  MATCH p = (u:Unit)-[:PART_OF*0..]->(root)
+  MATCH p = (root)<-[:PART_OF*0..]-(u)
   WHERE all(x IN nodes(p) WHERE {_exists_on("x")})
   WITH u, p, above, {_covered("u", "u")} AS covered
   WITH u, covered,
        u.level = $household_level AND above IS NULL AND covered
-         AND {_chain_ok("tail(nodes(p))", "p")} AS reached
+         AND {_chain_ok("nodes(p)[..-1]", "p")} AS reached
   RETURN u.level AS level, count(u) AS units, sum(CASE WHEN covered THEN 1 ELSE 0 END) AS covered,
          sum(CASE WHEN u.level = $household_level THEN coalesce(u.households, 0) ELSE 0 END) AS households,
          sum(CASE WHEN reached THEN coalesce(u.households, 0) ELSE 0 END) AS reached
@@ -123,11 +128,11 @@ RETURN code, level, units, covered, households, reached
 GAPS = f"""
 MATCH (root:Unit {{code: $code}})
 {AFTER_ROOT}
-MATCH p = (u:Unit {{level: $level}})-[:PART_OF*0..]->(root)
-WHERE all(x IN nodes(p) WHERE {_exists_on("x")})
+MATCH p = (root)<-[:PART_OF*0..]-(u)
+WHERE u.level = $level AND all(x IN nodes(p) WHERE {_exists_on("x")})
 WITH u, p, above, {_covered("u", "u")} AS covered
 WITH u, covered,
-     coalesce(above, [x IN tail(nodes(p)) WHERE x.level IN $chain AND NOT {_covered("x", "x")} | x.code][-1])
+     coalesce(above, [x IN nodes(p)[..-1] WHERE x.level IN $chain AND NOT {_covered("x", "x")} | x.code][0])
        AS broken
 WHERE NOT covered OR broken IS NOT NULL
 RETURN u, CASE WHEN covered THEN 'chain_broken_above' ELSE {_reason("u")} END AS reason,
@@ -154,8 +159,8 @@ RETURN code, supporters
 
 CHAIN = f"""
 MATCH (u:Unit {{code: $code}})
-MATCH p = (u)-[:PART_OF*0..]->(top:Unit)
-WHERE NOT (top)-[:PART_OF]->(:Unit)
+MATCH p = (u)-[:PART_OF*0..]->(top)
+WHERE NOT (top)-[:PART_OF]->()
 UNWIND range(0, length(p)) AS i
 WITH nodes(p)[i] AS n, i
 {_SUPPORTING}
@@ -166,19 +171,19 @@ REACH = f"""
 MATCH (c:Cadre {{id: $id}})
 WITH c, {_status_on("c")} AS status
 CALL (c, status) {{
-  OPTIONAL MATCH (c)-[s:SUPPORTS]->(d:Unit)
+  OPTIONAL MATCH (c)-[s:SUPPORTS]->(d)
   WHERE status = 'active' AND {_in_force("s")} AND {_exists_on("d")}
     AND $rules[d.level] IS NOT NULL AND {_matches("s", "c", "$rules[d.level]")}
   RETURN collect(DISTINCT d) AS direct
 }}
 CALL (direct) {{
   UNWIND direct AS d
-  MATCH p = (u:Unit)-[:PART_OF*0..]->(d)
+  MATCH p = (d)<-[:PART_OF*0..]-(u)
   WHERE all(x IN nodes(p) WHERE {_exists_on("x")})
   WITH u, p, direct,
        all(x IN nodes(p) WHERE x IN direct OR NOT x.level IN $chain OR {_covered("x", "x")}) AS ok,
        NOT u IN direct AND u.level IN $chain AND NOT {_covered("u", "u")}
-         AND all(y IN tail(nodes(p)) WHERE y IN direct OR NOT y.level IN $chain OR {_covered("y", "y")})
+         AND all(y IN nodes(p)[..-1] WHERE y IN direct OR NOT y.level IN $chain OR {_covered("y", "y")})
          AS breaks
   WITH u, max(ok) AS ok, max(breaks) AS breaks
   RETURN collect({{level: u.level, ok: ok, households: CASE WHEN ok AND u.level = $household_level
@@ -191,14 +196,14 @@ RETURN c, status, direct, units, broken
 
 _HOUSEHOLDS_BELOW = f"""
 CALL (u) {{
-  MATCH q = (g:Unit {{level: $household_level}})-[:PART_OF*0..]->(u)
-  WHERE all(x IN nodes(q) WHERE {_exists_on("x")})
+  MATCH q = (u)<-[:PART_OF*0..]-(g)
+  WHERE g.level = $household_level AND all(x IN nodes(q) WHERE {_exists_on("x")})
   RETURN sum(coalesce(g.households, 0)) AS households
 }}"""
 
 _LOAD_ITEMS = f"""
 CALL (c) {{
-  OPTIONAL MATCH (c)-[s:SUPPORTS]->(u:Unit)
+  OPTIONAL MATCH (c)-[s:SUPPORTS]->(u)
   WHERE {_in_force("s")} AND {_exists_on("u")}
   WITH s, u WHERE u IS NOT NULL
   WITH s, u, [r IN $all_rules WHERE u.level = r.unit_level AND {_matches("s", "c", "r")} | r.id] AS matched
@@ -209,9 +214,9 @@ CALL (c) {{
 
 LOAD = f"""
 MATCH (root:Unit {{code: $code}})
-MATCH p = (home:Unit)-[:PART_OF*0..]->(root)
-WHERE all(x IN nodes(p) WHERE {_exists_on("x")})
-MATCH (c:Cadre)-[:WORKS_IN]->(home)
+MATCH p = (root)<-[:PART_OF*0..]-(home)
+WHERE ($level IS NULL OR home.level = $level) AND all(x IN nodes(p) WHERE {_exists_on("x")})
+MATCH (home)<-[:WORKS_IN]-(c)
 WHERE {_status_on("c")} = 'active'
 {_LOAD_ITEMS}
 RETURN c, items

@@ -35,7 +35,7 @@ from graph.answers import (
 )
 from graph.model import Assignment, Cadre, Status, StatusPeriod, Unit
 from graph.policy import POLICY_DIR, Policy, load_policy, parse_policy
-from graph.store import ChangeSet, NotFound, StoreError
+from graph.store import ChangeSet, NotFound, StoreError, need_unit
 from graph.text import fold
 from neo4j import Driver, GraphDatabase, ManagedTransaction
 
@@ -383,10 +383,7 @@ class Neo4jStore:
         return self.units([code]).get(code)
 
     def need_unit(self, code: str) -> Unit:
-        unit = self.unit(code)
-        if unit is None:
-            raise NotFound("unit", code)
-        return unit
+        return need_unit(self, code)
 
     def units(self, codes: Iterable[str]) -> dict[str, Unit]:
         rows = self._read(
@@ -397,7 +394,7 @@ class Neo4jStore:
     def children(self, code: str, on: date | None = None) -> list[Unit]:
         if on is None:
             rows = self._read(
-                "MATCH (:Unit {code: $code})<-[:PART_OF]-(u:Unit) RETURN u ORDER BY u.code",
+                "MATCH (:Unit {code: $code})<-[:PART_OF]-(u) RETURN u ORDER BY u.code",
                 code=code,
             )
             return [_unit(r["u"]) for r in rows]
@@ -406,7 +403,7 @@ class Neo4jStore:
     def children_of(self, codes: Iterable[str], on: date) -> dict[str, list[Unit]]:
         rows = self._read(
             "UNWIND $codes AS code MATCH (p:Unit {code: code}) "
-            "OPTIONAL MATCH (p)<-[:PART_OF]-(u:Unit) "
+            "OPTIONAL MATCH (p)<-[:PART_OF]-(u) "
             "WHERE (u.valid_from IS NULL OR u.valid_from <= $on) AND (u.valid_to IS NULL OR $on < u.valid_to) "
             "WITH code, u ORDER BY u.code RETURN code, collect(u) AS units",
             codes=list(codes),
@@ -421,7 +418,7 @@ class Neo4jStore:
     def ancestors_of(self, codes: Iterable[str]) -> dict[str, list[Unit]]:
         rows = self._read(
             "UNWIND $codes AS code MATCH (u:Unit {code: code}) "
-            "OPTIONAL MATCH p = (u)-[:PART_OF*1..]->(top:Unit) WHERE NOT (top)-[:PART_OF]->(:Unit) "
+            "OPTIONAL MATCH p = (u)-[:PART_OF*1..]->(top) WHERE NOT (top)-[:PART_OF]->() "
             "RETURN code, CASE WHEN p IS NULL THEN [] ELSE tail(nodes(p)) END AS above",
             codes=list(codes),
         )
@@ -436,16 +433,20 @@ class Neo4jStore:
 
     def assignment(self, assignment_id: str) -> Assignment | None:
         rows = self._read(
-            "MATCH (c:Cadre)-[s:SUPPORTS {id: $id}]->(u:Unit) RETURN s, c.id AS cadre, u.code AS unit",
+            "MATCH (c)-[s:SUPPORTS {id: $id}]->(u) RETURN s, c.id AS cadre, u.code AS unit",
             id=assignment_id,
         )
         return _assignment(rows[0]["s"], rows[0]["cadre"], rows[0]["unit"]) if rows else None
 
     def assignments(self, *, cadre: str | None = None, unit: str | None = None) -> list[Assignment]:
+        if cadre is not None:
+            query = "MATCH (c:Cadre {id: $cadre})-[s:SUPPORTS]->(u) WHERE $unit IS NULL OR u.code = $unit "
+        elif unit is not None:
+            query = "MATCH (u:Unit {code: $unit})<-[s:SUPPORTS]-(c) "
+        else:
+            query = "MATCH (c)-[s:SUPPORTS]->(u) "
         rows = self._read(
-            "MATCH (c:Cadre)-[s:SUPPORTS]->(u:Unit) "
-            "WHERE ($cadre IS NULL OR c.id = $cadre) AND ($unit IS NULL OR u.code = $unit) "
-            "RETURN s, c.id AS cadre, u.code AS unit ORDER BY s.since, s.id",
+            query + "RETURN s, c.id AS cadre, u.code AS unit ORDER BY s.since, s.id",
             cadre=cadre,
             unit=unit,
         )
@@ -454,7 +455,7 @@ class Neo4jStore:
     def assignments_of(self, cadre_ids: Iterable[str]) -> dict[str, list[Assignment]]:
         ids = list(cadre_ids)
         rows = self._read(
-            "UNWIND $ids AS id MATCH (c:Cadre {id: id})-[s:SUPPORTS]->(u:Unit) "
+            "UNWIND $ids AS id MATCH (c:Cadre {id: id})-[s:SUPPORTS]->(u) "
             "RETURN s, c.id AS cadre, u.code AS unit ORDER BY s.since, s.id",
             ids=ids,
         )
@@ -503,8 +504,8 @@ class Neo4jStore:
         else:
             self.need_unit(code)
             rows = self._read(
-                "MATCH p = (u:Unit)-[:PART_OF*0..]->(:Unit {code: $code}) "
-                "RETURN u ORDER BY reverse([x IN nodes(p) | x.code])",
+                "MATCH (root:Unit {code: $code}) MATCH p = (root)<-[:PART_OF*0..]-(u) "
+                "RETURN u ORDER BY [x IN nodes(p) | x.code]",
                 code=code,
             )
         for r in rows:
@@ -512,7 +513,7 @@ class Neo4jStore:
 
     def cadres_of(self, codes: Collection[str]) -> Iterator[Cadre]:
         rows = self._read(
-            "UNWIND $codes AS code MATCH (c:Cadre)-[:WORKS_IN]->(:Unit {code: code}) "
+            "UNWIND $codes AS code MATCH (:Unit {code: code})<-[:WORKS_IN]-(c) "
             "RETURN c ORDER BY code, c.id",
             codes=list(codes),
         )
@@ -522,13 +523,13 @@ class Neo4jStore:
     def assignments_to(self, codes: Collection[str]) -> Iterator[Assignment]:
         wanted = list(codes)
         to_units = self._read(
-            "MATCH (c:Cadre)-[s:SUPPORTS]->(u:Unit) WHERE u.code IN $codes "
+            "MATCH (u:Unit) WHERE u.code IN $codes MATCH (u)<-[s:SUPPORTS]-(c) "
             "RETURN s, c.id AS cadre, u.code AS unit",
             codes=wanted,
         )
         of_cadres = self._read(
-            "MATCH (c:Cadre)-[:WORKS_IN]->(h:Unit) WHERE h.code IN $codes "
-            "MATCH (c)-[s:SUPPORTS]->(u:Unit) RETURN s, c.id AS cadre, u.code AS unit",
+            "MATCH (h:Unit) WHERE h.code IN $codes MATCH (h)<-[:WORKS_IN]-(c) "
+            "MATCH (c)-[s:SUPPORTS]->(u) RETURN s, c.id AS cadre, u.code AS unit",
             codes=wanted,
         )
         seen: set[str] = set()

@@ -16,7 +16,7 @@ from graph.answers import ChainLink, Coverage, Gap, Load, Reach, Supporter
 from graph.model import Assignment, Cadre, Unit
 from graph.policy import Policy
 
-__all__ = ["ChangeSet", "GraphStore", "NotFound", "StoreError"]
+__all__ = ["ChangeSet", "GraphStore", "NotFound", "StoreError", "need_unit"]
 
 
 class StoreError(RuntimeError):
@@ -109,3 +109,11 @@ class GraphStore(Protocol):
     def apply(self, changes: ChangeSet) -> None:
         """Write every change or none of them."""
         ...
+
+
+def need_unit(store: GraphStore, code: str) -> Unit:
+    """The unit with ``code``, or :class:`NotFound`."""
+    unit = store.unit(code)
+    if unit is None:
+        raise NotFound("unit", code)
+    return unit

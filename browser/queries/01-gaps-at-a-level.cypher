@@ -3,8 +3,10 @@
 // :param level => 'commune'
 // :param on => date('2023-05-01')
 MATCH (rule:PolicyRule {coverage_of: $level})
-MATCH p = (u:Unit {level: $level})-[:PART_OF*0..]->(:Unit {code: $unit})
-WHERE all(x IN nodes(p) WHERE (x.valid_from IS NULL OR x.valid_from <= $on)
+MATCH (root:Unit {code: $unit})
+MATCH p = (root)<-[:PART_OF*0..]-(u)
+WHERE u.level = $level
+  AND all(x IN nodes(p) WHERE (x.valid_from IS NULL OR x.valid_from <= $on)
                           AND (x.valid_to IS NULL OR $on < x.valid_to))
   AND NOT EXISTS {
     MATCH (u)<-[s:SUPPORTS]-(c)

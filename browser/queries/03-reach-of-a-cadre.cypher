@@ -3,7 +3,7 @@
 // :param cadre => '83-0024'
 // :param on => date('2023-05-01')
 MATCH (m:NamgraphMeta {key: 'schema'})
-MATCH (c:Cadre {id: $cadre})-[s:SUPPORTS]->(d:Unit)
+MATCH (c:Cadre {id: $cadre})-[s:SUPPORTS]->(d)
 WHERE s.since <= $on AND (s.until IS NULL OR $on < s.until)
   AND [i IN range(0, size(c.history_status) - 1)
        WHERE c.history_since[i] <= $on | c.history_status[i]][-1] = 'active'
@@ -12,10 +12,11 @@ WHERE s.since <= $on AND (s.until IS NULL OR $on < s.until)
     WHERE r.role = s.role AND r.cadre_level = c.level
       AND (size(r.titles) = 0 OR any(t IN c.titles WHERE t IN r.titles))
   }
-OPTIONAL MATCH p = (g:Unit {level: m.household_level})-[:PART_OF*0..]->(d)
-WHERE all(x IN nodes(p) WHERE (x.valid_from IS NULL OR x.valid_from <= $on)
+OPTIONAL MATCH p = (d)<-[:PART_OF*0..]-(g)
+WHERE g.level = m.household_level
+  AND all(x IN nodes(p) WHERE (x.valid_from IS NULL OR x.valid_from <= $on)
                           AND (x.valid_to IS NULL OR $on < x.valid_to))
-  AND all(x IN nodes(p)[..-1] WHERE NOT x.level IN m.chain OR EXISTS {
+  AND all(x IN tail(nodes(p)) WHERE NOT x.level IN m.chain OR EXISTS {
     MATCH (x)<-[xs:SUPPORTS]-(xc), (r:PolicyRule {coverage_of: x.level})
     WHERE xs.role = r.role AND xc.level = r.cadre_level
       AND (size(r.titles) = 0 OR any(t IN xc.titles WHERE t IN r.titles))

@@ -2,11 +2,11 @@
 // $on than the policy allows
 // :param unit => '83'
 // :param on => date('2023-05-01')
-MATCH (home:Unit)-[:PART_OF*0..]->(:Unit {code: $unit})
-MATCH (c:Cadre)-[:WORKS_IN]->(home)
+MATCH (:Unit {code: $unit})<-[:PART_OF*0..]-(home)
+MATCH (home)<-[:WORKS_IN]-(c)
 WHERE [i IN range(0, size(c.history_status) - 1)
        WHERE c.history_since[i] <= $on | c.history_status[i]][-1] = 'active'
-MATCH (c)-[s:SUPPORTS]->(u:Unit)
+MATCH (c)-[s:SUPPORTS]->(u)
 WHERE s.since <= $on AND (s.until IS NULL OR $on < s.until)
   AND (u.valid_from IS NULL OR u.valid_from <= $on) AND (u.valid_to IS NULL OR $on < u.valid_to)
 MATCH (r:PolicyRule)

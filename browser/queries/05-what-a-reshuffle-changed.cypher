@@ -3,8 +3,8 @@
 // :param unit => '83'
 // :param from => date('2024-01-01')
 // :param to => date('2025-01-01')
-MATCH (u:Unit)-[:PART_OF*0..]->(:Unit {code: $unit})
-MATCH (u)<-[s:SUPPORTS]-(c:Cadre)
+MATCH (:Unit {code: $unit})<-[:PART_OF*0..]-(u)
+MATCH (u)<-[s:SUPPORTS]-(c)
 WHERE $from <= s.since < $to OR (s.until IS NOT NULL AND $from <= s.until < $to)
 UNWIND [x IN [CASE WHEN $from <= s.since < $to THEN 'started' END,
               CASE WHEN s.until IS NOT NULL AND $from <= s.until < $to THEN 'ended' END]
