@@ -5,7 +5,6 @@ keyboard that produces decomposed characters (NFD) is the same name. Search fold
 so that "Chau Thanh" finds "Châu Thành".
 
 >>> import unicodedata
-from functools import lru_cache
 >>> nfc(unicodedata.normalize("NFD", "Bến Tre")) == "Bến Tre"
 True
 >>> fold("Huyện Châu Thành  ")
