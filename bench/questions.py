@@ -1,6 +1,7 @@
 """Load time and question latency of namgraph, at one province and at the whole country.
 
-    python -m bench.questions [--scale {province,country,all}] [--repeat N] [--budget S] [--json]
+    python -m bench.questions [--scale {province,country,all}] [--stores memory,neo4j]
+                              [--no-http] [--repeat N] [--http-repeat N] [--budget S] [--json]
 
 It prints figures and asserts nothing about speed. For each scale it loads the real
 administrative list into a fresh data directory under the temporary directory, generates the
@@ -10,14 +11,33 @@ The directory is removed afterwards.
 
 The tables are rows of *cases* (a name and a callable) by columns of *targets*. A target loads a
 scale its own way (reporting its load steps) and gives the cases to time; the store questions
-are built once for any :class:`graph.store.GraphStore`, so the Neo4j store is one more target
-whose ``cases`` calls :func:`store_cases`, and the HTTP API one whose cases call the endpoints
-under the same case names.
+are built once for any :class:`graph.store.GraphStore`, so every store answers the same cases.
+Each case goes through a *channel*: ``store`` (the store method), ``cypher`` (the Neo4j store's
+query text alone, through the driver) or ``http`` (POST /graphql to the real API app served by
+uvicorn in this process, see :mod:`bench.http_api`), under the same case names, so the tables put
+them side by side and give the overhead ratios.
 
-Latency: every case is called once (``first``, not counted), then timed up to ``--repeat`` times
-or until ``--budget`` seconds are spent on it, at least three times unless one call alone takes
-a third of the budget. ``p99`` is the nearest-rank percentile, so below 100 repetitions it is
-the slowest call. Memory is the resident set after each step and the peak of the process so far.
+Targets:
+
+``memory``
+    the embedded networkx store, loaded the way ``nam load admin`` and ``nam generate`` do.
+``neo4j``
+    the Neo4j store, on the bench's own server (``neo4j/neo4j.sh`` with ``NEO4J_ROOT=.neo4j/bench``,
+    Bolt 27687, HTTP 27474; see :mod:`bench.neo4j_server`), started before the first scale and
+    stopped after the last (also on error), skipped with a note without Java and Maven. It holds
+    the same graph as the memory column: the memory store is dumped (``graph.stores.dump``) and
+    the change set applied with ``Neo4jStore.apply`` in one transaction; if that fails, the
+    exact error is reported and the graph is applied again as one change set per province
+    (``--neo4j-apply province`` does only that), and the load table says which figure is which.
+    A question whose transaction runs longer than ``--neo4j-timeout`` is terminated (its row
+    shows the error). The server's data directory is removed at the end (``--keep-neo4j-data``).
+
+Latency: every case is called once (``first``, not counted), on Neo4j :data:`WARMUP` more
+times (its JIT and caches warm up over a few calls), then timed up to ``--repeat`` times
+(``--http-repeat`` over HTTP) or until ``--budget`` seconds are spent on it, at least three times
+unless one call alone takes a third of the budget. ``p99`` is the nearest-rank percentile, so
+below 100 repetitions it is the slowest call. Memory is the resident set after each step and the
+peak of the process so far (the bench process only: not the Neo4j server's JVM).
 """
 
 from __future__ import annotations
@@ -30,21 +50,39 @@ import os
 import platform
 import resource
 import shutil
+import signal
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Callable, Collection, Sequence
+from contextlib import ExitStack
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
 from pathlib import Path
+from types import FrameType
 from typing import Any, Protocol, TypeVar, cast
 
+import neo4j
+from bench.http_api import CHAIN, COVERAGE, DASHBOARD, GAPS, ApiServer, Reply, quiet_request_logs
+from bench.neo4j_load import (
+    Watchdog,
+    by_province,
+    driver_retries,
+    error_code,
+    error_text,
+    raw_query,
+)
+from bench.neo4j_server import BenchNeo4j, missing_tools
+from graph import neo4j_cypher
 from graph.answers import ChainLink, Coverage, Gap, Load, Reach, WhatIf
 from graph.memory_store import STORE_FILE, MemoryStore
 from graph.model import Cadre, Severity, Unit, Violation
+from graph.neo4j_store import Neo4jStore
 from graph.questions import what_if
-from graph.store import GraphStore
+from graph.store import ChangeSet, GraphStore
+from graph.stores import dump
 from graph.validate import validate_store
 from loaders.admin import plan_admin
 from loaders.generate import Roster, generate
@@ -52,12 +90,18 @@ from loaders.plan import Plan, apply_plan, make_plan
 
 __all__ = [
     "SCALES",
+    "TARGETS",
     "Case",
     "MemoryTarget",
+    "Neo4jTarget",
+    "Run",
     "Scale",
     "Step",
     "Target",
     "Timing",
+    "Workspace",
+    "cypher_cases",
+    "http_cases",
     "main",
     "store_cases",
     "time_case",
@@ -89,6 +133,7 @@ class Scale:
     group: str = "28801.01.01"  # a household group of Thị trấn Châu Thành
     large: tuple[str, ...] = ()  # more provinces: their coverage and a what_if are timed
     searches: tuple[str, ...] = ("Chau Thanh", "Châu Thành")
+    dashboards: tuple[str, ...] = ()  # more provinces whose dashboard is timed over HTTP
 
 
 SCALES: dict[str, Scale] = {
@@ -98,8 +143,16 @@ SCALES: dict[str, Scale] = {
         "the whole country: every province on the real list",
         None,
         large=("01", "79"),
+        dashboards=("01",),  # Hà Nội: 30 districts, 579 communes
     ),
 }
+
+#: Calls after the first and before the timed ones, per target: the Neo4j server's JIT and
+#: caches warm up over a few calls (its first calls are the ``first`` column).
+WARMUP = {"neo4j": 2}
+
+#: How a case reaches its answer: the store method, the store's Cypher alone, or the API.
+CHANNELS = ("store", "cypher", "http")
 
 
 @dataclass(frozen=True)
@@ -109,11 +162,14 @@ class Case:
     name: str
     run: Callable[[], object]
     describe: Callable[[object], str] = str
+    channel: str = "store"  # one of CHANNELS
 
 
-def case(name: str, run: Callable[[], T], describe: Callable[[T], str]) -> Case:
+def case(
+    name: str, run: Callable[[], T], describe: Callable[[T], str], channel: str = "store"
+) -> Case:
     """A :class:`Case` whose ``describe`` is typed by what ``run`` returns."""
-    return Case(name, run, lambda answer: describe(cast(T, answer)))
+    return Case(name, run, lambda answer: describe(cast(T, answer)), channel)
 
 
 @dataclass
@@ -141,6 +197,7 @@ class Timing:
 
     target: str
     case: str
+    channel: str = "store"
     reps: int = 0
     first_ms: float | None = None
     median_ms: float | None = None
@@ -157,7 +214,35 @@ class ScaleResult:
     steps: list[Step] = field(default_factory=list)
     timings: list[Timing] = field(default_factory=list)
     counts: dict[str, dict[str, int]] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
     wall_s: float = 0.0
+
+
+@dataclass
+class Run:
+    """The options of one run, and what lives across its scales (the Neo4j server)."""
+
+    repeat: int = 50
+    http_repeat: int = 100
+    budget: float = 5.0
+    http: bool = True
+    neo4j: BenchNeo4j | None = None
+    neo4j_apply: str = "one"  # "one": one change set, per province if that fails; "province"
+    neo4j_timeout: float = 300.0  # a Neo4j transaction running longer is terminated
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Workspace:
+    """What the targets of one scale share: its directory, its log, and the memory store that
+    the memory column loaded (the Neo4j column copies it, then lets it go)."""
+
+    scale: Scale
+    workdir: Path
+    log: Callable[[Step], None]
+    note: Callable[[str], None]  # goes into the report
+    echo: Callable[[str], None]  # progress, on stderr only
+    memory: MemoryStore | None = None
 
 
 class Target(Protocol):
@@ -165,8 +250,15 @@ class Target(Protocol):
 
     name: str
 
-    def load(self, scale: Scale, workdir: Path, log: Callable[[Step], None]) -> None: ...
-    def cases(self, scale: Scale) -> list[Case]: ...
+    def load(self, ws: Workspace) -> None: ...
+    def cases(self, scale: Scale) -> list[Case]:
+        """The store cases, and any other channel this target has (the Neo4j Cypher)."""
+        ...
+
+    def graph_store(self) -> GraphStore:
+        """The loaded store, for the API server."""
+        ...
+
     def counts(self) -> dict[str, int]: ...
     def close(self) -> None: ...
 
@@ -206,15 +298,16 @@ class MemoryTarget:
     def __init__(self) -> None:
         self.store: MemoryStore | None = None
 
-    def load(self, scale: Scale, workdir: Path, log: Callable[[Step], None]) -> None:
-        data = workdir / self.name
+    def load(self, ws: Workspace) -> None:
+        data = ws.workdir / self.name
 
         def step(name: str, records: int | None, seconds: float, note: str) -> None:
-            log(Step(self.name, name, records, seconds, rss_mib(), peak_mib(), note))
+            ws.log(Step(self.name, name, records, seconds, rss_mib(), peak_mib(), note))
 
-        self._write(scale, data, step)
+        write(ws.scale, data, step)
         gc.collect()  # the writing process is gone; the reader starts afresh
         self.store, seconds = measure(lambda: MemoryStore.open(data))
+        ws.memory = self.store
         counts = self.counts()
         step(
             "reopen from disk",
@@ -223,51 +316,13 @@ class MemoryTarget:
             f"{counts.get('hamlet', 0):,} hamlets, {counts.get('household_group', 0):,} groups",
         )
 
-    def _write(
-        self, scale: Scale, data: Path, step: Callable[[str, int | None, float, str], None]
-    ) -> None:
-        """What ``nam init``, ``nam load admin`` and ``nam generate`` do, step by step."""
-        store, seconds = measure(lambda: MemoryStore.init(data, POLICY))
-        step("init data directory", None, seconds, f"policy {POLICY}")
-
-        admin, seconds = measure(lambda: plan_admin(store, ADMIN, scale.admin_province))
-        _refuse(admin, "administrative list")
-        step("admin list: read + plan", len(admin.changes), seconds, _units_note(admin))
-        _, seconds = measure(lambda: apply_plan(store, admin))
-        step("admin list: write", len(admin.changes), seconds, _size_note(data))
-
-        top = store.policy.top_level
-        codes = (
-            [scale.admin_province]
-            if scale.admin_province
-            else [u.code for u in store.subtree() if u.level == top]
-        )
-        roster, seconds = measure(lambda: _generate(store, codes))
-        records = len(roster.units) + len(roster.cadres) + len(roster.assignments)
-        step(
-            "roster: generate",
-            records,
-            seconds,
-            f"{_plural(len(codes), 'province')}: {len(roster.units):,} units, {len(roster.cadres):,} "
-            f"cadres, {len(roster.assignments):,} assignments",
-        )
-        plan, seconds = measure(
-            lambda: make_plan(store, roster.units, roster.cadres, roster.assignments)
-        )
-        _refuse(plan, "roster")
-        summary = plan.summary()
-        step(
-            "roster: plan + validate",
-            records,
-            seconds,
-            f"{summary['create']:,} to create, {summary['warnings']} warnings",
-        )
-        _, seconds = measure(lambda: apply_plan(store, plan))
-        step("roster: apply + write", len(plan.changes), seconds, _size_note(data))
-
     def cases(self, scale: Scale) -> list[Case]:
         assert self.store is not None, "load first"
         return store_cases(self.store, scale)
+
+    def graph_store(self) -> GraphStore:
+        assert self.store is not None, "load first"
+        return self.store
 
     def counts(self) -> dict[str, int]:
         return dict(self.store.counts()) if self.store is not None else {}
@@ -275,6 +330,51 @@ class MemoryTarget:
     def close(self) -> None:
         self.store = None
         gc.collect()
+
+
+StepLog = Callable[[str, int | None, float, str], None]
+
+
+def write(scale: Scale, data: Path, step: StepLog) -> MemoryStore:
+    """What ``nam init``, ``nam load admin`` and ``nam generate`` do, step by step."""
+    store, seconds = measure(lambda: MemoryStore.init(data, POLICY))
+    step("init data directory", None, seconds, f"policy {POLICY}")
+
+    admin, seconds = measure(lambda: plan_admin(store, ADMIN, scale.admin_province))
+    _refuse(admin, "administrative list")
+    step("admin list: read + plan", len(admin.changes), seconds, _units_note(admin))
+    _, seconds = measure(lambda: apply_plan(store, admin))
+    step("admin list: write", len(admin.changes), seconds, _size_note(data))
+
+    top = store.policy.top_level
+    codes = (
+        [scale.admin_province]
+        if scale.admin_province
+        else [u.code for u in store.subtree() if u.level == top]
+    )
+    roster, seconds = measure(lambda: _generate(store, codes))
+    records = len(roster.units) + len(roster.cadres) + len(roster.assignments)
+    step(
+        "roster: generate",
+        records,
+        seconds,
+        f"{_plural(len(codes), 'province')}: {len(roster.units):,} units, {len(roster.cadres):,} "
+        f"cadres, {len(roster.assignments):,} assignments",
+    )
+    plan, seconds = measure(
+        lambda: make_plan(store, roster.units, roster.cadres, roster.assignments)
+    )
+    _refuse(plan, "roster")
+    summary = plan.summary()
+    step(
+        "roster: plan + validate",
+        records,
+        seconds,
+        f"{summary['create']:,} to create, {summary['warnings']} warnings",
+    )
+    _, seconds = measure(lambda: apply_plan(store, plan))
+    step("roster: apply + write", len(plan.changes), seconds, _size_note(data))
+    return store
 
 
 def _generate(store: MemoryStore, codes: Sequence[str]) -> Roster:
@@ -312,11 +412,222 @@ def _plural(n: int, word: str) -> str:
     return f"{n:,} {word}" + ("" if n == 1 else "s")
 
 
-#: Every target the bench knows; a Neo4j store or the HTTP API is one more entry.
-TARGETS: dict[str, Callable[[], Target]] = {"memory": MemoryTarget}
+# --- the Neo4j store --------------------------------------------------------------------------
+
+
+class Neo4jTarget:
+    """The Neo4j store on the bench's own server, holding the memory column's graph.
+
+    Its load steps: the memory store it copies (the memory column's, or one written here the
+    same way, as ``source:`` steps), ``graph.stores.dump``, dropping the previous scale's graph,
+    ``Neo4jStore.init`` and ``Neo4jStore.apply``: one change set in one transaction, and if that
+    fails (the error is shown whole), one change set per province, labelled as such. Records/s
+    counts units, cadres and assignments written.
+    """
+
+    name = "neo4j"
+
+    def __init__(self, run: Run) -> None:
+        if run.neo4j is None:
+            raise RuntimeError("the bench's Neo4j server is not running")
+        self.server = run.neo4j
+        self.mode = run.neo4j_apply
+        self.timeout = run.neo4j_timeout
+        self.driver: neo4j.Driver | None = None
+        self.store: Neo4jStore | None = None
+        self.echo: Callable[[str], None] = lambda text: None
+        self.note: Callable[[str], None] = self.echo
+        self.watchdog: Watchdog | None = None
+
+    def load(self, ws: Workspace) -> None:
+        def step(name: str, records: int | None, seconds: float, note: str) -> None:
+            ws.log(Step(self.name, name, records, seconds, rss_mib(), peak_mib(), note))
+
+        changes, expected = self._dump(ws, step)
+        gc.collect()  # only the change set is left: the networkx graph is gone
+
+        self.echo = ws.echo
+        self._connect()
+        self._fresh(step)
+        if self.mode == "one":
+            began = time.perf_counter()
+            try:
+                with driver_retries() as retries:
+                    self._store().apply(changes)
+            except Exception as exc:
+                failed = time.perf_counter() - began
+                text = error_text(exc)
+                again = (
+                    f"; the driver ran the whole transaction {len(retries) + 1} times "
+                    "(execute_write retries errors Neo4j calls transient)"
+                    if retries
+                    else ""
+                )
+                step(
+                    "apply: one ChangeSet: FAILED",
+                    None,
+                    failed,
+                    f"{len(changes):,} records attempted, {len(retries) + 1} run(s): "
+                    f"{error_code(exc)} (the whole error is in the note above)",
+                )
+                ws.note(
+                    f"neo4j: Neo4jStore.apply of the whole graph in one ChangeSet failed "
+                    f"after {failed:.1f} s{again}: {text}"
+                )
+                self._recover(ws, step)
+                self._by_province(changes, step, "fallback after the one-ChangeSet apply failed")
+            else:
+                seconds = time.perf_counter() - began
+                again = f", run {len(retries) + 1} times by the driver" if retries else ""
+                step("apply: one ChangeSet", len(changes), seconds, f"one transaction{again}")
+        else:
+            self._by_province(changes, step, "--neo4j-apply province")
+        del changes
+        gc.collect()
+        counts, seconds = measure(self.counts)
+        same = (
+            "same counts as the memory store"
+            if counts == expected
+            else (f"COUNTS DIFFER from the memory store: {expected}")
+        )
+        if counts != expected:
+            ws.note(f"neo4j holds {counts}, the memory store held {expected}")
+        step("count records", sum(counts.values()), seconds, f"{same}; {_disk(self.server.data)}")
+        assert self.driver is not None
+        self.watchdog = Watchdog(self.driver, self.server.database, self.timeout).__enter__()
+        self.note = ws.note
+
+    @staticmethod
+    def _dump(ws: Workspace, step: StepLog) -> tuple[ChangeSet, dict[str, int]]:
+        """The memory store's graph as one change set, and its counts; the workspace lets the
+        memory store go."""
+        source = ws.memory
+        ws.memory = None
+        if source is None:  # no memory column before this one: write the same graph here
+            source = write(
+                ws.scale,
+                ws.workdir / "neo4j-source",
+                lambda name, records, seconds, note: step(
+                    f"source: {name}", records, seconds, note
+                ),
+            )
+        store = source
+        changes, seconds = measure(lambda: dump(store))
+        step(
+            "dump memory store (stores.dump)",
+            len(changes),
+            seconds,
+            f"{len(changes.units):,} units, {len(changes.cadres):,} cadres, "
+            f"{len(changes.assignments):,} assignments",
+        )
+        return changes, dict(source.counts())
+
+    def _connect(self) -> None:
+        if self.driver is not None:
+            self.driver.close()
+        self.driver = Neo4jStore.connect(self.server.uri, self.server.user, self.server.password)
+
+    def _store(self) -> Neo4jStore:
+        assert self.store is not None, "init first"
+        return self.store
+
+    def _fresh(self, step: StepLog) -> None:
+        """An empty database under the bench's policy (dropping the previous scale's graph)."""
+        driver = self.driver
+        assert driver is not None
+        _, seconds = measure(lambda: Neo4jStore.drop(driver, self.server.database))
+        step("drop previous graph", None, seconds, "Neo4jStore.drop")
+        self.store, seconds = measure(lambda: Neo4jStore.init(driver, self.server.database, POLICY))
+        step("init (constraints, indexes, policy)", None, seconds, f"policy {POLICY}")
+
+    def _recover(self, ws: Workspace, step: StepLog) -> None:
+        """After a failed apply: restart a server that died, and start from an empty graph."""
+        if not self.server.running():
+            ws.note(
+                "neo4j: the server died during the apply; its last log lines:\n"
+                + self.server.log_tail()
+            )
+            _, seconds = measure(self.server.start)
+            step("restart the server", None, seconds, "it died during the failed apply")
+            self._connect()
+        self._fresh(step)
+
+    def _by_province(
+        self,
+        changes: ChangeSet,
+        step: StepLog,
+        why: str,
+    ) -> None:
+        parts, seconds = measure(lambda: by_province(changes))
+        step("split by province", len(changes), seconds, "bench.neo4j_load.by_province")
+        store = self._store()
+        slowest = (0.0, "")
+        start = time.perf_counter()
+        for i, (top, part) in enumerate(parts, 1):
+            _, took = measure(lambda: store.apply(part))  # noqa: B023 (called at once)
+            slowest = max(slowest, (took, top))
+            self.echo(
+                f"neo4j: applied {top} ({i}/{len(parts)}): {len(part):,} records, {took:.1f} s"
+            )
+        seconds = time.perf_counter() - start
+        largest = max(parts, key=lambda item: len(item[1]))
+        step(
+            f"apply: PER PROVINCE ({len(parts)} ChangeSets)",
+            len(changes),
+            seconds,
+            f"{why}; largest {largest[0]} {len(largest[1]):,} records, "
+            f"slowest {slowest[1]} {slowest[0]:.1f} s",
+        )
+
+    def cases(self, scale: Scale) -> list[Case]:
+        store = self.graph_store()
+        return store_cases(store, scale) + cypher_cases(store, scale)
+
+    def graph_store(self) -> Neo4jStore:
+        assert self.store is not None, "load first"
+        return self.store
+
+    def counts(self) -> dict[str, int]:
+        return dict(self.store.counts()) if self.store is not None else {}
+
+    def close(self) -> None:
+        self.store = None
+        if self.watchdog is not None:
+            self.watchdog.__exit__()
+            for query in self.watchdog.terminated:
+                self.note(f"neo4j: terminated after {self.timeout:.0f} s: {query}")
+            self.watchdog = None
+        if self.driver is not None:
+            self.driver.close()
+            self.driver = None
+        gc.collect()
+
+
+def _disk(path: Path) -> str:
+    size = sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
+    return f"server data {size / 2**20:,.0f} MiB"
+
+
+#: Every target the bench knows, in the order they run (the memory column's graph is reused).
+TARGETS: dict[str, Callable[[Run], Target]] = {
+    "memory": lambda run: MemoryTarget(),
+    "neo4j": Neo4jTarget,
+}
 
 
 # --- the questions ----------------------------------------------------------------------------
+
+
+def _coverage_name(code: str, what: str) -> str:
+    return f"coverage {code} ({what})"
+
+
+def _gaps_name(code: str, level: str) -> str:
+    return f"gaps {code} {level}"
+
+
+def _chain_name(code: str) -> str:
+    return f"chain {code} (household group)"
 
 
 def store_cases(store: GraphStore, scale: Scale) -> list[Case]:
@@ -325,24 +636,26 @@ def store_cases(store: GraphStore, scale: Scale) -> list[Case]:
     cadre = _provincial_cadre(store, scale.district)  # supports the district: reaches it all
     leaver = _provincial_cadre(store, _first_commune(store, scale.district))
     province, district = scale.province, scale.district
-    found: list[Case] = [case(f"coverage {province} (province)", _coverage(store, province), _cov)]
+    found: list[Case] = [
+        case(_coverage_name(province, "province"), _coverage(store, province), _cov)
+    ]
     found += [
-        case(f"coverage {code} (large province)", _coverage(store, code), _cov)
+        case(_coverage_name(code, "large province"), _coverage(store, code), _cov)
         for code in scale.large
     ]
     found += [
-        case(f"coverage {district} (district)", _coverage(store, district), _cov),
+        case(_coverage_name(district, "district"), _coverage(store, district), _cov),
         case(
-            f"gaps {province} commune",
+            _gaps_name(province, "commune"),
             lambda: store.gaps(province, "commune", ON),
             _gaps,
         ),
         case(
-            f"gaps {province} household_group",
+            _gaps_name(province, "household_group"),
             lambda: store.gaps(province, "household_group", ON),
             _gaps,
         ),
-        case(f"chain {group} (household group)", lambda: store.chain(group, ON), _chain),
+        case(_chain_name(group), lambda: store.chain(group, ON), _chain),
         case(f"reach {cadre} (provincial cadre)", lambda: store.reach(cadre, ON), _reach),
         case(f"load {district} (district)", lambda: store.load(district, ON), _load),
         case(f"what_if {leaver} (provincial cadre)", _what_if_of(store, leaver), _what_if),
@@ -356,6 +669,67 @@ def store_cases(store: GraphStore, scale: Scale) -> list[Case]:
     found.append(
         case(f"validate {district} (district)", lambda: validate_store(store, ON, district), _val)
     )
+    return found
+
+
+def cypher_cases(store: Neo4jStore, scale: Scale) -> list[Case]:
+    """The Neo4j store's query texts alone, with the parameters its questions pass, for the
+    cases of the overhead table: coverage of the province, its gaps at commune level, and the
+    chain of the household group."""
+    group = _group(store, scale)
+    province = scale.province
+
+    def raw(name: str, query: str, **params: Any) -> Case:
+        return case(name, raw_query(store, query, ON, **params), _rows, "cypher")
+
+    return [
+        raw(_coverage_name(province, "province"), neo4j_cypher.COVERAGE, codes=[province]),
+        raw(_gaps_name(province, "commune"), neo4j_cypher.GAPS, code=province, level="commune"),
+        raw(_chain_name(group), neo4j_cypher.CHAIN, code=group),
+    ]
+
+
+def http_cases(api: ApiServer, store: GraphStore, scale: Scale) -> list[Case]:
+    """POST /graphql for the coverage of the province, its gaps at commune level, the chain of
+    the household group, and the provincial dashboard (of the scale's province, and of
+    ``scale.dashboards``)."""
+    group = _group(store, scale)
+    province = scale.province
+    on = ON.isoformat()
+
+    def post(query: str, **variables: Any) -> Callable[[], Reply]:
+        return lambda: api.post(query, asOf=on, **variables)
+
+    found = [
+        case(
+            _coverage_name(province, "province"),
+            post(COVERAGE, unit=province),
+            _http_cov,
+            "http",
+        ),
+        case(
+            _gaps_name(province, "commune"),
+            post(GAPS, unit=province, level="commune"),
+            _http_gaps,
+            "http",
+        ),
+        case(_chain_name(group), post(CHAIN, unit=group), _http_chain, "http"),
+        case(
+            f"dashboard {province} (province)",
+            post(DASHBOARD, province=province),
+            _http_dashboard,
+            "http",
+        ),
+    ]
+    found += [
+        case(
+            f"dashboard {code} (large province)",
+            post(DASHBOARD, province=code),
+            _http_dashboard,
+            "http",
+        )
+        for code in scale.dashboards
+    ]
     return found
 
 
@@ -448,6 +822,36 @@ def _val(found: list[Violation]) -> str:
     return f"{errors} errors, {len(found) - errors} warnings"
 
 
+def _rows(records: list[neo4j.Record]) -> str:
+    return _plural(len(records), "row")
+
+
+def _http_cov(reply: Reply) -> str:
+    c = reply.data["coverage"]
+    units = sum(level["units"] for level in c["levels"])
+    return f"{units:,} units, {c['households']:,} hh, {_pct(c['ratio'])} reached"
+
+
+def _http_gaps(reply: Reply) -> str:
+    return f"{reply.data['gaps']['totalCount']:,} gaps"
+
+
+def _http_chain(reply: Reply) -> str:
+    links = reply.data["chain"]
+    covered = sum(1 for link in links if link["covered"])
+    return f"{len(links)} links, {covered} covered"
+
+
+def _http_dashboard(reply: Reply) -> str:
+    unit = reply.data["unit"]
+    districts = unit["children"]
+    communes = sum(len(d["children"]) for d in districts)
+    return (
+        f"{len(districts)} districts, {communes:,} communes, {_pct(unit['coverage']['ratio'])} "
+        f"reached, {reply.size / 2**10:,.0f} KiB"
+    )
+
+
 # --- timing -------------------------------------------------------------------------------------
 
 
@@ -457,14 +861,17 @@ def percentile(samples: Sequence[float], p: float) -> float:
     return ordered[max(0, math.ceil(p / 100 * len(ordered)) - 1)]
 
 
-def time_case(target: str, c: Case, repeat: int, budget: float) -> Timing:
-    """Call ``c`` once (its own figure), then up to ``repeat`` times within ``budget``."""
-    timing = Timing(target, c.name)
+def time_case(target: str, c: Case, repeat: int, budget: float, warmup: int = 0) -> Timing:
+    """Call ``c`` once (its own figure), ``warmup`` more times (not counted), then up to
+    ``repeat`` times within ``budget``."""
+    timing = Timing(target, c.name, c.channel)
     try:
         answer, first = measure(c.run)
         timing.first_ms = first * 1e3
         timing.answer = c.describe(answer)
         del answer
+        for _ in range(warmup):
+            c.run()
         minimum = MIN_REPS if first < budget / MIN_REPS else 1
         samples: list[float] = []
         spent = first
@@ -473,7 +880,7 @@ def time_case(target: str, c: Case, repeat: int, budget: float) -> Timing:
             samples.append(seconds * 1e3)
             spent += seconds
     except Exception as exc:  # a failing question is a figure too; the others still run
-        timing.error = f"{type(exc).__name__}: {exc}"
+        timing.error = error_text(exc)
         return timing
     if samples:
         timing.reps = len(samples)
@@ -489,8 +896,7 @@ def time_case(target: str, c: Case, repeat: int, budget: float) -> Timing:
 def run_scale(
     scale: Scale,
     targets: Sequence[str],
-    repeat: int,
-    budget: float,
+    run: Run,
     tmp: Path | None,
     echo: Callable[[str], None],
 ) -> ScaleResult:
@@ -503,22 +909,40 @@ def run_scale(
         result.steps.append(step)
         echo(f"[{scale.name}] {step.target}: {step.name}: {step.seconds:.2f} s {step.note}")
 
+    def note(text: str) -> None:
+        result.notes.append(text)
+        echo(f"[{scale.name}] note: {text}")
+
+    def timed(target: str, c: Case, repeat: int) -> None:
+        timing = time_case(target, c, repeat, run.budget, WARMUP.get(target, 0))
+        result.timings.append(timing)
+        echo(
+            f"[{scale.name}] {target} {c.channel}: {c.name}: "
+            + (timing.error or f"{_ms(timing.median_ms)} ms x {timing.reps}")
+        )
+
+    ws = Workspace(scale, workdir, log, note, echo)
     try:
         for name in targets:
-            target = TARGETS[name]()
+            target = TARGETS[name](run)
             try:
-                target.load(scale, workdir, log)
+                try:
+                    target.load(ws)
+                except Exception as exc:  # reported; the other targets still run
+                    note(f"{name}: the load failed, nothing timed: {error_text(exc)}")
+                    continue
                 result.counts[name] = target.counts()
                 for c in target.cases(scale):
-                    timing = time_case(name, c, repeat, budget)
-                    result.timings.append(timing)
-                    echo(
-                        f"[{scale.name}] {name}: {c.name}: "
-                        + (timing.error or f"{_ms(timing.median_ms)} ms x {timing.reps}")
-                    )
+                    timed(name, c, run.repeat)
+                if run.http:
+                    store = target.graph_store()
+                    with quiet_request_logs(), ApiServer(store) as api:
+                        for c in http_cases(api, store, scale):
+                            timed(name, c, run.http_repeat)
             finally:
                 target.close()
     finally:
+        ws.memory = None
         shutil.rmtree(workdir, ignore_errors=True)
     result.wall_s = time.perf_counter() - start
     return result
@@ -541,6 +965,15 @@ def _ms(value: float | None) -> str:
 
 def _int(value: int | float | None) -> str:
     return "-" if value is None else f"{value:,.0f}"
+
+
+def _ratio(top: float | None, bottom: float | None) -> str:
+    if top is None or bottom is None or bottom <= 0:
+        return ""
+    ratio = top / bottom
+    if ratio >= 100:
+        return f"{ratio:,.0f}x"
+    return f"{ratio:.1f}x" if ratio >= 0.1 else f"{ratio:.3f}x"
 
 
 def render_table(
@@ -584,51 +1017,140 @@ def steps_table(steps: Sequence[Step]) -> str:
     return render_table(headers, rows, left=(0, 1, len(headers) - 1))
 
 
-def questions_table(timings: Sequence[Timing]) -> str:
-    """Cases by targets; a target that lacks a case leaves its cells empty."""
-    targets = list(dict.fromkeys(t.target for t in timings))
-    names = list(dict.fromkeys(t.case for t in timings))
-    cell = {(t.target, t.case): t for t in timings}
+def questions_table(timings: Sequence[Timing], channel: str = "store") -> str:
+    """Cases by targets, over one channel; a target that lacks a case leaves its cells empty.
+
+    With several targets, each one after the first gets the ratio of its median to the first's,
+    and the answer column says ``DIFFER`` when their short answers are not the same."""
+    mine = [t for t in timings if t.channel == channel]
+    targets = list(dict.fromkeys(t.target for t in mine))
+    names = list(dict.fromkeys(t.case for t in mine))
+    cell = {(t.target, t.case): t for t in mine}
     headers = ["case"]
-    for target in targets:
+    for i, target in enumerate(targets):
         headers += [f"{target} reps", "first", "median", "p99"]
+        if i:
+            headers.append(f"{target}/{targets[0]}")
     headers.append("answer")
     rows: list[list[str]] = []
     for name in names:
         row = [name]
-        answer = ""
-        for target in targets:
+        answers: dict[str, str] = {}
+        errors: list[str] = []
+        for i, target in enumerate(targets):
             t = cell.get((target, name))
             if t is None:
                 row += ["", "", "", ""]
             elif t.error is not None:
                 row += ["error", "", "", ""]
-                answer = answer or t.error
+                errors.append(f"{target}: {t.error}")
             else:
                 row += [str(t.reps), _ms(t.first_ms), _ms(t.median_ms), _ms(t.p99_ms)]
-                answer = answer or t.answer
-        rows.append([*row, answer])
+                answers[target] = t.answer
+            if i:
+                base = cell.get((targets[0], name))
+                row.append(_ratio(t.median_ms if t else None, base.median_ms if base else None))
+        distinct = set(answers.values())
+        if len(distinct) > 1:
+            answer = "DIFFER: " + "; ".join(f"{k}: {v}" for k, v in answers.items())
+        else:
+            answer = next(iter(distinct), "")
+        rows.append(
+            [
+                *row,
+                "; ".join([answer, *errors]) if errors and answer else answer or "; ".join(errors),
+            ]
+        )
     return render_table(headers, rows, left=(0, len(headers) - 1))
 
 
-def report(results: Sequence[ScaleResult], header: dict[str, Any], wall: float) -> str:
+def overhead_table(timings: Sequence[Timing]) -> str:
+    """For each case timed over Cypher or HTTP: its medians (and p99) raw, through the store
+    method and through the API, and the overhead ratios store/raw, http/raw, http/store."""
+    cell = {(t.target, t.case, t.channel): t for t in timings if t.error is None}
+    keys = list(
+        dict.fromkeys((t.target, t.case) for t in timings if t.channel in ("cypher", "http"))
+    )
+    headers = [
+        "target",
+        "case",
+        "cypher median",
+        "p99",
+        "store median",
+        "p99",
+        "http median",
+        "p99",
+        "store/raw",
+        "http/raw",
+        "http/store",
+    ]
+    rows: list[list[str]] = []
+    for target, name in keys:
+        raw, store, http = (cell.get((target, name, ch)) for ch in ("cypher", "store", "http"))
+        if store is None and raw is None:
+            continue  # a case only the API has (the dashboards): in the HTTP table
+        rm, sm, hm = (t.median_ms if t else None for t in (raw, store, http))
+        rows.append(
+            [
+                target,
+                name,
+                _ms(rm),
+                _ms(raw.p99_ms if raw else None),
+                _ms(sm),
+                _ms(store.p99_ms if store else None),
+                _ms(hm),
+                _ms(http.p99_ms if http else None),
+                _ratio(sm, rm),
+                _ratio(hm, rm),
+                _ratio(hm, sm),
+            ]
+        )
+    return render_table(headers, rows, left=(0, 1))
+
+
+def report(
+    results: Sequence[ScaleResult], header: dict[str, Any], notes: Sequence[str], wall: float
+) -> str:
     out = [
         "namgraph benchmark: figures only, nothing is asserted",
         ", ".join(f"{k} {v}" for k, v in header.items()),
         "latency in ms: first = the first call (not counted), median and p99 over reps "
-        "(p99 is nearest-rank: the slowest call when reps < 100)",
+        "(p99 is nearest-rank: the slowest call when reps < 100); "
+        + ", ".join(f"{t}: {n} more warm-up calls after the first" for t, n in WARMUP.items()),
+        *(f"note: {n}" for n in notes),
     ]
     for r in results:
         out += ["", f"== {r.scale}: {r.title} ({r.wall_s:.1f} s)"]
         for target, counts in r.counts.items():
             out.append(f"{target} holds: " + ", ".join(f"{k} {v:,}" for k, v in counts.items()))
+        out += [f"note: {n}" for n in r.notes]
         out += ["", "load", steps_table(r.steps)]
-        out += ["", f"questions on {ON}", questions_table(r.timings)]
-    out += ["", f"total wall time {wall:.1f} s; peak RSS {peak_mib():,.0f} MiB"]
+        channels = {t.channel for t in r.timings}
+        out += ["", f"questions on {ON}, store methods", questions_table(r.timings)]
+        if channels & {"cypher", "http"}:
+            out += [
+                "",
+                "overhead: the Cypher text alone (driver.execute_query), the store method, "
+                "and POST /graphql",
+                overhead_table(r.timings),
+            ]
+        if "http" in channels:
+            out += ["", "over HTTP: POST /graphql", questions_table(r.timings, "http")]
+    out += ["", f"total wall time {wall:.1f} s; peak RSS {peak_mib():,.0f} MiB (this process)"]
     return "\n".join(out)
 
 
 # --- main -------------------------------------------------------------------------------------
+
+
+def _stores(text: str) -> list[str]:
+    names = [name.strip() for name in text.split(",") if name.strip()]
+    unknown = [name for name in names if name not in TARGETS]
+    if unknown or not names:
+        raise argparse.ArgumentTypeError(
+            f"unknown store {', '.join(unknown) or repr(text)}: choose from {', '.join(TARGETS)}"
+        )
+    return names
 
 
 def parse(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -640,13 +1162,30 @@ def parse(argv: Sequence[str] | None) -> argparse.Namespace:
         "--scale", choices=[*SCALES, "all"], default="all", help="default: all (province first)"
     )
     parser.add_argument(
+        "--stores",
+        type=_stores,
+        default=None,
+        metavar="LIST",
+        help=f"stores to measure, comma-separated (default: {','.join(TARGETS)})",
+    )
+    parser.add_argument(
         "--target",
         action="append",
-        choices=sorted(TARGETS),
-        help="a store to measure (repeatable; default: every target)",
+        choices=list(TARGETS),
+        help="a store to measure (repeatable; the same as --stores)",
+    )
+    parser.add_argument(
+        "--no-http", action="store_true", help="do not time the GraphQL API over HTTP"
     )
     parser.add_argument(
         "--repeat", type=int, default=50, metavar="N", help="most timed calls per case (50)"
+    )
+    parser.add_argument(
+        "--http-repeat",
+        type=int,
+        default=100,
+        metavar="N",
+        help="most timed requests per HTTP case (100)",
     )
     parser.add_argument(
         "--budget",
@@ -655,24 +1194,98 @@ def parse(argv: Sequence[str] | None) -> argparse.Namespace:
         metavar="S",
         help="seconds per case after which no more calls are made, past the first three (5)",
     )
+    parser.add_argument(
+        "--neo4j-heap", default="4g", metavar="SIZE", help="the bench server's JVM heap (4g)"
+    )
+    parser.add_argument(
+        "--neo4j-pagecache", default="2g", metavar="SIZE", help="its page cache (2g)"
+    )
+    parser.add_argument(
+        "--neo4j-apply",
+        choices=["one", "province"],
+        default="one",
+        help="one: the whole graph in one ChangeSet, per province if that fails (default); "
+        "province: one ChangeSet per province",
+    )
+    parser.add_argument(
+        "--neo4j-timeout",
+        type=float,
+        default=300.0,
+        metavar="S",
+        help="a Neo4j transaction of a question running longer is terminated (300)",
+    )
+    parser.add_argument(
+        "--keep-neo4j-data",
+        action="store_true",
+        help="keep .neo4j/bench/data after stopping the server (default: removed)",
+    )
     parser.add_argument("--json", action="store_true", help="print JSON instead of tables")
     parser.add_argument(
         "--tmp", type=Path, default=None, help="where the data directory goes (default: $TMPDIR)"
     )
     args = parser.parse_args(argv)
-    if args.repeat < 1:
-        parser.error("--repeat must be at least 1")
+    if args.repeat < 1 or args.http_repeat < 1:
+        parser.error("--repeat and --http-repeat must be at least 1")
     return args
+
+
+def _terminate(signum: int, _frame: FrameType | None) -> None:
+    """SIGTERM and SIGHUP end the run like Ctrl-C does: the Neo4j server is still stopped."""
+    raise SystemExit(128 + signum)
+
+
+def _start_neo4j(
+    args: argparse.Namespace, run: Run, stack: ExitStack, echo: Callable[[str], None]
+) -> None:
+    """Start the bench's Neo4j server and arrange its stop; on failure, a note says why."""
+    missing = missing_tools()
+    if missing:
+        run.notes.append(
+            f"the Neo4j column is skipped: {' and '.join(missing)} not found "
+            "(neo4j/neo4j.sh needs Java 17 and Maven)"
+        )
+        return
+    server = BenchNeo4j(heap=args.neo4j_heap, pagecache=args.neo4j_pagecache)
+
+    def stop() -> None:
+        echo(f"neo4j: stopping the bench server: {server.stop()}")
+        if not args.keep_neo4j_data:
+            server.remove_data()
+            echo(f"neo4j: removed {server.data}")
+
+    stack.callback(stop)
+    echo(f"neo4j: starting the bench server (bolt {server.bolt_port}, http {server.http_port})")
+    try:
+        server.start()
+    except (RuntimeError, OSError, subprocess.TimeoutExpired) as exc:
+        run.notes.append(f"the Neo4j column is skipped: the server did not start: {exc}")
+        return
+    run.neo4j = server
+    run.notes.append(
+        f"Neo4j: own server {server.uri} (neo4j/neo4j.sh, NEO4J_ROOT={server.root}), heap "
+        f"{server.heap}, page cache {server.pagecache}, started in {server.start_s:.1f} s"
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse(argv)
     scales = list(SCALES.values()) if args.scale == "all" else [SCALES[args.scale]]
-    targets: list[str] = args.target or list(TARGETS)
+    chosen = set(args.stores or []) | set(args.target or [])
+    targets = [name for name in TARGETS if not chosen or name in chosen]
 
     def echo(text: str) -> None:
         print(text, file=sys.stderr, flush=True)
 
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, _terminate)
+    run = Run(
+        repeat=args.repeat,
+        http_repeat=args.http_repeat,
+        budget=args.budget,
+        http=not args.no_http,
+        neo4j_apply=args.neo4j_apply,
+        neo4j_timeout=args.neo4j_timeout,
+    )
     header: dict[str, Any] = {
         "date": datetime.now().isoformat(timespec="seconds"),
         "python": platform.python_version(),
@@ -680,17 +1293,25 @@ def main(argv: Sequence[str] | None = None) -> int:
         "seed": SEED,
         "policy": POLICY,
         "repeat": args.repeat,
+        "http_repeat": args.http_repeat if run.http else "off",
         "budget_s": args.budget,
     }
     start = time.perf_counter()
-    results = [
-        run_scale(scale, targets, args.repeat, args.budget, args.tmp, echo) for scale in scales
-    ]
+    with ExitStack() as stack:
+        if "neo4j" in targets:
+            _start_neo4j(args, run, stack, echo)
+            if run.neo4j is None:
+                targets.remove("neo4j")
+        for n in run.notes:
+            echo(f"note: {n}")
+        header["stores"] = ",".join(targets)
+        results = [run_scale(scale, targets, run, args.tmp, echo) for scale in scales]
     wall = time.perf_counter() - start
     if args.json:
         doc = {
             **header,
             "on": ON.isoformat(),
+            "notes": run.notes,
             "wall_s": wall,
             "peak_rss_mib": peak_mib(),
             "scales": [
@@ -703,7 +1324,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         }
         print(json.dumps(doc, ensure_ascii=False, indent=2))
     else:
-        print(report(results, header, wall))
+        print(report(results, header, run.notes, wall))
     return 0
 
 

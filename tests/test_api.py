@@ -16,6 +16,7 @@ import pytest
 import uvicorn
 
 from api.app import create_app
+from api.dashboard import DASHBOARD
 from api.logs import JsonFormatter
 from api.schema import schema_text
 from api.settings import Settings
@@ -180,24 +181,6 @@ def test_search_finds_units_without_diacritics(api: Server) -> None:
     assert hits["search"][0]["name"] == "Huyện Châu Thành"
     plain = api.data('{ search(text: "ben tre") { ... on Unit { code } } }')["search"]
     assert {"code": "83"} in plain and {"code": "829"} in plain
-
-
-DASHBOARD = """query Dashboard($province: ID!, $asOf: Date) {
-  unit(code: $province) {
-    code name
-    coverage(asOf: $asOf) { ratio households householdsReached levels { level units covered ratio } }
-    children(asOf: $asOf) {
-      code name kind
-      coverage(asOf: $asOf) { ratio households householdsReached levels { level units covered } }
-      supporters(asOf: $asOf) { since cadre { id name } }
-      children(asOf: $asOf) {
-        code name kind
-        supporters(asOf: $asOf) { since cadre { id name phone statusOn(asOf: $asOf) } }
-        coverage(asOf: $asOf) { ratio householdsReached }
-      }
-    }
-  }
-}"""
 
 
 def test_the_provincial_dashboard_answers_in_one_request_with_a_fixed_number_of_round_trips(
