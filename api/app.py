@@ -30,7 +30,10 @@ def create_app(store: GraphStore, settings: Settings | None = None) -> FastAPI:
             await run_in_threadpool(refresh)
         return Context(store=store, settings=settings, request_id=request.state.request_id)
 
-    router: GraphQLRouter[Context, None] = GraphQLRouter(schema, context_getter=context_getter)
+    # multipart requests carry reshuffle files to planReshuffle (GraphQL multipart request spec)
+    router: GraphQLRouter[Context, None] = GraphQLRouter(
+        schema, context_getter=context_getter, multipart_uploads_enabled=True
+    )
     app = FastAPI(
         title="namgraph",
         description="Coverage of the nắm chain: who supports which unit, from the province down.",

@@ -13,6 +13,7 @@ class Code(StrEnum):
     NOT_FOUND = "NOT_FOUND"
     BAD_INPUT = "BAD_INPUT"
     STORE_UNAVAILABLE = "STORE_UNAVAILABLE"
+    STALE_PLAN = "STALE_PLAN"
     QUERY_TOO_COMPLEX = "QUERY_TOO_COMPLEX"
     INTERNAL = "INTERNAL"
 
@@ -22,11 +23,11 @@ def error(code: Code, message: str) -> GraphQLError:
 
 
 def not_found(kind: str, key: str) -> GraphQLError:
-    how = (
-        "search(text:) finds codes by name"
-        if kind == "unit"
-        else "search(text:) finds cadres by name"
-    )
+    how = {
+        "unit": "search(text:) finds codes by name",
+        "cadre": "search(text:) finds cadres by name",
+        "plan": "planReshuffle(file:) makes one",
+    }.get(kind, "check the id")
     return error(Code.NOT_FOUND, f"no {kind} {key!r}; {how}")
 
 

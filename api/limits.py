@@ -41,6 +41,9 @@ SMALL_LISTS = {
     "direct": 20,
     "candidates": 5,
     "cadres": 20,
+    "preview": 4,  # one scope per plan, or one per province a plan touches
+    "newlyBrokenBelow": 8,
+    "statuses": 8,
 }
 
 

@@ -6,6 +6,7 @@ import logging
 import re
 from collections.abc import Iterator
 from datetime import date
+from typing import Annotated
 
 import strawberry
 from graphql import GraphQLError
@@ -17,11 +18,24 @@ from strawberry.extensions import (
     QueryDepthLimiter,
     SchemaExtension,
 )
+from strawberry.file_uploads import Upload
 from strawberry.types import ExecutionContext
 
 from api.errors import Code, bad_input, not_found, store_unavailable
 from api.limits import cost_rule
 from api.logs import log
+from api.reshuffles import (
+    AppliedReshuffle,
+    CadreHistory,
+    Changes,
+    PlanApplication,
+    ReshufflePlan,
+    apply_plan,
+    cadre_history,
+    changes,
+    kept_plan,
+    make_plan,
+)
 from api.settings import Settings
 from api.types import (
     Cadre,
@@ -163,6 +177,29 @@ class Query:
             raise _domain(exc) from None
         return WhatIf.of(answer)
 
+    @strawberry.field(description="A reshuffle plan by id; null when there is none.")
+    async def plan(self, info: Ctx, id: strawberry.ID) -> ReshufflePlan | None:
+        return await kept_plan(info, str(id))
+
+    @strawberry.field(description="Every applied reshuffle, oldest first.")
+    async def reshuffles(self, info: Ctx) -> list[AppliedReshuffle]:
+        records = await info.context.call(info.context.store.applied_plans)
+        return [AppliedReshuffle.of(r) for r in records]
+
+    @strawberry.field(description="What changed in a unit's subtree after `from`, up to `to`.")
+    async def diff(
+        self,
+        info: Ctx,
+        unit: strawberry.ID,
+        from_: Annotated[date, strawberry.argument(name="from")],
+        to: date,
+    ) -> Changes:
+        return await changes(info, str(unit), from_, to)
+
+    @strawberry.field(description="A cadre's statuses and assignments over time.")
+    async def history(self, info: Ctx, cadre: strawberry.ID) -> CadreHistory | None:
+        return await cadre_history(info, str(cadre))
+
     @strawberry.field(
         description="Validation findings for a unit's subtree (everything when no unit)."
     )
@@ -225,6 +262,30 @@ class Query:
 _LIMIT_WORDS = re.compile(r"maximum operation depth|aliases found|token", re.IGNORECASE)
 
 
+@strawberry.type
+class Mutation:
+    @strawberry.mutation(
+        description="Plan a reshuffle from an uploaded CSV or XLSX file (multipart request): "
+        "diff it against the graph on its date, preview it, keep it. Nothing is applied."
+    )
+    async def plan_reshuffle(
+        self,
+        info: Ctx,
+        file: Upload,
+        on: date | None = None,
+        decision: str | None = None,
+        scope: strawberry.ID | None = None,
+    ) -> ReshufflePlan:
+        return await make_plan(info, file, on, decision, str(scope) if scope else None)
+
+    @strawberry.mutation(
+        description="Apply a kept plan in one write, or refuse it writing nothing "
+        "(STALE_PLAN when what it changes has changed since it was made)."
+    )
+    async def apply_plan(self, info: Ctx, id: strawberry.ID) -> PlanApplication:
+        return await apply_plan(info, str(id))
+
+
 def error_code(error: GraphQLError) -> str:
     """The code an error leaves with: its own, else one derived from what went wrong."""
     given = (error.extensions or {}).get("code")
@@ -280,7 +341,7 @@ def make_schema(settings: Settings | None = None) -> strawberry.Schema:
     ]
     if not settings.introspection:
         extensions.append(DisableIntrospection)
-    return Schema(query=Query, extensions=extensions)  # type: ignore[arg-type]
+    return Schema(query=Query, mutation=Mutation, extensions=extensions)  # type: ignore[arg-type]
 
 
 def schema_text() -> str:

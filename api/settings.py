@@ -22,6 +22,7 @@ class Settings:
     max_page: int = 500
     default_page: int = 100
     introspection: bool = True
+    max_upload_bytes: int = 8 * 1024 * 1024
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -32,6 +33,7 @@ class Settings:
             max_cost=_int("NAM_MAX_COST", cls.max_cost),
             max_page=_int("NAM_MAX_PAGE", cls.max_page),
             default_page=_int("NAM_DEFAULT_PAGE", cls.default_page),
+            max_upload_bytes=_int("NAM_MAX_UPLOAD_BYTES", cls.max_upload_bytes),
             introspection=os.environ.get("NAM_INTROSPECTION", "on").lower()
             not in ("off", "0", "false"),
         )

@@ -1,13 +1,15 @@
 """Load time and question latency of namgraph, at one province and at the whole country.
 
     python -m bench.questions [--scale {province,country,all}] [--stores memory,neo4j]
-                              [--no-http] [--repeat N] [--http-repeat N] [--budget S] [--json]
+                              [--no-http] [--repeat N] [--http-repeat N] [--budget S]
+                              [--reshuffle N] [--json]
 
 It prints figures and asserts nothing about speed. For each scale it loads the real
 administrative list into a fresh data directory under the temporary directory, generates the
 roster (hamlets, household groups, cadres, assignments), plans and validates it, writes it,
-reopens it from disk as a new process would, then times the questions on the reopened store.
-The directory is removed afterwards.
+reopens it from disk as a new process would, then times the questions on the reopened store,
+and then a reshuffle of 1,000 changes (plan, apply, plan again). The directory is removed
+afterwards.
 
 The tables are rows of *cases* (a name and a callable) by columns of *targets*. A target loads a
 scale its own way (reporting its load steps) and gives the cases to time; the store questions
@@ -32,6 +34,17 @@ Targets:
     A question whose transaction runs longer than ``--neo4j-timeout`` is terminated (its row
     shows the error). The server's data directory is removed at the end (``--keep-neo4j-data``).
 
+Reshuffle (``--reshuffle N``, 1,000 rows; 0: none): after a target's questions (it changes the
+store), a reshuffle file is built from that store (:mod:`bench.reshuffle`: in the scale's
+``reshuffle`` provinces, half the rows retire top-level and commune cadres who hold assignments,
+half give some of the units they leave to colleagues of the same area with room), and timed
+once each: ``plan_reshuffle`` (read, diff, check, preview through ``store.trial``),
+``apply_reshuffle`` (one write) and ``plan_reshuffle`` of the same file again, which must find
+nothing to change. Each target builds its own file; the table says whether it is the same file.
+When a later column copies the memory column's graph, the memory column dumps it before its
+reshuffle (the later column's ``dump memory store`` step, timed then), so both hold the graph the
+questions were asked of.
+
 Latency: every case is called once (``first``, not counted), on Neo4j :data:`WARMUP` more
 times (its JIT and caches warm up over a few calls), then timed up to ``--repeat`` times
 (``--http-repeat`` over HTTP) or until ``--budget`` seconds are spent on it, at least three times
@@ -44,6 +57,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import hashlib
 import json
 import math
 import os
@@ -75,6 +89,7 @@ from bench.neo4j_load import (
     raw_query,
 )
 from bench.neo4j_server import BenchNeo4j, missing_tools
+from bench.reshuffle import EFFECTIVE, ReshuffleFile, write_file
 from graph import neo4j_cypher
 from graph.answers import ChainLink, Coverage, Gap, Load, Reach, WhatIf
 from graph.memory_store import STORE_FILE, MemoryStore
@@ -87,6 +102,7 @@ from graph.validate import validate_store
 from loaders.admin import plan_admin
 from loaders.generate import Roster, generate
 from loaders.plan import Plan, apply_plan, make_plan
+from loaders.reshuffle import apply_reshuffle, plan_reshuffle
 
 __all__ = [
     "SCALES",
@@ -105,6 +121,7 @@ __all__ = [
     "main",
     "store_cases",
     "time_case",
+    "time_reshuffle",
 ]
 
 T = TypeVar("T")
@@ -134,6 +151,7 @@ class Scale:
     large: tuple[str, ...] = ()  # more provinces: their coverage and a what_if are timed
     searches: tuple[str, ...] = ("Chau Thanh", "Châu Thành")
     dashboards: tuple[str, ...] = ()  # more provinces whose dashboard is timed over HTTP
+    reshuffle: tuple[str, ...] = ("83",)  # the provinces the reshuffle file's rows go to
 
 
 SCALES: dict[str, Scale] = {
@@ -144,6 +162,8 @@ SCALES: dict[str, Scale] = {
         None,
         large=("01", "79"),
         dashboards=("01",),  # Hà Nội: 30 districts, 579 communes
+        # Hà Nội, Thanh Hóa, Đà Nẵng, Hồ Chí Minh City, Bến Tre: north, centre and south
+        reshuffle=("01", "38", "48", "79", "83"),
     ),
 }
 
@@ -192,6 +212,14 @@ class Step:
 
 
 @dataclass
+class ReshuffleStep(Step):
+    """One step of the reshuffle, for one target, with the plan's summary when it has one."""
+
+    summary: dict[str, int] | None = None
+    scopes: int | None = None  # the plan's preview scopes
+
+
+@dataclass
 class Timing:
     """The latency of one case on one target, in milliseconds."""
 
@@ -212,6 +240,7 @@ class ScaleResult:
     scale: str
     title: str
     steps: list[Step] = field(default_factory=list)
+    reshuffle: list[ReshuffleStep] = field(default_factory=list)
     timings: list[Timing] = field(default_factory=list)
     counts: dict[str, dict[str, int]] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
@@ -229,13 +258,25 @@ class Run:
     neo4j: BenchNeo4j | None = None
     neo4j_apply: str = "one"  # "one": one change set, per province if that fails; "province"
     neo4j_timeout: float = 300.0  # a Neo4j transaction running longer is terminated
+    reshuffle: int = 1000  # rows of the reshuffle planned and applied after the questions; 0: none
     notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Dumped:
+    """The memory column's graph as one change set, dumped for a later column before the
+    memory column's reshuffle changed it, with its counts and the (later column's) dump step."""
+
+    changes: ChangeSet
+    counts: dict[str, int]
+    step: Step
 
 
 @dataclass
 class Workspace:
     """What the targets of one scale share: its directory, its log, and the memory store that
-    the memory column loaded (the Neo4j column copies it, then lets it go)."""
+    the memory column loaded (the Neo4j column copies it, then lets it go; or its dump, taken
+    before the memory column's reshuffle)."""
 
     scale: Scale
     workdir: Path
@@ -243,6 +284,9 @@ class Workspace:
     note: Callable[[str], None]  # goes into the report
     echo: Callable[[str], None]  # progress, on stderr only
     memory: MemoryStore | None = None
+    copier: str | None = None  # a later target that copies the memory column's graph
+    dumped: Dumped | None = None
+    files: dict[str, str] = field(default_factory=dict)  # target: SHA-256 of its reshuffle file
 
 
 class Target(Protocol):
@@ -257,6 +301,10 @@ class Target(Protocol):
 
     def graph_store(self) -> GraphStore:
         """The loaded store, for the API server."""
+        ...
+
+    def before_write(self, ws: Workspace) -> None:
+        """Called after the questions, before the reshuffle changes the store."""
         ...
 
     def counts(self) -> dict[str, int]: ...
@@ -324,12 +372,39 @@ class MemoryTarget:
         assert self.store is not None, "load first"
         return self.store
 
+    def before_write(self, ws: Workspace) -> None:
+        """A later column copies this graph: dump it now, as it was for the questions."""
+        if self.store is None or ws.memory is not self.store:
+            return
+        if ws.copier is not None:
+            ws.dumped = dump_memory(self.store, ws.copier, "before the memory column's reshuffle")
+        ws.memory = None
+
     def counts(self) -> dict[str, int]:
         return dict(self.store.counts()) if self.store is not None else {}
 
     def close(self) -> None:
         self.store = None
         gc.collect()
+
+
+def dump_memory(store: MemoryStore, target: str, when: str = "") -> Dumped:
+    """``graph.stores.dump`` of the memory store, timed as a load step of ``target``."""
+    changes, seconds = measure(lambda: dump(store))
+    note = (
+        f"{len(changes.units):,} units, {len(changes.cadres):,} cadres, "
+        f"{len(changes.assignments):,} assignments" + (f"; {when}" if when else "")
+    )
+    step = Step(
+        target,
+        "dump memory store (stores.dump)",
+        len(changes),
+        seconds,
+        rss_mib(),
+        peak_mib(),
+        note,
+    )
+    return Dumped(changes, dict(store.counts()), step)
 
 
 StepLog = Callable[[str, int | None, float, str], None]
@@ -497,30 +572,26 @@ class Neo4jTarget:
         self.watchdog = Watchdog(self.driver, self.server.database, self.timeout).__enter__()
         self.note = ws.note
 
-    @staticmethod
-    def _dump(ws: Workspace, step: StepLog) -> tuple[ChangeSet, dict[str, int]]:
+    @classmethod
+    def _dump(cls, ws: Workspace, step: StepLog) -> tuple[ChangeSet, dict[str, int]]:
         """The memory store's graph as one change set, and its counts; the workspace lets the
-        memory store go."""
+        memory store go (or gives the dump the memory column took before its reshuffle)."""
+        dumped, ws.dumped = ws.dumped, None
         source = ws.memory
         ws.memory = None
-        if source is None:  # no memory column before this one: write the same graph here
-            source = write(
-                ws.scale,
-                ws.workdir / "neo4j-source",
-                lambda name, records, seconds, note: step(
-                    f"source: {name}", records, seconds, note
-                ),
-            )
-        store = source
-        changes, seconds = measure(lambda: dump(store))
-        step(
-            "dump memory store (stores.dump)",
-            len(changes),
-            seconds,
-            f"{len(changes.units):,} units, {len(changes.cadres):,} cadres, "
-            f"{len(changes.assignments):,} assignments",
-        )
-        return changes, dict(source.counts())
+        if dumped is None:
+            if source is None:  # no memory column before this one: write the same graph here
+                source = write(
+                    ws.scale,
+                    ws.workdir / "neo4j-source",
+                    lambda name, records, seconds, note: step(
+                        f"source: {name}", records, seconds, note
+                    ),
+                )
+            dumped = dump_memory(source, cls.name)
+            del source
+        ws.log(dumped.step)
+        return dumped.changes, dumped.counts
 
     def _connect(self) -> None:
         if self.driver is not None:
@@ -586,6 +657,9 @@ class Neo4jTarget:
     def graph_store(self) -> Neo4jStore:
         assert self.store is not None, "load first"
         return self.store
+
+    def before_write(self, ws: Workspace) -> None:
+        """Nothing to keep: the next scale drops the graph."""
 
     def counts(self) -> dict[str, int]:
         return dict(self.store.counts()) if self.store is not None else {}
@@ -890,6 +964,133 @@ def time_case(target: str, c: Case, repeat: int, budget: float, warmup: int = 0)
     return timing
 
 
+# --- the reshuffle ------------------------------------------------------------------------------
+
+
+def time_reshuffle(
+    target: str, store: GraphStore, ws: Workspace, rows: int, log: Callable[[ReshuffleStep], None]
+) -> None:
+    """Build a reshuffle file of ``rows`` rows from ``store`` (:mod:`bench.reshuffle`), then time
+    once each: planning it, applying the plan, and planning it again (nothing left to change).
+    Failures are notes and rows marked FAILED; the caller's other targets still run."""
+    path = ws.workdir / f"reshuffle-{target}.csv"
+    on = EFFECTIVE
+
+    def step(
+        name: str,
+        records: int | None,
+        seconds: float,
+        note: str,
+        plan: dict[str, Any] | None = None,
+    ) -> None:
+        summary = dict(plan["summary"]) if plan is not None else None
+        scopes = len(plan["preview"]) if plan is not None else None
+        log(
+            ReshuffleStep(
+                target, name, records, seconds, rss_mib(), peak_mib(), note, summary, scopes
+            )
+        )
+
+    began = time.perf_counter()
+    doing = "building the file"
+    try:
+        built, seconds = measure(
+            lambda: write_file(store, ws.scale.reshuffle, rows, path, on, SEED)
+        )
+        step(
+            "build the file (bench, from the store)",
+            built.rows,
+            seconds,
+            _same_file(ws, target, built),
+        )
+
+        doing = "planning it"
+        plan, seconds = measure(lambda: plan_reshuffle(store, path, by="bench"))
+        step("plan: read, diff, check, preview", built.rows, seconds, _plan_note(plan), plan)
+        if plan["problems"]:
+            shown = "; ".join(
+                f"row {p.get('row')}: {p.get('message')}" for p in plan["problems"][:3]
+            )
+            ws.note(
+                f"{target}: the reshuffle plan has {len(plan['problems'])} problems, not applied: "
+                f"{shown}"
+            )
+            return
+
+        doing = "applying it"
+        changes = plan["changes"]
+        records = len(changes["cadres"]) + len(changes["assignments"])
+        done, seconds = measure(lambda: apply_reshuffle(store, plan["id"], by="bench"))
+        where = (
+            f"; rewrites {_size_note(store.data_dir)}"
+            if isinstance(store, MemoryStore) and store.data_dir is not None
+            else "; one transaction"
+        )
+        step(
+            "apply: one write" if done.written else "apply: NOTHING WRITTEN",
+            records,
+            seconds,
+            f"{len(changes['cadres']):,} cadres, {len(changes['assignments']):,} assignments"
+            + where,
+        )
+        if not done.written:
+            ws.note(f"{target}: applying the reshuffle plan wrote nothing")
+            return
+
+        doing = "planning it again"
+        again, seconds = measure(lambda: plan_reshuffle(store, path, by="bench"))
+        s = again["summary"]
+        idle = s["end"] == s["start"] == s["status"] == 0 and not again["problems"]
+        step(
+            "plan again after apply",
+            built.rows,
+            seconds,
+            _counts(s) + ("; nothing to change" if idle else "; EXPECTED NOTHING TO CHANGE"),
+            again,
+        )
+        if not idle:
+            ws.note(f"{target}: the reshuffle planned again after apply still changes: {s}")
+    except Exception as exc:  # reported; the other targets still run
+        failed = time.perf_counter() - began
+        step(f"FAILED {doing}", None, failed, error_code(exc))
+        ws.note(f"{target}: the reshuffle failed {doing}: {error_text(exc)}")
+
+
+def _same_file(ws: Workspace, target: str, built: ReshuffleFile) -> str:
+    """The file's description, and whether it is the file an earlier target built."""
+    digest = hashlib.sha256(built.path.read_bytes()).hexdigest()
+    others = [name for name, seen in ws.files.items() if seen == digest]
+    differs = [name for name, seen in ws.files.items() if seen != digest]
+    ws.files[target] = digest
+    if differs:
+        ws.note(f"{target}: its reshuffle file differs from that of {', '.join(differs)}")
+    same = f"; the same file as {', '.join(others)}" if others else ""
+    return built.describe() + same + (f"; DIFFERS from {', '.join(differs)}" if differs else "")
+
+
+def _counts(summary: dict[str, int]) -> str:
+    return ", ".join(f"{summary[k]:,} {k}" for k in ("end", "start", "continue", "status")) + (
+        f", {summary['errors']} errors, {summary['warnings']} warnings"
+    )
+
+
+def _plan_note(plan: dict[str, Any]) -> str:
+    """The plan's counts, and its preview: scopes, coverage before -> after where it changes."""
+    previews = plan["preview"]
+    levels: dict[str, list[int]] = {}
+    for p in previews:
+        for when, index in (("before", 0), ("after", 1)):
+            for lc in p[when]["levels"]:
+                levels.setdefault(lc["level"], [0, 0])[index] += lc["covered"]
+    lost = sum(len(p["lost"]) for p in previews)
+    moved = ", ".join(f"{level} {b:,}->{a:,}" for level, (b, a) in levels.items() if a != b)
+    return (
+        f"{_counts(plan['summary'])}; {_plural(len(previews), 'preview scope')}"
+        + (f"; covered {moved}" if moved else "")
+        + f"; {lost:,} units lose their supporter"
+    )
+
+
 # --- one scale --------------------------------------------------------------------------------
 
 
@@ -921,9 +1122,16 @@ def run_scale(
             + (timing.error or f"{_ms(timing.median_ms)} ms x {timing.reps}")
         )
 
+    def reshuffled(step: ReshuffleStep) -> None:
+        result.reshuffle.append(step)
+        echo(
+            f"[{scale.name}] {step.target}: reshuffle: {step.name}: {step.seconds:.2f} s {step.note}"
+        )
+
     ws = Workspace(scale, workdir, log, note, echo)
     try:
-        for name in targets:
+        for index, name in enumerate(targets):
+            ws.copier = next((later for later in targets[index + 1 :] if later != "memory"), None)
             target = TARGETS[name](run)
             try:
                 try:
@@ -939,6 +1147,9 @@ def run_scale(
                     with quiet_request_logs(), ApiServer(store) as api:
                         for c in http_cases(api, store, scale):
                             timed(name, c, run.http_repeat)
+                if run.reshuffle:  # after the questions: it changes the store
+                    target.before_write(ws)
+                    time_reshuffle(name, target.graph_store(), ws, run.reshuffle, reshuffled)
             finally:
                 target.close()
     finally:
@@ -993,7 +1204,7 @@ def render_table(
     return "\n".join([line(headers), line(["-" * w for w in widths]), *map(line, rows)])
 
 
-def steps_table(steps: Sequence[Step]) -> str:
+def steps_table(steps: Sequence[Step], totals: bool = True) -> str:
     headers = ["target", "step", "records", "seconds", "records/s", "RSS MiB", "peak MiB", "note"]
     rows = [
         [
@@ -1011,7 +1222,7 @@ def steps_table(steps: Sequence[Step]) -> str:
     by_target: dict[str, list[Step]] = {}
     for s in steps:
         by_target.setdefault(s.target, []).append(s)
-    for target, own in by_target.items():
+    for target, own in by_target.items() if totals else ():
         total = sum(s.seconds for s in own)
         rows.append([target, "total", "", f"{total:.2f}", "", "", _int(own[-1].peak_mib), ""])
     return render_table(headers, rows, left=(0, 1, len(headers) - 1))
@@ -1125,6 +1336,14 @@ def report(
             out.append(f"{target} holds: " + ", ".join(f"{k} {v:,}" for k, v in counts.items()))
         out += [f"note: {n}" for n in r.notes]
         out += ["", "load", steps_table(r.steps)]
+        if r.reshuffle:
+            out += [
+                "",
+                f"reshuffle of {_int(header.get('reshuffle_rows'))} rows effective {EFFECTIVE}, "
+                "after the questions (it changes the store), each step timed once; records: "
+                "rows of the file, or cadres + assignments written",
+                steps_table(r.reshuffle, totals=False),
+            ]
         channels = {t.channel for t in r.timings}
         out += ["", f"questions on {ON}, store methods", questions_table(r.timings)]
         if channels & {"cypher", "http"}:
@@ -1219,6 +1438,14 @@ def parse(argv: Sequence[str] | None) -> argparse.Namespace:
         action="store_true",
         help="keep .neo4j/bench/data after stopping the server (default: removed)",
     )
+    parser.add_argument(
+        "--reshuffle",
+        type=int,
+        default=1000,
+        metavar="N",
+        help="rows of the reshuffle file planned and applied on each store after its questions "
+        "(1000; 0: none)",
+    )
     parser.add_argument("--json", action="store_true", help="print JSON instead of tables")
     parser.add_argument(
         "--tmp", type=Path, default=None, help="where the data directory goes (default: $TMPDIR)"
@@ -1226,6 +1453,8 @@ def parse(argv: Sequence[str] | None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if args.repeat < 1 or args.http_repeat < 1:
         parser.error("--repeat and --http-repeat must be at least 1")
+    if args.reshuffle < 0 or args.reshuffle == 1:
+        parser.error("--reshuffle must be 0 (none) or at least 2 rows")
     return args
 
 
@@ -1285,6 +1514,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         http=not args.no_http,
         neo4j_apply=args.neo4j_apply,
         neo4j_timeout=args.neo4j_timeout,
+        reshuffle=args.reshuffle,
     )
     header: dict[str, Any] = {
         "date": datetime.now().isoformat(timespec="seconds"),
@@ -1295,6 +1525,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "repeat": args.repeat,
         "http_repeat": args.http_repeat if run.http else "off",
         "budget_s": args.budget,
+        "reshuffle_rows": args.reshuffle or "off",
     }
     start = time.perf_counter()
     with ExitStack() as stack:
@@ -1311,6 +1542,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         doc = {
             **header,
             "on": ON.isoformat(),
+            "reshuffle_effective": EFFECTIVE.isoformat(),
             "notes": run.notes,
             "wall_s": wall,
             "peak_rss_mib": peak_mib(),
@@ -1318,6 +1550,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 {
                     **asdict(r),
                     "steps": [{**asdict(s), "rate": s.rate} for s in r.steps],
+                    "reshuffle": [{**asdict(s), "rate": s.rate} for s in r.reshuffle],
                 }
                 for r in results
             ],

@@ -27,16 +27,17 @@ from graph.memory_store import POLICY_FILE, MemoryStore
 from graph.model import Severity, Unit
 from graph.neo4j_store import Neo4jStore
 from graph.policy import DEFAULT_POLICY, PolicyError, available_policies
-from graph.questions import what_if
+from graph.questions import changes_between, what_if
 from graph.store import GraphStore, NotFound, StoreError
 from graph.stores import StoreConfig, dump
 from graph.validate import validate_store
 from loaders.admin import plan_admin
-from loaders.columns import KINDS
+from loaders.columns import KINDS, TEMPLATES
 from loaders.generate import generate
 from loaders.plan import Plan, apply_plan, make_plan
-from loaders.problems import LoadError
+from loaders.problems import LoadError, Problem
 from loaders.records import plan_file
+from loaders.reshuffle import PlanRefused, apply_reshuffle, plan_reshuffle
 from loaders.templates import write_template
 
 out = Console(soft_wrap=True)
@@ -100,7 +101,7 @@ def handled(f: F) -> F:
             _problems(exc.problems)
             err.print("[red]Nothing was written.[/red]")
             sys.exit(2)
-        except (NotFound, StoreError, PolicyError, ValueError) as exc:
+        except (NotFound, StoreError, PolicyError, PlanRefused, ValueError) as exc:
             err.print(f"error: {exc}", markup=False, highlight=False)
             sys.exit(1)
 
@@ -257,7 +258,7 @@ def generate_command(
 
 
 @main.command()
-@click.argument("kind", type=click.Choice(sorted(KINDS)))
+@click.argument("kind", type=click.Choice(sorted(TEMPLATES)))
 @click.option(
     "--xlsx",
     type=click.Path(dir_okay=False, path_type=Path),
@@ -504,6 +505,213 @@ def search(ctx: Context, text: str, first: int, as_json: bool) -> None:
     for row in rows:
         key = row.get("code") or row.get("id")
         out.print(f"{row['type']:5} {key:14} {row['name']} ({row['level']})", markup=False)
+
+
+@main.command("diff")
+@click.argument("unit")
+@click.option("--from", "start", required=True, callback=_date, metavar="DATE")
+@click.option("--to", "end", callback=_date, metavar="DATE", help="Default today.")
+@json_option
+@pass_ctx
+@handled
+def diff_command(ctx: Context, unit: str, start: date, end: date, as_json: bool) -> None:
+    """What changed in a unit's subtree after --from, up to and including --to."""
+    answer = changes_between(ctx.store, unit, start, end)
+    if as_json:
+        _emit(render.changes_dict(answer))
+        return
+    out.print(
+        f"Changes in {answer.unit.code} {answer.unit.name} after {start} up to {end}: "
+        f"{len(answer.started)} started, {len(answer.ended)} ended, "
+        f"{len(answer.statuses)} status changes, {len(answer.units)} units",
+        markup=False,
+    )
+    for cadre, status, since in answer.statuses:
+        out.print(f"  {since}  {cadre.id} {cadre.name}: {status}", markup=False)
+    for verb, items in (("ends", answer.ended), ("starts", answer.started)):
+        for a in items:
+            day = a.until if verb == "ends" else a.since
+            out.print(
+                f"  {day}  {verb}: {a.cadre} -> {a.unit} ({a.role}) {a.decision}", markup=False
+            )
+    for u in answer.units:
+        out.print(f"  unit {u.code} {u.name}: {u.valid_from} to {u.valid_to}", markup=False)
+
+
+@main.command("history")
+@click.argument("cadre")
+@json_option
+@pass_ctx
+@handled
+def history_command(ctx: Context, cadre: str, as_json: bool) -> None:
+    """A cadre's statuses and assignments over time."""
+    found = ctx.store.cadre(cadre)
+    if found is None:
+        raise NotFound("cadre", cadre)
+    held = ctx.store.assignments(cadre=cadre)
+    if as_json:
+        _emit(
+            {
+                "cadre": render.cadre_dict(found),
+                "assignments": [render.assignment_dict(a) for a in held],
+                "statuses": [
+                    {"status": str(p.status), "since": p.since.isoformat() if p.since else None}
+                    for p in found.history
+                ],
+            }
+        )
+        return
+    out.print(f"{found.id} {found.name} ({found.level}, {found.home_unit})", markup=False)
+    for p in found.history:
+        out.print(f"  {p.since or '(from the start)'}  {p.status}", markup=False)
+    table = Table("unit", "role", "since", "until", "decision")
+    for a in held:
+        table.add_row(a.unit, a.role, str(a.since), str(a.until or ""), a.decision)
+    out.print(table)
+
+
+# --- reshuffles ----------------------------------------------------------------------------
+
+
+def _optional_date(_: click.Context, __: click.Parameter, value: str | None) -> date | None:
+    return None if value is None else _date(_, __, value)
+
+
+@main.group()
+def reshuffle() -> None:
+    """Reshuffles as plans: plan a file and preview it, then apply it in one write."""
+
+
+@reshuffle.command("plan")
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option("--on", "on", callback=_optional_date, metavar="DATE", help="Effective date.")
+@click.option("--decision", metavar="TEXT", help='The decision, e.g. "559-QĐ/TU, 26/8/2022".')
+@click.option(
+    "--scope", metavar="CODE", help="For a roster file: the unit whose own cadres it lists."
+)
+@click.option("--by", metavar="NAME", help="Who makes the plan (default: the login name).")
+@json_option
+@pass_ctx
+@handled
+def reshuffle_plan(
+    ctx: Context,
+    file: Path,
+    on: date | None,
+    decision: str | None,
+    scope: str | None,
+    by: str | None,
+    as_json: bool,
+) -> None:
+    """Diff a reshuffle file against the graph on its date, preview it and keep the plan."""
+    with err.status("planning the reshuffle"):
+        document = plan_reshuffle(ctx.store, file, on, decision, scope, by)
+    _show_plan(document, as_json)
+    if document["problems"]:
+        _problems([_Shown(p) for p in document["problems"]])
+        err.print("[red]The plan cannot be applied: fix the file and plan it again.[/red]")
+        sys.exit(2)
+
+
+@reshuffle.command("show")
+@click.argument("plan")
+@json_option
+@pass_ctx
+@handled
+def reshuffle_show(ctx: Context, plan: str, as_json: bool) -> None:
+    """A kept plan: its changes, problems and preview."""
+    document = ctx.store.plan_document(plan)
+    if document is None:
+        raise NotFound("plan", plan)
+    _show_plan(document, as_json)
+
+
+@reshuffle.command("apply")
+@click.argument("plan")
+@click.option("--by", metavar="NAME", help="Who applies it (default: the login name).")
+@json_option
+@pass_ctx
+@handled
+def reshuffle_apply(ctx: Context, plan: str, by: str | None, as_json: bool) -> None:
+    """Apply a kept plan in one write, or refuse it (stale, problems) writing nothing."""
+    with err.status("applying the plan"):
+        done = apply_reshuffle(ctx.store, plan, by)
+    if as_json:
+        _emit({"plan": done.plan_id, "written": done.written, "record": done.record})
+    elif done.written:
+        counts = done.record["counts"]
+        out.print(
+            f"Applied plan {plan}: ended {counts['end']}, started {counts['start']}, "
+            f"status changes {counts['status']} ({ctx.config.describe()})."
+        )
+    else:
+        out.print(f"Plan {plan} changes nothing: the graph already holds it. Nothing was written.")
+
+
+@reshuffle.command("list")
+@json_option
+@pass_ctx
+@handled
+def reshuffle_list(ctx: Context, as_json: bool) -> None:
+    """Every applied reshuffle: when, by whom, the decision, the file's hash and the counts."""
+    records = ctx.store.applied_plans()
+    if as_json:
+        _emit(records)
+        return
+    table = Table("plan", "applied", "by", "decision", "effective", "file", "end", "start")
+    for r in records:
+        counts = r.get("counts") or {}
+        assert isinstance(counts, dict)
+        table.add_row(
+            *(str(r.get(k, "")) for k in ("id", "applied_at", "applied_by", "decision")),
+            *(str(r.get(k, "")) for k in ("effective", "file")),
+            str(counts.get("end", "")),
+            str(counts.get("start", "")),
+        )
+    out.print(table)
+
+
+class _Shown:
+    """A problem of a kept plan document, printed like a live one."""
+
+    def __init__(self, raw: dict[str, Any]) -> None:
+        self.severity = raw.get("severity", "error")
+        self.text = str(
+            Problem(raw["file"], raw.get("row"), raw.get("column"), raw["message"], raw["rule"])
+        )
+
+    def __str__(self) -> str:
+        return self.text
+
+
+def _show_plan(document: dict[str, Any], as_json: bool) -> None:
+    if as_json:
+        _emit(document)
+        return
+    s = document["summary"]
+    out.print(
+        f"Plan {document['id']} ({document['kind']}, {document['decision']}, effective "
+        f"{document['effective']}), made by {document['made_by']} at {document['made_at']}"
+    )
+    out.print(
+        f"  end {s['end']}, start {s['start']}, continue {s['continue']}, "
+        f"status changes {s['status']}; {s['errors']} errors, {s['warnings']} warnings"
+    )
+    _problems([_Shown(w) for w in document["warnings"]], limit=20)
+    for st in document["statuses"]:
+        out.print(f"  {st['cadre']} {st['name']}: {st['from']} -> {st['to']}")
+    for key, verb in (("ended", "ends"), ("started", "starts")):
+        for a in document[key][:30]:
+            out.print(f"  {verb}: {a['cadre']} -> {a['unit']} ({a['role']}, since {a['since']})")
+        if len(document[key]) > 30:
+            out.print(f"  ... and {len(document[key]) - 30} more")
+    for p in document["preview"]:
+        out.print(render.preview_table(p))
+    if document["problems"]:
+        return
+    if not any(s[k] for k in ("end", "start", "status")):
+        out.print("Nothing to change: the graph already holds this reshuffle.")
+    else:
+        out.print(f"Apply it with: nam reshuffle apply {document['id']}")
 
 
 @main.command()

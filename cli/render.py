@@ -6,8 +6,8 @@ from typing import Any
 
 from rich.table import Table
 
-from graph.answers import ChainLink, Coverage, Gap, Load, Reach, WhatIf
-from graph.model import Cadre, Unit
+from graph.answers import ChainLink, Changes, Coverage, Gap, Load, Reach, WhatIf
+from graph.model import Assignment, Cadre, Unit
 from graph.policy import Policy
 
 
@@ -127,3 +127,74 @@ def coverage_table(c: Coverage, policy: Policy, note: str = "") -> Table:
         "households (end to end)", str(c.households), str(c.households_reached), pct(c.ratio)
     )
     return table
+
+
+def preview_table(p: dict[str, Any]) -> Table:
+    """One scope of a reshuffle plan's preview: coverage before and after, what changes."""
+    scope = p["scope"]
+    table = Table(
+        "level",
+        "before",
+        "after",
+        title=f"Preview: {scope['code']} {scope['name']}",
+        caption=_preview_caption(p),
+        caption_justify="left",
+    )
+    for was, now in zip(p["before"]["levels"], p["after"]["levels"], strict=True):
+        table.add_row(
+            was["level"],
+            f"{was['covered']}/{was['units']}",
+            f"{now['covered']}/{now['units']}",
+        )
+    table.add_row(
+        "households reached",
+        f"{p['before']['households_reached']:,}",
+        f"{p['after']['households_reached']:,}",
+    )
+    return table
+
+
+def _preview_caption(p: dict[str, Any]) -> str:
+    lines = []
+    for lost in p["lost"]:
+        unit = lost["unit"]
+        names = ", ".join(
+            f"{c['cadre']} {c['name']} (carries {c['units']})" for c in lost["candidates"]
+        )
+        lines.append(
+            f"loses coverage: {unit['code']} {unit['name']} ({unit['level']}); "
+            f"could take over: {names or 'nobody'}"
+        )
+    if p["broken"]:
+        counts = ", ".join(f"{level} {n}" for level, n in p["broken"].items())
+        lines.append(f"newly below a broken chain: {counts}")
+    for unit in p["gained"]:
+        lines.append(f"gains coverage: {unit['code']} {unit['name']} ({unit['level']})")
+    return "\n".join(lines) or "no unit loses or gains coverage"
+
+
+def assignment_dict(a: Assignment) -> dict[str, Any]:
+    return {
+        "id": a.id,
+        "cadre": a.cadre,
+        "unit": a.unit,
+        "role": a.role,
+        "since": a.since.isoformat(),
+        "until": a.until.isoformat() if a.until else None,
+        "decision": a.decision,
+    }
+
+
+def changes_dict(c: Changes) -> dict[str, Any]:
+    return {
+        "unit": unit_dict(c.unit),
+        "from": c.start.isoformat(),
+        "to": c.end.isoformat(),
+        "started": [assignment_dict(a) for a in c.started],
+        "ended": [assignment_dict(a) for a in c.ended],
+        "statuses": [
+            {"cadre": cadre_dict(cadre), "status": str(status), "since": since.isoformat()}
+            for cadre, status, since in c.statuses
+        ],
+        "units": [unit_dict(u) for u in c.units],
+    }

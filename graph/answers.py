@@ -12,6 +12,7 @@ from graph.policy import Policy
 
 __all__ = [
     "ChainLink",
+    "Changes",
     "Coverage",
     "Gap",
     "GapReason",
@@ -175,6 +176,7 @@ class Takeover:
 
     unit: Unit
     candidates: tuple[Load, ...]
+    above: tuple[str, ...] = ()  # the codes of the units above, parent first
 
 
 @dataclass(frozen=True, slots=True)
@@ -188,3 +190,18 @@ class WhatIf:
     @property
     def households_lost(self) -> int:
         return self.before.households_reached - self.after.households_reached
+
+
+@dataclass(frozen=True, slots=True)
+class Changes:
+    """What changed in a unit's subtree between two dates: everything that took effect after
+    ``start`` and on or before ``end``, so the graph on ``start`` plus these is the graph on
+    ``end``."""
+
+    unit: Unit
+    start: date
+    end: date
+    started: tuple[Assignment, ...]  # since in (start, end]
+    ended: tuple[Assignment, ...]  # until in (start, end]
+    statuses: tuple[tuple[Cadre, Status, date], ...]  # dated status changes in (start, end]
+    units: tuple[Unit, ...]  # units that appeared or were dissolved in (start, end]

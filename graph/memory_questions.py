@@ -124,7 +124,14 @@ def why_uncovered(g: Graph, rule: Rule, unit: Unit, on: date, without: Without) 
                 elif cadre.status_on(on) is Status.TRANSFERRED:
                     reasons.add(GapReason.SUPPORTER_TRANSFERRED)
             elif a.until is not None and a.until <= on:
-                reasons.add(GapReason.SUPPORTER_ENDED)
+                # ended because the cadre left on that day (a reshuffle ends a retiree's units)
+                left = cadre.status_on(a.until)
+                if left is Status.RETIRED:
+                    reasons.add(GapReason.SUPPORTER_RETIRED)
+                elif left is Status.TRANSFERRED:
+                    reasons.add(GapReason.SUPPORTER_TRANSFERRED)
+                else:
+                    reasons.add(GapReason.SUPPORTER_ENDED)
     for reason in (
         GapReason.SUPPORTER_LEAVING,
         GapReason.SUPPORTER_RETIRED,

@@ -20,15 +20,17 @@ import fcntl
 import gc
 import os
 import shutil
-from collections.abc import Collection, Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from datetime import date
 from pathlib import Path
+from typing import cast
 
 import networkx as nx
 import orjson
 
 from graph import memory_questions as q
 from graph.answers import ChainLink, Coverage, Gap, Load, Reach, Supporter
+from graph.faults import pause_mid_apply
 from graph.model import Assignment, Cadre, Unit
 from graph.policy import Policy, load_policy
 from graph.records import (
@@ -39,7 +41,7 @@ from graph.records import (
     unit_from_row,
     unit_row,
 )
-from graph.store import ChangeSet, NotFound, StoreError, need_unit
+from graph.store import ChangeSet, Guard, NotFound, StoreError, need_unit
 from graph.text import fold
 
 __all__ = ["FORMAT", "MemoryStore"]
@@ -48,6 +50,7 @@ FORMAT = 1
 STORE_FILE = "store.json"
 POLICY_FILE = "policy.yaml"
 LOCK_FILE = "lock"
+PLANS_DIR = "plans"
 
 CadreKey = tuple[str, str]
 
@@ -67,6 +70,8 @@ class MemoryStore:
         self._assignments: dict[str, Assignment] = {}
         self._folded: dict[str | CadreKey, str] = {}
         self._stamp: tuple[int, int, int] | None = None
+        self._reshuffles: list[dict[str, object]] = []
+        self._plans: dict[str, dict[str, object]] = {}  # without a data directory only
 
     # --- data directory ---------------------------------------------------------------
     @classmethod
@@ -105,6 +110,7 @@ class MemoryStore:
                     assignments=[assignment_from_row(r) for r in doc["assignments"]],
                 )
             )
+            store._reshuffles = list(doc.get("reshuffles", []))
             del doc, raw
         gc.freeze()  # the graph lives as long as the process: keep it out of later collections
         return store
@@ -117,34 +123,30 @@ class MemoryStore:
                 "units": [unit_row(u) for u in self._iter_units()],
                 "cadres": [cadre_row(c) for c in self._iter_cadres()],
                 "assignments": [assignment_row(a) for a in self._assignments.values()],
+                "reshuffles": self._reshuffles,
             }
         )
 
     def _write(self) -> None:
         assert self.data_dir is not None
         target = self.data_dir / STORE_FILE
-        tmp = self.data_dir / f".{STORE_FILE}.{os.getpid()}.tmp"
-        try:
-            with tmp.open("wb") as handle:
-                handle.write(self._document())
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(tmp, target)
-        finally:
-            with contextlib.suppress(FileNotFoundError):
-                tmp.unlink()
-        dir_fd = os.open(self.data_dir, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
+        _write_atomically(target, self._document(), pause=True)
         self._stamp = _stamp(target)
 
     # --- writing ------------------------------------------------------------------------
-    def apply(self, changes: ChangeSet) -> None:
+    def apply(
+        self,
+        changes: ChangeSet,
+        guard: Guard | None = None,
+        record: Mapping[str, object] | None = None,
+    ) -> None:
         """Apply every change and save, or leave both memory and disk as they were."""
         if self.data_dir is None:
+            if guard is not None:
+                guard(self)
             self._apply(changes)
+            if record is not None:
+                self._reshuffles.append(dict(record))
             return
         with _locked(self.data_dir / LOCK_FILE):
             if _stamp(self.data_dir / STORE_FILE) != self._stamp:
@@ -152,13 +154,76 @@ class MemoryStore:
                     f"the graph in {self.data_dir} was changed by another process since it was "
                     "read; nothing was written: run the command again"
                 )
+            # a writer killed before its rename leaves its temporary file: the lock is ours now
+            for leftover in self.data_dir.glob(f".{STORE_FILE}.*.tmp"):
+                leftover.unlink(missing_ok=True)
+            if guard is not None:
+                guard(self)
             with _bulk():
                 self._apply(changes)
+                if record is not None:
+                    self._reshuffles.append(dict(record))
                 try:
                     self._write()
                 except BaseException:
                     self._reload()
                     raise
+
+    @contextlib.contextmanager
+    def trial(self, changes: ChangeSet) -> Iterator[MemoryStore]:
+        """A copy of the graph with ``changes`` applied (no data directory: nothing is saved)."""
+        copy = MemoryStore(self.policy)
+        with _bulk():
+            copy.g = cast(q.Graph, self.g.copy())
+            copy._assignments = dict(self._assignments)
+            copy._folded = dict(self._folded)
+            copy._apply(changes)
+        yield copy
+
+    def changed_between(
+        self, code: str, start: date, end: date
+    ) -> tuple[list[Unit], list[Assignment], list[Cadre]]:
+        def within(day: date | None) -> bool:
+            return day is not None and start < day <= end
+
+        units: list[Unit] = []
+        assignments: list[Assignment] = []
+        cadres: dict[str, Cadre] = {}
+        for unit in q.subtree(self.g, self.need_unit(code), None):
+            if within(unit.valid_from) or within(unit.valid_to):
+                units.append(unit)
+            for node, edges in self.g.pred[unit.code].items():
+                if isinstance(node, str):
+                    continue
+                cadre: Cadre = self.g.nodes[node]["cadre"]
+                if any(within(p.since) for p in cadre.history):  # works in it or supports it
+                    cadres.setdefault(cadre.id, cadre)
+                for data in edges.values():
+                    a = data.get("a")
+                    if a is not None and (within(a.since) or within(a.until)):
+                        assignments.append(a)
+        return units, assignments, list(cadres.values())
+
+    # --- reshuffle plans --------------------------------------------------------------------
+    def save_plan(self, plan_id: str, document: Mapping[str, object]) -> None:
+        if self.data_dir is None:
+            self._plans[plan_id] = dict(document)
+            return
+        folder = self.data_dir / PLANS_DIR
+        folder.mkdir(exist_ok=True)
+        _write_atomically(folder / f"{_plan_file(plan_id)}.json", orjson.dumps(document))
+
+    def plan_document(self, plan_id: str) -> dict[str, object] | None:
+        if self.data_dir is None:
+            return self._plans.get(plan_id)
+        path = self.data_dir / PLANS_DIR / f"{_plan_file(plan_id)}.json"
+        if not path.is_file():
+            return None
+        loaded: dict[str, object] = orjson.loads(path.read_bytes())
+        return loaded
+
+    def applied_plans(self) -> list[dict[str, object]]:
+        return [dict(r) for r in self._reshuffles]
 
     def _reload(self) -> None:
         assert self.data_dir is not None
@@ -230,6 +295,10 @@ class MemoryStore:
 
     def assignment(self, assignment_id: str) -> Assignment | None:
         return self._assignments.get(assignment_id)
+
+    def assignments_by_id(self, ids: Iterable[str]) -> dict[str, Assignment]:
+        found = {key: self._assignments.get(key) for key in ids}
+        return {key: a for key, a in found.items() if a is not None}
 
     def assignments(self, *, cadre: str | None = None, unit: str | None = None) -> list[Assignment]:
         if cadre is not None:
@@ -319,6 +388,9 @@ class MemoryStore:
         found = self.units(codes)
         return {code: q.ancestors(self.g, unit) for code, unit in found.items()}
 
+    def assignments_at(self, codes: Iterable[str]) -> dict[str, list[Assignment]]:
+        return {code: self.assignments(unit=code) for code in codes}
+
     def assignments_of(self, cadre_ids: Iterable[str]) -> dict[str, list[Assignment]]:
         return {cadre_id: self.assignments(cadre=cadre_id) for cadre_id in cadre_ids}
 
@@ -353,6 +425,33 @@ class MemoryStore:
 
     def load(self, code: str, on: date, level: str | None = None) -> list[Load]:
         return q.load(self.g, self.policy, self.need_unit(code), on, level)
+
+
+def _plan_file(plan_id: str) -> str:
+    if not plan_id.isalnum():
+        raise StoreError(f"{plan_id!r} is not a plan id; plan ids are letters and digits")
+    return plan_id
+
+
+def _write_atomically(target: Path, content: bytes, pause: bool = False) -> None:
+    """Write a temporary file beside ``target``, sync it, and rename it over ``target``."""
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    try:
+        with tmp.open("wb") as handle:
+            handle.write(content)
+            handle.flush()
+            os.fsync(handle.fileno())
+        if pause:
+            pause_mid_apply()
+        os.replace(tmp, target)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+    dir_fd = os.open(target.parent, os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)
 
 
 def _stamp(path: Path) -> tuple[int, int, int] | None:

@@ -35,11 +35,11 @@ __all__ = [
 ]
 
 
-def _status_on(c: str) -> str:
-    """The cadre's status on $on: the last history entry dated on or before it."""
+def _status_on(c: str, on: str = "$on") -> str:
+    """The cadre's status on ``on``: the last history entry dated on or before it."""
     return (
         f"[i IN range(0, size({c}.history_status) - 1) "
-        f"WHERE {c}.history_since[i] <= $on | {c}.history_status[i]][-1]"
+        f"WHERE {c}.history_since[i] <= {on} | {c}.history_status[i]][-1]"
     )
 
 
@@ -82,9 +82,13 @@ def _reason(n: str) -> str:
     force = _in_force("sr")
     status = _status_on("cr")
     leaving = case(f"{force} AND cr.id IN $without")
-    retired = case(f"{force} AND {status} = 'retired'")
-    transferred = case(f"{force} AND {status} = 'transferred'")
-    ended = case("sr.until IS NOT NULL AND sr.until <= $on")
+    ended_by = "sr.until IS NOT NULL AND sr.until <= $on"
+    left = _status_on("cr", "sr.until")  # ended because the cadre left on that day
+    retired = case(f"({force} AND {status} = 'retired') OR ({ended_by} AND {left} = 'retired')")
+    transferred = case(
+        f"({force} AND {status} = 'transferred') OR ({ended_by} AND {left} = 'transferred')"
+    )
+    ended = case(ended_by)
     return (
         f"CASE WHEN {leaving} THEN 'supporter_leaving' "
         f"WHEN {retired} THEN 'supporter_retired' "
@@ -256,5 +260,8 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "CREATE TEXT INDEX cadre_name_folded IF NOT EXISTS FOR (c:Cadre) ON (c.name_folded)",
         "CREATE INDEX supports_id IF NOT EXISTS FOR ()-[s:SUPPORTS]-() ON (s.id)",
         "CREATE CONSTRAINT meta_key IF NOT EXISTS FOR (m:NamgraphMeta) REQUIRE m.key IS UNIQUE",
+    ),
+    (  # 2: reshuffle plans and the record of applied ones
+        "CREATE CONSTRAINT reshuffle_id IF NOT EXISTS FOR (r:Reshuffle) REQUIRE r.id IS UNIQUE",
     ),
 )

@@ -9,8 +9,11 @@ version is kept on a ``(:NamgraphMeta {key: 'schema'})`` node, with the chain po
 
 from __future__ import annotations
 
+import copy
+import json
 import re
-from collections.abc import Collection, Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 from typing import Any, LiteralString, cast
@@ -33,11 +36,12 @@ from graph.answers import (
     Supporter,
     make_load,
 )
+from graph.faults import pause_mid_apply
 from graph.model import Assignment, Cadre, Status, StatusPeriod, Unit
 from graph.policy import POLICY_DIR, Policy, load_policy, parse_policy
-from graph.store import ChangeSet, NotFound, StoreError, need_unit
+from graph.store import ChangeSet, Guard, NotFound, StoreError, need_unit
 from graph.text import fold
-from neo4j import Driver, GraphDatabase, ManagedTransaction
+from neo4j import Driver, GraphDatabase, ManagedTransaction, Transaction
 
 __all__ = ["Neo4jStore", "level_label"]
 
@@ -170,6 +174,7 @@ class Neo4jStore:
         self.database = database
         self.policy = policy
         self.policy_text = policy_text
+        self._tx: ManagedTransaction | Transaction | None = None  # set on views inside a write
         self._labels = [level_label(level.id) for level in policy.levels]
         rules = {
             level: {"role": r.role, "cadre_level": r.cadre_level, "titles": list(r.titles)}
@@ -290,7 +295,7 @@ class Neo4jStore:
         """Delete the whole graph and its meta node (`nam export --replace`, tests)."""
         with driver.session(database=database) as session:
             session.run(
-                "MATCH (n) WHERE n:Unit OR n:Cadre OR n:NamgraphMeta OR n:PolicyRule "
+                "MATCH (n) WHERE n:Unit OR n:Cadre OR n:NamgraphMeta OR n:PolicyRule OR n:Reshuffle "
                 "CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 10000 ROWS"
             ).consume()
 
@@ -299,6 +304,9 @@ class Neo4jStore:
 
     # --- running queries ------------------------------------------------------------------
     def _read(self, query: str, **params: Any) -> list[neo4j.Record]:
+        if self._tx is not None:
+            return list(self._tx.run(_q(query), params))
+
         def work(tx: ManagedTransaction) -> list[neo4j.Record]:
             return list(tx.run(_q(query), params))
 
@@ -322,52 +330,28 @@ class Neo4jStore:
         return bool(self._read("RETURN 1 AS ok")[0]["ok"] == 1)
 
     # --- writing ------------------------------------------------------------------------
-    def apply(self, changes: ChangeSet) -> None:
-        units = [_unit_row(u) for u in changes.units]
-        cadres = [_cadre_row(c) for c in changes.cadres]
-        assignments = [_assignment_row(a) for a in changes.assignments]
-        all_labels = ":".join(self._labels)
-        by_level: dict[str, list[dict[str, Any]]] = {}
-        for row in units:
-            by_level.setdefault(row["level"], []).append(row)
-
+    def apply(
+        self,
+        changes: ChangeSet,
+        guard: Guard | None = None,
+        record: Mapping[str, object] | None = None,
+    ) -> None:
         def work(tx: ManagedTransaction) -> None:
-            for level, rows in by_level.items():
-                label = level_label(level)
-                for batch in _batches(rows):
-                    tx.run(
-                        _q(
-                            "UNWIND $rows AS row MERGE (u:Unit {code: row.code}) "
-                            f"SET u = row REMOVE u:{all_labels} SET u:{label}"
-                        ),
-                        rows=batch,
-                    ).consume()
-            for batch in _batches(units):
-                tx.run(
-                    "UNWIND $rows AS row MATCH (u:Unit {code: row.code}) "
-                    "OPTIONAL MATCH (u)-[old:PART_OF]->() DELETE old "
-                    "WITH DISTINCT u, row WHERE row.parent IS NOT NULL "
-                    "MATCH (p:Unit {code: row.parent}) MERGE (u)-[:PART_OF]->(p)",
-                    rows=batch,
-                ).consume()
-            for batch in _batches(cadres):
-                tx.run(
-                    "UNWIND $rows AS row MERGE (c:Cadre {id: row.id}) SET c = row "
-                    "WITH c, row OPTIONAL MATCH (c)-[old:WORKS_IN]->() DELETE old "
-                    "WITH DISTINCT c, row MATCH (h:Unit {code: row.home_unit}) MERGE (c)-[:WORKS_IN]->(h)",
-                    rows=batch,
-                ).consume()
+            # first, so that concurrent writes queue behind this one's lock on the meta node
             tx.run(
                 "MATCH (m:NamgraphMeta {key: 'schema'}) "
                 "SET m.generation = coalesce(m.generation, 0) + 1"
             ).consume()
-            for batch in _batches(assignments):
+            if guard is not None:
+                guard(self._within(tx))
+            self._write(tx, changes, pause=True)
+            if record is not None:
                 tx.run(
-                    "UNWIND $rows AS row OPTIONAL MATCH ()-[old:SUPPORTS {id: row.id}]->() DELETE old "
-                    "WITH DISTINCT row MATCH (c:Cadre {id: row.cadre}), (u:Unit {code: row.unit}) "
-                    "CREATE (c)-[:SUPPORTS {id: row.id, role: row.role, since: row.since, "
-                    "until: row.until, decision: row.decision}]->(u)",
-                    rows=batch,
+                    "MERGE (r:Reshuffle {id: $id}) SET r.status = 'applied', "
+                    "r.record = $record, r.applied_at = datetime($at)",
+                    id=str(record["id"]),
+                    record=json.dumps(record, ensure_ascii=False, sort_keys=True),
+                    at=str(record["applied_at"]),
                 ).consume()
 
         try:
@@ -377,6 +361,129 @@ class Neo4jStore:
             raise StoreError(f"Neo4j is unavailable; nothing was written: {exc}") from exc
         except Neo4jError as exc:
             raise StoreError(f"Neo4j refused the change; nothing was written: {exc}") from exc
+
+    @contextmanager
+    def trial(self, changes: ChangeSet) -> Iterator[Neo4jStore]:
+        """The changes written in a transaction that is rolled back after the questions."""
+        try:
+            with self.driver.session(database=self.database) as session:
+                tx = session.begin_transaction()
+                try:
+                    self._write(tx, changes)
+                    yield self._within(tx)
+                finally:
+                    tx.rollback()
+        except (ServiceUnavailable, SessionExpired) as exc:
+            raise StoreError(f"Neo4j is unavailable: {exc}") from exc
+        except Neo4jError as exc:
+            raise StoreError(f"Neo4j refused to try the change (nothing is kept): {exc}") from exc
+
+    def _within(self, tx: ManagedTransaction | Transaction) -> Neo4jStore:
+        """This store, reading inside ``tx`` (and so seeing its writes)."""
+        view = copy.copy(self)
+        view._tx = tx
+        return view
+
+    def _write(
+        self, tx: ManagedTransaction | Transaction, changes: ChangeSet, pause: bool = False
+    ) -> None:
+        units = [_unit_row(u) for u in changes.units]
+        cadres = [_cadre_row(c) for c in changes.cadres]
+        assignments = [_assignment_row(a) for a in changes.assignments]
+        all_labels = ":".join(self._labels)
+        by_level: dict[str, list[dict[str, Any]]] = {}
+        for row in units:
+            by_level.setdefault(row["level"], []).append(row)
+        for level, rows in by_level.items():
+            label = level_label(level)
+            for batch in _batches(rows):
+                tx.run(
+                    _q(
+                        "UNWIND $rows AS row MERGE (u:Unit {code: row.code}) "
+                        f"SET u = row REMOVE u:{all_labels} SET u:{label}"
+                    ),
+                    rows=batch,
+                ).consume()
+        for batch in _batches(units):
+            tx.run(
+                "UNWIND $rows AS row MATCH (u:Unit {code: row.code}) "
+                "OPTIONAL MATCH (u)-[old:PART_OF]->() DELETE old "
+                "WITH DISTINCT u, row WHERE row.parent IS NOT NULL "
+                "MATCH (p:Unit {code: row.parent}) MERGE (u)-[:PART_OF]->(p)",
+                rows=batch,
+            ).consume()
+        for batch in _batches(cadres):
+            tx.run(
+                "UNWIND $rows AS row MERGE (c:Cadre {id: row.id}) SET c = row "
+                "WITH c, row OPTIONAL MATCH (c)-[old:WORKS_IN]->() DELETE old "
+                "WITH DISTINCT c, row MATCH (h:Unit {code: row.home_unit}) MERGE (c)-[:WORKS_IN]->(h)",
+                rows=batch,
+            ).consume()
+        if pause:
+            pause_mid_apply()
+        for batch in _batches(assignments):
+            tx.run(
+                "UNWIND $rows AS row OPTIONAL MATCH ()-[old:SUPPORTS {id: row.id}]->() DELETE old "
+                "WITH DISTINCT row MATCH (c:Cadre {id: row.cadre}), (u:Unit {code: row.unit}) "
+                "CREATE (c)-[:SUPPORTS {id: row.id, role: row.role, since: row.since, "
+                "until: row.until, decision: row.decision}]->(u)",
+                rows=batch,
+            ).consume()
+
+    def changed_between(
+        self, code: str, start: date, end: date
+    ) -> tuple[list[Unit], list[Assignment], list[Cadre]]:
+        self.need_unit(code)
+        params: dict[str, Any] = {"code": code, "start": start, "end": end}
+        units = self._read(
+            "MATCH (:Unit {code: $code})<-[:PART_OF*0..]-(u) "
+            "WHERE (u.valid_from > $start AND u.valid_from <= $end) "
+            "OR (u.valid_to > $start AND u.valid_to <= $end) RETURN u",
+            **params,
+        )
+        assignments = self._read(
+            "MATCH (:Unit {code: $code})<-[:PART_OF*0..]-(u) MATCH (u)<-[s:SUPPORTS]-(c) "
+            "WHERE (s.since > $start AND s.since <= $end) "
+            "OR (s.until > $start AND s.until <= $end) "
+            "RETURN s, c.id AS cadre, u.code AS unit",
+            **params,
+        )
+        cadres = self._read(
+            "MATCH (:Unit {code: $code})<-[:PART_OF*0..]-(u) "
+            "MATCH (u)<-[:WORKS_IN|SUPPORTS]-(c:Cadre) "
+            "WHERE any(d IN c.history_since WHERE d > $start AND d <= $end) "
+            "RETURN DISTINCT c",
+            **params,
+        )
+        return (
+            [_unit(r["u"]) for r in units],
+            [_assignment(r["s"], r["cadre"], r["unit"]) for r in assignments],
+            [_cadre(r["c"]) for r in cadres],
+        )
+
+    # --- reshuffle plans --------------------------------------------------------------------
+    def save_plan(self, plan_id: str, document: Mapping[str, object]) -> None:
+        self.driver.execute_query(
+            "MERGE (r:Reshuffle {id: $id}) "
+            "SET r.document = $document, r.status = coalesce(r.status, 'planned')",
+            id=plan_id,
+            document=json.dumps(document, ensure_ascii=False, sort_keys=True),
+            database_=self.database,
+        )
+
+    def plan_document(self, plan_id: str) -> dict[str, object] | None:
+        rows = self._read("MATCH (r:Reshuffle {id: $id}) RETURN r.document AS doc", id=plan_id)
+        if not rows or rows[0]["doc"] is None:
+            return None
+        loaded: dict[str, object] = json.loads(rows[0]["doc"])
+        return loaded
+
+    def applied_plans(self) -> list[dict[str, object]]:
+        rows = self._read(
+            "MATCH (r:Reshuffle) WHERE r.status = 'applied' "
+            "RETURN r.record AS record ORDER BY r.applied_at, r.id"
+        )
+        return [json.loads(r["record"]) for r in rows]
 
     # --- records ------------------------------------------------------------------------
     def unit(self, code: str) -> Unit | None:
@@ -438,6 +545,14 @@ class Neo4jStore:
         )
         return _assignment(rows[0]["s"], rows[0]["cadre"], rows[0]["unit"]) if rows else None
 
+    def assignments_by_id(self, ids: Iterable[str]) -> dict[str, Assignment]:
+        rows = self._read(
+            "UNWIND $ids AS id MATCH (c)-[s:SUPPORTS {id: id}]->(u) "
+            "RETURN s, c.id AS cadre, u.code AS unit",
+            ids=list(ids),
+        )
+        return {r["s"]["id"]: _assignment(r["s"], r["cadre"], r["unit"]) for r in rows}
+
     def assignments(self, *, cadre: str | None = None, unit: str | None = None) -> list[Assignment]:
         if cadre is not None:
             query = "MATCH (c:Cadre {id: $cadre})-[s:SUPPORTS]->(u) WHERE $unit IS NULL OR u.code = $unit "
@@ -451,6 +566,18 @@ class Neo4jStore:
             unit=unit,
         )
         return [_assignment(r["s"], r["cadre"], r["unit"]) for r in rows]
+
+    def assignments_at(self, codes: Iterable[str]) -> dict[str, list[Assignment]]:
+        wanted = list(codes)
+        rows = self._read(
+            "UNWIND $codes AS code MATCH (u:Unit {code: code})<-[s:SUPPORTS]-(c) "
+            "RETURN s, c.id AS cadre, u.code AS unit ORDER BY s.since, s.id",
+            codes=wanted,
+        )
+        out: dict[str, list[Assignment]] = {}
+        for r in rows:
+            out.setdefault(r["unit"], []).append(_assignment(r["s"], r["cadre"], r["unit"]))
+        return out
 
     def assignments_of(self, cadre_ids: Iterable[str]) -> dict[str, list[Assignment]]:
         ids = list(cadre_ids)

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from datetime import date
 
-from graph.answers import Load, Takeover, WhatIf
+from graph.answers import Changes, Load, Takeover, WhatIf
 from graph.model import Cadre, Unit
+from graph.policy import Rule
 from graph.store import GraphStore, NotFound
 
-__all__ = ["top_of", "what_if"]
+__all__ = ["Takeover", "changes_between", "takeovers", "top_of", "what_if"]
 
 
 def top_of(store: GraphStore, code: str) -> Unit:
@@ -47,33 +48,117 @@ def what_if(
     supported = sorted(
         {a.unit for cadre_id in ids for a in store.assignments(cadre=cadre_id) if a.in_force_on(on)}
     )
-    inside = {root.code}
     now = store.supporters(supported, on)
     then = store.supporters(supported, on, without=ids)
     lost_units = [code for code in supported if now.get(code) and not then.get(code)]
-    units = store.units(lost_units)
+    lost = [
+        t
+        for t in takeovers(store, lost_units, on, exclude=ids, candidates=candidates)
+        if t.unit.code == root.code or root.code in t.above
+    ]
+    return WhatIf(cadres=cadres, on=on, before=before, after=after, lost=tuple(lost))
+
+
+def takeovers(
+    store: GraphStore,
+    codes: Iterable[str],
+    on: date,
+    exclude: Collection[str] = (),
+    candidates: int = 3,
+    room_first: bool = False,
+) -> list[Takeover]:
+    """For each unit, the active cadres who could take its support over on ``on``.
+
+    A candidate is of the level and titles of the rule that covers the unit's level and works
+    in the unit's area (the unit above it at the cadre's level); the fewest units carried come
+    first. With ``room_first``, cadres who can take one more unit under that rule without
+    passing its maximum per cadre come before those who cannot."""
+    wanted = list(dict.fromkeys(codes))
+    units = store.units(wanted)
+    above = store.ancestors_of(wanted)
     loads: dict[str, list[Load]] = {}
-    lost: list[Takeover] = []
-    for code in lost_units:
-        unit = units[code]
-        chain = [unit, *store.ancestors(code)]
-        if root.code not in {u.code for u in chain}:
+    room: dict[str, bool] = {}
+    out: list[Takeover] = []
+    for code in wanted:
+        unit = units.get(code)
+        if unit is None:
             continue
-        inside.add(code)
+        chain = [unit, *above.get(code, [])]
         rule = store.policy.coverage_rule(unit.level)
         area = next((u for u in chain if rule and u.level == rule.cadre_level), None)
         picks: tuple[Load, ...] = ()
         if rule is not None and area is not None:
             if area.code not in loads:
-                loads[area.code] = store.load(area.code, on, rule.cadre_level)
-            ranked = sorted(
-                (
+                loads[area.code] = [
                     load
-                    for load in loads[area.code]
-                    if rule.admits(load.cadre) and load.cadre.id not in ids
+                    for load in store.load(area.code, on, rule.cadre_level)
+                    if rule.admits(load.cadre) and load.cadre.id not in exclude
+                ]
+                if room_first:
+                    room.update(_room(store, rule, [x.cadre for x in loads[area.code]], on))
+            ranked = sorted(
+                loads[area.code],
+                key=lambda load: (
+                    room_first and not room.get(load.cadre.id, False),
+                    load.units,
+                    load.households,
+                    load.cadre.id,
                 ),
-                key=lambda load: (load.units, load.households, load.cadre.id),
             )
             picks = tuple(ranked[:candidates])
-        lost.append(Takeover(unit, picks))
-    return WhatIf(cadres=cadres, on=on, before=before, after=after, lost=tuple(lost))
+        out.append(Takeover(unit, picks, tuple(u.code for u in chain[1:])))
+    return out
+
+
+def _room(store: GraphStore, rule: Rule, cadres: list[Cadre], on: date) -> dict[str, bool]:
+    """Whether each cadre can take one more unit under ``rule`` on ``on``."""
+    if rule.max_per_cadre is None:
+        return {c.id: True for c in cadres}
+    held = store.assignments_of(c.id for c in cadres)
+    in_force = {
+        cadre_id: [a for a in found if a.in_force_on(on) and a.role == rule.role]
+        for cadre_id, found in held.items()
+    }
+    levels = {
+        u.code: u.level
+        for u in store.units({a.unit for v in in_force.values() for a in v}).values()
+    }
+    return {
+        cadre_id: sum(1 for a in found if levels.get(a.unit) == rule.unit_level)
+        < rule.max_per_cadre
+        for cadre_id, found in in_force.items()
+    }
+
+
+def changes_between(store: GraphStore, code: str, start: date, end: date) -> Changes:
+    """What changed in the subtree of ``code`` after ``start`` up to and including ``end``."""
+    if end < start:
+        raise ValueError(f"the end date {end} is before the start date {start}; swap them")
+    root = store.unit(code)
+    if root is None:
+        raise NotFound("unit", code)
+    units, assignments, cadres = store.changed_between(code, start, end)
+    statuses = sorted(
+        (
+            (cadre, period.status, period.since)
+            for cadre in cadres
+            for period in cadre.history
+            if period.since is not None and start < period.since <= end
+        ),
+        key=lambda item: (item[2], item[0].id),
+    )
+    by_date = sorted(assignments, key=lambda a: (a.since, a.id))
+    return Changes(
+        unit=root,
+        start=start,
+        end=end,
+        started=tuple(a for a in by_date if start < a.since <= end),
+        ended=tuple(
+            sorted(
+                (a for a in by_date if a.until is not None and start < a.until <= end),
+                key=lambda a: (a.until or a.since, a.id),
+            )
+        ),
+        statuses=tuple(statuses),
+        units=tuple(sorted(units, key=lambda u: u.code)),
+    )

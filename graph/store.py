@@ -7,7 +7,8 @@ subtree are methods of the port so that each store answers them where the data i
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Protocol, runtime_checkable
@@ -16,7 +17,7 @@ from graph.answers import ChainLink, Coverage, Gap, Load, Reach, Supporter
 from graph.model import Assignment, Cadre, Unit
 from graph.policy import Policy
 
-__all__ = ["ChangeSet", "GraphStore", "NotFound", "StoreError", "need_unit"]
+__all__ = ["ChangeSet", "GraphStore", "Guard", "NotFound", "StoreError", "need_unit"]
 
 
 class StoreError(RuntimeError):
@@ -47,6 +48,11 @@ class ChangeSet:
         return len(self.units) + len(self.cadres) + len(self.assignments)
 
 
+#: Called inside a write, on a view of the store as the write sees it, before anything is
+#: written; raising refuses the write (a reshuffle plan made against an older state, say).
+Guard = Callable[["GraphStore"], None]
+
+
 @runtime_checkable
 class GraphStore(Protocol):
     policy: Policy
@@ -65,6 +71,10 @@ class GraphStore(Protocol):
         self, *, cadre: str | None = None, unit: str | None = None
     ) -> list[Assignment]: ...
     def assignment(self, assignment_id: str) -> Assignment | None: ...
+    def assignments_by_id(self, ids: Iterable[str]) -> Mapping[str, Assignment]:
+        """The assignments with these ids (those that exist), in one round trip."""
+        ...
+
     def supporters(
         self, codes: Iterable[str], on: date, without: Collection[str] = ()
     ) -> Mapping[str, tuple[Supporter, ...]]:
@@ -93,6 +103,10 @@ class GraphStore(Protocol):
     def children_of(self, codes: Iterable[str], on: date) -> Mapping[str, list[Unit]]: ...
     def ancestors_of(self, codes: Iterable[str]) -> Mapping[str, list[Unit]]: ...
     def assignments_of(self, cadre_ids: Iterable[str]) -> Mapping[str, list[Assignment]]: ...
+    def assignments_at(self, codes: Iterable[str]) -> Mapping[str, list[Assignment]]:
+        """Every assignment to each unit, past, present and future, by since date."""
+        ...
+
     def coverage_of(self, codes: Iterable[str], on: date) -> Mapping[str, Coverage]: ...
     def loads_of(self, cadre_ids: Iterable[str], on: date) -> Mapping[str, Load]: ...
 
@@ -101,13 +115,43 @@ class GraphStore(Protocol):
     def gaps(self, code: str, level: str, on: date, without: Collection[str] = ()) -> list[Gap]: ...
     def chain(self, code: str, on: date) -> list[ChainLink]: ...
     def reach(self, cadre_id: str, on: date) -> Reach: ...
+    def changed_between(
+        self, code: str, start: date, end: date
+    ) -> tuple[list[Unit], list[Assignment], list[Cadre]]:
+        """In the subtree of ``code``: units whose validity begins or ends in (start, end],
+        assignments to its units that start or end then, and the cadres working in it or
+        supporting it whose status changes then."""
+        ...
+
     def load(self, code: str, on: date, level: str | None = None) -> list[Load]:
         """Active cadres working in the subtree (only those of ``level`` when given)."""
         ...
 
     # --- writing ------------------------------------------------------------------------
-    def apply(self, changes: ChangeSet) -> None:
-        """Write every change or none of them."""
+    def apply(
+        self,
+        changes: ChangeSet,
+        guard: Guard | None = None,
+        record: Mapping[str, object] | None = None,
+    ) -> None:
+        """Write every change or none of them.
+
+        ``guard`` runs first, inside the write, and may refuse it by raising; ``record`` (an
+        applied reshuffle: who, when, what) is written in the same transaction."""
+        ...
+
+    def trial(self, changes: ChangeSet) -> AbstractContextManager[GraphStore]:
+        """A view of the store with ``changes`` applied, to ask questions of; nothing is kept."""
+        ...
+
+    # --- reshuffle plans ------------------------------------------------------------------
+    def save_plan(self, plan_id: str, document: Mapping[str, object]) -> None:
+        """Keep a reshuffle plan (a JSON-ready document) until it is applied or replaced."""
+        ...
+
+    def plan_document(self, plan_id: str) -> dict[str, object] | None: ...
+    def applied_plans(self) -> list[dict[str, object]]:
+        """The record of every applied reshuffle, oldest first."""
         ...
 
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from graph.text import fold
 
-__all__ = ["KINDS", "Column", "Layout"]
+__all__ = ["KINDS", "RESHUFFLE", "TEMPLATES", "Column", "Layout"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,3 +91,20 @@ ADMIN = Layout(
 )
 
 KINDS = {layout.kind: layout for layout in (UNITS, CADRES, ASSIGNMENTS)}
+
+#: A reshuffle: a list of changes (with the action column) or, without it, the full roster of
+#: a scope's own cadres on the effective date (``nam reshuffle plan FILE --scope CODE``).
+RESHUFFLE = Layout(
+    "reshuffle",
+    (
+        Column("action", "Thao tác", False, ("thao tac", "hành động", "change"), "phân công"),
+        Column("cadre", "Mã cán bộ", True, ("cadre id", "ma can bo"), "83-0001"),
+        Column("unit", "Mã đơn vị", False, ("unit code", "from unit", "từ đơn vị"), "28756"),
+        Column("to_unit", "Đến đơn vị", False, ("to unit", "mã đơn vị mới", "den don vi"), ""),
+        Column("role", "Nhiệm vụ", False, ("nhiem vu",), "theo dõi, hỗ trợ"),
+        Column("on", "Ngày hiệu lực", False, ("effective date", "ngày", "date"), "1/6/2023"),
+        Column("decision", "Quyết định", False, ("quyet dinh", "số quyết định"), "559-QĐ/TU"),
+    ),
+)
+
+TEMPLATES = {**KINDS, RESHUFFLE.kind: RESHUFFLE}

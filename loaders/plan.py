@@ -92,7 +92,7 @@ def make_plan(
     units, cadres, assignments = list(units), list(cadres), list(assignments)
     old_units = store.units(u.code for u in units)
     old_cadres = store.cadres(c.id for c in cadres)
-    old_assignments = {a.id: store.assignment(a.id) for a in assignments}
+    old_assignments = store.assignments_by_id(a.id for a in assignments)
     for kind, records, old in (
         ("unit", units, old_units),
         ("cadre", cadres, old_cadres),
@@ -151,8 +151,8 @@ def context(store: GraphStore, changes: ChangeSet) -> Snapshot:
     from_store = codes - planned_units.keys()
     found = store.units(from_store)
     snap.add(units=found.values())
-    for code in found:
-        snap.add(units=store.ancestors(code))
+    for above in store.ancestors_of(found).values():
+        snap.add(units=above)
     snap.add(units=changes.units, cadres=changes.cadres, assignments=changes.assignments)
     return snap
 

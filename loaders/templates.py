@@ -6,14 +6,14 @@ import csv
 import io
 from pathlib import Path
 
-from loaders.columns import KINDS
+from loaders.columns import TEMPLATES
 
 __all__ = ["write_template"]
 
 
 def write_template(kind: str, xlsx: Path | None = None) -> str:
     """The CSV text of the template; with ``xlsx`` also write it as a workbook."""
-    layout = KINDS[kind]
+    layout = TEMPLATES[kind]
     headers = [column.header for column in layout.columns]
     example = [column.example for column in layout.columns]
     buffer = io.StringIO()

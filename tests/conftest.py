@@ -13,6 +13,7 @@ import csv
 import hashlib
 import os
 import shutil
+import uuid
 from collections.abc import Callable, Iterator, Sequence
 from datetime import date
 from pathlib import Path
@@ -83,26 +84,40 @@ def neo4j_driver() -> Iterator[Driver]:
 
 class Neo4jBenTre:
     """The generated Bến Tre province in the Neo4j test database, reloaded after a test
-    that wrote to it."""
+    that wrote to it.
+
+    Every write bumps the store's generation; a reload also leaves a token of its own on the
+    meta node, so a database dropped and set up again by a test (``nam export neo4j
+    --replace``), whose generation may start over at the same number, is told apart too."""
 
     def __init__(self, driver: Driver, source: Path) -> None:
         self.driver = driver
         self.policy = str(source / POLICY_FILE)
         self.records = dump(MemoryStore.open(source))
-        self.generation: int | None = None
+        self.loaded: tuple[int, str] | None = None
 
     def checkout(self) -> Neo4jStore:
-        if self.generation is None or self.current() != self.generation:
+        if self.loaded is None or self.current() != self.loaded:
             Neo4jStore.drop(self.driver, NEO4J_DATABASE)
             Neo4jStore.init(self.driver, NEO4J_DATABASE, self.policy).apply(self.records)
-            self.generation = self.current()
+            token = uuid.uuid4().hex
+            self.driver.execute_query(
+                "MATCH (m:NamgraphMeta {key: 'schema'}) SET m.test_fixture = $token",
+                token=token,
+                database_=NEO4J_DATABASE,
+            )
+            self.loaded = self.current()
         return Neo4jStore.open(self.driver, NEO4J_DATABASE)
 
-    def current(self) -> int:
-        try:
-            return Neo4jStore.open(self.driver, NEO4J_DATABASE).generation()
-        except StoreError:
-            return -1
+    def current(self) -> tuple[int, str]:
+        records, _, _ = self.driver.execute_query(
+            "MATCH (m:NamgraphMeta {key: 'schema'}) "
+            "RETURN coalesce(m.generation, 0) AS generation, coalesce(m.test_fixture, '') AS token",
+            database_=NEO4J_DATABASE,
+        )
+        if not records:
+            return (-1, "")
+        return (int(records[0]["generation"]), str(records[0]["token"]))
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,720 @@
+"""Reshuffles as plans: read a reshuffle file, diff it against the graph on its effective date,
+preview what it breaks and mends, keep the plan, and apply it later in one write or not at all.
+
+A reshuffle file is either a **list of changes**, one per row (the ``Thao tác`` / ``action``
+column)::
+
+    end       cadre [unit] [role]     the cadre's assignments in force end on the date
+    start     cadre unit [role]       a new assignment from the date
+    move      cadre unit to_unit      end one assignment, start the same role on another unit
+    retire    cadre                   retired from the date; every assignment in force ends
+    transfer  cadre                   transferred away from the date; the same
+
+or, without that column, the **full roster** of a scope's own cadres (those whose home unit is
+``--scope``) on the date: one row per assignment (cadre, unit, role). Assignments of those
+cadres in force and not listed end; listed and not in force start; the rest continue.
+
+Every file has one effective date and a decision (columns, or ``--on`` and ``--decision``).
+Nothing is ever deleted: ending an assignment gives it an ``until`` date, retiring a cadre adds
+a dated status. A plan is a document kept by the store under an id. It remembers a digest of
+the part of the graph it read (the named cadres and their assignments, the named units'
+assignments, the scope's cadres); applying it recomputes that digest inside the write and
+refuses the plan as stale when it differs. Planning the same file again after it was applied
+finds nothing to change.
+"""
+
+from __future__ import annotations
+
+import getpass
+import hashlib
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+from graph.answers import Coverage, GapReason, Takeover
+from graph.model import Assignment, Cadre, Status, StatusPeriod, Unit, Violation
+from graph.policy import Policy
+from graph.questions import takeovers
+from graph.records import assignment_from_row, assignment_row, cadre_from_row, cadre_row
+from graph.store import ChangeSet, GraphStore, NotFound
+from graph.text import fold
+from graph.validate import Snapshot, check
+from loaders.columns import RESHUFFLE
+from loaders.plan import Origin, make_plan
+from loaders.problems import LoadError, Problem
+from loaders.records import assignment_id
+from loaders.tabular import Row, Table, read_table
+
+__all__ = [
+    "ACTIONS",
+    "AppliedPlan",
+    "PlanRefused",
+    "ScopePreview",
+    "StalePlan",
+    "apply_reshuffle",
+    "plan_reshuffle",
+    "scope_digest",
+]
+
+#: Each action with the words staff write for it (compared without diacritics).
+ACTIONS: dict[str, tuple[str, ...]] = {
+    "end": ("end", "kết thúc", "thôi", "thôi phân công", "chấm dứt"),
+    "start": ("start", "bắt đầu", "phân công", "giao", "phân công mới"),
+    "move": ("move", "chuyển", "chuyển địa bàn", "điều chỉnh địa bàn"),
+    "retire": ("retire", "nghỉ hưu", "nghỉ", "nghỉ chế độ"),
+    "transfer": ("transfer", "chuyển công tác", "điều động", "luân chuyển"),
+}
+_ACTION_WORDS = {fold(word): action for action, words in ACTIONS.items() for word in words}
+_LEAVING = {"retire": Status.RETIRED, "transfer": Status.TRANSFERRED}
+
+
+class PlanRefused(Exception):
+    """A plan that cannot be applied; nothing was written."""
+
+
+class StalePlan(PlanRefused):
+    """The part of the graph a plan read has changed since the plan was made."""
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """One row of a reshuffle file, checked."""
+
+    row: int
+    action: str  # one of ACTIONS, or "keep" for a roster row
+    cadre: str
+    unit: str = ""
+    to_unit: str = ""
+    role: str | None = None
+    decision: str = ""
+
+
+@dataclass(frozen=True)
+class ScopePreview:
+    """Coverage of one scope before and after a plan, and the units that lose or gain it."""
+
+    scope: Unit
+    before: Coverage
+    after: Coverage
+    lost: tuple[Takeover, ...]  # units that lose their own supporter, with candidates
+    broken: Mapping[str, int]  # per level: units newly below a break in the chain
+    gained: tuple[Unit, ...]  # units covered after and not before
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "scope": _unit_dict(self.scope),
+            "before": _coverage_dict(self.before),
+            "after": _coverage_dict(self.after),
+            "lost": [
+                {
+                    "unit": _unit_dict(t.unit),
+                    "candidates": [
+                        {
+                            "cadre": load.cadre.id,
+                            "name": load.cadre.name,
+                            "units": load.units,
+                            "households": load.households,
+                            "max_units": load.max_units,
+                        }
+                        for load in t.candidates
+                    ],
+                }
+                for t in self.lost
+            ],
+            "broken": dict(self.broken),
+            "gained": [_unit_dict(u) for u in self.gained],
+        }
+
+
+@dataclass
+class AppliedPlan:
+    """What applying a plan did: its record, or nothing when there was nothing to change."""
+
+    plan_id: str
+    written: bool
+    record: dict[str, Any] = field(default_factory=dict)
+
+
+# --- planning -------------------------------------------------------------------------------
+
+
+def plan_reshuffle(
+    store: GraphStore,
+    path: Path,
+    on: date | None = None,
+    decision: str | None = None,
+    scope: str | None = None,
+    by: str | None = None,
+    name: str | None = None,
+) -> dict[str, Any]:
+    """Read ``path``, diff it against the store, preview it, keep it; return the plan document.
+
+    Problems with the file (rows, columns, unknown codes, what the policy forbids) are in the
+    document's ``problems``; such a plan is kept (to be read) but cannot be applied. A file that
+    cannot be read at all raises :class:`LoadError`."""
+    raw = path.read_bytes() if path.is_file() else b""
+    table = read_table(path, RESHUFFLE)
+    file_name = name or str(path)
+    reader = _StepReader(table, store.policy)
+    steps = [step for row in table.rows if (step := reader.step(row)) is not None]
+    roster = not any(row.get("action") for row in table.rows)
+    effective = reader.effective(on)
+    chosen = reader.decision(decision)
+    if roster and not scope:
+        reader.problems.append(
+            Problem(
+                file_name,
+                None,
+                RESHUFFLE.column("action").header,
+                "no action column, so this is read as the full roster of a scope: "
+                "give the scope (--scope CODE), or add the action column "
+                f"({', '.join(ACTIONS)})",
+            )
+        )
+    if effective is None:
+        raise LoadError(reader.problems)
+    diff = _Diff(store, effective, chosen, reader)
+    if roster and scope:
+        diff.roster(scope, steps)
+    else:
+        diff.changes(steps)
+    changes = diff.change_set()
+    origins = {
+        key: Origin(file_name, row, tuple(table.headers.items())) for key, row in diff.rows.items()
+    }
+    checked = make_plan(
+        store,
+        cadres=changes.cadres,
+        assignments=changes.assignments,
+        origins=origins,
+        on=effective,
+        problems=reader.problems,
+    )
+    limits = [_problem_at(v, diff, file_name, table) for v in _limits(store, diff, effective)]
+    checked.warnings.extend(limits)
+    reads = diff.reads(scope if roster else None)
+    scopes = [scope] if scope else _scopes(store, diff.touched_units())
+    previews = preview(store, changes, scopes, effective) if len(changes) else []
+    digest = scope_digest(store, reads)
+    file_hash = hashlib.sha256(raw).hexdigest()
+    plan_id = hashlib.sha256(
+        json.dumps([file_hash, effective.isoformat(), chosen, scope, digest]).encode()
+    ).hexdigest()[:16]
+    document: dict[str, Any] = {
+        "id": plan_id,
+        "file": file_name,
+        "file_hash": file_hash,
+        "kind": "roster" if roster else "changes",
+        "decision": chosen,
+        "effective": effective.isoformat(),
+        "scope": scope,
+        "made_at": _now(),
+        "made_by": by or _user(),
+        "policy": store.policy.id,
+        "summary": {
+            "end": len(diff.ended),
+            "start": len(diff.started),
+            "continue": diff.continued,
+            "status": len(diff.statuses),
+            "errors": len(checked.problems),
+            "warnings": len(checked.warnings),
+        },
+        "ended": [_assignment_dict(a) for a in diff.ended],
+        "started": [_assignment_dict(a) for a in diff.started],
+        "statuses": diff.statuses,
+        "problems": [p.as_dict() for p in checked.problems],
+        "warnings": [p.as_dict() for p in checked.warnings],
+        "preview": [p.as_dict() for p in previews],
+        "reads": reads,
+        "digest": digest,
+        "changes": {
+            "cadres": [cadre_row(c) for c in changes.cadres],
+            "assignments": [assignment_row(a) for a in changes.assignments],
+        },
+    }
+    store.save_plan(plan_id, document)
+    return document
+
+
+class _StepReader:
+    """Reads the rows of a reshuffle file, collecting problems with their row and column."""
+
+    def __init__(self, table: Table, policy: Policy) -> None:
+        self.table = table
+        self.policy = policy
+        self.problems: list[Problem] = []
+        self.dates: dict[date, int] = {}
+        self.decisions: dict[str, int] = {}
+
+    def fail(self, row: int | None, key: str | None, message: str) -> None:
+        self.problems.append(self.table.problem(row, key, message))
+
+    def step(self, row: Row) -> Step | None:
+        from graph.dates import parse_date
+
+        cadre = row.get("cadre")
+        if not cadre:
+            self.fail(row.number, "cadre", "empty; give the cadre's id (Mã cán bộ)")
+        if text := row.get("on"):
+            try:
+                day = parse_date(text)
+            except ValueError as err:
+                self.fail(row.number, "on", str(err))
+            else:
+                if day is None:
+                    self.fail(row.number, "on", f"{text!r} is not a date such as 1/6/2023")
+                else:
+                    self.dates.setdefault(day, row.number)
+        if text := row.get("decision"):
+            self.decisions.setdefault(text, row.number)
+        role: str | None = None
+        if text := row.get("role"):
+            role = self.policy.role_id(text)
+            if role is None:
+                roles = ", ".join(r.label for r in self.policy.roles.values())
+                self.fail(row.number, "role", f"{text!r} is not a role of this policy ({roles})")
+                return None
+        action = "keep"
+        if text := row.get("action"):
+            found = _ACTION_WORDS.get(fold(text))
+            if found is None:
+                words = "; ".join(f"{a} ({', '.join(w[1:3])})" for a, w in ACTIONS.items())
+                self.fail(row.number, "action", f"{text!r} is not an action; use one of: {words}")
+                return None
+            action = found
+        elif any(r.get("action") for r in self.table.rows):
+            self.fail(row.number, "action", f"empty; give one of: {', '.join(ACTIONS)}")
+            return None
+        unit, to_unit = row.get("unit"), row.get("to_unit")
+        needs_unit = action in ("start", "move", "keep")
+        if needs_unit and not unit:
+            self.fail(row.number, "unit", f"empty; {action} needs the unit's code (Mã đơn vị)")
+        if action == "move" and not to_unit:
+            self.fail(row.number, "to_unit", "empty; move needs the new unit (Đến đơn vị)")
+        if not cadre or (needs_unit and not unit) or (action == "move" and not to_unit):
+            return None
+        return Step(row.number, action, cadre, unit, to_unit, role, row.get("decision"))
+
+    def effective(self, on: date | None) -> date | None:
+        if on is not None:
+            for day, number in self.dates.items():
+                if day != on:
+                    self.fail(
+                        number,
+                        "on",
+                        f"{day.isoformat()} differs from the plan's date {on.isoformat()}; "
+                        "one reshuffle has one effective date: split the file",
+                    )
+            return on
+        if len(self.dates) == 1:
+            return next(iter(self.dates))
+        if not self.dates:
+            self.fail(None, "on", "no effective date: fill in the column or give --on DATE")
+        else:
+            listed = ", ".join(f"{d.isoformat()} (row {n})" for d, n in sorted(self.dates.items()))
+            self.fail(None, "on", f"rows give several dates ({listed}); split the file")
+        return None
+
+    def decision(self, given: str | None) -> str:
+        if given:
+            return given
+        if self.decisions:
+            return "; ".join(self.decisions)
+        self.fail(None, "decision", "no decision: fill in the column or give --decision TEXT")
+        return ""
+
+
+class _Diff:
+    """The changes a reshuffle makes to the graph as of its effective date."""
+
+    def __init__(self, store: GraphStore, on: date, decision: str, reader: _StepReader) -> None:
+        self.store = store
+        self.on = on
+        self.decision = decision
+        self.reader = reader
+        self.cadres: dict[str, Cadre] = {}
+        self.new_cadres: dict[str, Cadre] = {}
+        self.current: dict[str, Assignment] = {}  # id -> assignment, as the plan leaves it
+        self.changed: dict[str, Assignment] = {}
+        self.ended: list[Assignment] = []
+        self.started: list[Assignment] = []
+        self.continued = 0
+        self.statuses: list[dict[str, Any]] = []
+        self.rows: dict[str, int] = {}
+        self.units: set[str] = set()
+
+    # reading what the steps name
+    def _load(self, cadre_ids: Iterable[str], codes: Iterable[str]) -> None:
+        ids = sorted(set(cadre_ids) - self.cadres.keys())
+        self.cadres.update(self.store.cadres(ids))
+        wanted = sorted(set(codes) - self.units)
+        found = self.store.units(wanted)
+        self.units |= set(found)
+        for found_list in (
+            *self.store.assignments_of(ids).values(),
+            *self.store.assignments_at(found).values(),
+        ):
+            for a in found_list:
+                self.current.setdefault(a.id, a)
+
+    def _known(self, step: Step) -> bool:
+        ok = True
+        if step.cadre not in self.cadres:
+            self.reader.fail(
+                step.row, "cadre", f"no cadre {step.cadre!r} in the graph; load it first"
+            )
+            ok = False
+        for key, code in (("unit", step.unit), ("to_unit", step.to_unit)):
+            if code and code not in self.units:
+                self.reader.fail(step.row, key, f"no unit {code!r} in the graph; check the code")
+                ok = False
+        return ok
+
+    def changes(self, steps: list[Step]) -> None:
+        self._load((s.cadre for s in steps), (c for s in steps for c in (s.unit, s.to_unit) if c))
+        for step in steps:
+            if not self._known(step):
+                continue
+            if step.action in _LEAVING:
+                self._leave(step, _LEAVING[step.action])
+            elif step.action == "end":
+                self._end(step, step.unit or None)
+            elif step.action == "start":
+                self._start(step, step.unit)
+            elif step.action == "move" and self._end(step, step.unit):
+                self._start(step, step.to_unit)
+
+    def roster(self, scope: str, steps: list[Step]) -> None:
+        if self.store.unit(scope) is None:
+            self.reader.fail(None, None, f"no unit {scope!r} for --scope; check the code")
+            return
+        own = [c.id for c in self.store.cadres_of([scope])]
+        self._load([*own, *(s.cadre for s in steps)], (s.unit for s in steps))
+        listed: dict[tuple[str, str, str], Step] = {}
+        for step in steps:
+            if not self._known(step):
+                continue
+            if self.cadres[step.cadre].home_unit != scope:
+                self.reader.fail(
+                    step.row,
+                    "cadre",
+                    f"{step.cadre} works in {self.cadres[step.cadre].home_unit}, not in the "
+                    f"scope {scope}; a roster lists the scope's own cadres",
+                )
+                continue
+            listed.setdefault((step.cadre, step.unit, step.role or "support"), step)
+        in_force = {
+            (a.cadre, a.unit, a.role): a
+            for a in self.current.values()
+            if a.cadre in own and a.in_force_on(self.on)
+        }
+        for key, a in sorted(in_force.items()):
+            if key not in listed:
+                self._set(replace(a, until=self.on), None, ended=True)
+        for key, step in listed.items():
+            if key in in_force:
+                self.continued += 1
+            else:
+                self._start(step, step.unit)
+
+    def _in_force(self, cadre: str) -> list[Assignment]:
+        return sorted(
+            (a for a in self.current.values() if a.cadre == cadre and a.in_force_on(self.on)),
+            key=lambda a: a.id,
+        )
+
+    def _set(self, a: Assignment, row: int | None, ended: bool) -> None:
+        self.current[a.id] = a
+        self.changed[a.id] = a
+        (self.ended if ended else self.started).append(a)
+        if row is not None:
+            self.rows[f"assignment:{a.id}"] = row
+
+    def _leave(self, step: Step, status: Status) -> None:
+        cadre = self.new_cadres.get(step.cadre) or self.cadres[step.cadre]
+        now = cadre.status_on(self.on)
+        if now is status and cadre.status_since == self.on:
+            return  # already recorded: planning the same file again changes nothing
+        if now is not Status.ACTIVE:
+            self.reader.fail(
+                step.row, "action", f"{cadre.id} is already {now} on {self.on.isoformat()}"
+            )
+            return
+        last = cadre.status_since
+        if last is not None and last > self.on:
+            self.reader.fail(
+                step.row,
+                "on",
+                f"{cadre.id} has a later status change ({last.isoformat()}); "
+                "a reshuffle cannot go back before it",
+            )
+            return
+        changed = replace(cadre, history=(*cadre.history, StatusPeriod(status, self.on)))
+        self.new_cadres[cadre.id] = changed
+        self.rows[f"cadre:{cadre.id}"] = step.row
+        self.statuses.append(
+            {"cadre": cadre.id, "name": cadre.name, "from": str(now), "to": str(status)}
+        )
+        for a in self._in_force(cadre.id):
+            self._set(replace(a, until=self.on), step.row, ended=True)
+
+    def _end(self, step: Step, unit: str | None) -> bool:
+        mine = [
+            a
+            for a in self.current.values()
+            if a.cadre == step.cadre
+            and (unit is None or a.unit == unit)
+            and (step.role is None or a.role == step.role)
+        ]
+        live = [a for a in mine if a.in_force_on(self.on)]
+        for a in sorted(live, key=lambda a: a.id):
+            self._set(replace(a, until=self.on), step.row, ended=True)
+        if live or any(a.until == self.on for a in mine):
+            return True
+        where = f" to {unit}" if unit else ""
+        self.reader.fail(
+            step.row,
+            "unit" if unit else "cadre",
+            f"{step.cadre} holds no assignment{where} in force on {self.on.isoformat()}; "
+            "check the codes and the date",
+        )
+        return False
+
+    def _start(self, step: Step, unit: str) -> None:
+        role = step.role or "support"
+        for a in self.current.values():
+            if (a.cadre, a.unit, a.role) == (step.cadre, unit, role) and a.in_force_on(self.on):
+                self.continued += 1
+                return
+        key = assignment_id(step.cadre, unit, role, self.on)
+        self._set(
+            Assignment(key, step.cadre, unit, role, self.on, None, step.decision or self.decision),
+            step.row,
+            ended=False,
+        )
+
+    def change_set(self) -> ChangeSet:
+        return ChangeSet(
+            cadres=list(self.new_cadres.values()),
+            assignments=sorted(self.changed.values(), key=lambda a: a.id),
+        )
+
+    def touched_units(self) -> list[str]:
+        codes = {a.unit for a in self.changed.values()}
+        if not codes:
+            codes = {c.home_unit for c in self.new_cadres.values()}
+        return sorted(codes)
+
+    def reads(self, scope: str | None) -> dict[str, list[str]]:
+        cadres = set(self.cadres) | {a.cadre for a in self.changed.values()}
+        return {
+            "cadres": sorted(cadres),
+            "units": sorted(self.units | {a.unit for a in self.changed.values()}),
+            "homes": [scope] if scope else [],
+        }
+
+
+def _limits(store: GraphStore, diff: _Diff, on: date) -> list[Violation]:
+    """The policy's maxima the plan would pass: supporters per unit it starts assignments on,
+    units per cadre it gives an assignment to (counted with everything they already hold)."""
+    if not diff.started:
+        return []
+    snap = Snapshot()
+    current = list(diff.current.values())
+    snap.add(units=store.units({a.unit for a in current}).values())
+    snap.add(cadres=[diff.new_cadres.get(key, cadre) for key, cadre in diff.cadres.items()])
+    snap.add(assignments=current)
+    subjects = {f"unit:{a.unit}" for a in diff.started} | {f"cadre:{a.cadre}" for a in diff.started}
+    return [
+        v
+        for v in check(snap, store.policy, on, subjects, complete=True)
+        if v.rule in ("max-per-unit", "max-per-cadre")
+    ]
+
+
+def _problem_at(v: Violation, diff: _Diff, file_name: str, table: Table) -> Problem:
+    """A count warning placed on the first row that starts an assignment for its subject."""
+    kind, key = v.subject.split(":", 1)
+    field_name = "unit" if kind == "unit" else "cadre"
+    row = next(
+        (
+            diff.rows.get(f"assignment:{a.id}")
+            for a in diff.started
+            if (a.unit if kind == "unit" else a.cadre) == key
+        ),
+        None,
+    )
+    column = table.headers.get(field_name, RESHUFFLE.column(field_name).header)
+    return Problem(file_name, row, column, v.message, v.rule, str(v.severity))
+
+
+def _scopes(store: GraphStore, codes: list[str]) -> list[str]:
+    """The lowest unit above or at every code; the top units of each when there is none."""
+    if not codes:
+        return []
+    above = store.ancestors_of(codes)
+    chains = [[code, *(u.code for u in above.get(code, []))] for code in codes]
+    common = set(chains[0]).intersection(*chains[1:])
+    if common:
+        return [next(code for code in chains[0] if code in common)]
+    return sorted({chain[-1] for chain in chains})
+
+
+# --- preview --------------------------------------------------------------------------------
+
+
+def preview(
+    store: GraphStore, changes: ChangeSet, scopes: list[str], on: date, candidates: int = 3
+) -> list[ScopePreview]:
+    """Coverage of each scope before and after ``changes`` (tried, not kept), the units that
+    lose their supporter with who could take them over, and those that gain one."""
+    levels = list(store.policy.coverage)
+    before = {
+        code: (store.coverage(code, on), {lvl: store.gaps(code, lvl, on) for lvl in levels})
+        for code in scopes
+    }
+    out: list[ScopePreview] = []
+    with store.trial(changes) as tried:
+        for code in scopes:
+            coverage, gaps_before = before[code]
+            after = tried.coverage(code, on)
+            was = {g.unit.code for found in gaps_before.values() for g in found}
+            lost: list[str] = []
+            broken: dict[str, int] = {}
+            now: set[str] = set()
+            for level in levels:
+                for gap in tried.gaps(code, level, on):
+                    now.add(gap.unit.code)
+                    if gap.unit.code in was:
+                        continue
+                    if gap.reason is GapReason.CHAIN_BROKEN_ABOVE:
+                        broken[level] = broken.get(level, 0) + 1
+                    else:
+                        lost.append(gap.unit.code)
+            gained = [
+                g.unit for found in gaps_before.values() for g in found if g.unit.code not in now
+            ]
+            picks = takeovers(tried, lost, on, candidates=candidates, room_first=True)
+            out.append(
+                ScopePreview(coverage.unit, coverage, after, tuple(picks), broken, tuple(gained))
+            )
+    return out
+
+
+# --- applying -------------------------------------------------------------------------------
+
+
+def scope_digest(store: GraphStore, reads: Mapping[str, list[str]]) -> str:
+    """A digest of the part of the graph a plan read: the named cadres and every assignment of
+    theirs, every assignment to the named units, and who works in the scope."""
+    cadre_ids = list(reads.get("cadres", []))
+    codes = list(reads.get("units", []))
+    cadres = store.cadres(cadre_ids)
+    found: dict[str, Assignment] = {}
+    for group in (*store.assignments_of(cadre_ids).values(), *store.assignments_at(codes).values()):
+        found.update((a.id, a) for a in group)
+    homes = sorted(c.id for c in store.cadres_of(list(reads.get("homes", []))))
+    content = {
+        "cadres": [cadre_row(cadres[i]) if i in cadres else None for i in sorted(cadre_ids)],
+        "assignments": [assignment_row(found[k]) for k in sorted(found)],
+        "homes": homes,
+    }
+    return hashlib.sha256(json.dumps(content, ensure_ascii=False).encode()).hexdigest()
+
+
+def apply_reshuffle(store: GraphStore, plan_id: str, by: str | None = None) -> AppliedPlan:
+    """Apply a kept plan in one write, or refuse it (:class:`PlanRefused`) writing nothing."""
+    document = store.plan_document(plan_id)
+    if document is None:
+        raise NotFound("plan", plan_id)
+    for done in store.applied_plans():
+        if done.get("id") == plan_id:
+            raise PlanRefused(
+                f"plan {plan_id} was applied on {done.get('applied_at')} by "
+                f"{done.get('applied_by')}; nothing was written"
+            )
+    problems = document.get("problems")
+    if isinstance(problems, list) and problems:
+        raise PlanRefused(
+            f"plan {plan_id} has {len(problems)} problem(s) (see `nam reshuffle show "
+            f"{plan_id}`); fix the file and plan it again. Nothing was written"
+        )
+    raw = document["changes"]
+    assert isinstance(raw, dict)
+    changes = ChangeSet(
+        cadres=[cadre_from_row(r) for r in raw["cadres"]],
+        assignments=[assignment_from_row(r) for r in raw["assignments"]],
+    )
+    if not len(changes):
+        return AppliedPlan(plan_id, written=False)
+    reads = document["reads"]
+    assert isinstance(reads, dict)
+
+    def guard(view: GraphStore) -> None:
+        if scope_digest(view, reads) != document["digest"]:
+            raise StalePlan(
+                f"plan {plan_id} was made on {document['made_at']} and what it changes has "
+                "changed since (another plan or load was applied); nothing was written: "
+                f"plan the file again (`nam reshuffle plan {document['file']}`)"
+            )
+
+    summary = document["summary"]
+    assert isinstance(summary, dict)
+    record: dict[str, Any] = {
+        "id": plan_id,
+        "file": document["file"],
+        "file_hash": document["file_hash"],
+        "decision": document["decision"],
+        "effective": document["effective"],
+        "made_at": document["made_at"],
+        "made_by": document["made_by"],
+        "applied_at": _now(),
+        "applied_by": by or _user(),
+        "counts": {k: summary[k] for k in ("end", "start", "continue", "status")},
+    }
+    store.apply(changes, guard=guard, record=record)
+    return AppliedPlan(plan_id, written=True, record=record)
+
+
+# --- helpers --------------------------------------------------------------------------------
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def _user() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"
+
+
+def _unit_dict(u: Unit) -> dict[str, Any]:
+    return {"code": u.code, "name": u.name, "level": u.level}
+
+
+def _assignment_dict(a: Assignment) -> dict[str, Any]:
+    return {
+        "id": a.id,
+        "cadre": a.cadre,
+        "unit": a.unit,
+        "role": a.role,
+        "since": a.since.isoformat(),
+        "until": a.until.isoformat() if a.until else None,
+    }
+
+
+def _coverage_dict(c: Coverage) -> dict[str, Any]:
+    return {
+        "households": c.households,
+        "households_reached": c.households_reached,
+        "ratio": c.ratio,
+        "levels": [
+            {"level": lc.level, "units": lc.units, "covered": lc.covered, "ratio": lc.ratio}
+            for lc in c.levels
+        ],
+    }
