@@ -76,9 +76,8 @@ def takeovers(
     wanted = list(dict.fromkeys(codes))
     units = store.units(wanted)
     above = store.ancestors_of(wanted)
-    loads: dict[str, list[Load]] = {}
-    room: dict[str, bool] = {}
-    out: list[Takeover] = []
+    # the area and rule of each unit, then every candidate of every area in a few batches
+    placed: dict[str, tuple[Unit, list[Unit], Rule | None, Unit | None]] = {}
     for code in wanted:
         unit = units.get(code)
         if unit is None:
@@ -86,18 +85,34 @@ def takeovers(
         chain = [unit, *above.get(code, [])]
         rule = store.policy.coverage_rule(unit.level)
         area = next((u for u in chain if rule and u.level == rule.cadre_level), None)
+        placed[code] = (unit, chain, rule, area)
+    rules = {area.code: rule for _, _, rule, area in placed.values() if rule and area}
+    pool: dict[str, list[Cadre]] = {code: [] for code in rules}
+    for cadre in store.cadres_of(sorted(rules)):
+        rule = rules.get(cadre.home_unit)
+        if (
+            rule is not None
+            and cadre.level == rule.cadre_level
+            and rule.admits(cadre)
+            and cadre.active_on(on)
+            and cadre.id not in exclude
+        ):
+            pool[cadre.home_unit].append(cadre)
+    loads = store.loads_of([c.id for found in pool.values() for c in found], on)
+    room: dict[str, bool] = {}
+    if room_first:
+        by_rule: dict[str, tuple[Rule, list[Cadre]]] = {}
+        for area_code, found in pool.items():
+            rule = rules[area_code]
+            by_rule.setdefault(rule.id, (rule, []))[1].extend(found)
+        for rule, found in by_rule.values():
+            room.update(_room(store, rule, found, on))
+    out: list[Takeover] = []
+    for unit, chain, rule, area in placed.values():
         picks: tuple[Load, ...] = ()
         if rule is not None and area is not None:
-            if area.code not in loads:
-                loads[area.code] = [
-                    load
-                    for load in store.load(area.code, on, rule.cadre_level)
-                    if rule.admits(load.cadre) and load.cadre.id not in exclude
-                ]
-                if room_first:
-                    room.update(_room(store, rule, [x.cadre for x in loads[area.code]], on))
             ranked = sorted(
-                loads[area.code],
+                (loads[c.id] for c in pool[area.code] if c.id in loads),
                 key=lambda load: (
                     room_first and not room.get(load.cadre.id, False),
                     load.units,
