@@ -7,47 +7,11 @@ from typing import Any
 from rich.table import Table
 
 from graph.answers import ChainLink, Changes, Coverage, Gap, Load, Reach, WhatIf
-from graph.model import Assignment, Cadre, Unit
+from graph.documents import assignment_dict as assignment_dict
+from graph.documents import cadre_dict as cadre_dict
+from graph.documents import coverage_dict as coverage_dict
+from graph.documents import unit_dict as unit_dict
 from graph.policy import Policy
-
-
-def unit_dict(u: Unit) -> dict[str, Any]:
-    return {
-        "code": u.code,
-        "name": u.name,
-        "level": u.level,
-        "kind": u.kind,
-        "parent": u.parent,
-        "households": u.households,
-        "valid_from": u.valid_from.isoformat() if u.valid_from else None,
-        "valid_to": u.valid_to.isoformat() if u.valid_to else None,
-    }
-
-
-def cadre_dict(c: Cadre) -> dict[str, Any]:
-    return {
-        "id": c.id,
-        "name": c.name,
-        "level": c.level,
-        "home_unit": c.home_unit,
-        "titles": list(c.titles),
-        "status": str(c.status),
-        "status_since": c.status_since.isoformat() if c.status_since else None,
-    }
-
-
-def coverage_dict(c: Coverage) -> dict[str, Any]:
-    return {
-        "unit": unit_dict(c.unit),
-        "as_of": c.as_of.isoformat(),
-        "levels": [
-            {"level": lc.level, "units": lc.units, "covered": lc.covered, "ratio": lc.ratio}
-            for lc in c.levels
-        ],
-        "households": c.households,
-        "households_reached": c.households_reached,
-        "ratio": c.ratio,
-    }
 
 
 def gap_dict(g: Gap) -> dict[str, Any]:
@@ -171,18 +135,6 @@ def _preview_caption(p: dict[str, Any]) -> str:
     for unit in p["gained"]:
         lines.append(f"gains coverage: {unit['code']} {unit['name']} ({unit['level']})")
     return "\n".join(lines) or "no unit loses or gains coverage"
-
-
-def assignment_dict(a: Assignment) -> dict[str, Any]:
-    return {
-        "id": a.id,
-        "cadre": a.cadre,
-        "unit": a.unit,
-        "role": a.role,
-        "since": a.since.isoformat(),
-        "until": a.until.isoformat() if a.until else None,
-        "decision": a.decision,
-    }
 
 
 def changes_dict(c: Changes) -> dict[str, Any]:

@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from graph.answers import Coverage, GapReason, Takeover
+from graph.documents import assignment_dict, coverage_dict, unit_dict
 from graph.model import Assignment, Cadre, Status, StatusPeriod, Unit, Violation
 from graph.policy import Policy
 from graph.questions import takeovers
@@ -105,12 +106,12 @@ class ScopePreview:
 
     def as_dict(self) -> dict[str, Any]:
         return {
-            "scope": _unit_dict(self.scope),
-            "before": _coverage_dict(self.before),
-            "after": _coverage_dict(self.after),
+            "scope": unit_dict(self.scope),
+            "before": coverage_dict(self.before),
+            "after": coverage_dict(self.after),
             "lost": [
                 {
-                    "unit": _unit_dict(t.unit),
+                    "unit": unit_dict(t.unit),
                     "candidates": [
                         {
                             "cadre": load.cadre.id,
@@ -125,7 +126,7 @@ class ScopePreview:
                 for t in self.lost
             ],
             "broken": dict(self.broken),
-            "gained": [_unit_dict(u) for u in self.gained],
+            "gained": [unit_dict(u) for u in self.gained],
         }
 
 
@@ -222,8 +223,8 @@ def plan_reshuffle(
             "errors": len(checked.problems),
             "warnings": len(checked.warnings),
         },
-        "ended": [_assignment_dict(a) for a in diff.ended],
-        "started": [_assignment_dict(a) for a in diff.started],
+        "ended": [assignment_dict(a) for a in diff.ended],
+        "started": [assignment_dict(a) for a in diff.started],
         "statuses": diff.statuses,
         "problems": [p.as_dict() for p in checked.problems],
         "warnings": [p.as_dict() for p in checked.warnings],
@@ -691,30 +692,3 @@ def _user() -> str:
         return getpass.getuser()
     except (KeyError, OSError):
         return "unknown"
-
-
-def _unit_dict(u: Unit) -> dict[str, Any]:
-    return {"code": u.code, "name": u.name, "level": u.level}
-
-
-def _assignment_dict(a: Assignment) -> dict[str, Any]:
-    return {
-        "id": a.id,
-        "cadre": a.cadre,
-        "unit": a.unit,
-        "role": a.role,
-        "since": a.since.isoformat(),
-        "until": a.until.isoformat() if a.until else None,
-    }
-
-
-def _coverage_dict(c: Coverage) -> dict[str, Any]:
-    return {
-        "households": c.households,
-        "households_reached": c.households_reached,
-        "ratio": c.ratio,
-        "levels": [
-            {"level": lc.level, "units": lc.units, "covered": lc.covered, "ratio": lc.ratio}
-            for lc in c.levels
-        ],
-    }
