@@ -170,15 +170,50 @@ class MemoryStore:
                     raise
 
     @contextlib.contextmanager
-    def trial(self, changes: ChangeSet) -> Iterator[MemoryStore]:
-        """A copy of the graph with ``changes`` applied (no data directory: nothing is saved)."""
+    def trial(self, changes: ChangeSet, within: Collection[str] = ()) -> Iterator[MemoryStore]:
+        """A copy of the graph with ``changes`` applied (no data directory: nothing is saved).
+
+        With ``within``, only what questions about those subtrees need is copied: the subtrees
+        and their ancestors, every cadre linked to them or working in those ancestors, and all
+        of those cadres' assignments, so that coverage, gaps and loads there answer as on the
+        whole graph."""
         copy = MemoryStore(self.policy)
         with _bulk():
-            copy.g = cast(q.Graph, self.g.copy())
-            copy._assignments = dict(self._assignments)
-            copy._folded = dict(self._folded)
+            if within:
+                copy._apply(self._part(within, changes))
+            else:
+                copy.g = cast(q.Graph, self.g.copy())
+                copy._assignments = dict(self._assignments)
+                copy._folded = dict(self._folded)
             copy._apply(changes)
         yield copy
+
+    def _part(self, within: Collection[str], changes: ChangeSet) -> ChangeSet:
+        codes: set[str] = set()
+        above: set[str] = set()
+        for root in within:
+            unit = self.need_unit(root)
+            codes.update(u.code for u in q.subtree(self.g, unit, None))
+            above.update(u.code for u in q.ancestors(self.g, unit))
+        cadre_keys: set[CadreKey] = set()
+        for code in codes | above:
+            for node, edges in self.g.pred[code].items():
+                if not isinstance(node, str) and (code in codes or "WORKS_IN" in edges):
+                    cadre_keys.add(node)
+        cadre_keys |= {cadre_key(c.id) for c in changes.cadres if cadre_key(c.id) in self.g}
+        cadre_keys |= {
+            cadre_key(a.cadre) for a in changes.assignments if cadre_key(a.cadre) in self.g
+        }
+        cadres = [self.g.nodes[key]["cadre"] for key in cadre_keys]
+        assignments = [
+            d["a"] for key in cadre_keys for _, _, d in self.g.out_edges(key, data=True) if "a" in d
+        ]
+        wanted = codes | above | {c.home_unit for c in cadres} | {a.unit for a in assignments}
+        wanted |= {a.unit for a in changes.assignments}
+        for outside in self.units(wanted - codes - above).values():
+            wanted.update(u.code for u in q.ancestors(self.g, outside))
+        units = sorted(self.units(wanted).values(), key=lambda u: self.policy.level(u.level).index)
+        return ChangeSet(units=units, cadres=cadres, assignments=assignments)
 
     def changed_between(
         self, code: str, start: date, end: date

@@ -363,8 +363,9 @@ class Neo4jStore:
             raise StoreError(f"Neo4j refused the change; nothing was written: {exc}") from exc
 
     @contextmanager
-    def trial(self, changes: ChangeSet) -> Iterator[Neo4jStore]:
-        """The changes written in a transaction that is rolled back after the questions."""
+    def trial(self, changes: ChangeSet, within: Collection[str] = ()) -> Iterator[Neo4jStore]:
+        """The changes written in a transaction that is rolled back after the questions (the
+        whole graph is there: ``within`` needs nothing)."""
         try:
             with self.driver.session(database=self.database) as session:
                 tx = session.begin_transaction()

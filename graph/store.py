@@ -140,8 +140,13 @@ class GraphStore(Protocol):
         applied reshuffle: who, when, what) is written in the same transaction."""
         ...
 
-    def trial(self, changes: ChangeSet) -> AbstractContextManager[GraphStore]:
-        """A view of the store with ``changes`` applied, to ask questions of; nothing is kept."""
+    def trial(
+        self, changes: ChangeSet, within: Collection[str] = ()
+    ) -> AbstractContextManager[GraphStore]:
+        """A view of the store with ``changes`` applied, to ask questions of; nothing is kept.
+
+        ``within`` names the subtrees the questions will be about, so that a store may hold
+        less than the whole graph in the view (questions elsewhere may then answer wrongly)."""
         ...
 
     # --- reshuffle plans ------------------------------------------------------------------

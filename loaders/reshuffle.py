@@ -578,7 +578,9 @@ def preview(
         for code in scopes
     }
     out: list[ScopePreview] = []
-    with store.trial(changes) as tried:
+    # whole provinces: a cadre's load counts every unit they support, all inside their province
+    tops = {chain[-1].code if chain else code for code, chain in store.ancestors_of(scopes).items()}
+    with store.trial(changes, within=sorted(tops)) as tried:
         for code in scopes:
             coverage, gaps_before = before[code]
             after = tried.coverage(code, on)

@@ -17,11 +17,17 @@ from pathlib import Path
 import pytest
 
 from graph.answers import GapReason
+from graph.memory_store import MemoryStore
 from graph.model import Status
-from graph.store import GraphStore
+from graph.questions import takeovers
+from graph.records import assignment_from_row, cadre_from_row
+from graph.store import ChangeSet, GraphStore
+from loaders.admin import plan_admin
+from loaders.generate import generate
+from loaders.plan import apply_plan, make_plan
 from loaders.problems import LoadError
 from loaders.reshuffle import PlanRefused, StalePlan, apply_reshuffle, plan_reshuffle
-from tests.conftest import ON, Nam, write_csv
+from tests.conftest import ADMIN, ON, Nam, write_csv
 
 E = date(2023, 6, 1)
 DECISION = "559-QĐ/TU, 26/8/2022"
@@ -317,3 +323,39 @@ def test_a_reshuffle_workbook_plans_like_its_csv(store: GraphStore, tmp_path: Pa
     assert from_xlsx["problems"] == []
     for key in ("summary", "ended", "started", "statuses", "preview", "digest"):
         assert from_xlsx[key] == from_csv[key], key
+
+
+def test_the_embedded_stores_trial_of_a_province_answers_as_a_trial_of_the_whole_graph(
+    memory_store: MemoryStore, tmp_path: Path
+) -> None:
+    store = memory_store
+    # a second province, so that the part really is smaller than the whole
+    apply_plan(store, plan_admin(store, ADMIN, "84"))
+    roster = generate(store, "84", 1)
+    apply_plan(store, make_plan(store, roster.units, roster.cadres, roster.assignments, on=ON))
+    district = store.children("83", ON)[1].code
+    communes = [u.code for u in store.children(district, ON)][:3]
+    groups = [u.code for u in store.subtree(communes[0]) if u.level == "household_group"][:5]
+    retiring = [supporter_of(store, c) for c in communes]
+    retiring += sorted({a.cadre for found in store.assignments_at(groups).values() for a in found})
+    rows = [["nghỉ hưu", c, "", "", "1/6/2023", DECISION] for c in retiring]
+    plan = plan_reshuffle(store, write_csv(tmp_path / "district.csv", HEADER, rows))
+    (preview,) = plan["preview"]
+    assert preview["scope"]["code"] == district and plan["problems"] == []
+    raw = plan["changes"]
+    changes = ChangeSet(
+        cadres=[cadre_from_row(r) for r in raw["cadres"]],
+        assignments=[assignment_from_row(r) for r in raw["assignments"]],
+    )
+    with store.trial(changes) as whole, store.trial(changes, within=["83"]) as part:
+        assert part.counts()["commune"] < whole.counts()["commune"]
+        assert part.coverage(district, E) == whole.coverage(district, E)
+        lost: list[str] = []
+        for level in store.policy.coverage:
+            gaps = whole.gaps(district, level, E)
+            assert part.gaps(district, level, E) == gaps
+            lost += [g.unit.code for g in gaps if g.reason is not GapReason.CHAIN_BROKEN_ABOVE]
+        assert len(lost) >= 5
+        assert takeovers(part, lost, E, room_first=True) == takeovers(
+            whole, lost, E, room_first=True
+        )
