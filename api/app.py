@@ -6,6 +6,7 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable
 
+import orjson
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
@@ -17,7 +18,14 @@ from api.schema import make_schema
 from api.settings import Settings
 from graph.store import GraphStore
 
-__all__ = ["create_app"]
+__all__ = ["Router", "create_app"]
+
+
+class Router(GraphQLRouter[Context, None]):
+    """Answers in UTF-8 JSON: Vietnamese names as written, not as \\u escapes."""
+
+    def encode_json(self, data: object) -> bytes:
+        return orjson.dumps(data)
 
 
 def create_app(store: GraphStore, settings: Settings | None = None) -> FastAPI:
@@ -31,9 +39,7 @@ def create_app(store: GraphStore, settings: Settings | None = None) -> FastAPI:
         return Context(store=store, settings=settings, request_id=request.state.request_id)
 
     # multipart requests carry reshuffle files to planReshuffle (GraphQL multipart request spec)
-    router: GraphQLRouter[Context, None] = GraphQLRouter(
-        schema, context_getter=context_getter, multipart_uploads_enabled=True
-    )
+    router = Router(schema, context_getter=context_getter, multipart_uploads_enabled=True)
     app = FastAPI(
         title="namgraph",
         description="Coverage of the nắm chain: who supports which unit, from the province down.",

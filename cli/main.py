@@ -57,6 +57,13 @@ class Context:
             self._store = self.config.open()
         return self._store
 
+    def command(self) -> str:
+        """``nam`` as the user must type it to reach the same store again."""
+        default = Path(os.environ.get("NAM_DATA", ".nam"))
+        if self.config.kind == "memory" and self.data != default:
+            return f"nam --data {self.data}"
+        return "nam"
+
     def close(self) -> None:
         close = getattr(self._store, "close", None)
         if close is not None:
@@ -516,6 +523,8 @@ def search(ctx: Context, text: str, first: int, as_json: bool) -> None:
 @handled
 def diff_command(ctx: Context, unit: str, start: date, end: date, as_json: bool) -> None:
     """What changed in a unit's subtree after --from, up to and including --to."""
+    if end < start:
+        raise click.BadParameter(f"{end} is before --from {start}; swap them", param_hint="--to")
     answer = changes_between(ctx.store, unit, start, end)
     if as_json:
         _emit(render.changes_dict(answer))
@@ -531,9 +540,8 @@ def diff_command(ctx: Context, unit: str, start: date, end: date, as_json: bool)
     for verb, items in (("ends", answer.ended), ("starts", answer.started)):
         for a in items:
             day = a.until if verb == "ends" else a.since
-            out.print(
-                f"  {day}  {verb}: {a.cadre} -> {a.unit} ({a.role}) {a.decision}", markup=False
-            )
+            why = f"decision {a.decision}" if verb == "starts" else f"held since {a.since}"
+            out.print(f"  {day}  {verb}: {a.cadre} -> {a.unit} ({a.role}, {why})", markup=False)
     for u in answer.units:
         out.print(f"  unit {u.code} {u.name}: {u.valid_from} to {u.valid_to}", markup=False)
 
@@ -605,7 +613,7 @@ def reshuffle_plan(
     """Diff a reshuffle file against the graph on its date, preview it and keep the plan."""
     with err.status("planning the reshuffle"):
         document = plan_reshuffle(ctx.store, file, on, decision, scope, by)
-    _show_plan(document, as_json)
+    _show_plan(document, as_json, ctx.command())
     if document["problems"]:
         _problems([_Shown(p) for p in document["problems"]])
         err.print("[red]The plan cannot be applied: fix the file and plan it again.[/red]")
@@ -657,7 +665,12 @@ def reshuffle_list(ctx: Context, as_json: bool) -> None:
     if as_json:
         _emit(records)
         return
+    if not records:
+        out.print("No reshuffle has been applied yet (`nam reshuffle plan FILE` makes a plan).")
+        return
     table = Table("plan", "applied", "by", "decision", "effective", "file", "end", "start")
+    for column in table.columns[:2]:
+        column.no_wrap = True
     for r in records:
         counts = r.get("counts") or {}
         assert isinstance(counts, dict)
@@ -683,7 +696,7 @@ class _Shown:
         return self.text
 
 
-def _show_plan(document: dict[str, Any], as_json: bool) -> None:
+def _show_plan(document: dict[str, Any], as_json: bool, nam: str = "nam") -> None:
     if as_json:
         _emit(document)
         return
@@ -711,7 +724,7 @@ def _show_plan(document: dict[str, Any], as_json: bool) -> None:
     if not any(s[k] for k in ("end", "start", "status")):
         out.print("Nothing to change: the graph already holds this reshuffle.")
     else:
-        out.print(f"Apply it with: nam reshuffle apply {document['id']}")
+        out.print(f"Apply it with: {nam} reshuffle apply {document['id']}", markup=False)
 
 
 @main.command()

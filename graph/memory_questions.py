@@ -106,41 +106,47 @@ def _covered(g: Graph, rule: Rule, unit: Unit, on: date, without: Without) -> bo
 
 
 def why_uncovered(g: Graph, rule: Rule, unit: Unit, on: date, without: Without) -> GapReason:
-    """The strongest reason an uncovered unit has no supporter on ``on``."""
-    reasons: set[GapReason] = set()
+    """Why an uncovered unit has no supporter on ``on``: the cadres of a what-if leaving it,
+    else what happened to its latest supporter (the one whose support stopped last: retired,
+    transferred, or the assignment ended), else nobody ever supported it."""
+    latest: tuple[date, int, GapReason] | None = None
     for node, edges in g.pred[unit.code].items():
         if isinstance(node, str):
             continue
         cadre: Cadre = g.nodes[node]["cadre"]
         for data in edges.values():
             a = data.get("a")
-            if a is None or not rule.matches(cadre, a.role, unit.level):
+            if a is None or not rule.matches(cadre, a.role, unit.level) or a.since > on:
                 continue
             if a.in_force_on(on):
                 if cadre.id in without:
-                    reasons.add(GapReason.SUPPORTER_LEAVING)
-                elif cadre.status_on(on) is Status.RETIRED:
-                    reasons.add(GapReason.SUPPORTER_RETIRED)
-                elif cadre.status_on(on) is Status.TRANSFERRED:
-                    reasons.add(GapReason.SUPPORTER_TRANSFERRED)
+                    return GapReason.SUPPORTER_LEAVING
+                status, since = cadre.status_on(on), cadre.status_since_on(on)
+                stopped = since or a.since
             elif a.until is not None and a.until <= on:
-                # ended because the cadre left on that day (a reshuffle ends a retiree's units)
-                left = cadre.status_on(a.until)
-                if left is Status.RETIRED:
-                    reasons.add(GapReason.SUPPORTER_RETIRED)
-                elif left is Status.TRANSFERRED:
-                    reasons.add(GapReason.SUPPORTER_TRANSFERRED)
-                else:
-                    reasons.add(GapReason.SUPPORTER_ENDED)
-    for reason in (
-        GapReason.SUPPORTER_LEAVING,
-        GapReason.SUPPORTER_RETIRED,
-        GapReason.SUPPORTER_TRANSFERRED,
-        GapReason.SUPPORTER_ENDED,
-    ):
-        if reason in reasons:
-            return reason
-    return GapReason.NO_SUPPORTER
+                status, stopped = cadre.status_on(a.until), a.until
+            else:
+                continue
+            if status is Status.RETIRED:
+                reason = GapReason.SUPPORTER_RETIRED
+            elif status is Status.TRANSFERRED:
+                reason = GapReason.SUPPORTER_TRANSFERRED
+            elif a.in_force_on(on):
+                continue  # in force and not gone: not why the unit is uncovered
+            else:
+                reason = GapReason.SUPPORTER_ENDED
+            candidate = (stopped, _RANK[reason], reason)
+            if latest is None or candidate[:2] > latest[:2]:
+                latest = candidate
+    return latest[2] if latest else GapReason.NO_SUPPORTER
+
+
+#: On the same day, a cadre leaving explains more than an assignment ending.
+_RANK = {
+    GapReason.SUPPORTER_ENDED: 1,
+    GapReason.SUPPORTER_TRANSFERRED: 2,
+    GapReason.SUPPORTER_RETIRED: 3,
+}
 
 
 def broken_above(

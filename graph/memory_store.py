@@ -249,7 +249,7 @@ class MemoryStore:
         _write_atomically(folder / f"{_plan_file(plan_id)}.json", orjson.dumps(document))
 
     def plan_document(self, plan_id: str) -> dict[str, object] | None:
-        if self.data_dir is None:
+        if self.data_dir is None or not plan_id.isalnum():
             return self._plans.get(plan_id)
         path = self.data_dir / PLANS_DIR / f"{_plan_file(plan_id)}.json"
         if not path.is_file():

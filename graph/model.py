@@ -79,6 +79,16 @@ class Cadre:
                 break
         return current
 
+    def status_since_on(self, on: date) -> date | None:
+        """The date the status in force on ``on`` began (``None`` when undated)."""
+        since: date | None = None
+        for period in self.history:
+            if period.since is None or period.since <= on:
+                since = period.since
+            else:
+                break
+        return since
+
     def active_on(self, on: date) -> bool:
         return self.status_on(on) is Status.ACTIVE
 

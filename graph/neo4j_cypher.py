@@ -70,32 +70,35 @@ def _covered(n: str, k: str = "k") -> str:
 
 
 def _reason(n: str) -> str:
-    """Why an uncovered unit has no supporter (same order of precedence as the memory store)."""
+    """Why an uncovered unit has no supporter, the way the memory store says it: the cadres of
+    a what-if leaving it, else what happened to its latest supporter, else no supporter."""
     rule = f"$rules[{n}.level]"
-
-    def case(extra: str) -> str:
-        return (
-            f"EXISTS {{ MATCH ({n})<-[sr:SUPPORTS]-(cr) "
-            f"WHERE {_matches('sr', 'cr', rule)} AND {extra} }}"
-        )
-
     force = _in_force("sr")
     status = _status_on("cr")
-    leaving = case(f"{force} AND cr.id IN $without")
-    ended_by = "sr.until IS NOT NULL AND sr.until <= $on"
-    left = _status_on("cr", "sr.until")  # ended because the cadre left on that day
-    retired = case(f"({force} AND {status} = 'retired') OR ({ended_by} AND {left} = 'retired')")
-    transferred = case(
-        f"({force} AND {status} = 'transferred') OR ({ended_by} AND {left} = 'transferred')"
+    since = (
+        "[i IN range(0, size(cr.history_since) - 1) "
+        "WHERE cr.history_since[i] <= $on | cr.history_since[i]][-1]"
     )
-    ended = case(ended_by)
-    return (
-        f"CASE WHEN {leaving} THEN 'supporter_leaving' "
-        f"WHEN {retired} THEN 'supporter_retired' "
-        f"WHEN {transferred} THEN 'supporter_transferred' "
-        f"WHEN {ended} THEN 'supporter_ended' "
-        "ELSE 'no_supporter' END"
-    )
+    left = _status_on("cr", "sr.until")  # the cadre's status on the day the assignment ended
+    gone = f"CASE WHEN {force} THEN {status} ELSE {left} END"
+    return f"""CASE WHEN EXISTS {{ MATCH ({n})<-[sr:SUPPORTS]-(cr)
+      WHERE {_matches("sr", "cr", rule)} AND {force} AND cr.id IN $without }}
+    THEN 'supporter_leaving'
+    ELSE coalesce(COLLECT {{
+      MATCH ({n})<-[sr:SUPPORTS]-(cr)
+      WHERE {_matches("sr", "cr", rule)} AND sr.since <= $on
+        AND (({force} AND {status} IN ['retired', 'transferred'])
+             OR (sr.until IS NOT NULL AND sr.until <= $on))
+      WITH {gone} AS gone,
+           CASE WHEN NOT {force} THEN sr.until
+                WHEN {since} = date('0001-01-01') THEN sr.since
+                ELSE {since} END AS stopped
+      WITH CASE gone WHEN 'retired' THEN 'supporter_retired'
+                     WHEN 'transferred' THEN 'supporter_transferred'
+                     ELSE 'supporter_ended' END AS reason, stopped
+      RETURN reason ORDER BY stopped DESC,
+        CASE reason WHEN 'supporter_retired' THEN 3 WHEN 'supporter_transferred' THEN 2 ELSE 1 END DESC
+      LIMIT 1 }}[0], 'no_supporter') END"""
 
 
 def _chain_ok(nodes: str, k: str) -> str:

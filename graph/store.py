@@ -33,7 +33,10 @@ class NotFound(KeyError):
         self.key = key
 
     def __str__(self) -> str:
-        return f"no {self.kind} {self.key!r} in the graph"
+        hint = {
+            "plan": "; `nam reshuffle plan FILE` makes one, `nam reshuffle list` shows applied ones"
+        }.get(self.kind, "")
+        return f"no {self.kind} {self.key!r} in the graph{hint}"
 
 
 @dataclass

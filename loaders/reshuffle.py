@@ -600,7 +600,10 @@ def preview(
             gained = [
                 g.unit for found in gaps_before.values() for g in found if g.unit.code not in now
             ]
-            picks = takeovers(tried, lost, on, candidates=candidates, room_first=True)
+            leaving = {a.cadre for a in changes.assignments if a.until is not None}
+            picks = takeovers(
+                tried, lost, on, exclude=leaving, candidates=candidates, room_first=True
+            )
             out.append(
                 ScopePreview(coverage.unit, coverage, after, tuple(picks), broken, tuple(gained))
             )
@@ -642,8 +645,8 @@ def apply_reshuffle(store: GraphStore, plan_id: str, by: str | None = None) -> A
     problems = document.get("problems")
     if isinstance(problems, list) and problems:
         raise PlanRefused(
-            f"plan {plan_id} has {len(problems)} problem(s) (see `nam reshuffle show "
-            f"{plan_id}`); fix the file and plan it again. Nothing was written"
+            f"plan {plan_id} has problems ({len(problems)}; `nam reshuffle show {plan_id}` lists "
+            "them): fix the file and plan it again. Nothing was written."
         )
     raw = document["changes"]
     assert isinstance(raw, dict)

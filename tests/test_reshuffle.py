@@ -359,3 +359,31 @@ def test_the_embedded_stores_trial_of_a_province_answers_as_a_trial_of_the_whole
         assert takeovers(part, lost, E, room_first=True) == takeovers(
             whole, lost, E, room_first=True
         )
+
+
+def test_a_gap_says_what_happened_to_its_latest_supporter(
+    store: GraphStore, tmp_path: Path
+) -> None:
+    """Retired in June, replaced in July, the replacement ended in August: on 1 August the
+    commune's supporter ended (the older retirement no longer explains the gap)."""
+    commune = first_commune_of_each_district(store)[2]
+    retiree = supporter_of(store, commune)
+    member = standing_members(store)[0]
+    steps = [
+        ("june.csv", [["nghỉ hưu", retiree, "", "", "1/6/2023", DECISION]]),
+        ("july.csv", [["phân công", member, commune, "", "1/7/2023", "15-QĐ/TU"]]),
+        ("august.csv", [["kết thúc", member, commune, "", "1/8/2023", "16-QĐ/TU"]]),
+    ]
+    for name, rows in steps:
+        plan = plan_reshuffle(store, write_csv(tmp_path / name, HEADER, rows))
+        assert plan["problems"] == [], plan["problems"]
+        assert apply_reshuffle(store, plan["id"]).written
+
+    def reason(day: date) -> GapReason | None:
+        found = {g.unit.code: g.reason for g in store.gaps("83", "commune", day)}
+        return found.get(commune)
+
+    assert reason(date(2023, 5, 31)) is None
+    assert reason(date(2023, 6, 1)) is GapReason.SUPPORTER_RETIRED
+    assert reason(date(2023, 7, 1)) is None
+    assert reason(date(2023, 8, 1)) is GapReason.SUPPORTER_ENDED
