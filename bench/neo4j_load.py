@@ -14,62 +14,16 @@ from datetime import date
 from typing import Any
 
 import neo4j
-from graph.model import Unit
 from graph.neo4j_store import Neo4jStore
-from graph.store import ChangeSet
 
 __all__ = [
     "Watchdog",
-    "by_province",
     "driver_retries",
     "error_code",
     "error_text",
     "explain",
     "raw_query",
 ]
-
-
-def by_province(changes: ChangeSet) -> list[tuple[str, ChangeSet]]:
-    """One change set per top unit (province), with its code, in the order the top units come.
-
-    A unit goes with the top of its chain of parents, a cadre with its home unit's, and an
-    assignment with the later of its unit's and its cadre's, so that applied in order every
-    parent, home unit, cadre and unit exists before what refers to it.
-    """
-    units = {u.code: u for u in changes.units}
-    root_of: dict[str, str] = {}
-
-    def root(code: str) -> str:
-        path: list[str] = []
-        at = code
-        while at not in root_of:
-            path.append(at)
-            unit: Unit | None = units.get(at)
-            parent = unit.parent if unit is not None else None
-            if parent is None or parent not in units or len(path) > len(units):
-                root_of[at] = at  # a top unit (or one whose parent is not in the set)
-                break
-            at = parent
-        top = root_of[at]
-        for step in path:
-            root_of[step] = top
-        return top
-
-    order: dict[str, int] = {}
-    for u in changes.units:
-        order.setdefault(root(u.code), len(order))
-    parts = [(code, ChangeSet()) for code in order]
-    for u in changes.units:
-        parts[order[root(u.code)]][1].units.append(u)
-    home: dict[str, int] = {}
-    for c in changes.cadres:
-        index = order[root(c.home_unit)] if c.home_unit in units else 0
-        home[c.id] = index
-        parts[index][1].cadres.append(c)
-    for a in changes.assignments:
-        index = max(order[root(a.unit)] if a.unit in units else 0, home.get(a.cadre, 0))
-        parts[index][1].assignments.append(a)
-    return parts
 
 
 def error_text(exc: BaseException) -> str:

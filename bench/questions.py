@@ -82,7 +82,6 @@ import neo4j
 from bench.http_api import CHAIN, COVERAGE, DASHBOARD, GAPS, ApiServer, Reply, quiet_request_logs
 from bench.neo4j_load import (
     Watchdog,
-    by_province,
     driver_retries,
     error_code,
     error_text,
@@ -97,7 +96,7 @@ from graph.model import Cadre, Severity, Unit, Violation
 from graph.neo4j_store import Neo4jStore
 from graph.questions import what_if
 from graph.store import ChangeSet, GraphStore
-from graph.stores import dump
+from graph.stores import by_top_unit, dump
 from graph.validate import validate_store
 from loaders.admin import plan_admin
 from loaders.generate import Roster, generate
@@ -629,8 +628,8 @@ class Neo4jTarget:
         step: StepLog,
         why: str,
     ) -> None:
-        parts, seconds = measure(lambda: by_province(changes))
-        step("split by province", len(changes), seconds, "bench.neo4j_load.by_province")
+        parts, seconds = measure(lambda: by_top_unit(changes))
+        step("split by province", len(changes), seconds, "graph.stores.by_top_unit")
         store = self._store()
         slowest = (0.0, "")
         start = time.perf_counter()

@@ -11,7 +11,7 @@ import os
 import sys
 import tempfile
 from collections.abc import Callable
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -29,7 +29,7 @@ from graph.neo4j_store import Neo4jStore
 from graph.policy import DEFAULT_POLICY, PolicyError, available_policies
 from graph.questions import changes_between, what_if
 from graph.store import GraphStore, NotFound, StoreError
-from graph.stores import StoreConfig, dump
+from graph.stores import StoreConfig, dump, in_parts
 from graph.validate import validate_store
 from loaders.admin import plan_admin
 from loaders.columns import KINDS, TEMPLATES
@@ -113,6 +113,17 @@ def handled(f: F) -> F:
             sys.exit(1)
 
     return wrapper  # type: ignore[return-value]
+
+
+def _progress(disable: bool = False) -> Progress:
+    """A progress bar on standard error, gone when done."""
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+    )
+    return Progress(*columns, console=err, transient=True, disable=disable)
 
 
 def _problems(problems: list[Any], limit: int = 50) -> None:
@@ -245,13 +256,7 @@ def generate_command(
     if "all" in codes:
         codes = [u.code for u in store.subtree() if u.level == store.policy.top_level]
     units, cadres, assignments = [], [], []
-    columns = (
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-    )
-    with Progress(*columns, console=err, transient=True, disable=as_json) as progress:
+    with _progress(disable=as_json) as progress:
         task = progress.add_task("generating", total=len(codes))
         for code in codes:
             roster = generate(store, code, seed)
@@ -762,10 +767,22 @@ def schema_command() -> None:
 @main.command("export")
 @click.argument("target", type=click.Choice(["neo4j"]))
 @click.option("--replace", is_flag=True, help="Empty a Neo4j database that already holds a graph.")
+@click.option(
+    "--part-records",
+    type=click.IntRange(1),
+    default=200_000,
+    show_default=True,
+    help="A larger graph is copied in transactions of about this many records, by province.",
+)
 @pass_ctx
 @handled
-def export_command(ctx: Context, target: str, replace: bool) -> None:
-    """Copy the data directory's graph into Neo4j (NEO4J_URI, NEO4J_PASSWORD, ...)."""
+def export_command(ctx: Context, target: str, replace: bool, part_records: int) -> None:
+    """Copy the data directory's graph into Neo4j (NEO4J_URI, NEO4J_PASSWORD, ...).
+
+    A graph of up to --part-records records is copied in one transaction. A larger one (a whole
+    country is 3 million) is copied province by province, since one transaction would pass
+    Neo4j's transaction memory limit; until the last part is in, the database is marked as
+    incomplete and namgraph refuses to open it."""
     source = MemoryStore.open(ctx.data)
     neo = StoreConfig.from_env(ctx.data, kind=target)
     if replace:
@@ -777,12 +794,24 @@ def export_command(ctx: Context, target: str, replace: bool) -> None:
     store = neo.init(str(ctx.data / POLICY_FILE))
     assert isinstance(store, Neo4jStore)
     try:
-        with err.status("copying the graph"):
+        with err.status("reading the graph"):
             changes = dump(source)
-            store.apply(changes)
+        parts = in_parts(changes, part_records)
+        if len(parts) == 1:
+            with err.status("copying the graph"):
+                store.apply(changes)
+        else:
+            store.loading(datetime.now(UTC).isoformat(timespec="seconds"))
+            with _progress() as progress:
+                task = progress.add_task("copying, province by province", total=len(changes))
+                for part in parts:
+                    store.apply(part)
+                    progress.advance(task, len(part))
+            store.loading(None)
     finally:
         store.close()
-    out.print(f"Copied {len(changes)} records from {ctx.data} to the {neo.describe()}.")
+    how = "one transaction" if len(parts) == 1 else f"{len(parts)} transactions"
+    out.print(f"Copied {len(changes)} records from {ctx.data} to the {neo.describe()} ({how}).")
 
 
 @main.command("import")

@@ -220,6 +220,11 @@ class Neo4jStore:
                 f"the graph has schema version {meta['version']}, newer than this namgraph "
                 f"({SCHEMA_VERSION}); upgrade namgraph"
             )
+        if meta.get("loading"):
+            raise StoreError(
+                f"a copy into Neo4j database {database!r} started at {meta['loading']} did not "
+                "finish, so the graph there is incomplete: run `nam export neo4j --replace` again"
+            )
         text = meta["policy_yaml"]
         store = cls(driver, database, parse_policy(yaml.safe_load(text), "neo4j"), text)
         if meta.get("version", 0) < SCHEMA_VERSION:
@@ -298,6 +303,15 @@ class Neo4jStore:
                 "MATCH (n) WHERE n:Unit OR n:Cadre OR n:NamgraphMeta OR n:PolicyRule OR n:Reshuffle "
                 "CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 10000 ROWS"
             ).consume()
+
+    def loading(self, started: str | None) -> None:
+        """Mark the graph as being copied in several transactions (``open`` refuses it until
+        the mark is cleared with ``None``)."""
+        self.driver.execute_query(
+            "MATCH (m:NamgraphMeta {key: 'schema'}) SET m.loading = $started",
+            started=started,
+            database_=self.database,
+        )
 
     def close(self) -> None:
         self.driver.close()

@@ -19,11 +19,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from graph.memory_store import MemoryStore
+from graph.model import Unit
 from graph.neo4j_store import Neo4jStore
 from graph.store import ChangeSet, GraphStore, StoreError
 from neo4j import Driver
 
-__all__ = ["StoreConfig", "dump"]
+__all__ = ["StoreConfig", "by_top_unit", "dump", "in_parts"]
 
 KINDS = ("memory", "neo4j")
 
@@ -81,3 +82,64 @@ def dump(store: GraphStore) -> ChangeSet:
         cadres=list(store.cadres_of(codes)),
         assignments=sorted(store.assignments_to(codes), key=lambda a: a.id),
     )
+
+
+def by_top_unit(changes: ChangeSet) -> list[tuple[str, ChangeSet]]:
+    """One change set per top unit (province), with its code, in the order the top units come.
+
+    A unit goes with the top of its chain of parents, a cadre with its home unit's, and an
+    assignment with the later of its unit's and its cadre's, so that applied in order every
+    parent, home unit, cadre and unit exists before what refers to it.
+    """
+    units = {u.code: u for u in changes.units}
+    root_of: dict[str, str] = {}
+
+    def root(code: str) -> str:
+        path: list[str] = []
+        at = code
+        while at not in root_of:
+            path.append(at)
+            unit: Unit | None = units.get(at)
+            parent = unit.parent if unit is not None else None
+            if parent is None or parent not in units or len(path) > len(units):
+                root_of[at] = at  # a top unit (or one whose parent is not in the set)
+                break
+            at = parent
+        top = root_of[at]
+        for step in path:
+            root_of[step] = top
+        return top
+
+    order: dict[str, int] = {}
+    for u in changes.units:
+        order.setdefault(root(u.code), len(order))
+    parts = [(code, ChangeSet()) for code in order]
+    for u in changes.units:
+        parts[order[root(u.code)]][1].units.append(u)
+    home: dict[str, int] = {}
+    for c in changes.cadres:
+        index = order[root(c.home_unit)] if c.home_unit in units else 0
+        home[c.id] = index
+        parts[index][1].cadres.append(c)
+    for a in changes.assignments:
+        index = max(order[root(a.unit)] if a.unit in units else 0, home.get(a.cadre, 0))
+        parts[index][1].assignments.append(a)
+    return parts
+
+
+def in_parts(changes: ChangeSet, most: int) -> list[ChangeSet]:
+    """The change set cut along top units (provinces) into parts of at most ``most`` records
+    where a province allows it, to be applied in order: each part's references are in it or in
+    an earlier one. A change set of ``most`` records or fewer stays whole."""
+    if len(changes) <= most:
+        return [changes]
+    parts: list[ChangeSet] = []
+    for _, part in by_top_unit(changes):
+        if parts and len(parts[-1]) + len(part) <= most:
+            last = parts[-1]
+            last.units += part.units
+            last.cadres += part.cadres
+            last.assignments += part.assignments
+        else:
+            parts.append(ChangeSet(list(part.units), list(part.cadres), list(part.assignments)))
+    return parts

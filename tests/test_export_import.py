@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
+import pytest
 from click.testing import CliRunner
 
 from cli.main import main
 from graph.memory_store import MemoryStore
+from graph.neo4j_store import Neo4jStore
+from graph.store import StoreError
 from graph.stores import dump
-from tests.conftest import ON, Neo4jBenTre, store_env
+from loaders.admin import plan_admin
+from loaders.generate import generate
+from loaders.plan import apply_plan, make_plan
+from tests.conftest import ADMIN, NEO4J_DATABASE, ON, Neo4jBenTre, store_env
 
 
 def test_export_to_neo4j_and_import_back_gives_the_same_graph(
@@ -34,3 +41,62 @@ def test_export_to_neo4j_and_import_back_gives_the_same_graph(
     )
     assert back.policy.id == original.policy.id
     assert back.coverage("83", ON) == original.coverage("83", ON)
+
+
+def add_province(data_dir: Path, code: str) -> None:
+    store = MemoryStore.open(data_dir)
+    apply_plan(store, plan_admin(store, ADMIN, code))
+    roster = generate(store, code, 1)
+    apply_plan(store, make_plan(store, roster.units, roster.cadres, roster.assignments, on=ON))
+
+
+def test_a_large_graph_is_exported_province_by_province_and_reads_back_whole(
+    neo4j_ben_tre: Neo4jBenTre, data_dir: Path, tmp_path: Path
+) -> None:
+    add_province(data_dir, "84")
+    runner = CliRunner(env=store_env("neo4j"))
+    neo4j_ben_tre.checkout()
+    args = ["--data", str(data_dir), "export", "neo4j", "--replace", "--part-records", "40000"]
+    exported = runner.invoke(main, args)
+    assert exported.exit_code == 0, exported.output
+    assert "(2 transactions)" in exported.output
+    copy = tmp_path / "copy"
+    assert runner.invoke(main, ["--data", str(copy), "import"]).exit_code == 0
+    original, back = dump(MemoryStore.open(data_dir)), dump(MemoryStore.open(copy))
+    assert sorted(original.units, key=lambda u: u.code) == sorted(back.units, key=lambda u: u.code)
+    assert sorted(original.cadres, key=lambda c: c.id) == sorted(back.cadres, key=lambda c: c.id)
+    assert sorted(original.assignments, key=lambda a: a.id) == sorted(
+        back.assignments, key=lambda a: a.id
+    )
+
+
+def test_an_export_that_stops_halfway_leaves_a_graph_namgraph_refuses_to_open(
+    neo4j_ben_tre: Neo4jBenTre,
+    data_dir: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    add_province(data_dir, "84")
+    runner = CliRunner(env=store_env("neo4j"))
+    neo4j_ben_tre.checkout()
+    real_apply = Neo4jStore.apply
+    calls: list[int] = []
+
+    def failing_apply(self: Neo4jStore, *args: Any, **kwargs: Any) -> None:
+        calls.append(1)
+        if len(calls) == 2:
+            raise StoreError("Neo4j is unavailable; nothing was written: (test: connection lost)")
+        real_apply(self, *args, **kwargs)
+
+    monkeypatch.setattr(Neo4jStore, "apply", failing_apply)
+    args = ["--data", str(data_dir), "export", "neo4j", "--replace", "--part-records", "40000"]
+    failed = runner.invoke(main, args)
+    assert failed.exit_code == 1 and "connection lost" in failed.stderr
+    monkeypatch.setattr(Neo4jStore, "apply", real_apply)
+
+    with pytest.raises(StoreError, match="did not finish"):
+        Neo4jStore.open(neo4j_ben_tre.driver, NEO4J_DATABASE)
+    question = runner.invoke(main, ["coverage", "83"])
+    assert question.exit_code == 1 and "nam export neo4j --replace" in question.stderr
+    again = runner.invoke(main, args)
+    assert again.exit_code == 0, again.output
+    assert Neo4jStore.open(neo4j_ben_tre.driver, NEO4J_DATABASE).counts()["province"] == 2
