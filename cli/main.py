@@ -620,7 +620,7 @@ def reshuffle_plan(
         document = plan_reshuffle(ctx.store, file, on, decision, scope, by)
     _show_plan(document, as_json, ctx.command())
     if document["problems"]:
-        _problems([_Shown(p) for p in document["problems"]])
+        _problems([Problem(**p) for p in document["problems"]])
         err.print("[red]The plan cannot be applied: fix the file and plan it again.[/red]")
         sys.exit(2)
 
@@ -688,19 +688,6 @@ def reshuffle_list(ctx: Context, as_json: bool) -> None:
     out.print(table)
 
 
-class _Shown:
-    """A problem of a kept plan document, printed like a live one."""
-
-    def __init__(self, raw: dict[str, Any]) -> None:
-        self.severity = raw.get("severity", "error")
-        self.text = str(
-            Problem(raw["file"], raw.get("row"), raw.get("column"), raw["message"], raw["rule"])
-        )
-
-    def __str__(self) -> str:
-        return self.text
-
-
 def _show_plan(document: dict[str, Any], as_json: bool, nam: str = "nam") -> None:
     if as_json:
         _emit(document)
@@ -714,7 +701,7 @@ def _show_plan(document: dict[str, Any], as_json: bool, nam: str = "nam") -> Non
         f"  end {s['end']}, start {s['start']}, continue {s['continue']}, "
         f"status changes {s['status']}; {s['errors']} errors, {s['warnings']} warnings"
     )
-    _problems([_Shown(w) for w in document["warnings"]], limit=20)
+    _problems([Problem(**w) for w in document["warnings"]], limit=20)
     for st in document["statuses"]:
         out.print(f"  {st['cadre']} {st['name']}: {st['from']} -> {st['to']}")
     for key, verb in (("ended", "ends"), ("started", "starts")):

@@ -249,9 +249,11 @@ class MemoryStore:
         _write_atomically(folder / f"{_plan_file(plan_id)}.json", orjson.dumps(document))
 
     def plan_document(self, plan_id: str) -> dict[str, object] | None:
-        if self.data_dir is None or not plan_id.isalnum():
+        if self.data_dir is None:
             return self._plans.get(plan_id)
-        path = self.data_dir / PLANS_DIR / f"{_plan_file(plan_id)}.json"
+        if not plan_id.isalnum():
+            return None  # not an id namgraph makes, so no plan has it
+        path = self.data_dir / PLANS_DIR / f"{plan_id}.json"
         if not path.is_file():
             return None
         loaded: dict[str, object] = orjson.loads(path.read_bytes())

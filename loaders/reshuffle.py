@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from graph.answers import Coverage, GapReason, Takeover
+from graph.dates import parse_date
 from graph.documents import assignment_dict, coverage_dict, unit_dict
 from graph.model import Assignment, Cadre, Status, StatusPeriod, Unit, Violation
 from graph.policy import Policy
@@ -56,6 +57,7 @@ __all__ = [
     "ScopePreview",
     "StalePlan",
     "apply_reshuffle",
+    "plan_changes",
     "plan_reshuffle",
     "scope_digest",
 ]
@@ -161,7 +163,7 @@ def plan_reshuffle(
     file_name = name or str(path)
     reader = _StepReader(table, store.policy)
     steps = [step for row in table.rows if (step := reader.step(row)) is not None]
-    roster = not any(row.get("action") for row in table.rows)
+    roster = not reader.with_actions
     effective = reader.effective(on)
     chosen = reader.decision(decision)
     if roster and not scope:
@@ -249,13 +251,13 @@ class _StepReader:
         self.problems: list[Problem] = []
         self.dates: dict[date, int] = {}
         self.decisions: dict[str, int] = {}
+        # a list of changes; without any action the file is a roster
+        self.with_actions = any(row.get("action") for row in table.rows)
 
     def fail(self, row: int | None, key: str | None, message: str) -> None:
         self.problems.append(self.table.problem(row, key, message))
 
     def step(self, row: Row) -> Step | None:
-        from graph.dates import parse_date
-
         cadre = row.get("cadre")
         if not cadre:
             self.fail(row.number, "cadre", "empty; give the cadre's id (Mã cán bộ)")
@@ -286,7 +288,7 @@ class _StepReader:
                 self.fail(row.number, "action", f"{text!r} is not an action; use one of: {words}")
                 return None
             action = found
-        elif any(r.get("action") for r in self.table.rows):
+        elif self.with_actions:
             self.fail(row.number, "action", f"empty; give one of: {', '.join(ACTIONS)}")
             return None
         unit, to_unit = row.get("unit"), row.get("to_unit")
@@ -613,6 +615,16 @@ def preview(
 # --- applying -------------------------------------------------------------------------------
 
 
+def plan_changes(document: Mapping[str, object]) -> ChangeSet:
+    """The records a kept plan writes."""
+    raw = document["changes"]
+    assert isinstance(raw, dict)
+    return ChangeSet(
+        cadres=[cadre_from_row(r) for r in raw["cadres"]],
+        assignments=[assignment_from_row(r) for r in raw["assignments"]],
+    )
+
+
 def scope_digest(store: GraphStore, reads: Mapping[str, list[str]]) -> str:
     """A digest of the part of the graph a plan read: the named cadres and every assignment of
     theirs, every assignment to the named units, and who works in the scope."""
@@ -648,12 +660,7 @@ def apply_reshuffle(store: GraphStore, plan_id: str, by: str | None = None) -> A
             f"plan {plan_id} has problems ({len(problems)}; `nam reshuffle show {plan_id}` lists "
             "them): fix the file and plan it again. Nothing was written."
         )
-    raw = document["changes"]
-    assert isinstance(raw, dict)
-    changes = ChangeSet(
-        cadres=[cadre_from_row(r) for r in raw["cadres"]],
-        assignments=[assignment_from_row(r) for r in raw["assignments"]],
-    )
+    changes = plan_changes(document)
     if not len(changes):
         return AppliedPlan(plan_id, written=False)
     reads = document["reads"]

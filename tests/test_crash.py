@@ -26,10 +26,10 @@ import pytest
 from graph.faults import MARKER
 from graph.memory_store import MemoryStore
 from graph.neo4j_store import Neo4jStore
-from graph.records import assignment_from_row, assignment_row, cadre_from_row, cadre_row, unit_row
-from graph.store import ChangeSet, GraphStore
+from graph.records import assignment_row, cadre_row, unit_row
+from graph.store import GraphStore
 from graph.stores import dump
-from loaders.reshuffle import plan_reshuffle
+from loaders.reshuffle import plan_changes, plan_reshuffle
 from tests.conftest import NEO4J_DATABASE, ON, Neo4jBenTre, store_env, write_csv
 
 DISTRICT = "831"  # Châu Thành
@@ -84,7 +84,7 @@ class Trials:
         assert plan["problems"] == [] and plan["summary"]["end"] == 1702
         self.plan_id = str(plan["id"])
         self.before = content(store)
-        changes = _changes(plan)
+        changes = plan_changes(plan)
         with store.trial(changes) as tried:
             self.after = content(tried)
         assert self.after != self.before
@@ -157,15 +157,6 @@ class Trials:
         proc.send_signal(signal.SIGKILL)
         proc.wait()
         return self.outcome()
-
-
-def _changes(plan: dict[str, object]) -> ChangeSet:
-    raw = plan["changes"]
-    assert isinstance(raw, dict)
-    return ChangeSet(
-        cadres=[cadre_from_row(r) for r in raw["cadres"]],
-        assignments=[assignment_from_row(r) for r in raw["assignments"]],
-    )
 
 
 @pytest.fixture

@@ -20,13 +20,18 @@ from graph.answers import GapReason
 from graph.memory_store import MemoryStore
 from graph.model import Status
 from graph.questions import takeovers
-from graph.records import assignment_from_row, cadre_from_row
-from graph.store import ChangeSet, GraphStore
+from graph.store import GraphStore
 from loaders.admin import plan_admin
 from loaders.generate import generate
 from loaders.plan import apply_plan, make_plan
 from loaders.problems import LoadError
-from loaders.reshuffle import PlanRefused, StalePlan, apply_reshuffle, plan_reshuffle
+from loaders.reshuffle import (
+    PlanRefused,
+    StalePlan,
+    apply_reshuffle,
+    plan_changes,
+    plan_reshuffle,
+)
 from tests.conftest import ADMIN, ON, Nam, write_csv
 
 E = date(2023, 6, 1)
@@ -342,11 +347,7 @@ def test_the_embedded_stores_trial_of_a_province_answers_as_a_trial_of_the_whole
     plan = plan_reshuffle(store, write_csv(tmp_path / "district.csv", HEADER, rows))
     (preview,) = plan["preview"]
     assert preview["scope"]["code"] == district and plan["problems"] == []
-    raw = plan["changes"]
-    changes = ChangeSet(
-        cadres=[cadre_from_row(r) for r in raw["cadres"]],
-        assignments=[assignment_from_row(r) for r in raw["assignments"]],
-    )
+    changes = plan_changes(plan)
     with store.trial(changes) as whole, store.trial(changes, within=["83"]) as part:
         assert part.counts()["commune"] < whole.counts()["commune"]
         assert part.coverage(district, E) == whole.coverage(district, E)
