@@ -12,7 +12,8 @@ COPY loaders ./loaders
 COPY api ./api
 COPY cli ./cli
 COPY data ./data
-RUN pip install . && useradd --system --uid 10001 namgraph
+RUN pip install . && useradd --system --uid 10001 namgraph \
+    && mkdir -p /var/lib/namgraph && chown namgraph /var/lib/namgraph
 USER namgraph
 
 EXPOSE 8000

@@ -33,8 +33,8 @@ demo: $(STAMP)
 	$(NAM) --data $(DEMO) validate
 	$(NAM) --data $(DEMO) coverage 83 --as-of 2023-05-01
 	$(NAM) --data $(DEMO) chain 28801.01.01 --as-of 2023-05-01
-	@echo "Serving the GraphQL API over the demo province: open http://$(HOST):$(PORT)/graphql (Ctrl-C stops)"
-	$(NAM) --data $(DEMO) serve --host $(HOST) --port $(PORT)
+	@echo "Serving the GraphQL API over the demo province in DEMO MODE (no token needed): open http://$(HOST):$(PORT)/graphql (Ctrl-C stops)"
+	$(NAM) --data $(DEMO) serve --demo --host $(HOST) --port $(PORT)
 
 ## test: lint, types, and every test on both stores (starts and stops a Neo4j test server)
 test: $(STAMP)

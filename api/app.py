@@ -1,4 +1,7 @@
-"""The HTTP application: ``/graphql`` (with GraphiQL), ``/healthz``, ``/readyz``."""
+"""The HTTP application: ``/graphql`` (with GraphiQL), ``/healthz``, ``/readyz``.
+
+Every ``/graphql`` request passes the gate (:mod:`api.gate`: token, scope, rate, size) before
+GraphQL sees it; its resolvers then read the store scoped to the caller."""
 
 from __future__ import annotations
 
@@ -8,11 +11,14 @@ from collections.abc import Awaitable, Callable
 
 import orjson
 from fastapi import FastAPI, Request, Response
-from fastapi.responses import JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse
 from starlette.concurrency import run_in_threadpool
 from strawberry.fastapi import GraphQLRouter
 
+from api.audit import Audit
+from api.auth import Principal, Role
 from api.context import Context
+from api.gate import Gate, Refusal
 from api.logs import log, request_id
 from api.schema import make_schema
 from api.settings import Settings
@@ -21,25 +27,65 @@ from graph.store import GraphStore
 __all__ = ["Router", "create_app"]
 
 
+DEMO_BANNER = (
+    '<div style="background:#b00020;color:#fff;padding:6px 12px;font:14px sans-serif">'
+    "DEMO MODE: no token needed, anyone who can reach this server sees and changes everything. "
+    "Never serve real data this way.</div>"
+)
+TOKEN_BANNER = (
+    '<div style="background:#1b4f72;color:#fff;padding:6px 12px;font:14px sans-serif">'
+    'namgraph: add your token under Headers: {"Authorization": "Bearer &lt;token&gt;"}</div>'
+)
+
+
+#: The caller of a request that asks nothing (the GraphiQL page): scoped to no unit at all.
+NOBODY = Principal("none", "none", Role.ANALYST, "", "none")
+
+
 class Router(GraphQLRouter[Context, None]):
-    """Answers in UTF-8 JSON: Vietnamese names as written, not as \\u escapes."""
+    """Answers in UTF-8 JSON: Vietnamese names as written, not as \\u escapes. GraphiQL says
+    whether the server runs in demo mode."""
+
+    banner = TOKEN_BANNER
 
     def encode_json(self, data: object) -> bytes:
         return orjson.dumps(data)
+
+    async def render_graphql_ide(self, request: Request) -> HTMLResponse:
+        html = self.graphql_ide_html.replace("<body>", "<body>" + self.banner, 1)
+        return HTMLResponse(html)
 
 
 def create_app(store: GraphStore, settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings.from_env()
     schema = make_schema(settings)
+    audit = Audit(settings.audit_log)
+    gate = Gate(store, settings, audit)
+    if hasattr(store, "timeout"):
+        setattr(store, "timeout", settings.query_timeout)  # noqa: B010 (Neo4j stops slow reads)
 
     async def context_getter(request: Request) -> Context:
         refresh = getattr(store, "refresh", None)
         if refresh is not None:
             await run_in_threadpool(refresh)
-        return Context(store=store, settings=settings, request_id=request.state.request_id)
+        principal: Principal | None = request.state.principal
+        if principal is None:  # the GraphiQL page: built with a context that can see nothing
+            principal = NOBODY
+        scoped = store
+        if principal.scope is not None:
+            scoped = await run_in_threadpool(store.scoped, principal.scope)
+        return Context(
+            store=scoped,
+            settings=settings,
+            request_id=request.state.request_id,
+            principal=principal,
+            audit=audit,
+            base=store,
+        )
 
     # multipart requests carry reshuffle files to planReshuffle (GraphQL multipart request spec)
     router = Router(schema, context_getter=context_getter, multipart_uploads_enabled=True)
+    router.banner = DEMO_BANNER if settings.demo else TOKEN_BANNER
     app = FastAPI(
         title="namgraph",
         description="Coverage of the nắm chain: who supports which unit, from the province down.",
@@ -54,7 +100,13 @@ def create_app(store: GraphStore, settings: Settings | None = None) -> FastAPI:
         request.state.request_id = rid
         token = request_id.set(rid)
         started = time.perf_counter()
-        response = await call_next(request)
+        request.state.principal = None
+        try:
+            if request.url.path.startswith("/graphql"):
+                request.state.principal = await gate.admit(request)
+            response = await call_next(request)
+        except Refusal as refusal:
+            response = refusal.response()
         response.headers["x-request-id"] = rid
         log(
             "request",

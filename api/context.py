@@ -6,6 +6,7 @@ of a province, say) into one store call per level of the query, whatever the num
 
 from __future__ import annotations
 
+import asyncio
 from collections import defaultdict
 from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -16,10 +17,12 @@ from starlette.concurrency import run_in_threadpool
 from strawberry.dataloader import DataLoader
 from strawberry.fastapi import BaseContext
 
+from api.audit import Audit
+from api.auth import Principal
 from api.settings import Settings
 from graph.answers import Coverage, Load, Supporter
 from graph.model import Assignment, Cadre, Unit
-from graph.store import GraphStore
+from graph.store import GraphStore, StoreTimeout
 
 __all__ = ["Context", "Loaders"]
 
@@ -84,15 +87,36 @@ class Loaders:
 
 
 class Context(BaseContext):
-    """What every resolver of one request shares."""
+    """What every resolver of one request shares: who asks, and the store as they may see it.
 
-    def __init__(self, store: GraphStore, settings: Settings, request_id: str = "") -> None:
+    ``store`` is scoped to the caller (:mod:`graph.scope`), so every resolver and data loader
+    reads only what the caller may see; ``base`` is the whole store, for the audit trail only."""
+
+    def __init__(
+        self,
+        store: GraphStore,
+        settings: Settings,
+        request_id: str = "",
+        principal: Principal | None = None,
+        audit: Audit | None = None,
+        base: GraphStore | None = None,
+    ) -> None:
         super().__init__()
+        self.principal = principal or Principal.demo()
         self.store = store
+        self.base = base or store
         self.settings = settings
         self.request_id = request_id
-        self.loaders = Loaders.over(store)
+        self.audit = audit or Audit()
+        self.loaders = Loaders.over(self.store)
 
     async def call(self, fn: Callable[..., V], *args: Any, **kwargs: Any) -> V:
-        """Run one store call off the event loop."""
-        return await run_in_threadpool(fn, *args, **kwargs)
+        """Run one store call off the event loop, stopped at the configured time limit."""
+        limit = self.settings.query_timeout
+        try:
+            return await asyncio.wait_for(run_in_threadpool(fn, *args, **kwargs), limit)
+        except TimeoutError:
+            raise StoreTimeout(
+                f"the question took longer than {limit:g} s and was stopped; "
+                "ask about a smaller unit"
+            ) from None

@@ -6,7 +6,7 @@ from enum import StrEnum
 
 from graphql import GraphQLError
 
-__all__ = ["Code", "bad_input", "not_found", "store_unavailable"]
+__all__ = ["Code", "bad_input", "forbidden", "not_found", "store_unavailable"]
 
 
 class Code(StrEnum):
@@ -15,6 +15,11 @@ class Code(StrEnum):
     STORE_UNAVAILABLE = "STORE_UNAVAILABLE"
     STALE_PLAN = "STALE_PLAN"
     QUERY_TOO_COMPLEX = "QUERY_TOO_COMPLEX"
+    UNAUTHENTICATED = "UNAUTHENTICATED"
+    FORBIDDEN = "FORBIDDEN"
+    RATE_LIMITED = "RATE_LIMITED"
+    TOO_LARGE = "TOO_LARGE"
+    TIMEOUT = "TIMEOUT"
     INTERNAL = "INTERNAL"
 
 
@@ -33,6 +38,10 @@ def not_found(kind: str, key: str) -> GraphQLError:
 
 def bad_input(message: str) -> GraphQLError:
     return error(Code.BAD_INPUT, message)
+
+
+def forbidden(message: str) -> GraphQLError:
+    return error(Code.FORBIDDEN, message)
 
 
 def store_unavailable(detail: str) -> GraphQLError:

@@ -12,10 +12,12 @@ import strawberry
 from graphql import GraphQLError
 from strawberry.file_uploads import Upload
 
+from api.access import made_by, unseen
 from api.errors import Code, bad_input, error, not_found, store_unavailable
 from api.types import Assignment, Cadre, CadreStatus, Ctx, LevelCoverage, Unit
 from graph import answers, model
 from graph.questions import changes_between
+from graph.scope import OutOfScope
 from graph.store import NotFound, StoreError
 from loaders.problems import LoadError
 from loaders.reshuffle import PlanRefused, StalePlan, apply_reshuffle, plan_reshuffle
@@ -366,6 +368,8 @@ class Changes:
 def _refused(exc: Exception) -> GraphQLError:
     if isinstance(exc, StalePlan):
         return error(Code.STALE_PLAN, str(exc))
+    if isinstance(exc, OutOfScope):
+        return error(Code.FORBIDDEN, str(exc))
     if isinstance(exc, NotFound):
         return not_found(exc.kind, exc.key)
     if isinstance(exc, StoreError):
@@ -386,22 +390,44 @@ async def make_plan(
             f"{name!r}: upload a .csv or .xlsx reshuffle file (`nam template reshuffle`)"
         )
     content = await file.read(limit + 1)  # type: ignore[attr-defined]
+    audit = info.context.audit
+    principal = info.context.principal
     if len(content) > limit:
+        audit("refused", principal, "TOO_LARGE", field="planReshuffle", file=name)
         raise bad_input(f"{name!r} is larger than {limit} bytes; split the reshuffle")
     with tempfile.TemporaryDirectory(prefix="namgraph-upload-") as folder:
         path = Path(folder) / f"upload{suffix}"
         path.write_bytes(content)
         try:
             document = await info.context.call(
-                plan_reshuffle, info.context.store, path, on, decision, scope, "api", name
+                plan_reshuffle,
+                info.context.store,
+                path,
+                on,
+                decision,
+                scope,
+                made_by(principal),
+                name,
             )
         except (LoadError, NotFound, StoreError, ValueError) as exc:
+            audit("write", principal, "refused", field="planReshuffle", file=name, reason=str(exc))
             raise _refused(exc) from None
+    audit(
+        "write",
+        principal,
+        "planned",
+        field="planReshuffle",
+        file=name,
+        plan=document["id"],
+        summary=document["summary"],
+    )
     return ReshufflePlan.of(document)
 
 
 async def kept_plan(info: Ctx, plan_id: str) -> ReshufflePlan | None:
     document = await info.context.call(info.context.store.plan_document, plan_id)
+    if document is None:
+        await unseen(info, "plan", plan_id)
     return ReshufflePlan.of(document) if document else None
 
 
@@ -415,10 +441,26 @@ class PlanApplication:
 
 
 async def apply_plan(info: Ctx, plan_id: str) -> PlanApplication:
+    principal = info.context.principal
     try:
-        done = await info.context.call(apply_reshuffle, info.context.store, plan_id, "api")
+        done = await info.context.call(
+            apply_reshuffle, info.context.store, plan_id, made_by(principal)
+        )
     except (PlanRefused, NotFound, StoreError) as exc:
+        info.context.audit(
+            "write", principal, "refused", field="applyPlan", plan=plan_id, reason=str(exc)
+        )
+        if isinstance(exc, NotFound):
+            await unseen(info, "plan", plan_id)
         raise _refused(exc) from None
+    info.context.audit(
+        "write",
+        principal,
+        "applied" if done.written else "nothing to write",
+        field="applyPlan",
+        plan=plan_id,
+        counts=done.record.get("counts"),
+    )
     record = AppliedReshuffle.of(done.record) if done.written else None
     return PlanApplication(plan=strawberry.ID(plan_id), written=done.written, record=record)
 
@@ -427,6 +469,8 @@ async def changes(info: Ctx, unit: str, start: date, end: date) -> Changes:
     try:
         found = await info.context.call(changes_between, info.context.store, unit, start, end)
     except (NotFound, StoreError, ValueError) as exc:
+        if isinstance(exc, NotFound):
+            await unseen(info, exc.kind, exc.key)
         raise _refused(exc) from None
     return Changes.of(found)
 
@@ -435,6 +479,7 @@ async def cadre_history(info: Ctx, cadre_id: str) -> CadreHistory | None:
     store = info.context.store
     found: model.Cadre | None = await info.context.loaders.cadres.load(cadre_id)
     if found is None:
+        await unseen(info, "cadre", cadre_id)
         return None
     held = await info.context.call(store.assignments, cadre=cadre_id)
     return CadreHistory(

@@ -21,7 +21,10 @@ from strawberry.extensions import (
 from strawberry.file_uploads import Upload
 from strawberry.types import ExecutionContext
 
+from api.access import require_writer, unseen
+from api.context import Context
 from api.errors import Code, bad_input, not_found, store_unavailable
+from api.errors import error as coded
 from api.limits import cost_rule
 from api.logs import log
 from api.reshuffles import (
@@ -59,7 +62,7 @@ from api.types import (
 )
 from graph import model
 from graph.questions import what_if
-from graph.store import NotFound, StoreError
+from graph.store import NotFound, StoreError, StoreTimeout
 from graph.validate import validate_store
 
 __all__ = ["make_schema", "page_size", "schema_text"]
@@ -77,9 +80,19 @@ def page_size(info: Ctx, first: int | None) -> int:
 def _domain(exc: Exception) -> GraphQLError:
     if isinstance(exc, NotFound):
         return not_found(exc.kind, exc.key)
+    if isinstance(exc, StoreTimeout):
+        return coded(Code.TIMEOUT, str(exc))
     if isinstance(exc, StoreError):
         return store_unavailable(str(exc))
     return bad_input(str(exc))
+
+
+async def _refuse(info: Ctx, exc: Exception) -> GraphQLError:
+    """The error for ``exc``; a code or id the caller's scope hides goes to the audit trail
+    (the caller gets the same answer as for one that does not exist)."""
+    if isinstance(exc, NotFound):
+        await unseen(info, exc.kind, exc.key)
+    return _domain(exc)
 
 
 @strawberry.type
@@ -87,11 +100,15 @@ class Query:
     @strawberry.field(description="A unit by its code; null when there is none.")
     async def unit(self, info: Ctx, code: strawberry.ID) -> Unit | None:
         found = await info.context.loaders.units.load(str(code))
+        if found is None:
+            await unseen(info, "unit", str(code))
         return Unit.of(found) if found else None
 
     @strawberry.field(description="A cadre by id; null when there is none.")
     async def cadre(self, info: Ctx, id: strawberry.ID) -> Cadre | None:
         found = await info.context.loaders.cadres.load(str(id))
+        if found is None:
+            await unseen(info, "cadre", str(id))
         return Cadre.of(found) if found else None
 
     @strawberry.field(description="Units and cadres by name, with or without diacritics.")
@@ -107,7 +124,7 @@ class Query:
                 await info.context.call(info.context.store.coverage, str(unit), on_date(as_of))
             )
         except (NotFound, StoreError) as exc:
-            raise _domain(exc) from None
+            raise await _refuse(info, exc) from None
 
     @strawberry.field(description="Units at a level with no unbroken chain on the date, by code.")
     async def gaps(
@@ -125,7 +142,7 @@ class Query:
         try:
             found = await info.context.call(store.gaps, str(unit), level_id, on_date(as_of))
         except (NotFound, StoreError, ValueError) as exc:
-            raise _domain(exc) from None
+            raise await _refuse(info, exc) from None
         start = 0
         if after is not None:
             code = decode_cursor("gap", after)
@@ -148,7 +165,7 @@ class Query:
         try:
             links = await info.context.call(info.context.store.chain, str(unit), on_date(as_of))
         except (NotFound, StoreError) as exc:
-            raise _domain(exc) from None
+            raise await _refuse(info, exc) from None
         return [ChainLink.of(link) for link in links]
 
     @strawberry.field(description="What a cadre reaches, and where the chain breaks below them.")
@@ -158,7 +175,7 @@ class Query:
                 await info.context.call(info.context.store.reach, str(cadre), on_date(as_of))
             )
         except (NotFound, StoreError) as exc:
-            raise _domain(exc) from None
+            raise await _refuse(info, exc) from None
 
     @strawberry.field(
         description="If these cadres leave on a date: coverage before and after, and what loses it."
@@ -174,7 +191,7 @@ class Query:
                 what_if, store, [str(c) for c in cadres], on, str(scope) if scope else None
             )
         except (NotFound, StoreError) as exc:
-            raise _domain(exc) from None
+            raise await _refuse(info, exc) from None
         return WhatIf.of(answer)
 
     @strawberry.field(description="A reshuffle plan by id; null when there is none.")
@@ -217,7 +234,7 @@ class Query:
                 validate_store, info.context.store, on_date(as_of), str(unit) if unit else None
             )
         except (NotFound, StoreError) as exc:
-            raise _domain(exc) from None
+            raise await _refuse(info, exc) from None
         start = int(decode_cursor("violation", after)) + 1 if after is not None else 0
         page = found[start : start + size]
         edges = [
@@ -255,7 +272,7 @@ class Query:
         try:
             loads = await info.context.call(info.context.store.load, str(unit), on_date(as_of))
         except (NotFound, StoreError) as exc:
-            raise _domain(exc) from None
+            raise await _refuse(info, exc) from None
         return [Load.of(item) for item in loads[:size]]
 
 
@@ -276,6 +293,7 @@ class Mutation:
         decision: str | None = None,
         scope: strawberry.ID | None = None,
     ) -> ReshufflePlan:
+        require_writer(info, "planReshuffle")
         return await make_plan(info, file, on, decision, str(scope) if scope else None)
 
     @strawberry.mutation(
@@ -283,6 +301,7 @@ class Mutation:
         "(STALE_PLAN when what it changes has changed since it was made)."
     )
     async def apply_plan(self, info: Ctx, id: strawberry.ID) -> PlanApplication:
+        require_writer(info, "applyPlan")
         return await apply_plan(info, str(id))
 
 
@@ -294,6 +313,8 @@ def error_code(error: GraphQLError) -> str:
     original = error.original_error
     if original is None:
         return str(Code.QUERY_TOO_COMPLEX if _LIMIT_WORDS.search(error.message) else Code.BAD_INPUT)
+    if isinstance(original, StoreTimeout):
+        return str(Code.TIMEOUT)
     if isinstance(original, StoreError | OSError):
         return str(Code.STORE_UNAVAILABLE)
     return str(Code.INTERNAL)
@@ -328,6 +349,9 @@ class Schema(strawberry.Schema):
                 message=error.message,
                 path=error.path,
             )
+            context = execution_context.context if execution_context else None
+            if code == Code.QUERY_TOO_COMPLEX and isinstance(context, Context):
+                context.audit("refused", context.principal, code, reason=error.message)
 
 
 def make_schema(settings: Settings | None = None) -> strawberry.Schema:

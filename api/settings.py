@@ -1,9 +1,29 @@
-"""API settings from the environment, with the limits that protect the store."""
+"""API settings from the environment, with the limits that protect the store.
+
+==========================  ===================================================  ===========
+variable                    meaning                                              default
+==========================  ===================================================  ===========
+``NAM_DEMO``                ``on``: demo mode, anonymous callers see everything  off
+``NAM_AUTH_FILE``           the keyring of issued tokens and API keys            data/auth.json
+``NAM_AUDIT_LOG``           also append audit lines to this file                 (log only)
+``NAM_RATE_PER_MINUTE``     requests per token per minute                        600
+``NAM_QUERY_TIMEOUT``       seconds a store question may take                    20
+``NAM_MAX_DEPTH``           query depth                                          12
+``NAM_MAX_ALIASES``         aliases per query                                    30
+``NAM_MAX_TOKENS``          tokens per query document                            4000
+``NAM_MAX_COST``            estimated field reads per query                      250000
+``NAM_MAX_PAGE``            largest ``first:``                                   500
+``NAM_DEFAULT_PAGE``        ``first:`` when not given                            100
+``NAM_MAX_UPLOAD_BYTES``    largest request body (reshuffle uploads)             8 MiB
+``NAM_INTROSPECTION``       ``off`` turns schema introspection off               on
+==========================  ===================================================  ===========
+"""
 
 from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from pathlib import Path
 
 __all__ = ["Settings"]
 
@@ -13,8 +33,20 @@ def _int(name: str, default: int) -> int:
     return int(value) if value else default
 
 
+def _on(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if not value:
+        return default
+    return value.lower() not in ("off", "0", "false", "no")
+
+
 @dataclass(frozen=True)
 class Settings:
+    demo: bool = False
+    auth_file: Path | None = None
+    audit_log: Path | None = None
+    rate_per_minute: int = 600
+    query_timeout: float = 20.0
     max_depth: int = 12
     max_aliases: int = 30
     max_tokens: int = 4000
@@ -25,8 +57,15 @@ class Settings:
     max_upload_bytes: int = 8 * 1024 * 1024
 
     @classmethod
-    def from_env(cls) -> Settings:
+    def from_env(cls, data_dir: Path | None = None, demo: bool | None = None) -> Settings:
+        auth = os.environ.get("NAM_AUTH_FILE")
+        audit = os.environ.get("NAM_AUDIT_LOG")
         return cls(
+            demo=_on("NAM_DEMO", cls.demo) if demo is None else demo,
+            auth_file=Path(auth) if auth else (data_dir / "auth.json" if data_dir else None),
+            audit_log=Path(audit) if audit else None,
+            rate_per_minute=_int("NAM_RATE_PER_MINUTE", cls.rate_per_minute),
+            query_timeout=float(os.environ.get("NAM_QUERY_TIMEOUT") or cls.query_timeout),
             max_depth=_int("NAM_MAX_DEPTH", cls.max_depth),
             max_aliases=_int("NAM_MAX_ALIASES", cls.max_aliases),
             max_tokens=_int("NAM_MAX_TOKENS", cls.max_tokens),
@@ -34,6 +73,5 @@ class Settings:
             max_page=_int("NAM_MAX_PAGE", cls.max_page),
             default_page=_int("NAM_DEFAULT_PAGE", cls.default_page),
             max_upload_bytes=_int("NAM_MAX_UPLOAD_BYTES", cls.max_upload_bytes),
-            introspection=os.environ.get("NAM_INTROSPECTION", "on").lower()
-            not in ("off", "0", "false"),
+            introspection=_on("NAM_INTROSPECTION", cls.introspection),
         )

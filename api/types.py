@@ -160,7 +160,6 @@ class Cadre:
     titles: list[str]
     status: CadreStatus = strawberry.field(description="The latest status.")
     status_since: date | None
-    phone: str
     _cadre: strawberry.Private[model.Cadre]
 
     @classmethod
@@ -172,9 +171,15 @@ class Cadre:
             titles=list(cadre.titles),
             status=CadreStatus(str(cadre.status)),
             status_since=cadre.status_since,
-            phone=cadre.phone,
             _cadre=cadre,
         )
+
+    @strawberry.field(
+        description="Contact phone; null unless the caller's role needs contacts "
+        "(province_admin, district_officer, commune_officer)."
+    )
+    def phone(self, info: Ctx) -> str | None:
+        return self._cadre.phone if info.context.principal.sees_contacts else None
 
     @strawberry.field(description="The status in force on the date.")
     def status_on(self, as_of: date | None = None) -> CadreStatus | None:

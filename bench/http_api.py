@@ -89,7 +89,7 @@ class ApiServer:
         with socket.socket() as probe:
             probe.bind(("127.0.0.1", 0))
             self.port: int = probe.getsockname()[1]
-        app = create_app(store, settings or Settings())
+        app = create_app(store, settings or Settings(demo=True))
         config = uvicorn.Config(
             app,
             host="127.0.0.1",

@@ -742,6 +742,18 @@ def store_cases(store: GraphStore, scale: Scale) -> list[Case]:
     found.append(
         case(f"validate {district} (district)", lambda: validate_store(store, ON, district), _val)
     )
+    # as a district officer sees it: the same questions through the store scoped to the district
+    scoped = store.scoped(district)
+    officer = f"as officer of {district}"
+    found += [
+        case(_coverage_name(district, officer), _coverage(scoped, district), _cov),
+        case(f"reach {cadre} ({officer})", lambda: scoped.reach(cadre, ON), _reach),
+        case(f"load {district} ({officer})", lambda: scoped.load(district, ON), _load),
+    ]
+    found += [
+        case(f"search {text!r} ({officer})", _search(scoped, text), _hits)
+        for text in scale.searches
+    ]
     return found
 
 

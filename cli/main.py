@@ -22,6 +22,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from cli import render
+from cli.tokens import token
 from graph.dates import parse_date
 from graph.memory_store import POLICY_FILE, MemoryStore
 from graph.model import Severity, Unit
@@ -149,6 +150,7 @@ def main(ctx: click.Context, data: Path) -> None:
 
 
 pass_ctx = click.make_pass_decorator(Context)
+main.add_command(token)
 
 
 @main.command()
@@ -722,25 +724,42 @@ def _show_plan(document: dict[str, Any], as_json: bool, nam: str = "nam") -> Non
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
+@click.option(
+    "--demo",
+    is_flag=True,
+    help="Demo mode: callers without a token see and change everything. Never on real data.",
+)
 @pass_ctx
 @handled
-def serve(ctx: Context, host: str, port: int) -> None:
-    """Serve the GraphQL API (GraphiQL at /graphql) over the data directory."""
+def serve(ctx: Context, host: str, port: int, demo: bool) -> None:
+    """Serve the GraphQL API (GraphiQL at /graphql) over the store.
+
+    Every request needs a bearer token (`nam token create`) and sees only its scope, unless
+    --demo (or NAM_DEMO=on) is given."""
     import uvicorn
 
     from api.app import create_app
     from api.logs import configure, log
+    from api.settings import Settings
 
     configure()
+    settings = Settings.from_env(ctx.data, demo=True if demo else None)
     store = ctx.store
+    if settings.demo:
+        err.print(
+            "[bold red]DEMO MODE[/]: no token needed; anyone who can reach "
+            f"http://{host}:{port} sees and changes everything. Never serve real data this way."
+        )
     log(
         "starting",
-        store="memory",
-        data=str(ctx.data),
+        mode="demo" if settings.demo else "production",
+        store=ctx.config.describe(),
         policy=store.policy.id,
+        auth_file=str(settings.auth_file),
+        introspection=settings.introspection,
         graphiql=f"http://{host}:{port}/graphql",
     )
-    uvicorn.run(create_app(store), host=host, port=port, log_config=None, access_log=False)
+    uvicorn.run(create_app(store, settings), host=host, port=port, log_config=None, access_log=False)
 
 
 @main.command("schema")

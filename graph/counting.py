@@ -35,7 +35,7 @@ class CountingStore:
 
     def __getattr__(self, name: str) -> Any:
         target = getattr(self.inner, name)
-        if not callable(target) or name.startswith("_") or name == "refresh":
+        if not callable(target) or name.startswith("_") or name in ("refresh", "scoped"):
             return target
 
         def counted(*args: Any, **kwargs: Any) -> Any:

@@ -41,7 +41,8 @@ from graph.records import (
     unit_from_row,
     unit_row,
 )
-from graph.store import ChangeSet, Guard, NotFound, StoreError, need_unit
+from graph.scope import check_within, owns
+from graph.store import ChangeSet, GraphStore, Guard, NotFound, StoreError, need_unit
 from graph.text import fold
 
 __all__ = ["FORMAT", "MemoryStore"]
@@ -72,6 +73,9 @@ class MemoryStore:
         self._stamp: tuple[int, int, int] | None = None
         self._reshuffles: list[dict[str, object]] = []
         self._plans: dict[str, dict[str, object]] = {}  # without a data directory only
+        self.scope: str | None = None
+        self._version = 0  # changes with every change set applied in memory
+        self._views: dict[str, tuple[int, MemoryStore]] = {}
 
     # --- data directory ---------------------------------------------------------------
     @classmethod
@@ -188,6 +192,39 @@ class MemoryStore:
             copy._apply(changes)
         yield copy
 
+    def scoped(self, root: str) -> MemoryStore:
+        """The graph as a caller scoped to ``root`` may see it (see :mod:`graph.scope`): a copy of
+        that part, kept until the graph changes."""
+        kept = self._views.get(root)
+        if kept is not None and kept[0] == self._version:
+            return kept[1]
+        view = _ScopedView(self, root)
+        with _bulk():
+            view._apply(self._scope_part(root))
+            # cadres working outside the scope point at units the view does not hold
+            bare = [n for n, d in view.g.nodes(data=True) if isinstance(n, str) and "unit" not in d]
+            view.g.remove_nodes_from(bare)
+        self._views[root] = (self._version, view)
+        return view
+
+    def _scope_part(self, root: str) -> ChangeSet:
+        unit = self.unit(root)
+        if unit is None:
+            return ChangeSet()
+        units = list(q.subtree(self.g, unit, None))
+        codes = {u.code for u in units}
+        keys: set[CadreKey] = set()
+        for code in codes:
+            keys.update(node for node in self.g.pred[code] if not isinstance(node, str))
+        assignments = [
+            d["a"]
+            for key in keys
+            for _, code, d in self.g.out_edges(key, data=True)
+            if "a" in d and code in codes
+        ]
+        cadres = [self.g.nodes[key]["cadre"] for key in sorted(keys)]
+        return ChangeSet(units=units, cadres=cadres, assignments=assignments)
+
     def _part(self, within: Collection[str], changes: ChangeSet) -> ChangeSet:
         codes: set[str] = set()
         above: set[str] = set()
@@ -268,6 +305,7 @@ class MemoryStore:
         self.__dict__.update(fresh.__dict__)
 
     def _apply(self, changes: ChangeSet) -> None:
+        self._version += 1
         g = self.g
         for unit in changes.units:
             if unit.code in g:
@@ -462,6 +500,50 @@ class MemoryStore:
 
     def load(self, code: str, on: date, level: str | None = None) -> list[Load]:
         return q.load(self.g, self.policy, self.need_unit(code), on, level)
+
+
+class _ScopedView(MemoryStore):
+    """A copy of the scoped part of a store's graph that answers its questions; plans, records
+    and writes go to the whole store, checked against the scope first."""
+
+    def __init__(self, base: MemoryStore, root: str) -> None:
+        super().__init__(base.policy)
+        self.base = base
+        self.scope = root
+
+    def scoped(self, root: str) -> MemoryStore:
+        return (
+            self.base.scoped(root) if self.unit(root) is not None else _ScopedView(self.base, root)
+        )
+
+    def save_plan(self, plan_id: str, document: Mapping[str, object]) -> None:
+        self.base.save_plan(plan_id, document)
+
+    def plan_document(self, plan_id: str) -> dict[str, object] | None:
+        document = self.base.plan_document(plan_id)
+        return document if document is not None and owns(self, document) else None
+
+    def applied_plans(self) -> list[dict[str, object]]:
+        return [r for r in self.base.applied_plans() if owns(self, r)]
+
+    def apply(
+        self,
+        changes: ChangeSet,
+        guard: Guard | None = None,
+        record: Mapping[str, object] | None = None,
+    ) -> None:
+        check_within(self, changes)
+        root = self.scope
+        assert root is not None
+
+        def scoped_guard(base: GraphStore) -> None:
+            assert isinstance(base, MemoryStore) and guard is not None
+            guard(base.scoped(root))
+
+        self.base.apply(changes, guard=scoped_guard if guard else None, record=record)
+
+    def ping(self) -> bool:
+        return self.base.ping()
 
 
 def _plan_file(plan_id: str) -> str:

@@ -14,6 +14,9 @@ The graph as analysts see it in Neo4j Browser::
     (:Cadre {id, name, level, titles, status, status_since, phone})-[:WORKS_IN]->(:Unit)
     (:Cadre)-[:SUPPORTS {id, role, since, until, decision}]->(:Unit)
 
+Every query takes ``$scope``, the code of the unit the caller is scoped to (null: the whole
+graph), and keeps what lies outside it out of its answer (:mod:`graph.scope`).
+
 Parameters shared by the questions: ``$on`` (a date), ``$without`` (cadre ids treated as gone),
 ``$rules`` (per unit level, the coverage rule: role, cadre_level, titles), ``$chain`` (the chain
 levels), ``$household_level``.
@@ -29,10 +32,36 @@ __all__ = [
     "LOAD",
     "LOADS_OF",
     "MIGRATIONS",
+    "OWNED",
     "REACH",
     "SEARCH",
     "SUPPORTERS",
+    "cadre_in_scope",
+    "in_scope",
 ]
+
+
+def in_scope(n: str) -> str:
+    """The unit ``n`` lies in the caller's scope (``$scope``, a root unit code; null: all)."""
+    return (
+        f"($scope IS NULL OR EXISTS {{ MATCH ({n})-[:PART_OF*0..]->(top_{n}) "
+        f"WHERE top_{n}.code = $scope }})"
+    )
+
+
+def cadre_in_scope(c: str) -> str:
+    """The cadre ``c`` works in the caller's scope or has supported a unit in it."""
+    return (
+        f"($scope IS NULL OR EXISTS {{ MATCH ({c})-[:WORKS_IN|SUPPORTS]->()-[:PART_OF*0..]->(top_{c}) "
+        f"WHERE top_{c}.code = $scope }})"
+    )
+
+
+#: A reshuffle plan or record ``r`` was made in a scope inside the caller's (any, unscoped).
+OWNED = (
+    "($scope IS NULL OR (r.access_scope IS NOT NULL AND EXISTS { "
+    "MATCH (x:Unit {code: r.access_scope})-[:PART_OF*0..]->(top_x) WHERE top_x.code = $scope }))"
+)
 
 
 def _status_on(c: str, on: str = "$on") -> str:
@@ -116,7 +145,7 @@ CALL (root) {{
 
 COVERAGE = f"""
 UNWIND $codes AS code
-MATCH (root:Unit {{code: code}})
+MATCH (root:Unit {{code: code}}) WHERE {in_scope("root")}
 {AFTER_ROOT}
 CALL (root, above) {{
   MATCH p = (root)<-[:PART_OF*0..]-(u)
@@ -133,7 +162,7 @@ RETURN code, level, units, covered, households, reached
 """
 
 GAPS = f"""
-MATCH (root:Unit {{code: $code}})
+MATCH (root:Unit {{code: $code}}) WHERE {in_scope("root")}
 {AFTER_ROOT}
 MATCH p = (root)<-[:PART_OF*0..]-(u)
 WHERE u.level = $level AND all(x IN nodes(p) WHERE {_exists_on("x")})
@@ -159,27 +188,27 @@ CALL (n) {{
 
 SUPPORTERS = f"""
 UNWIND $codes AS code
-MATCH (n:Unit {{code: code}})
+MATCH (n:Unit {{code: code}}) WHERE {in_scope("n")}
 {_SUPPORTING}
 RETURN code, supporters
 """
 
 CHAIN = f"""
-MATCH (u:Unit {{code: $code}})
+MATCH (u:Unit {{code: $code}}) WHERE {in_scope("u")}
 MATCH p = (u)-[:PART_OF*0..]->(top)
 WHERE NOT (top)-[:PART_OF]->()
 UNWIND range(0, length(p)) AS i
-WITH nodes(p)[i] AS n, i
+WITH nodes(p)[i] AS n, i WHERE {in_scope("n")}
 {_SUPPORTING}
 RETURN n, supporters ORDER BY i
 """
 
 REACH = f"""
-MATCH (c:Cadre {{id: $id}})
+MATCH (c:Cadre {{id: $id}}) WHERE {cadre_in_scope("c")}
 WITH c, {_status_on("c")} AS status
 CALL (c, status) {{
   OPTIONAL MATCH (c)-[s:SUPPORTS]->(d)
-  WHERE status = 'active' AND {_in_force("s")} AND {_exists_on("d")}
+  WHERE status = 'active' AND {_in_force("s")} AND {_exists_on("d")} AND {in_scope("d")}
     AND $rules[d.level] IS NOT NULL AND {_matches("s", "c", "$rules[d.level]")}
   RETURN collect(DISTINCT d) AS direct
 }}
@@ -211,7 +240,7 @@ CALL (u) {{
 _LOAD_ITEMS = f"""
 CALL (c) {{
   OPTIONAL MATCH (c)-[s:SUPPORTS]->(u)
-  WHERE {_in_force("s")} AND {_exists_on("u")}
+  WHERE {_in_force("s")} AND {_exists_on("u")} AND {in_scope("u")}
   WITH s, u WHERE u IS NOT NULL
   WITH s, u, [r IN $all_rules WHERE u.level = r.unit_level AND {_matches("s", "c", "r")} | r.id] AS matched
   WHERE size(matched) > 0
@@ -220,7 +249,7 @@ CALL (c) {{
 }}"""
 
 LOAD = f"""
-MATCH (root:Unit {{code: $code}})
+MATCH (root:Unit {{code: $code}}) WHERE {in_scope("root")}
 MATCH p = (root)<-[:PART_OF*0..]-(home)
 WHERE ($level IS NULL OR home.level = $level) AND all(x IN nodes(p) WHERE {_exists_on("x")})
 MATCH (home)<-[:WORKS_IN]-(c)
@@ -231,19 +260,19 @@ RETURN c, items
 
 LOADS_OF = f"""
 UNWIND $ids AS id
-MATCH (c:Cadre {{id: id}})
+MATCH (c:Cadre {{id: id}}) WHERE {cadre_in_scope("c")}
 {_LOAD_ITEMS}
 RETURN c, items
 """
 
-SEARCH = """
-CALL () {
-  MATCH (u:Unit) WHERE u.name_folded CONTAINS $key
+SEARCH = f"""
+CALL () {{
+  MATCH (u:Unit) WHERE u.name_folded CONTAINS $key AND {in_scope("u")}
   RETURN u AS n, 'unit' AS kind, $depth[u.level] AS depth, u.code AS key, u.name_folded AS name
   UNION ALL
-  MATCH (c:Cadre) WHERE c.name_folded CONTAINS $key
+  MATCH (c:Cadre) WHERE c.name_folded CONTAINS $key AND {cadre_in_scope("c")}
   RETURN c AS n, 'cadre' AS kind, $cadre_depth AS depth, c.id AS key, c.name_folded AS name
-}
+}}
 WITH n, kind, depth, key,
      CASE WHEN name = $key THEN 0
           WHEN name STARTS WITH $key OR name ENDS WITH ' ' + $key

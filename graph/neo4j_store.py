@@ -39,7 +39,8 @@ from graph.answers import (
 from graph.faults import pause_mid_apply
 from graph.model import Assignment, Cadre, Status, StatusPeriod, Unit
 from graph.policy import POLICY_DIR, Policy, load_policy, parse_policy
-from graph.store import ChangeSet, Guard, NotFound, StoreError, need_unit
+from graph.scope import ACCESS_KEY, OutOfScope, check_within
+from graph.store import ChangeSet, Guard, NotFound, StoreError, StoreTimeout, need_unit
 from graph.text import fold
 from neo4j import Driver, GraphDatabase, ManagedTransaction, Transaction
 
@@ -175,6 +176,9 @@ class Neo4jStore:
         self.policy = policy
         self.policy_text = policy_text
         self._tx: ManagedTransaction | Transaction | None = None  # set on views inside a write
+        self.scope: str | None = None
+        #: Seconds after which the server stops a read (None: no limit); the API sets it.
+        self.timeout: float | None = None
         self._labels = [level_label(level.id) for level in policy.levels]
         rules = {
             level: {"role": r.role, "cadre_level": r.cadre_level, "titles": list(r.titles)}
@@ -317,10 +321,20 @@ class Neo4jStore:
         self.driver.close()
 
     # --- running queries ------------------------------------------------------------------
+    def scoped(self, root: str) -> Neo4jStore:
+        """This store as a caller scoped to ``root`` sees it: every query gets ``$scope``."""
+        if self.scope is not None and not self.units([root]):
+            root = ""  # outside this view's own scope: a view of nothing
+        view = copy.copy(self)
+        view.scope = root
+        return view
+
     def _read(self, query: str, **params: Any) -> list[neo4j.Record]:
+        params.setdefault("scope", self.scope)
         if self._tx is not None:
             return list(self._tx.run(_q(query), params))
 
+        @neo4j.unit_of_work(timeout=self.timeout)
         def work(tx: ManagedTransaction) -> list[neo4j.Record]:
             return list(tx.run(_q(query), params))
 
@@ -329,6 +343,13 @@ class Neo4jStore:
                 return s.execute_read(work)
         except (ServiceUnavailable, SessionExpired) as exc:
             raise StoreError(f"Neo4j is unavailable: {exc}") from exc
+        except Neo4jError as exc:
+            if "TransactionTimedOut" in (exc.code or ""):
+                raise StoreTimeout(
+                    f"the question took longer than {self.timeout} s and was stopped; "
+                    "ask about a smaller unit"
+                ) from exc
+            raise
 
     def _ask(
         self, query: str, on: date, without: Collection[str] = (), **params: Any
@@ -356,16 +377,19 @@ class Neo4jStore:
                 "MATCH (m:NamgraphMeta {key: 'schema'}) "
                 "SET m.generation = coalesce(m.generation, 0) + 1"
             ).consume()
+            if self.scope is not None:
+                check_within(self._within(tx), changes)
             if guard is not None:
                 guard(self._within(tx))
             self._write(tx, changes, pause=True)
             if record is not None:
                 tx.run(
                     "MERGE (r:Reshuffle {id: $id}) SET r.status = 'applied', "
-                    "r.record = $record, r.applied_at = datetime($at)",
+                    "r.record = $record, r.applied_at = datetime($at), r.access_scope = $scope",
                     id=str(record["id"]),
                     record=json.dumps(record, ensure_ascii=False, sort_keys=True),
                     at=str(record["applied_at"]),
+                    scope=record.get(ACCESS_KEY),
                 ).consume()
 
         try:
@@ -373,6 +397,8 @@ class Neo4jStore:
                 session.execute_write(work)
         except (ServiceUnavailable, SessionExpired) as exc:
             raise StoreError(f"Neo4j is unavailable; nothing was written: {exc}") from exc
+        except OutOfScope:
+            raise
         except Neo4jError as exc:
             raise StoreError(f"Neo4j refused the change; nothing was written: {exc}") from exc
 
@@ -451,20 +477,23 @@ class Neo4jStore:
         self.need_unit(code)
         params: dict[str, Any] = {"code": code, "start": start, "end": end}
         units = self._read(
-            "MATCH (:Unit {code: $code})<-[:PART_OF*0..]-(u) "
+            f"MATCH (root:Unit {{code: $code}}) WHERE {cy.in_scope('root')} "
+            "MATCH (root)<-[:PART_OF*0..]-(u) "
             "WHERE (u.valid_from > $start AND u.valid_from <= $end) "
             "OR (u.valid_to > $start AND u.valid_to <= $end) RETURN u",
             **params,
         )
         assignments = self._read(
-            "MATCH (:Unit {code: $code})<-[:PART_OF*0..]-(u) MATCH (u)<-[s:SUPPORTS]-(c) "
+            f"MATCH (root:Unit {{code: $code}}) WHERE {cy.in_scope('root')} "
+            "MATCH (root)<-[:PART_OF*0..]-(u) MATCH (u)<-[s:SUPPORTS]-(c) "
             "WHERE (s.since > $start AND s.since <= $end) "
             "OR (s.until > $start AND s.until <= $end) "
             "RETURN s, c.id AS cadre, u.code AS unit",
             **params,
         )
         cadres = self._read(
-            "MATCH (:Unit {code: $code})<-[:PART_OF*0..]-(u) "
+            f"MATCH (root:Unit {{code: $code}}) WHERE {cy.in_scope('root')} "
+            "MATCH (root)<-[:PART_OF*0..]-(u) "
             "MATCH (u)<-[:WORKS_IN|SUPPORTS]-(c:Cadre) "
             "WHERE any(d IN c.history_since WHERE d > $start AND d <= $end) "
             "RETURN DISTINCT c",
@@ -479,15 +508,18 @@ class Neo4jStore:
     # --- reshuffle plans --------------------------------------------------------------------
     def save_plan(self, plan_id: str, document: Mapping[str, object]) -> None:
         self.driver.execute_query(
-            "MERGE (r:Reshuffle {id: $id}) "
-            "SET r.document = $document, r.status = coalesce(r.status, 'planned')",
+            "MERGE (r:Reshuffle {id: $id}) SET r.document = $document, "
+            "r.status = coalesce(r.status, 'planned'), r.access_scope = $scope",
             id=plan_id,
             document=json.dumps(document, ensure_ascii=False, sort_keys=True),
+            scope=document.get(ACCESS_KEY),
             database_=self.database,
         )
 
     def plan_document(self, plan_id: str) -> dict[str, object] | None:
-        rows = self._read("MATCH (r:Reshuffle {id: $id}) RETURN r.document AS doc", id=plan_id)
+        rows = self._read(
+            f"MATCH (r:Reshuffle {{id: $id}}) WHERE {cy.OWNED} RETURN r.document AS doc", id=plan_id
+        )
         if not rows or rows[0]["doc"] is None:
             return None
         loaded: dict[str, object] = json.loads(rows[0]["doc"])
@@ -495,7 +527,7 @@ class Neo4jStore:
 
     def applied_plans(self) -> list[dict[str, object]]:
         rows = self._read(
-            "MATCH (r:Reshuffle) WHERE r.status = 'applied' "
+            f"MATCH (r:Reshuffle) WHERE r.status = 'applied' AND {cy.OWNED} "
             "RETURN r.record AS record ORDER BY r.applied_at, r.id"
         )
         return [json.loads(r["record"]) for r in rows]
@@ -509,14 +541,16 @@ class Neo4jStore:
 
     def units(self, codes: Iterable[str]) -> dict[str, Unit]:
         rows = self._read(
-            "UNWIND $codes AS code MATCH (u:Unit {code: code}) RETURN u", codes=list(codes)
+            f"UNWIND $codes AS code MATCH (u:Unit {{code: code}}) WHERE {cy.in_scope('u')} RETURN u",
+            codes=list(codes),
         )
         return {r["u"]["code"]: _unit(r["u"]) for r in rows}
 
     def children(self, code: str, on: date | None = None) -> list[Unit]:
         if on is None:
             rows = self._read(
-                "MATCH (:Unit {code: $code})<-[:PART_OF]-(u) RETURN u ORDER BY u.code",
+                f"MATCH (p:Unit {{code: $code}}) WHERE {cy.in_scope('p')} "
+                "MATCH (p)<-[:PART_OF]-(u) RETURN u ORDER BY u.code",
                 code=code,
             )
             return [_unit(r["u"]) for r in rows]
@@ -524,7 +558,7 @@ class Neo4jStore:
 
     def children_of(self, codes: Iterable[str], on: date) -> dict[str, list[Unit]]:
         rows = self._read(
-            "UNWIND $codes AS code MATCH (p:Unit {code: code}) "
+            f"UNWIND $codes AS code MATCH (p:Unit {{code: code}}) WHERE {cy.in_scope('p')} "
             "OPTIONAL MATCH (p)<-[:PART_OF]-(u) "
             "WHERE (u.valid_from IS NULL OR u.valid_from <= $on) AND (u.valid_to IS NULL OR $on < u.valid_to) "
             "WITH code, u ORDER BY u.code RETURN code, collect(u) AS units",
@@ -539,8 +573,10 @@ class Neo4jStore:
 
     def ancestors_of(self, codes: Iterable[str]) -> dict[str, list[Unit]]:
         rows = self._read(
-            "UNWIND $codes AS code MATCH (u:Unit {code: code}) "
-            "OPTIONAL MATCH p = (u)-[:PART_OF*1..]->(top) WHERE NOT (top)-[:PART_OF]->() "
+            f"UNWIND $codes AS code MATCH (u:Unit {{code: code}}) WHERE {cy.in_scope('u')} "
+            "OPTIONAL MATCH p = (u)-[:PART_OF*1..]->(top) "
+            "WHERE CASE WHEN $scope IS NULL THEN NOT (top)-[:PART_OF]->() "
+            "ELSE top.code = $scope END "
             "RETURN code, CASE WHEN p IS NULL THEN [] ELSE tail(nodes(p)) END AS above",
             codes=list(codes),
         )
@@ -550,12 +586,16 @@ class Neo4jStore:
         return self.cadres([cadre_id]).get(cadre_id)
 
     def cadres(self, ids: Iterable[str]) -> dict[str, Cadre]:
-        rows = self._read("UNWIND $ids AS id MATCH (c:Cadre {id: id}) RETURN c", ids=list(ids))
+        rows = self._read(
+            f"UNWIND $ids AS id MATCH (c:Cadre {{id: id}}) WHERE {cy.cadre_in_scope('c')} RETURN c",
+            ids=list(ids),
+        )
         return {r["c"]["id"]: _cadre(r["c"]) for r in rows}
 
     def assignment(self, assignment_id: str) -> Assignment | None:
         rows = self._read(
-            "MATCH (c)-[s:SUPPORTS {id: $id}]->(u) RETURN s, c.id AS cadre, u.code AS unit",
+            f"MATCH (c)-[s:SUPPORTS {{id: $id}}]->(u) WHERE {cy.in_scope('u')} "
+            "RETURN s, c.id AS cadre, u.code AS unit",
             id=assignment_id,
         )
         return _assignment(rows[0]["s"], rows[0]["cadre"], rows[0]["unit"]) if rows else None
@@ -563,20 +603,21 @@ class Neo4jStore:
     def assignments_by_id(self, ids: Iterable[str]) -> dict[str, Assignment]:
         rows = self._read(
             "UNWIND $ids AS id MATCH (c)-[s:SUPPORTS {id: id}]->(u) "
-            "RETURN s, c.id AS cadre, u.code AS unit",
+            f"WHERE {cy.in_scope('u')} RETURN s, c.id AS cadre, u.code AS unit",
             ids=list(ids),
         )
         return {r["s"]["id"]: _assignment(r["s"], r["cadre"], r["unit"]) for r in rows}
 
     def assignments(self, *, cadre: str | None = None, unit: str | None = None) -> list[Assignment]:
         if cadre is not None:
-            query = "MATCH (c:Cadre {id: $cadre})-[s:SUPPORTS]->(u) WHERE $unit IS NULL OR u.code = $unit "
+            query = "MATCH (c:Cadre {id: $cadre})-[s:SUPPORTS]->(u) WHERE ($unit IS NULL OR u.code = $unit) "
         elif unit is not None:
-            query = "MATCH (u:Unit {code: $unit})<-[s:SUPPORTS]-(c) "
+            query = "MATCH (u:Unit {code: $unit})<-[s:SUPPORTS]-(c) WHERE true "
         else:
-            query = "MATCH (c)-[s:SUPPORTS]->(u) "
+            query = "MATCH (c)-[s:SUPPORTS]->(u) WHERE true "
         rows = self._read(
-            query + "RETURN s, c.id AS cadre, u.code AS unit ORDER BY s.since, s.id",
+            query
+            + f"AND {cy.in_scope('u')} RETURN s, c.id AS cadre, u.code AS unit ORDER BY s.since, s.id",
             cadre=cadre,
             unit=unit,
         )
@@ -585,8 +626,8 @@ class Neo4jStore:
     def assignments_at(self, codes: Iterable[str]) -> dict[str, list[Assignment]]:
         wanted = list(codes)
         rows = self._read(
-            "UNWIND $codes AS code MATCH (u:Unit {code: code})<-[s:SUPPORTS]-(c) "
-            "RETURN s, c.id AS cadre, u.code AS unit ORDER BY s.since, s.id",
+            f"UNWIND $codes AS code MATCH (u:Unit {{code: code}}) WHERE {cy.in_scope('u')} "
+            "MATCH (u)<-[s:SUPPORTS]-(c) RETURN s, c.id AS cadre, u.code AS unit ORDER BY s.since, s.id",
             codes=wanted,
         )
         out: dict[str, list[Assignment]] = {}
@@ -598,7 +639,7 @@ class Neo4jStore:
         ids = list(cadre_ids)
         rows = self._read(
             "UNWIND $ids AS id MATCH (c:Cadre {id: id})-[s:SUPPORTS]->(u) "
-            "RETURN s, c.id AS cadre, u.code AS unit ORDER BY s.since, s.id",
+            f"WHERE {cy.in_scope('u')} RETURN s, c.id AS cadre, u.code AS unit ORDER BY s.since, s.id",
             ids=ids,
         )
         out: dict[str, list[Assignment]] = {i: [] for i in ids}
@@ -634,19 +675,31 @@ class Neo4jStore:
 
     def counts(self) -> dict[str, int]:
         out = {level.id: 0 for level in self.policy.levels}
-        for r in self._read("MATCH (u:Unit) RETURN u.level AS level, count(*) AS n"):
+        for r in self._read(
+            f"MATCH (u:Unit) WHERE {cy.in_scope('u')} RETURN u.level AS level, count(*) AS n"
+        ):
             out[r["level"]] = r["n"]
-        out["cadres"] = self._read("MATCH (c:Cadre) RETURN count(c) AS n")[0]["n"]
-        out["assignments"] = self._read("MATCH ()-[s:SUPPORTS]->() RETURN count(s) AS n")[0]["n"]
+        out["cadres"] = self._read(
+            f"MATCH (c:Cadre) WHERE {cy.cadre_in_scope('c')} RETURN count(c) AS n"
+        )[0]["n"]
+        out["assignments"] = self._read(
+            f"MATCH ()-[s:SUPPORTS]->(u) WHERE {cy.in_scope('u')} RETURN count(s) AS n"
+        )[0]["n"]
         return out
 
     def subtree(self, code: str | None = None) -> Iterator[Unit]:
-        if code is None:
+        if code is None and self.scope is None:
             rows = self._read("MATCH (u:Unit) RETURN u ORDER BY u.code")
+        elif code is None:
+            rows = self._read(
+                "MATCH (root:Unit {code: $scope}) MATCH (root)<-[:PART_OF*0..]-(u) "
+                "RETURN u ORDER BY u.code"
+            )
         else:
             self.need_unit(code)
             rows = self._read(
-                "MATCH (root:Unit {code: $code}) MATCH p = (root)<-[:PART_OF*0..]-(u) "
+                f"MATCH (root:Unit {{code: $code}}) WHERE {cy.in_scope('root')} "
+                "MATCH p = (root)<-[:PART_OF*0..]-(u) "
                 "RETURN u ORDER BY [x IN nodes(p) | x.code]",
                 code=code,
             )
@@ -655,7 +708,8 @@ class Neo4jStore:
 
     def cadres_of(self, codes: Collection[str]) -> Iterator[Cadre]:
         rows = self._read(
-            "UNWIND $codes AS code MATCH (:Unit {code: code})<-[:WORKS_IN]-(c) "
+            f"UNWIND $codes AS code MATCH (h:Unit {{code: code}}) WHERE {cy.in_scope('h')} "
+            "MATCH (h)<-[:WORKS_IN]-(c) "
             "RETURN c ORDER BY code, c.id",
             codes=list(codes),
         )
@@ -665,13 +719,15 @@ class Neo4jStore:
     def assignments_to(self, codes: Collection[str]) -> Iterator[Assignment]:
         wanted = list(codes)
         to_units = self._read(
-            "MATCH (u:Unit) WHERE u.code IN $codes MATCH (u)<-[s:SUPPORTS]-(c) "
+            f"MATCH (u:Unit) WHERE u.code IN $codes AND {cy.in_scope('u')} "
+            "MATCH (u)<-[s:SUPPORTS]-(c) "
             "RETURN s, c.id AS cadre, u.code AS unit",
             codes=wanted,
         )
         of_cadres = self._read(
-            "MATCH (h:Unit) WHERE h.code IN $codes MATCH (h)<-[:WORKS_IN]-(c) "
-            "MATCH (c)-[s:SUPPORTS]->(u) RETURN s, c.id AS cadre, u.code AS unit",
+            f"MATCH (h:Unit) WHERE h.code IN $codes AND {cy.in_scope('h')} "
+            f"MATCH (h)<-[:WORKS_IN]-(c) MATCH (c)-[s:SUPPORTS]->(u) WHERE {cy.in_scope('u')} "
+            "RETURN s, c.id AS cadre, u.code AS unit",
             codes=wanted,
         )
         seen: set[str] = set()

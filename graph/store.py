@@ -17,11 +17,23 @@ from graph.answers import ChainLink, Coverage, Gap, Load, Reach, Supporter
 from graph.model import Assignment, Cadre, Unit
 from graph.policy import Policy
 
-__all__ = ["ChangeSet", "GraphStore", "Guard", "NotFound", "StoreError", "need_unit"]
+__all__ = [
+    "ChangeSet",
+    "GraphStore",
+    "Guard",
+    "NotFound",
+    "StoreError",
+    "StoreTimeout",
+    "need_unit",
+]
 
 
 class StoreError(RuntimeError):
     """The store cannot do what was asked (unreachable, changed by someone else, ...)."""
+
+
+class StoreTimeout(StoreError):
+    """A question took longer than the configured limit and was stopped."""
 
 
 class NotFound(KeyError):
@@ -59,6 +71,14 @@ Guard = Callable[["GraphStore"], None]
 @runtime_checkable
 class GraphStore(Protocol):
     policy: Policy
+    #: The unit code this view is scoped to (see :mod:`graph.scope`); None for the whole graph.
+    scope: str | None
+
+    def scoped(self, root: str) -> GraphStore:
+        """This store as a caller scoped to ``root`` may see it: anything outside the root's
+        subtree answers exactly as if it did not exist. Writes through it are refused when
+        they reach outside."""
+        ...
 
     # --- records ----------------------------------------------------------------------
     def unit(self, code: str) -> Unit | None: ...

@@ -41,6 +41,7 @@ from graph.model import Assignment, Cadre, Status, StatusPeriod, Unit, Violation
 from graph.policy import Policy
 from graph.questions import takeovers
 from graph.records import assignment_from_row, assignment_row, cadre_from_row, cadre_row
+from graph.scope import ACCESS_KEY
 from graph.store import ChangeSet, GraphStore, NotFound
 from graph.text import fold
 from graph.validate import Snapshot, check
@@ -203,9 +204,10 @@ def plan_reshuffle(
     previews = preview(store, changes, scopes, effective) if len(changes) else []
     digest = scope_digest(store, reads)
     file_hash = hashlib.sha256(raw).hexdigest()
-    plan_id = hashlib.sha256(
-        json.dumps([file_hash, effective.isoformat(), chosen, scope, digest]).encode()
-    ).hexdigest()[:16]
+    key = [file_hash, effective.isoformat(), chosen, scope, digest]
+    if store.scope is not None:  # made through a scoped view: a plan of that scope only
+        key.append(store.scope)
+    plan_id = hashlib.sha256(json.dumps(key).encode()).hexdigest()[:16]
     document: dict[str, Any] = {
         "id": plan_id,
         "file": file_name,
@@ -214,6 +216,7 @@ def plan_reshuffle(
         "decision": chosen,
         "effective": effective.isoformat(),
         "scope": scope,
+        ACCESS_KEY: store.scope,
         "made_at": _now(),
         "made_by": by or _user(),
         "policy": store.policy.id,
@@ -687,6 +690,7 @@ def apply_reshuffle(store: GraphStore, plan_id: str, by: str | None = None) -> A
         "applied_at": _now(),
         "applied_by": by or _user(),
         "counts": {k: summary[k] for k in ("end", "start", "continue", "status")},
+        ACCESS_KEY: document.get(ACCESS_KEY),
     }
     store.apply(changes, guard=guard, record=record)
     return AppliedPlan(plan_id, written=True, record=record)

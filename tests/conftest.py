@@ -17,6 +17,7 @@ import uuid
 from collections.abc import Callable, Iterator, Sequence
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
@@ -125,7 +126,39 @@ def neo4j_ben_tre(neo4j_driver: Driver, ben_tre_dir: Path) -> Neo4jBenTre:
     return Neo4jBenTre(neo4j_driver, ben_tre_dir)
 
 
+@pytest.fixture(scope="session")
+def two_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Bến Tre and Đà Nẵng (48) in one graph: for tests of who may see which province."""
+    data = build(tmp_path_factory.mktemp("two-provinces") / "nam")
+    store = MemoryStore.open(data)
+    apply_plan(store, plan_admin(store, ADMIN, "48"))
+    roster = generate(store, "48", 1)
+    apply_plan(store, make_plan(store, roster.units, roster.cadres, roster.assignments, on=ON))
+    return data
+
+
+@pytest.fixture(scope="session")
+def neo4j_two(neo4j_driver: Driver, two_dir: Path) -> Neo4jBenTre:
+    return Neo4jBenTre(neo4j_driver, two_dir)
+
+
 # --- either store ------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def world(
+    store_kind: str, two_dir: Path, tmp_path: Path, request: pytest.FixtureRequest
+) -> Iterator[Any]:
+    """A server over the two provinces with a token for every role (tests/access_world.py)."""
+    data = tmp_path / "nam"
+    shutil.copytree(two_dir, data)
+    if store_kind == "memory":
+        store: GraphStore = MemoryStore.open(data)
+    else:
+        store = request.getfixturevalue("neo4j_two").checkout()
+    from tests.access_world import open_world
+
+    yield from open_world(store, data, tmp_path)
 
 
 @pytest.fixture(params=["memory", "neo4j"])

@@ -33,7 +33,7 @@ class Server:
         with socket.socket() as probe:
             probe.bind(("127.0.0.1", 0))
             self.port = probe.getsockname()[1]
-        app = create_app(self.store, settings or Settings())  # type: ignore[arg-type]
+        app = create_app(self.store, settings or Settings(demo=True))  # type: ignore[arg-type]
         config = uvicorn.Config(
             app, host="127.0.0.1", port=self.port, log_config=None, lifespan="off"
         )
@@ -240,7 +240,7 @@ def test_bad_input_gives_bad_input(api: Server, query: str, says: str) -> None:
 
 
 def test_deep_and_costly_queries_are_refused_before_they_reach_the_store(store: GraphStore) -> None:
-    settings = Settings(max_depth=6, max_cost=5000)
+    settings = Settings(demo=True, max_depth=6, max_cost=5000)
     with Server(store, settings) as api:
         api.store.reset()
         deep = '{ unit(code: "83") { parent { parent { parent { parent { parent { parent { code } } } } } } } }'
@@ -313,6 +313,7 @@ def test_health_readiness_and_request_ids(api: Server) -> None:
     assert len(api.client.get("/healthz").headers["x-request-id"]) == 32
     page = api.client.get("/graphql", headers={"accept": "text/html"})
     assert page.status_code == 200 and "graphiql" in page.text.lower()
+    assert "DEMO MODE" in page.text  # the test servers run in demo mode, and say so
 
 
 def test_log_lines_are_json_with_the_request_id() -> None:

@@ -84,7 +84,7 @@ def test_a_reshuffle_is_planned_from_an_upload_read_back_and_applied_once(
     assert applied == {
         "plan": plan["id"],
         "written": True,
-        "record": {"id": plan["id"], "appliedBy": "api", "ended": 5},
+        "record": {"id": plan["id"], "appliedBy": "demo (token demo, province_admin)", "ended": 5},
     }
     coverage = """query($d: Date) { coverage(unit: "83", asOf: $d) { levels { level covered } } }"""
     for day, covered in ((E - timedelta(days=1), 157), (E, 155)):
@@ -161,7 +161,7 @@ def test_diff_and_history_answer_for_the_days_around_a_reshuffle(
 def test_uploads_that_are_not_reshuffle_files_are_refused_before_planning(
     store: GraphStore, tmp_path: Path
 ) -> None:
-    with Server(store, Settings(max_upload_bytes=1000)) as api:
+    with Server(store, Settings(demo=True, max_upload_bytes=1000)) as api:
         text = tmp_path / "notes.txt"
         text.write_text("hello", encoding="utf-8")
         (error,) = upload(api, text)["errors"]

@@ -38,6 +38,17 @@ def test_the_api_is_built_here_configured_for_neo4j_and_waits_for_it() -> None:
     assert all(port.startswith("127.0.0.1:") for port in api["ports"])
 
 
+def test_the_api_runs_in_production_mode_with_a_kept_keyring_and_audit_log() -> None:
+    api = compose()["services"]["api"]
+    env = api["environment"]
+    assert "NAM_DEMO" not in env  # production: anonymous requests are refused
+    assert env["NAM_INTROSPECTION"] == "off"
+    volume, _, mount = api["volumes"][0].partition(":")
+    assert volume in compose()["volumes"]
+    assert env["NAM_AUTH_FILE"].startswith(mount + "/")
+    assert env["NAM_AUDIT_LOG"].startswith(mount + "/")
+
+
 def test_the_dockerfile_installs_the_product_and_serves_the_api() -> None:
     dockerfile = (ROOT / "Dockerfile").read_text(encoding="utf-8")
     for package in ("graph", "loaders", "api", "cli"):

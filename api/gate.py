@@ -1,0 +1,183 @@
+"""Who is asking: every ``/graphql`` request is authenticated, rate limited and size checked
+before GraphQL parses it, and refused with a clear JSON error when it must be.
+
+=======  =================  ==========================================================
+status   code               when
+=======  =================  ==========================================================
+401      UNAUTHENTICATED    no bearer token outside demo mode, or a token that is
+                            unknown, expired, revoked or badly signed
+403      FORBIDDEN          the token's scope is not (or no longer) a unit that can be
+                            a scope
+411      LENGTH_REQUIRED    a request body without a Content-Length
+413      TOO_LARGE          a request body larger than the upload limit allows
+429      RATE_LIMITED       more requests than the token's rate per minute
+=======  =================  ==========================================================
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+
+from fastapi import Request
+from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
+
+from api.audit import Audit
+from api.auth import AuthError, Keyring, Principal
+from api.settings import Settings
+from graph.scope import scope_problem
+from graph.store import GraphStore
+
+__all__ = ["Gate", "Refusal"]
+
+#: How long a token's scope, once checked, is taken to be still good.
+SCOPE_CHECK_SECONDS = 60.0
+#: Room for the multipart envelope and the query around an uploaded file.
+ENVELOPE_BYTES = 64 * 1024
+
+
+@dataclass
+class Refusal(Exception):
+    status: int
+    code: str
+    message: str
+    retry_after: int | None = None
+
+    def response(self) -> JSONResponse:
+        headers = {}
+        if self.status == 401:
+            headers["WWW-Authenticate"] = 'Bearer realm="namgraph"'
+        if self.retry_after is not None:
+            headers["Retry-After"] = str(self.retry_after)
+        body = {"errors": [{"message": self.message, "extensions": {"code": self.code}}]}
+        return JSONResponse(body, status_code=self.status, headers=headers)
+
+
+class _Buckets:
+    """A token bucket per caller: ``rate`` requests a minute, as a burst or spread out."""
+
+    def __init__(self, rate: int) -> None:
+        self.rate = rate
+        self._state: dict[str, tuple[float, float]] = {}
+        self._lock = threading.Lock()
+
+    def take(self, key: str) -> int | None:
+        """None when the request may go; else the seconds to wait."""
+        now = time.monotonic()
+        per_second = self.rate / 60
+        with self._lock:
+            level, then = self._state.get(key, (float(self.rate), now))
+            level = min(float(self.rate), level + (now - then) * per_second)
+            if level < 1:
+                self._state[key] = (level, now)
+                return max(1, int((1 - level) / per_second) + 1)
+            self._state[key] = (level - 1, now)
+            return None
+
+
+class Gate:
+    def __init__(self, store: GraphStore, settings: Settings, audit: Audit) -> None:
+        self.store = store
+        self.settings = settings
+        self.audit = audit
+        self.keyring = Keyring.open(settings.auth_file) if settings.auth_file else None
+        self.buckets = _Buckets(settings.rate_per_minute)
+        self._good_scopes: dict[str, float] = {}
+
+    async def admit(self, request: Request) -> Principal | None:
+        """The caller of a ``/graphql`` request (None for the GraphiQL page itself), or
+        :class:`Refusal`."""
+        if _is_ide_page(request):
+            return None
+        asked = {"method": request.method, "path": request.url.path}
+        principal: Principal | None = None
+        try:
+            principal = await self._authenticate(request)
+            self._check_size(request)
+            if principal.scope is not None:
+                problem = await run_in_threadpool(self._scope_problem, principal.scope)
+                if problem is not None:
+                    raise Refusal(
+                        403,
+                        "FORBIDDEN",
+                        f"the token's scope cannot be used: {problem}; ask an administrator "
+                        "for a new token (`nam token create`)",
+                    )
+            key = principal.token_id if principal.kind != "demo" else _client(request)
+            wait = self.buckets.take(key)
+            if wait is not None:
+                raise Refusal(
+                    429,
+                    "RATE_LIMITED",
+                    f"more than {self.settings.rate_per_minute} requests a minute with this "
+                    f"token; retry in {wait} s",
+                    retry_after=wait,
+                )
+        except Refusal as refusal:
+            self.audit("refused", principal, refusal.code, reason=refusal.message, **asked)
+            raise
+        return principal
+
+    def _check_size(self, request: Request) -> None:
+        if request.method != "POST":
+            return
+        length = request.headers.get("content-length")
+        if length is None:
+            raise Refusal(
+                411, "LENGTH_REQUIRED", "send the request body with a Content-Length header"
+            )
+        limit = self.settings.max_upload_bytes + ENVELOPE_BYTES
+        if not length.isdigit() or int(length) > limit:
+            raise Refusal(
+                413,
+                "TOO_LARGE",
+                f"the request body is larger than {limit} bytes (uploads up to "
+                f"{self.settings.max_upload_bytes} bytes); split the reshuffle file",
+            )
+
+    async def _authenticate(self, request: Request) -> Principal:
+        header = request.headers.get("authorization", "")
+        scheme, _, token = header.partition(" ")
+        if not header:
+            if self.settings.demo:
+                return Principal.demo()
+            raise Refusal(
+                401,
+                "UNAUTHENTICATED",
+                "no bearer token: send `Authorization: Bearer <token>` "
+                "(`nam token create` issues one)",
+            )
+        if scheme.lower() != "bearer" or not token.strip():
+            raise Refusal(
+                401, "UNAUTHENTICATED", "send the token as `Authorization: Bearer <token>`"
+            )
+        if self.keyring is None:
+            raise Refusal(401, "UNAUTHENTICATED", "this server has no keyring (NAM_AUTH_FILE)")
+        try:
+            return await run_in_threadpool(self.keyring.authenticate, token.strip())
+        except AuthError as exc:
+            raise Refusal(401, "UNAUTHENTICATED", str(exc)) from None
+
+    def _scope_problem(self, code: str) -> str | None:
+        """Why the unit ``code`` cannot be a scope; a good answer is kept for a minute."""
+        now = time.monotonic()
+        if self._good_scopes.get(code, 0.0) > now:
+            return None
+        problem = scope_problem(self.store.policy, self.store.unit(code), code)
+        if problem is None:
+            self._good_scopes[code] = now + SCOPE_CHECK_SECONDS
+        return problem
+
+
+def _is_ide_page(request: Request) -> bool:
+    return (
+        request.method == "GET"
+        and "text/html" in request.headers.get("accept", "")
+        and "query" not in request.query_params
+    )
+
+
+def _client(request: Request) -> str:
+    return f"demo:{request.client.host if request.client else '?'}"

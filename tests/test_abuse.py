@@ -1,0 +1,158 @@
+"""Abusive requests are refused with a clear error before they reach the store, on both stores:
+deep nesting, huge pages, alias floods, long documents, batches, oversized uploads, too many
+requests; a question that runs too long is stopped; introspection can be turned off."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from api.auth import Role
+from graph.memory_store import MemoryStore
+from graph.store import GraphStore
+from tests.access_world import World, open_world
+
+Open = Callable[..., Any]
+
+
+@pytest.fixture
+def open_with(
+    store_kind: str, two_dir: Path, tmp_path: Path, request: pytest.FixtureRequest
+) -> Open:
+    """A server over the two provinces with the given settings (the defaults otherwise)."""
+    data = tmp_path / "nam"
+    shutil.copytree(two_dir, data)
+
+    @contextmanager
+    def start(**settings: Any) -> Iterator[World]:
+        if store_kind == "memory":
+            store: GraphStore = MemoryStore.open(data)
+        else:
+            store = request.getfixturevalue("neo4j_two").checkout()
+        defaults = dict(max_cost=250_000, max_depth=12, max_tokens=4000, rate_per_minute=600)
+        yield from open_world(store, data, tmp_path, **{**defaults, **settings})
+
+    return start
+
+
+def refused(world: World, query: str, role: Role = Role.DISTRICT_OFFICER) -> dict[str, Any]:
+    body = world.ask(role, query)
+    assert body.get("data") is None, body
+    (error,) = body["errors"]
+    return dict(error)
+
+
+def warm(world: World) -> None:
+    """One good request (the gate checks the token's scope once), then count from zero."""
+    assert "errors" not in world.ask(Role.DISTRICT_OFFICER, "{ reshuffles { id } }")
+    world.api.store.reset()
+
+
+def test_deep_huge_and_flooding_queries_never_reach_the_store(open_with: Open) -> None:
+    with open_with() as world:
+        warm(world)
+        deep = '{ unit(code: "83") ' + "{ parent " * 14 + "{ code }" + " }" * 14 + " }"
+        error = refused(world, deep)
+        assert error["extensions"]["code"] == "QUERY_TOO_COMPLEX" and "depth" in error["message"]
+
+        huge = '{ search(text: "a", first: 100000) { ... on Unit { code name kind } } }'
+        error = refused(world, huge)
+        assert error["extensions"]["code"] == "QUERY_TOO_COMPLEX"
+        assert "smaller pages (first:)" in error["message"]
+
+        pages = "{ children(first: 400) " * 3 + "{ code }" + " }" * 3
+        nested = '{ unit(code: "83") ' + pages + " }"
+        error = refused(world, nested)
+        assert error["extensions"]["code"] == "QUERY_TOO_COMPLEX"
+
+        flood = "{ " + " ".join(f'a{i}: unit(code: "83") {{ code }}' for i in range(40)) + " }"
+        error = refused(world, flood)
+        assert error["extensions"]["code"] == "QUERY_TOO_COMPLEX" and "aliases" in error["message"]
+
+        long = "{ " + " ".join("__typename" for _ in range(5000)) + " }"
+        error = refused(world, long)
+        assert error["extensions"]["code"] == "QUERY_TOO_COMPLEX"
+        assert world.api.store.calls == 0
+        lines = [r for r in world.audit_lines() if r["outcome"] == "QUERY_TOO_COMPLEX"]
+        assert len(lines) == 5 and all(r["role"] == "district_officer" for r in lines)
+
+
+def test_a_page_beyond_the_cap_is_refused_before_the_store(open_with: Open) -> None:
+    with open_with(max_cost=10**9) as world:  # the cost rule lets it through; the page cap not
+        warm(world)
+        error = refused(world, '{ search(text: "a", first: 100000) { __typename } }')
+        assert error["extensions"]["code"] == "BAD_INPUT"
+        assert "first must be between 0 and 500" in error["message"]
+        assert world.api.store.calls == 0
+
+
+def test_batches_and_oversized_bodies_are_refused_at_the_door(open_with: Open) -> None:
+    with open_with(max_upload_bytes=10_000) as world:
+        warm(world)
+        token = world.callers[Role.LOADER].token
+        headers = {"Authorization": f"Bearer {token}"}
+        batch = [{"query": "{ reshuffles { id } }"}] * 3
+        response = world.api.client.post("/graphql", json=batch, headers=headers)
+        assert response.status_code == 400 and "batch" in response.text.lower()
+
+        big = b"Thao t\xc3\xa1c,M\xc3\xa3 c\xc3\xa1n b\xe1\xbb\x99\n" + b"x" * 200_000
+        response = world.api.client.post(
+            "/graphql",
+            data={
+                "operations": json.dumps(
+                    {
+                        "query": "mutation($f: Upload!) { planReshuffle(file: $f) { id } }",
+                        "variables": {"f": None},
+                    }
+                ),
+                "map": json.dumps({"0": ["variables.f"]}),
+            },
+            files={"0": ("big.csv", big, "text/csv")},
+            headers=headers,
+        )
+        assert response.status_code == 413, response.text
+        (error,) = response.json()["errors"]
+        assert error["extensions"]["code"] == "TOO_LARGE"
+        assert "split the reshuffle file" in error["message"]
+        assert world.api.store.calls == 0
+        line = world.audit_lines()[-1]
+        assert line["outcome"] == "TOO_LARGE" and line["role"] == "loader"
+
+
+def test_each_token_has_its_rate(open_with: Open) -> None:
+    with open_with(rate_per_minute=5) as world:
+        for _ in range(5):
+            assert "errors" not in world.ask(Role.ANALYST, "{ reshuffles { id } }")
+        headers = {"Authorization": f"Bearer {world.callers[Role.ANALYST].token}"}
+        response = world.api.client.post(
+            "/graphql", json={"query": "{ reshuffles { id } }"}, headers=headers
+        )
+        assert response.status_code == 429
+        assert int(response.headers["retry-after"]) >= 1
+        assert response.json()["errors"][0]["extensions"]["code"] == "RATE_LIMITED"
+        # another token has its own
+        assert "errors" not in world.ask(Role.LOADER, "{ reshuffles { id } }")
+
+
+def test_a_question_that_runs_too_long_is_stopped(open_with: Open) -> None:
+    with open_with(query_timeout=0.001) as world:
+        body = world.ask(Role.PROVINCE_ADMIN, '{ coverage(unit: "83") { households } }')
+        (error,) = body["errors"]
+        assert error["extensions"]["code"] == "TIMEOUT", error
+        assert "took longer than" in error["message"]
+
+
+def test_introspection_can_be_turned_off(open_with: Open) -> None:
+    with open_with(introspection=False) as world:
+        body = world.ask(Role.ANALYST, "{ __schema { types { name } } }")
+        assert body.get("data") is None and body["errors"]
+        assert all("introspection" in e["message"].lower() for e in body["errors"]), body
+    with open_with() as world:
+        body = world.ask(Role.ANALYST, "{ __schema { queryType { name } } }")
+        assert body["data"]["__schema"]["queryType"]["name"] == "Query"
