@@ -117,8 +117,9 @@ class Watchdog:
 
 
 def _params(store: Neo4jStore, on: date, **extra: Any) -> dict[str, Any]:
-    """The parameters ``Neo4jStore._ask`` passes: on, without, the policy's, and the question's."""
-    return {"on": on, "without": [], **store._policy_params, **extra}
+    """The parameters ``Neo4jStore._ask`` passes: on, without, the scope (none: the whole
+    graph), the policy's, and the question's."""
+    return {"on": on, "without": [], "scope": store.scope, **store._policy_params, **extra}
 
 
 def raw_query(

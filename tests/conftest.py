@@ -145,20 +145,39 @@ def neo4j_two(neo4j_driver: Driver, two_dir: Path) -> Neo4jBenTre:
 # --- either store ------------------------------------------------------------------------------
 
 
+class TwoProvinces:
+    """A private copy of the two-province data directory, and its graph on the store under
+    test (opened afresh by each call: the Neo4j database is reloaded if a test wrote to it)."""
+
+    def __init__(
+        self, store_kind: str, two_dir: Path, folder: Path, request: pytest.FixtureRequest
+    ):
+        self.kind = store_kind
+        self.data = folder / "nam"
+        self.folder = folder
+        self.request = request
+        shutil.copytree(two_dir, self.data)
+
+    def store(self) -> GraphStore:
+        if self.kind == "memory":
+            return MemoryStore.open(self.data)
+        neo4j_two: Neo4jBenTre = self.request.getfixturevalue("neo4j_two")
+        return neo4j_two.checkout()
+
+
 @pytest.fixture
-def world(
+def two(
     store_kind: str, two_dir: Path, tmp_path: Path, request: pytest.FixtureRequest
-) -> Iterator[Any]:
+) -> TwoProvinces:
+    return TwoProvinces(store_kind, two_dir, tmp_path, request)
+
+
+@pytest.fixture
+def world(two: TwoProvinces) -> Iterator[Any]:
     """A server over the two provinces with a token for every role (tests/access_world.py)."""
-    data = tmp_path / "nam"
-    shutil.copytree(two_dir, data)
-    if store_kind == "memory":
-        store: GraphStore = MemoryStore.open(data)
-    else:
-        store = request.getfixturevalue("neo4j_two").checkout()
     from tests.access_world import open_world
 
-    yield from open_world(store, data, tmp_path)
+    yield from open_world(two.store(), two.data, two.folder)
 
 
 @pytest.fixture(params=["memory", "neo4j"])

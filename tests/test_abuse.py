@@ -5,38 +5,27 @@ requests; a question that runs too long is stopped; introspection can be turned 
 from __future__ import annotations
 
 import json
-import shutil
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from api.auth import Role
-from graph.memory_store import MemoryStore
-from graph.store import GraphStore
 from tests.access_world import World, open_world
+from tests.conftest import TwoProvinces
 
 Open = Callable[..., Any]
 
 
 @pytest.fixture
-def open_with(
-    store_kind: str, two_dir: Path, tmp_path: Path, request: pytest.FixtureRequest
-) -> Open:
+def open_with(two: TwoProvinces) -> Open:
     """A server over the two provinces with the given settings (the defaults otherwise)."""
-    data = tmp_path / "nam"
-    shutil.copytree(two_dir, data)
 
     @contextmanager
     def start(**settings: Any) -> Iterator[World]:
-        if store_kind == "memory":
-            store: GraphStore = MemoryStore.open(data)
-        else:
-            store = request.getfixturevalue("neo4j_two").checkout()
         defaults = dict(max_cost=250_000, max_depth=12, max_tokens=4000, rate_per_minute=600)
-        yield from open_world(store, data, tmp_path, **{**defaults, **settings})
+        yield from open_world(two.store(), two.data, two.folder, **{**defaults, **settings})
 
     return start
 

@@ -3,31 +3,21 @@ outside it, as if nothing were there; writes through it stay inside."""
 
 from __future__ import annotations
 
-import shutil
 from datetime import date
-from pathlib import Path
 
 import pytest
 
-from graph.memory_store import MemoryStore
 from graph.model import Assignment, Cadre, Unit
 from graph.scope import OutOfScope, scope_problem
 from graph.store import ChangeSet, GraphStore, NotFound
-from tests.conftest import ON
+from tests.conftest import ON, TwoProvinces
 
 DAY = date(2020, 1, 1)  # before the roster: plenty of gaps to compare
 
 
 @pytest.fixture
-def whole(
-    store_kind: str, two_dir: Path, tmp_path: Path, request: pytest.FixtureRequest
-) -> GraphStore:
-    data = tmp_path / "nam"
-    shutil.copytree(two_dir, data)
-    if store_kind == "memory":
-        return MemoryStore.open(data)
-    store: GraphStore = request.getfixturevalue("neo4j_two").checkout()
-    return store
+def whole(two: TwoProvinces) -> GraphStore:
+    return two.store()
 
 
 def district_and_commune(store: GraphStore) -> tuple[str, str]:
