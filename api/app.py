@@ -13,6 +13,7 @@ import orjson
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import HTMLResponse, JSONResponse
 from starlette.concurrency import run_in_threadpool
+from starlette.types import ASGIApp, Receive, Scope, Send
 from strawberry.fastapi import GraphQLRouter
 
 from api.audit import Audit
@@ -40,6 +41,19 @@ TOKEN_BANNER = (
 
 #: The caller of a request that asks nothing (the GraphiQL page): scoped to no unit at all.
 NOBODY = Principal("none", "none", Role.ANALYST, "", "none")
+
+
+class NoWebSockets:
+    """Closes every WebSocket at once (policy violation): the API answers over HTTP only."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "websocket":
+            await send({"type": "websocket.close", "code": 1008})
+            return
+        await self.app(scope, receive, send)
 
 
 class Router(GraphQLRouter[Context, None]):
@@ -91,6 +105,8 @@ def create_app(store: GraphStore, settings: Settings | None = None) -> FastAPI:
         description="Coverage of the nắm chain: who supports which unit, from the province down.",
     )
     app.include_router(router, prefix="/graphql")
+    # the schema has no subscriptions, and a WebSocket would pass by the gate: none are taken
+    app.add_middleware(NoWebSockets)
 
     @app.middleware("http")
     async def stamp_request(

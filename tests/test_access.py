@@ -10,8 +10,13 @@ import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from starlette.testclient import TestClient
+from starlette.websockets import WebSocketDisconnect
 
+from api.app import create_app
 from api.auth import Role
+from api.settings import Settings
+from graph.memory_store import MemoryStore
 from tests.access_world import (
     World,
     asks,
@@ -128,6 +133,16 @@ def test_production_refuses_anonymous_and_bad_tokens_before_the_store(world: Wor
     assert world.api.store.calls == 0
     refused = [line for line in world.audit_lines() if line["event"] == "refused"]
     assert len(refused) == len(cases) and all(r["outcome"] == "UNAUTHENTICATED" for r in refused)
+
+
+def test_no_websocket_gets_past_the_gate(memory_store: MemoryStore) -> None:
+    client = TestClient(create_app(memory_store, Settings()))
+    with (
+        pytest.raises(WebSocketDisconnect) as closed,
+        client.websocket_connect("/graphql", subprotocols=["graphql-transport-ws"]),
+    ):
+        pass
+    assert closed.value.code == 1008
 
 
 def test_graphiql_asks_for_a_token_outside_demo_mode(world: World) -> None:
