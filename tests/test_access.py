@@ -7,10 +7,10 @@ answers a key that does not exist, and no answer in scope holds a code or id fro
 from __future__ import annotations
 
 import json
+import warnings
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from starlette.testclient import TestClient
 from starlette.websockets import WebSocketDisconnect
 
 from api.app import create_app
@@ -136,6 +136,9 @@ def test_production_refuses_anonymous_and_bad_tokens_before_the_store(world: Wor
 
 
 def test_no_websocket_gets_past_the_gate(memory_store: MemoryStore) -> None:
+    with warnings.catch_warnings():  # Starlette's test client speaks WebSocket; it warns on import
+        warnings.simplefilter("ignore")
+        from starlette.testclient import TestClient
     client = TestClient(create_app(memory_store, Settings()))
     with (
         pytest.raises(WebSocketDisconnect) as closed,
