@@ -39,37 +39,50 @@ Graph: TypeAlias = "nx.MultiDiGraph[Any]"
 
 
 def children(g: Graph, code: str, on: date | None) -> list[Unit]:
+    """The units hanging from ``code`` on ``on``, as they were that day; with ``on`` None, every
+    unit that ever hung from it, as it is now."""
     found: list[Unit] = []
     for node in g.pred[code]:
         if isinstance(node, str):
             unit: Unit | None = g.nodes[node].get("unit")
-            if unit is not None and (on is None or unit.exists_on(on)):
-                found.append(unit)
+            if unit is None:
+                continue
+            if on is None:
+                if code in unit.parents():
+                    found.append(unit)
+            elif unit.parent_on(on) == code:
+                found.append(unit.on(on))
     found.sort(key=lambda u: u.code)
     return found
 
 
-def ancestors(g: Graph, unit: Unit) -> list[Unit]:
+def ancestors(g: Graph, unit: Unit, on: date | None = None) -> list[Unit]:
+    """Parent first, up to the top, by the parents of ``on`` (None: the latest versions')."""
     out: list[Unit] = []
     seen = {unit.code}
-    parent = unit.parent
+    parent = unit.parent_on(on)
     while parent and parent not in seen and parent in g:
         seen.add(parent)
         found: Unit | None = g.nodes[parent].get("unit")
         if found is None:
             break
-        out.append(found)
-        parent = found.parent
+        out.append(found.on(on))
+        parent = found.parent_on(on)
     return out
 
 
 def subtree(g: Graph, root: Unit, on: date | None) -> Iterator[Unit]:
-    """Pre-order, children by code; a unit that does not count on ``on`` hides its subtree."""
+    """Pre-order, children by code; a unit that does not count on ``on`` hides its subtree.
+    With ``on`` None, every unit that was ever below ``root``, once each."""
     stack = [root]
+    seen: set[str] = set()
     while stack:
         unit = stack.pop()
         if on is not None and not unit.exists_on(on):
             continue
+        if unit.code in seen:
+            continue
+        seen.add(unit.code)
         yield unit
         stack.extend(reversed(children(g, unit.code, on)))
 
@@ -154,7 +167,7 @@ def broken_above(
 ) -> str | None:
     """The code of the topmost ancestor at a chain level that is not covered on ``on``."""
     broken: str | None = None
-    for ancestor in ancestors(g, unit):
+    for ancestor in ancestors(g, unit, on):
         rule = policy.coverage_rule(ancestor.level)
         in_chain = ancestor.level in policy.chain and rule is not None
         if in_chain and rule is not None and not _covered(g, rule, ancestor, on, without):
@@ -229,7 +242,7 @@ def gaps(g: Graph, policy: Policy, root: Unit, level: str, on: date, without: Wi
 
 def chain(g: Graph, policy: Policy, unit: Unit, on: date) -> list[ChainLink]:
     links = []
-    for member in [unit, *ancestors(g, unit)]:
+    for member in [unit.on(on), *ancestors(g, unit, on)]:
         rule = policy.coverage_rule(member.level)
         links.append(
             ChainLink(
@@ -252,7 +265,7 @@ def reach(g: Graph, policy: Policy, cadre: Cadre, on: date) -> Reach:
             if a is None or unit is None or not a.in_force_on(on) or not unit.exists_on(on):
                 continue
             if policy.covers(cadre, a.role, unit.level):
-                direct[unit.code] = unit
+                direct[unit.code] = unit.on(on)
     chain = set(policy.chain)
     household_level = policy.household_level
     totals: dict[str, list[int]] = {}
@@ -300,8 +313,9 @@ def households_below(g: Graph, policy: Policy, root: Unit, on: date) -> dict[str
     for unit in reversed(order):
         own = unit.households or 0 if unit.level == policy.household_level else 0
         totals[unit.code] = totals.get(unit.code, 0) + own
-        if unit.parent is not None and unit.code != root.code:
-            totals[unit.parent] = totals.get(unit.parent, 0) + totals[unit.code]
+        parent = unit.parent_on(on)
+        if parent is not None and unit.code != root.code:
+            totals[parent] = totals.get(parent, 0) + totals[unit.code]
     return totals
 
 
@@ -343,7 +357,7 @@ def load_of(
 
 def search(
     g: Graph,
-    policy: Policy,
+    ranks: Mapping[str, int],
     folded: Mapping[str | tuple[str, str], str],
     text: str,
     limit: int,
@@ -368,10 +382,10 @@ def search(
         else:
             rank = 3
         if isinstance(node, str):
-            depth = policy.level(g.nodes[node]["unit"].level).index
+            depth = ranks.get(g.nodes[node]["unit"].level, len(ranks))
             ranked.append((rank, depth, node, node))
         else:
-            ranked.append((rank, len(policy.levels), node[1], node))
+            ranked.append((rank, len(ranks), node[1], node))
     ranked.sort(key=lambda item: item[:3])
     out: list[Unit | Cadre] = []
     for *_, node in ranked[:limit]:

@@ -30,6 +30,7 @@ import orjson
 
 from graph import memory_questions as q
 from graph.answers import ChainLink, Coverage, Gap, Load, Reach, Supporter
+from graph.dates import today
 from graph.faults import pause_mid_apply
 from graph.model import Assignment, Cadre, Unit
 from graph.policy import Policy, load_policy
@@ -44,12 +45,15 @@ from graph.records import (
 from graph.scope import check_within, owns
 from graph.store import ChangeSet, GraphStore, Guard, NotFound, StoreError, need_unit
 from graph.text import fold
+from graph.timeline import PolicyTimeline
 
 __all__ = ["FORMAT", "MemoryStore"]
 
-FORMAT = 1
+FORMAT = 2  # 2: units carry their earlier versions (format 1 files read as they are)
+READS = (1, 2)
 STORE_FILE = "store.json"
 POLICY_FILE = "policy.yaml"
+TIMELINE_FILE = "timeline.json"
 LOCK_FILE = "lock"
 PLANS_DIR = "plans"
 
@@ -64,8 +68,14 @@ class MemoryStore:
     """The networkx store. ``MemoryStore(policy)`` lives in memory only; ``open``/``init`` bind
     it to a data directory."""
 
-    def __init__(self, policy: Policy, data_dir: Path | None = None) -> None:
-        self.policy = policy
+    def __init__(
+        self,
+        policy: Policy,
+        data_dir: Path | None = None,
+        timeline: PolicyTimeline | None = None,
+    ) -> None:
+        self.timeline = timeline or PolicyTimeline([(None, policy)])
+        self.policy = self.timeline.on(today())
         self.data_dir = data_dir
         self.g: q.Graph = nx.MultiDiGraph()
         self._assignments: dict[str, Assignment] = {}
@@ -85,9 +95,7 @@ class MemoryStore:
             raise StoreError(f"{data_dir} already holds a graph; choose another --data directory")
         loaded = load_policy(policy)
         data_dir.mkdir(parents=True, exist_ok=True)
-        source = Path(policy) if Path(policy).suffix else None
-        policy_path = source or Path(__file__).with_name("policies") / f"{loaded.id}.yaml"
-        shutil.copyfile(policy_path, data_dir / POLICY_FILE)
+        shutil.copyfile(_policy_path(policy, loaded), data_dir / POLICY_FILE)
         (data_dir / LOCK_FILE).touch()
         store = cls(loaded, data_dir)
         store._write()
@@ -98,12 +106,12 @@ class MemoryStore:
         path = data_dir / STORE_FILE
         if not path.is_file():
             raise StoreError(f"no graph in {data_dir}: run `nam init` first (or pass --data DIR)")
-        store = cls(load_policy(data_dir / POLICY_FILE), data_dir)
+        store = cls(load_policy(data_dir / POLICY_FILE), data_dir, _timeline(data_dir))
         with _bulk():
             raw = path.read_bytes()
             store._stamp = _stamp(path)
             doc = orjson.loads(raw)
-            if doc.get("format") != FORMAT:
+            if doc.get("format") not in READS:
                 raise StoreError(
                     f"{path} has format {doc.get('format')}, this namgraph reads {FORMAT}"
                 )
@@ -181,7 +189,7 @@ class MemoryStore:
         and their ancestors, every cadre linked to them or working in those ancestors, and all
         of those cadres' assignments, so that coverage, gaps and loads there answer as on the
         whole graph."""
-        copy = MemoryStore(self.policy)
+        copy = MemoryStore(self.policy, timeline=self.timeline)
         with _bulk():
             if within:
                 copy._apply(self._part(within, changes))
@@ -249,7 +257,8 @@ class MemoryStore:
         wanted |= {a.unit for a in changes.assignments}
         for outside in self.units(wanted - codes - above).values():
             wanted.update(u.code for u in q.ancestors(self.g, outside))
-        units = sorted(self.units(wanted).values(), key=lambda u: self.policy.level(u.level).index)
+        ranks = self.timeline.ranks()
+        units = sorted(self.units(wanted).values(), key=lambda u: ranks.get(u.level, 0))
         return ChangeSet(units=units, cadres=cadres, assignments=assignments)
 
     def changed_between(
@@ -262,7 +271,7 @@ class MemoryStore:
         assignments: list[Assignment] = []
         cadres: dict[str, Cadre] = {}
         for unit in q.subtree(self.g, self.need_unit(code), None):
-            if within(unit.valid_from) or within(unit.valid_to):
+            if any(within(v.valid_from) or within(v.valid_to) for v in unit.versions()):
                 units.append(unit)
             for node, edges in self.g.pred[unit.code].items():
                 if isinstance(node, str):
@@ -308,13 +317,14 @@ class MemoryStore:
         self._version += 1
         g = self.g
         for unit in changes.units:
+            parents = unit.parents()
             if unit.code in g:
                 old: Unit | None = g.nodes[unit.code].get("unit")
-                if old is not None and old.parent and old.parent != unit.parent:
-                    g.remove_edge(unit.code, old.parent, key="PART_OF")
+                for gone in (old.parents() - parents) if old is not None else ():
+                    g.remove_edge(unit.code, gone, key="PART_OF")
             g.add_node(unit.code, unit=unit)
-            if unit.parent:
-                g.add_edge(unit.code, unit.parent, key="PART_OF")
+            for parent in parents:
+                g.add_edge(unit.code, parent, key="PART_OF")
             self._folded[unit.code] = fold(unit.name)
         for cadre in changes.cadres:
             key = cadre_key(cadre.id)
@@ -331,6 +341,28 @@ class MemoryStore:
                 g.remove_edge(cadre_key(old_a.cadre), old_a.unit, key=a.id)
             g.add_edge(cadre_key(a.cadre), a.unit, key=a.id, a=a)
             self._assignments[a.id] = a
+
+    # --- policies -----------------------------------------------------------------------
+    def policy_on(self, on: date | None) -> Policy:
+        return self.timeline.on(on)
+
+    def set_policy(self, policy: str | Path, start: date) -> PolicyTimeline:
+        """Put ``policy`` (a shipped id or a YAML file) in force from ``start``."""
+        loaded = load_policy(policy)
+        timeline = self.timeline.with_policy(loaded, start)
+        if self.data_dir is not None:
+            with _locked(self.data_dir / LOCK_FILE):
+                name = f"policy.{start.isoformat()}.yaml"
+                shutil.copyfile(_policy_path(policy, loaded), self.data_dir / name)
+                entries = [
+                    {"from": s.isoformat(), "file": f"policy.{s.isoformat()}.yaml"}
+                    for s, _ in timeline.entries[1:]
+                    if s is not None
+                ]
+                _write_atomically(self.data_dir / TIMELINE_FILE, orjson.dumps(entries))
+        self.timeline = timeline
+        self.policy = timeline.on(today())
+        return timeline
 
     # --- records ------------------------------------------------------------------------
     def _iter_units(self) -> Iterator[Unit]:
@@ -357,8 +389,8 @@ class MemoryStore:
     def children(self, code: str, on: date | None = None) -> list[Unit]:
         return q.children(self.g, code, on)
 
-    def ancestors(self, code: str) -> list[Unit]:
-        return q.ancestors(self.g, self.need_unit(code))
+    def ancestors(self, code: str, on: date | None = None) -> list[Unit]:
+        return q.ancestors(self.g, self.need_unit(code), on)
 
     def cadre(self, cadre_id: str) -> Cadre | None:
         data = self.g.nodes.get(cadre_key(cadre_id))
@@ -398,11 +430,13 @@ class MemoryStore:
         for code in codes:
             unit = self.unit(code)
             if unit is not None:
-                out[code] = q.supporters(self.g, self.policy, unit, on, frozenset(without))
+                out[code] = q.supporters(
+                    self.g, self.policy_on(on), unit.on(on), on, frozenset(without)
+                )
         return out
 
     def search(self, text: str, limit: int = 20) -> list[Unit | Cadre]:
-        return q.search(self.g, self.policy, self._folded, text, limit)
+        return q.search(self.g, self.timeline.ranks(), self._folded, text, limit)
 
     def counts(self) -> dict[str, int]:
         out = {level.id: 0 for level in self.policy.levels}
@@ -459,9 +493,9 @@ class MemoryStore:
     def children_of(self, codes: Iterable[str], on: date) -> dict[str, list[Unit]]:
         return {code: q.children(self.g, code, on) for code in codes if code in self.g}
 
-    def ancestors_of(self, codes: Iterable[str]) -> dict[str, list[Unit]]:
+    def ancestors_of(self, codes: Iterable[str], on: date | None = None) -> dict[str, list[Unit]]:
         found = self.units(codes)
-        return {code: q.ancestors(self.g, unit) for code, unit in found.items()}
+        return {code: q.ancestors(self.g, unit, on) for code, unit in found.items()}
 
     def assignments_at(self, codes: Iterable[str]) -> dict[str, list[Assignment]]:
         return {code: self.assignments(unit=code) for code in codes}
@@ -471,35 +505,39 @@ class MemoryStore:
 
     def coverage_of(self, codes: Iterable[str], on: date) -> dict[str, Coverage]:
         found = self.units(codes)
+        policy = self.policy_on(on)
         return {
-            code: q.coverage(self.g, self.policy, unit, on, frozenset())
+            code: q.coverage(self.g, policy, unit.on(on), on, frozenset())
             for code, unit in found.items()
         }
 
     def loads_of(self, cadre_ids: Iterable[str], on: date) -> dict[str, Load]:
+        policy = self.policy_on(on)
         return {
-            cadre.id: q.load_of(self.g, self.policy, cadre, on)
+            cadre.id: q.load_of(self.g, policy, cadre, on)
             for cadre in self.cadres(cadre_ids).values()
         }
 
     # --- questions ------------------------------------------------------------------------
     def coverage(self, code: str, on: date, without: Collection[str] = ()) -> Coverage:
-        return q.coverage(self.g, self.policy, self.need_unit(code), on, frozenset(without))
+        unit = self.need_unit(code).on(on)
+        return q.coverage(self.g, self.policy_on(on), unit, on, frozenset(without))
 
     def gaps(self, code: str, level: str, on: date, without: Collection[str] = ()) -> list[Gap]:
-        return q.gaps(self.g, self.policy, self.need_unit(code), level, on, frozenset(without))
+        unit = self.need_unit(code).on(on)
+        return q.gaps(self.g, self.policy_on(on), unit, level, on, frozenset(without))
 
     def chain(self, code: str, on: date) -> list[ChainLink]:
-        return q.chain(self.g, self.policy, self.need_unit(code), on)
+        return q.chain(self.g, self.policy_on(on), self.need_unit(code), on)
 
     def reach(self, cadre_id: str, on: date) -> Reach:
         cadre = self.cadre(cadre_id)
         if cadre is None:
             raise NotFound("cadre", cadre_id)
-        return q.reach(self.g, self.policy, cadre, on)
+        return q.reach(self.g, self.policy_on(on), cadre, on)
 
     def load(self, code: str, on: date, level: str | None = None) -> list[Load]:
-        return q.load(self.g, self.policy, self.need_unit(code), on, level)
+        return q.load(self.g, self.policy_on(on), self.need_unit(code).on(on), on, level)
 
 
 class _ScopedView(MemoryStore):
@@ -507,7 +545,7 @@ class _ScopedView(MemoryStore):
     and writes go to the whole store, checked against the scope first."""
 
     def __init__(self, base: MemoryStore, root: str) -> None:
-        super().__init__(base.policy)
+        super().__init__(base.policy, timeline=base.timeline)
         self.base = base
         self.scope = root
 
@@ -544,6 +582,23 @@ class _ScopedView(MemoryStore):
 
     def ping(self) -> bool:
         return self.base.ping()
+
+
+def _policy_path(policy: str | Path, loaded: Policy) -> Path:
+    source = Path(policy) if Path(policy).suffix else None
+    return source or Path(__file__).with_name("policies") / f"{loaded.id}.yaml"
+
+
+def _timeline(data_dir: Path) -> PolicyTimeline:
+    """The data directory's policy timeline: ``policy.yaml`` from the beginning, then the
+    policies ``nam policy set`` put in force, listed in ``timeline.json``."""
+    entries: list[tuple[date | None, Policy]] = [(None, load_policy(data_dir / POLICY_FILE))]
+    path = data_dir / TIMELINE_FILE
+    if path.is_file():
+        for entry in orjson.loads(path.read_bytes()):
+            start = date.fromisoformat(entry["from"])
+            entries.append((start, load_policy(data_dir / entry["file"])))
+    return PolicyTimeline(entries)
 
 
 def _plan_file(plan_id: str) -> str:

@@ -22,6 +22,7 @@ __all__ = [
     "Status",
     "StatusPeriod",
     "Unit",
+    "UnitVersion",
     "Violation",
 ]
 
@@ -33,8 +34,32 @@ class Status(StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
+class UnitVersion:
+    """What a unit was called, what kind it was and where it hung during [valid_from, valid_to).
+
+    An administrative list dated D that renames, re-kinds or moves a unit ends its version in
+    force on D and starts a new one; the earlier versions stay, so questions about earlier dates
+    see the names and parents of their day."""
+
+    valid_from: date | None
+    valid_to: date | None
+    name: str
+    kind: str = ""
+    parent: str | None = None
+    decision: str = ""
+
+    def in_force_on(self, on: date) -> bool:
+        return in_force(self.valid_from, self.valid_to, on)
+
+
+@dataclass(frozen=True, slots=True)
 class Unit:
-    """An administrative or residential unit: province, district, commune, hamlet, group."""
+    """An administrative or residential unit: province, district, commune, hamlet, group.
+
+    The flat fields are the unit's latest version; ``earlier`` holds its earlier versions,
+    oldest first, each ended. A code is one unit for good: when an official code that ended is
+    used again for a new unit, that is a new version of the same unit after a gap (so a code
+    resolves to whatever it named on the day asked about). The level never changes."""
 
     code: str
     name: str
@@ -44,9 +69,67 @@ class Unit:
     households: int | None = None
     valid_from: date | None = None
     valid_to: date | None = None
+    earlier: tuple[UnitVersion, ...] = ()
+    decision: str = ""
+
+    @property
+    def latest(self) -> UnitVersion:
+        return UnitVersion(
+            self.valid_from, self.valid_to, self.name, self.kind, self.parent, self.decision
+        )
+
+    def versions(self) -> tuple[UnitVersion, ...]:
+        """Every version, oldest first."""
+        return (*self.earlier, self.latest)
+
+    def version_on(self, on: date) -> UnitVersion | None:
+        if in_force(self.valid_from, self.valid_to, on):
+            return self.latest
+        for version in self.earlier:
+            if version.in_force_on(on):
+                return version
+        return None
 
     def exists_on(self, on: date) -> bool:
-        return in_force(self.valid_from, self.valid_to, on)
+        if in_force(self.valid_from, self.valid_to, on):
+            return True
+        return any(version.in_force_on(on) for version in self.earlier)
+
+    def parent_on(self, on: date | None) -> str | None:
+        """The parent on ``on`` (``None`` there: the latest version's); ``None`` when the unit
+        does not exist that day."""
+        if on is None or not self.earlier:
+            return self.parent if on is None or self.exists_on(on) else None
+        version = self.version_on(on)
+        return version.parent if version is not None else None
+
+    def parents(self) -> set[str]:
+        """Every unit this one has ever hung from."""
+        return {v.parent for v in self.versions() if v.parent}
+
+    def on(self, day: date | None) -> Unit:
+        """The unit as it was on ``day``: name, kind, parent and validity of the version then in
+        force (the unit itself when that is the latest, or none was)."""
+        if day is None or not self.earlier:
+            return self
+        version = self.version_on(day)
+        if version is None or version.valid_from == self.valid_from:
+            return self
+        return dataclasses.replace(
+            self,
+            name=version.name,
+            kind=version.kind,
+            parent=version.parent,
+            valid_from=version.valid_from,
+            valid_to=version.valid_to,
+            decision=version.decision,
+            earlier=(),
+        )
+
+    @property
+    def started(self) -> date | None:
+        """The day the unit first existed (``None``: before any recorded date)."""
+        return self.earlier[0].valid_from if self.earlier else self.valid_from
 
 
 @dataclass(frozen=True, slots=True)

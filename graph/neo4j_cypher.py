@@ -9,8 +9,14 @@ are stale. (A labelled far end let it scan every unit of a level for each row: m
 
 The graph as analysts see it in Neo4j Browser::
 
-    (:Unit:Commune {code, name, level, kind, households, valid_from, valid_to})
-    (:Unit)-[:PART_OF]->(:Unit)
+    (:Unit:Commune {code, name, level, kind, households, valid_from, valid_to,
+                    earlier_from, earlier_to, earlier_name, earlier_kind, earlier_parent})
+    (:Unit)-[:PART_OF {valid_from, valid_to, latest}]->(:Unit)
+
+A unit's flat properties are its latest version; the ``earlier_*`` lists hold its earlier
+versions (``earlier_from`` is 0001-01-01 for an undated first version, ``earlier_parent`` is ''
+for none). Each version with a parent has its own ``PART_OF``, dated like the version, so
+every walk down or up the hierarchy on a date follows only the links in force that day.
     (:Cadre {id, name, level, titles, status, status_since, phone})-[:WORKS_IN]->(:Unit)
     (:Cadre)-[:SUPPORTS {id, role, since, until, decision}]->(:Unit)
 
@@ -26,6 +32,7 @@ from __future__ import annotations
 
 __all__ = [
     "AFTER_ROOT",
+    "ANCESTORS",
     "CHAIN",
     "COVERAGE",
     "GAPS",
@@ -38,6 +45,7 @@ __all__ = [
     "SUPPORTERS",
     "cadre_in_scope",
     "in_scope",
+    "rel_on",
 ]
 
 
@@ -73,7 +81,27 @@ def _status_on(c: str, on: str = "$on") -> str:
 
 
 def _exists_on(n: str) -> str:
-    return f"(({n}.valid_from IS NULL OR {n}.valid_from <= $on) AND ({n}.valid_to IS NULL OR $on < {n}.valid_to))"
+    """The unit ``n`` has a version in force on $on (its latest, or an earlier one)."""
+    return (
+        f"((({n}.valid_from IS NULL OR {n}.valid_from <= $on) "
+        f"AND ({n}.valid_to IS NULL OR $on < {n}.valid_to)) "
+        f"OR ({n}.earlier_from IS NOT NULL AND any(i IN range(0, size({n}.earlier_from) - 1) "
+        f"WHERE {n}.earlier_from[i] <= $on AND $on < {n}.earlier_to[i])))"
+    )
+
+
+def rel_on(r: str) -> str:
+    """The ``PART_OF`` link ``r`` is in force on $on (the latest link when $on is null)."""
+    return (
+        f"(CASE WHEN $on IS NULL THEN {r}.latest ELSE "
+        f"({r}.valid_from IS NULL OR {r}.valid_from <= $on) "
+        f"AND ({r}.valid_to IS NULL OR $on < {r}.valid_to) END)"
+    )
+
+
+def _path_on(p: str, start: str) -> str:
+    """Every link of the path ``p`` from ``start`` is in force on $on, and ``start`` exists."""
+    return f"({_exists_on(start)} AND all(r_{p} IN relationships({p}) WHERE {rel_on('r_' + p)}))"
 
 
 def _in_force(s: str) -> str:
@@ -138,7 +166,8 @@ def _chain_ok(nodes: str, k: str) -> str:
 AFTER_ROOT = f"""
 CALL (root) {{
   OPTIONAL MATCH q = (root)-[:PART_OF*1..]->(a)
-  WHERE a.level IN $chain AND NOT {_covered("a", "a")}
+  WHERE all(r_q IN relationships(q) WHERE {rel_on("r_q")})
+    AND a.level IN $chain AND NOT {_covered("a", "a")}
   WITH a, length(q) AS d ORDER BY d DESC LIMIT 1
   RETURN a.code AS above
 }}"""
@@ -149,7 +178,7 @@ MATCH (root:Unit {{code: code}}) WHERE {in_scope("root")}
 {AFTER_ROOT}
 CALL (root, above) {{
   MATCH p = (root)<-[:PART_OF*0..]-(u)
-  WHERE all(x IN nodes(p) WHERE {_exists_on("x")})
+  WHERE {_path_on("p", "root")}
   WITH u, p, above, {_covered("u", "u")} AS covered
   WITH u, covered,
        u.level = $household_level AND above IS NULL AND covered
@@ -165,7 +194,7 @@ GAPS = f"""
 MATCH (root:Unit {{code: $code}}) WHERE {in_scope("root")}
 {AFTER_ROOT}
 MATCH p = (root)<-[:PART_OF*0..]-(u)
-WHERE u.level = $level AND all(x IN nodes(p) WHERE {_exists_on("x")})
+WHERE u.level = $level AND {_path_on("p", "root")}
 WITH u, p, above, {_covered("u", "u")} AS covered
 WITH u, covered,
      coalesce(above, [x IN nodes(p)[..-1] WHERE x.level IN $chain AND NOT {_covered("x", "x")} | x.code][0])
@@ -196,7 +225,8 @@ RETURN code, supporters
 CHAIN = f"""
 MATCH (u:Unit {{code: $code}}) WHERE {in_scope("u")}
 MATCH p = (u)-[:PART_OF*0..]->(top)
-WHERE NOT (top)-[:PART_OF]->()
+WHERE all(r_p IN relationships(p) WHERE {rel_on("r_p")})
+  AND NOT EXISTS {{ MATCH (top)-[t:PART_OF]->() WHERE {rel_on("t")} }}
 UNWIND range(0, length(p)) AS i
 WITH nodes(p)[i] AS n, i WHERE {in_scope("n")}
 {_SUPPORTING}
@@ -215,7 +245,7 @@ CALL (c, status) {{
 CALL (direct) {{
   UNWIND direct AS d
   MATCH p = (d)<-[:PART_OF*0..]-(u)
-  WHERE all(x IN nodes(p) WHERE {_exists_on("x")})
+  WHERE {_path_on("p", "d")}
   WITH u, p, direct,
        all(x IN nodes(p) WHERE x IN direct OR NOT x.level IN $chain OR {_covered("x", "x")}) AS ok,
        NOT u IN direct AND u.level IN $chain AND NOT {_covered("u", "u")}
@@ -233,7 +263,7 @@ RETURN c, status, direct, units, broken
 _HOUSEHOLDS_BELOW = f"""
 CALL (u) {{
   MATCH q = (u)<-[:PART_OF*0..]-(g)
-  WHERE g.level = $household_level AND all(x IN nodes(q) WHERE {_exists_on("x")})
+  WHERE g.level = $household_level AND {_path_on("q", "u")}
   RETURN sum(coalesce(g.households, 0)) AS households
 }}"""
 
@@ -251,7 +281,7 @@ CALL (c) {{
 LOAD = f"""
 MATCH (root:Unit {{code: $code}}) WHERE {in_scope("root")}
 MATCH p = (root)<-[:PART_OF*0..]-(home)
-WHERE ($level IS NULL OR home.level = $level) AND all(x IN nodes(p) WHERE {_exists_on("x")})
+WHERE ($level IS NULL OR home.level = $level) AND {_path_on("p", "root")}
 MATCH (home)<-[:WORKS_IN]-(c)
 WHERE {_status_on("c")} = 'active'
 {_LOAD_ITEMS}
@@ -263,6 +293,17 @@ UNWIND $ids AS id
 MATCH (c:Cadre {{id: id}}) WHERE {cadre_in_scope("c")}
 {_LOAD_ITEMS}
 RETURN c, items
+"""
+
+#: Each unit's ancestors, parent first, by the links in force on $on (the latest when null).
+ANCESTORS = f"""
+UNWIND $codes AS code MATCH (u:Unit {{code: code}}) WHERE {in_scope("u")}
+OPTIONAL MATCH p = (u)-[:PART_OF*1..]->(top)
+WHERE all(r_p IN relationships(p) WHERE {rel_on("r_p")})
+  AND CASE WHEN $scope IS NULL
+      THEN NOT EXISTS {{ MATCH (top)-[t:PART_OF]->() WHERE {rel_on("t")} }}
+      ELSE top.code = $scope END
+RETURN code, CASE WHEN p IS NULL THEN [] ELSE tail(nodes(p)) END AS above
 """
 
 SEARCH = f"""
@@ -295,5 +336,8 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
     ),
     (  # 2: reshuffle plans and the record of applied ones
         "CREATE CONSTRAINT reshuffle_id IF NOT EXISTS FOR (r:Reshuffle) REQUIRE r.id IS UNIQUE",
+    ),
+    (  # 3: dated PART_OF links; a graph from before had one undated link per unit
+        "MATCH ()-[r:PART_OF]->() WHERE r.latest IS NULL SET r.latest = true",
     ),
 )

@@ -36,12 +36,14 @@ from graph.answers import (
     Supporter,
     make_load,
 )
+from graph.dates import today
 from graph.faults import pause_mid_apply
-from graph.model import Assignment, Cadre, Status, StatusPeriod, Unit
+from graph.model import Assignment, Cadre, Status, StatusPeriod, Unit, UnitVersion
 from graph.policy import POLICY_DIR, Policy, load_policy, parse_policy
 from graph.scope import ACCESS_KEY, OutOfScope, check_within
 from graph.store import ChangeSet, Guard, NotFound, StoreError, StoreTimeout, need_unit
 from graph.text import fold
+from graph.timeline import PolicyTimeline
 from neo4j import Driver, GraphDatabase, ManagedTransaction, Transaction
 
 __all__ = ["Neo4jStore", "level_label"]
@@ -76,6 +78,20 @@ def _date(value: Any) -> date | None:
 
 
 def _unit(props: Any) -> Unit:
+    earlier = tuple(
+        UnitVersion(
+            None if start == NO_DATE else start, _date(until), name, kind, parent or None, why
+        )
+        for start, until, name, kind, parent, why in zip(
+            (_date(d) for d in props.get("earlier_from") or ()),
+            props.get("earlier_to") or (),
+            props.get("earlier_name") or (),
+            props.get("earlier_kind") or (),
+            props.get("earlier_parent") or (),
+            props.get("earlier_decision") or (),
+            strict=True,
+        )
+    )
     return Unit(
         code=props["code"],
         name=props["name"],
@@ -85,6 +101,8 @@ def _unit(props: Any) -> Unit:
         households=props.get("households"),
         valid_from=_date(props.get("valid_from")),
         valid_to=_date(props.get("valid_to")),
+        earlier=earlier,
+        decision=props.get("decision") or "",
     )
 
 
@@ -121,7 +139,7 @@ def _assignment(props: Any, cadre: str, unit: str) -> Assignment:
 
 
 def _unit_row(u: Unit) -> dict[str, Any]:
-    return {
+    row: dict[str, Any] = {
         "code": u.code,
         "name": u.name,
         "name_folded": fold(u.name),
@@ -131,6 +149,34 @@ def _unit_row(u: Unit) -> dict[str, Any]:
         "households": u.households,
         "valid_from": u.valid_from,
         "valid_to": u.valid_to,
+        "decision": u.decision or None,
+    }
+    if u.earlier:
+        row["earlier_from"] = [v.valid_from or NO_DATE for v in u.earlier]
+        row["earlier_to"] = [v.valid_to for v in u.earlier]
+        row["earlier_name"] = [v.name for v in u.earlier]
+        row["earlier_kind"] = [v.kind for v in u.earlier]
+        row["earlier_parent"] = [v.parent or "" for v in u.earlier]
+        row["earlier_decision"] = [v.decision for v in u.earlier]
+        row["names_folded"] = " | ".join(fold(v.name) for v in u.versions())
+    return row
+
+
+def _part_of_rows(u: Unit) -> dict[str, Any]:
+    """The unit's PART_OF links, one per version with a parent, dated like the version."""
+    versions = u.versions()
+    return {
+        "code": u.code,
+        "links": [
+            {
+                "parent": v.parent,
+                "valid_from": v.valid_from,
+                "valid_to": v.valid_to,
+                "latest": index == len(versions) - 1,
+            }
+            for index, v in enumerate(versions)
+            if v.parent
+        ],
     }
 
 
@@ -170,16 +216,36 @@ def _batches(rows: list[dict[str, Any]]) -> Iterator[list[dict[str, Any]]]:
 class Neo4jStore:
     """The Neo4j adapter of :class:`graph.store.GraphStore`. One driver per process."""
 
-    def __init__(self, driver: Driver, database: str, policy: Policy, policy_text: str) -> None:
+    def __init__(
+        self,
+        driver: Driver,
+        database: str,
+        policy: Policy,
+        policy_text: str,
+        later: tuple[tuple[date, Policy, str], ...] = (),
+    ) -> None:
         self.driver = driver
         self.database = database
-        self.policy = policy
+        #: The first policy's YAML, and the later policies with their dates and YAML.
         self.policy_text = policy_text
+        self.later = later
+        self.timeline = PolicyTimeline([(None, policy), *((d, p) for d, p, _ in later)])
+        self.policy = self.timeline.on(today())
         self._tx: ManagedTransaction | Transaction | None = None  # set on views inside a write
         self.scope: str | None = None
         #: Seconds after which the server stops a read (None: no limit); the API sets it.
         self.timeout: float | None = None
-        self._labels = [level_label(level.id) for level in policy.levels]
+        self._labels = sorted({level_label(level) for level in self.timeline.ranks()}, key=str)
+        self._params_by_policy: dict[str, dict[str, Any]] = {}
+
+    def policy_on(self, on: date | None) -> Policy:
+        return self.timeline.on(on)
+
+    def _policy_params(self, policy: Policy) -> dict[str, Any]:
+        """The policy as query parameters, made once per policy."""
+        kept = self._params_by_policy.get(policy.id)
+        if kept is not None:
+            return kept
         rules = {
             level: {"role": r.role, "cadre_level": r.cadre_level, "titles": list(r.titles)}
             for level, r in policy.coverage.items()
@@ -194,12 +260,40 @@ class Neo4jStore:
             }
             for r in policy.rules
         ]
-        self._policy_params: dict[str, Any] = {
+        params: dict[str, Any] = {
             "rules": rules,
             "all_rules": all_rules,
             "chain": list(policy.chain),
             "household_level": policy.household_level,
         }
+        self._params_by_policy[policy.id] = params
+        return params
+
+    def set_policy(self, policy: str, start: date) -> PolicyTimeline:
+        """Put ``policy`` in force from ``start``, kept on the meta node as YAML."""
+        loaded = load_policy(policy)
+        path = Path(policy) if Path(policy).suffix else POLICY_DIR / f"{policy}.yaml"
+        text = path.read_text(encoding="utf-8")
+        later = tuple(
+            sorted(
+                [*(e for e in self.later if e[0] != start), (start, loaded, text)],
+                key=lambda e: e[0],
+            )
+        )
+        self.driver.execute_query(
+            "MATCH (m:NamgraphMeta {key: 'schema'}) SET m.timeline = $timeline",
+            timeline=json.dumps(
+                [{"from": d.isoformat(), "yaml": t} for d, _, t in later], ensure_ascii=False
+            ),
+            database_=self.database,
+        )
+        self.later = later
+        self.timeline = PolicyTimeline(
+            [(None, self.timeline.first), *((d, p) for d, p, _ in later)]
+        )
+        self.policy = self.timeline.on(today())
+        self._labels = sorted({level_label(level) for level in self.timeline.ranks()}, key=str)
+        return self.timeline
 
     # --- connecting ---------------------------------------------------------------------
     @staticmethod
@@ -230,7 +324,15 @@ class Neo4jStore:
                 "finish, so the graph there is incomplete: run `nam export neo4j --replace` again"
             )
         text = meta["policy_yaml"]
-        store = cls(driver, database, parse_policy(yaml.safe_load(text), "neo4j"), text)
+        later = tuple(
+            (
+                date.fromisoformat(entry["from"]),
+                parse_policy(yaml.safe_load(entry["yaml"]), "neo4j"),
+                entry["yaml"],
+            )
+            for entry in json.loads(meta.get("timeline") or "[]")
+        )
+        store = cls(driver, database, parse_policy(yaml.safe_load(text), "neo4j"), text, later)
         if meta.get("version", 0) < SCHEMA_VERSION:
             store.migrate()
         return store
@@ -272,10 +374,10 @@ class Neo4jStore:
             "WITH m OPTIONAL MATCH (old:PolicyRule) DETACH DELETE old "
             "WITH DISTINCT m UNWIND $rules AS rule CREATE (r:PolicyRule) SET r = rule",
             version=SCHEMA_VERSION,
-            policy=self.policy.id,
+            policy=self.timeline.first.id,
             text=self.policy_text,
-            chain=list(self.policy.chain),
-            household_level=self.policy.household_level,
+            chain=list(self.timeline.first.chain),
+            household_level=self.timeline.first.household_level,
             rules=self._rule_nodes(),
             database_=self.database,
         )
@@ -283,7 +385,8 @@ class Neo4jStore:
 
     def _rule_nodes(self) -> list[dict[str, Any]]:
         """The policy's rules as (:PolicyRule) properties, for analysts' queries in Browser."""
-        covering = {rule.id: level for level, rule in self.policy.coverage.items()}
+        policy = self.timeline.first
+        covering = {rule.id: level for level, rule in policy.coverage.items()}
         return [
             {
                 "id": r.id,
@@ -296,7 +399,7 @@ class Neo4jStore:
                 "max_per_cadre": r.max_per_cadre,
                 "coverage_of": covering.get(r.id),
             }
-            for r in self.policy.rules
+            for r in policy.rules
         ]
 
     @staticmethod
@@ -354,7 +457,8 @@ class Neo4jStore:
     def _ask(
         self, query: str, on: date, without: Collection[str] = (), **params: Any
     ) -> list[neo4j.Record]:
-        return self._read(query, on=on, without=list(without), **self._policy_params, **params)
+        policy = self._policy_params(self.policy_on(on))
+        return self._read(query, on=on, without=list(without), **policy, **params)
 
     def generation(self) -> int:
         """How many change sets have been applied; changes with every write."""
@@ -445,12 +549,14 @@ class Neo4jStore:
                     ),
                     rows=batch,
                 ).consume()
-        for batch in _batches(units):
+        for batch in _batches([_part_of_rows(u) for u in changes.units]):
             tx.run(
                 "UNWIND $rows AS row MATCH (u:Unit {code: row.code}) "
                 "OPTIONAL MATCH (u)-[old:PART_OF]->() DELETE old "
-                "WITH DISTINCT u, row WHERE row.parent IS NOT NULL "
-                "MATCH (p:Unit {code: row.parent}) MERGE (u)-[:PART_OF]->(p)",
+                "WITH DISTINCT u, row UNWIND row.links AS link "
+                "MATCH (p:Unit {code: link.parent}) "
+                "CREATE (u)-[:PART_OF {valid_from: link.valid_from, valid_to: link.valid_to, "
+                "latest: link.latest}]->(p)",
                 rows=batch,
             ).consume()
         for batch in _batches(cadres):
@@ -476,16 +582,18 @@ class Neo4jStore:
     ) -> tuple[list[Unit], list[Assignment], list[Cadre]]:
         self.need_unit(code)
         params: dict[str, Any] = {"code": code, "start": start, "end": end}
-        units = self._read(
-            f"MATCH (root:Unit {{code: $code}}) WHERE {cy.in_scope('root')} "
-            "MATCH (root)<-[:PART_OF*0..]-(u) "
-            "WHERE (u.valid_from > $start AND u.valid_from <= $end) "
-            "OR (u.valid_to > $start AND u.valid_to <= $end) RETURN u",
-            **params,
-        )
+
+        def within(day: date | None) -> bool:
+            return day is not None and start < day <= end
+
+        units = [
+            u
+            for u in self.subtree(code)
+            if any(within(v.valid_from) or within(v.valid_to) for v in u.versions())
+        ]
         assignments = self._read(
             f"MATCH (root:Unit {{code: $code}}) WHERE {cy.in_scope('root')} "
-            "MATCH (root)<-[:PART_OF*0..]-(u) MATCH (u)<-[s:SUPPORTS]-(c) "
+            "MATCH (root)<-[:PART_OF*0..]-(u) WITH DISTINCT u MATCH (u)<-[s:SUPPORTS]-(c) "
             "WHERE (s.since > $start AND s.since <= $end) "
             "OR (s.until > $start AND s.until <= $end) "
             "RETURN s, c.id AS cadre, u.code AS unit",
@@ -493,14 +601,14 @@ class Neo4jStore:
         )
         cadres = self._read(
             f"MATCH (root:Unit {{code: $code}}) WHERE {cy.in_scope('root')} "
-            "MATCH (root)<-[:PART_OF*0..]-(u) "
+            "MATCH (root)<-[:PART_OF*0..]-(u) WITH DISTINCT u "
             "MATCH (u)<-[:WORKS_IN|SUPPORTS]-(c:Cadre) "
             "WHERE any(d IN c.history_since WHERE d > $start AND d <= $end) "
             "RETURN DISTINCT c",
             **params,
         )
         return (
-            [_unit(r["u"]) for r in units],
+            units,
             [_assignment(r["s"], r["cadre"], r["unit"]) for r in assignments],
             [_cadre(r["c"]) for r in cadres],
         )
@@ -550,7 +658,7 @@ class Neo4jStore:
         if on is None:
             rows = self._read(
                 f"MATCH (p:Unit {{code: $code}}) WHERE {cy.in_scope('p')} "
-                "MATCH (p)<-[:PART_OF]-(u) RETURN u ORDER BY u.code",
+                "MATCH (p)<-[:PART_OF]-(u) RETURN DISTINCT u ORDER BY u.code",
                 code=code,
             )
             return [_unit(r["u"]) for r in rows]
@@ -559,28 +667,20 @@ class Neo4jStore:
     def children_of(self, codes: Iterable[str], on: date) -> dict[str, list[Unit]]:
         rows = self._read(
             f"UNWIND $codes AS code MATCH (p:Unit {{code: code}}) WHERE {cy.in_scope('p')} "
-            "OPTIONAL MATCH (p)<-[:PART_OF]-(u) "
-            "WHERE (u.valid_from IS NULL OR u.valid_from <= $on) AND (u.valid_to IS NULL OR $on < u.valid_to) "
+            f"OPTIONAL MATCH (p)<-[r:PART_OF]-(u) WHERE {cy.rel_on('r')} "
             "WITH code, u ORDER BY u.code RETURN code, collect(u) AS units",
             codes=list(codes),
             on=on,
         )
-        return {r["code"]: [_unit(u) for u in r["units"]] for r in rows}
+        return {r["code"]: [_unit(u).on(on) for u in r["units"]] for r in rows}
 
-    def ancestors(self, code: str) -> list[Unit]:
+    def ancestors(self, code: str, on: date | None = None) -> list[Unit]:
         self.need_unit(code)
-        return self.ancestors_of([code]).get(code, [])
+        return self.ancestors_of([code], on).get(code, [])
 
-    def ancestors_of(self, codes: Iterable[str]) -> dict[str, list[Unit]]:
-        rows = self._read(
-            f"UNWIND $codes AS code MATCH (u:Unit {{code: code}}) WHERE {cy.in_scope('u')} "
-            "OPTIONAL MATCH p = (u)-[:PART_OF*1..]->(top) "
-            "WHERE CASE WHEN $scope IS NULL THEN NOT (top)-[:PART_OF]->() "
-            "ELSE top.code = $scope END "
-            "RETURN code, CASE WHEN p IS NULL THEN [] ELSE tail(nodes(p)) END AS above",
-            codes=list(codes),
-        )
-        return {r["code"]: [_unit(u) for u in r["above"]] for r in rows}
+    def ancestors_of(self, codes: Iterable[str], on: date | None = None) -> dict[str, list[Unit]]:
+        rows = self._read(cy.ANCESTORS, codes=list(codes), on=on)
+        return {r["code"]: [_unit(u).on(on) for u in r["above"]] for r in rows}
 
     def cadre(self, cadre_id: str) -> Cadre | None:
         return self.cadres([cadre_id]).get(cadre_id)
@@ -667,10 +767,8 @@ class Neo4jStore:
         key = fold(text)
         if not key:
             return []
-        depth = {level.id: level.index for level in self.policy.levels}
-        rows = self._read(
-            cy.SEARCH, key=key, depth=depth, cadre_depth=len(self.policy.levels), limit=limit
-        )
+        depth = self.timeline.ranks()
+        rows = self._read(cy.SEARCH, key=key, depth=depth, cadre_depth=len(depth), limit=limit)
         return [_unit(r["n"]) if r["kind"] == "unit" else _cadre(r["n"]) for r in rows]
 
     def counts(self) -> dict[str, int]:
@@ -703,8 +801,11 @@ class Neo4jStore:
                 "RETURN u ORDER BY [x IN nodes(p) | x.code]",
                 code=code,
             )
+        seen: set[str] = set()  # a unit that moved within the subtree is on two paths
         for r in rows:
-            yield _unit(r["u"])
+            if r["u"]["code"] not in seen:
+                seen.add(r["u"]["code"])
+                yield _unit(r["u"])
 
     def cadres_of(self, codes: Collection[str]) -> Iterator[Cadre]:
         rows = self._read(
@@ -737,9 +838,9 @@ class Neo4jStore:
                 yield _assignment(r["s"], r["cadre"], r["unit"])
 
     # --- questions ------------------------------------------------------------------------
-    def _levels_from(self, root: Unit) -> list[str]:
-        index = self.policy.level(root.level).index
-        return [lvl.id for lvl in self.policy.levels[index:] if lvl.id in self.policy.coverage]
+    def _levels_from(self, root: Unit, policy: Policy) -> list[str]:
+        index = policy.level(root.level).index
+        return [lvl.id for lvl in policy.levels[index:] if lvl.id in policy.coverage]
 
     def coverage(self, code: str, on: date, without: Collection[str] = ()) -> Coverage:
         root = self.need_unit(code)
@@ -760,36 +861,39 @@ class Neo4jStore:
             households[r["code"]] += r["households"]
             reached[r["code"]] += r["reached"]
         out: dict[str, Coverage] = {}
+        policy = self.policy_on(on)
         for code, root in roots.items():
             levels = tuple(
                 LevelCoverage(level, *tallies[code].get(level, (0, 0)))
-                for level in self._levels_from(root)
+                for level in self._levels_from(root, policy)
             )
-            out[code] = Coverage(root, on, levels, households[code], reached[code])
+            out[code] = Coverage(root.on(on), on, levels, households[code], reached[code])
         return out
 
     def gaps(self, code: str, level: str, on: date, without: Collection[str] = ()) -> list[Gap]:
         root = self.need_unit(code)
-        if self.policy.coverage_rule(level) is None:
-            ruled = ", ".join(self.policy.coverage)
+        policy = self.policy_on(on)
+        if policy.coverage_rule(level) is None:
+            ruled = ", ".join(policy.coverage)
             raise ValueError(
                 f"level {level!r} has no coverage rule in the policy; use one of: {ruled}"
             )
         rows = self._ask(cy.GAPS, on, without, code=root.code, level=level)
-        return [Gap(_unit(r["u"]), GapReason(r["reason"]), r["broken_at"]) for r in rows]
+        return [Gap(_unit(r["u"]).on(on), GapReason(r["reason"]), r["broken_at"]) for r in rows]
 
     def chain(self, code: str, on: date) -> list[ChainLink]:
         self.need_unit(code)
         rows = self._ask(cy.CHAIN, on, code=code)
+        policy = self.policy_on(on)
         links = []
         for r in rows:
-            unit = _unit(r["n"])
-            rule = self.policy.coverage_rule(unit.level)
+            unit = _unit(r["n"]).on(on)
+            rule = policy.coverage_rule(unit.level)
             links.append(
                 ChainLink(
                     unit=unit,
                     rule=rule.id if rule else None,
-                    in_chain=unit.level in self.policy.chain,
+                    in_chain=unit.level in policy.chain,
                     supporters=self._supporters(r["supporters"]),
                 )
             )
@@ -809,17 +913,17 @@ class Neo4jStore:
             tally[1] += bool(item["ok"])
             households += item["households"]
         broken = sorted(
-            (Gap(_unit(b["unit"]), GapReason(b["reason"])) for b in r["broken"]),
+            (Gap(_unit(b["unit"]).on(on), GapReason(b["reason"])) for b in r["broken"]),
             key=lambda gap: gap.unit.code,
         )
         return Reach(
             cadre=cadre,
             as_of=on,
             status=Status(r["status"]) if r["status"] else None,
-            direct=tuple(sorted((_unit(d) for d in r["direct"]), key=lambda u: u.code)),
+            direct=tuple(sorted((_unit(d).on(on) for d in r["direct"]), key=lambda u: u.code)),
             levels=tuple(
                 LevelReach(level.id, *totals[level.id])
-                for level in self.policy.levels
+                for level in self.policy_on(on).levels
                 if level.id in totals
             ),
             households=households,
@@ -828,20 +932,21 @@ class Neo4jStore:
 
     def load(self, code: str, on: date, level: str | None = None) -> list[Load]:
         self.need_unit(code)
-        loads = self._loads(self._ask(cy.LOAD, on, code=code, level=level))
+        loads = self._loads(self._ask(cy.LOAD, on, code=code, level=level), on)
         loads.sort(key=lambda item: (-item.units, -item.households, item.cadre.id))
         return loads
 
     def loads_of(self, cadre_ids: Iterable[str], on: date) -> dict[str, Load]:
         return {
             load.cadre.id: load
-            for load in self._loads(self._ask(cy.LOADS_OF, on, ids=list(cadre_ids)))
+            for load in self._loads(self._ask(cy.LOADS_OF, on, ids=list(cadre_ids)), on)
         }
 
-    def _loads(self, rows: list[neo4j.Record]) -> list[Load]:
+    def _loads(self, rows: list[neo4j.Record], on: date) -> list[Load]:
+        policy = self.policy_on(on)
         return [
             make_load(
-                self.policy,
+                policy,
                 _cadre(r["c"]),
                 (LoadItem(i["unit"], tuple(i["rules"]), i["households"]) for i in r["items"]),
             )

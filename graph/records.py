@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from graph.model import Assignment, Cadre, Status, StatusPeriod, Unit
+from graph.model import Assignment, Cadre, Status, StatusPeriod, Unit, UnitVersion
 
 __all__ = [
     "assignment_from_row",
@@ -26,7 +26,7 @@ def _p(value: str | None) -> date | None:
 
 
 def unit_row(u: Unit) -> list[Any]:
-    return [
+    row: list[Any] = [
         u.code,
         u.name,
         u.level,
@@ -36,10 +36,24 @@ def unit_row(u: Unit) -> list[Any]:
         _d(u.valid_from),
         _d(u.valid_to),
     ]
+    if u.earlier or u.decision:
+        row.append(
+            [
+                [_d(v.valid_from), _d(v.valid_to), v.name, v.kind, v.parent, v.decision]
+                for v in u.earlier
+            ]
+        )
+        row.append(u.decision)
+    return row
 
 
 def unit_from_row(r: list[Any]) -> Unit:
-    return Unit(r[0], r[1], r[2], r[3], r[4], r[5], _p(r[6]), _p(r[7]))
+    earlier = tuple(
+        UnitVersion(_p(f), _p(t), name, kind, parent, decision)
+        for f, t, name, kind, parent, decision in (r[8] if len(r) > 8 else ())
+    )
+    decision = r[9] if len(r) > 9 else ""
+    return Unit(r[0], r[1], r[2], r[3], r[4], r[5], _p(r[6]), _p(r[7]), earlier, decision)
 
 
 def cadre_row(c: Cadre) -> list[Any]:

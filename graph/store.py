@@ -16,6 +16,7 @@ from typing import Protocol, runtime_checkable
 from graph.answers import ChainLink, Coverage, Gap, Load, Reach, Supporter
 from graph.model import Assignment, Cadre, Unit
 from graph.policy import Policy
+from graph.timeline import PolicyTimeline
 
 __all__ = [
     "ChangeSet",
@@ -70,7 +71,10 @@ Guard = Callable[["GraphStore"], None]
 
 @runtime_checkable
 class GraphStore(Protocol):
+    #: The policy in force today (questions about a date use :meth:`policy_on`).
     policy: Policy
+    #: Which policy is in force on which date.
+    timeline: PolicyTimeline
     #: The unit code this view is scoped to (see :mod:`graph.scope`); None for the whole graph.
     scope: str | None
 
@@ -80,12 +84,23 @@ class GraphStore(Protocol):
         they reach outside."""
         ...
 
+    def policy_on(self, on: date | None) -> Policy:
+        """The policy in force on ``on`` (None: the first one, for undated records)."""
+        ...
+
+    def set_policy(self, policy: str, start: date) -> PolicyTimeline:
+        """Put ``policy`` (a shipped id or a YAML file) in force from ``start``."""
+        ...
+
     # --- records ----------------------------------------------------------------------
-    def unit(self, code: str) -> Unit | None: ...
+    def unit(self, code: str) -> Unit | None:
+        """The unit with ``code`` as it is now (its latest version, with the earlier ones)."""
+        ...
+
     def units(self, codes: Iterable[str]) -> Mapping[str, Unit]: ...
     def children(self, code: str, on: date | None = None) -> list[Unit]: ...
-    def ancestors(self, code: str) -> list[Unit]:
-        """Parent first, up to the top level."""
+    def ancestors(self, code: str, on: date | None = None) -> list[Unit]:
+        """Parent first, up to the top level, by the parents of ``on`` (None: the latest)."""
         ...
 
     def cadre(self, cadre_id: str) -> Cadre | None: ...
@@ -124,7 +139,9 @@ class GraphStore(Protocol):
 
     # --- batches, one round trip each (for the API's data loaders) --------------------------
     def children_of(self, codes: Iterable[str], on: date) -> Mapping[str, list[Unit]]: ...
-    def ancestors_of(self, codes: Iterable[str]) -> Mapping[str, list[Unit]]: ...
+    def ancestors_of(
+        self, codes: Iterable[str], on: date | None = None
+    ) -> Mapping[str, list[Unit]]: ...
     def assignments_of(self, cadre_ids: Iterable[str]) -> Mapping[str, list[Assignment]]: ...
     def assignments_at(self, codes: Iterable[str]) -> Mapping[str, list[Assignment]]:
         """Every assignment to each unit, past, present and future, by since date."""

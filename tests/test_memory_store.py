@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from graph.memory_store import STORE_FILE, MemoryStore
+from graph.memory_store import FORMAT, STORE_FILE, MemoryStore
 from graph.store import ChangeSet, StoreError
 from tests.conftest import ON, tree_digest
 
@@ -75,5 +75,18 @@ def test_the_store_file_is_json_with_a_format_number(data_dir: Path) -> None:
     import orjson
 
     doc = orjson.loads((data_dir / STORE_FILE).read_bytes())
-    assert doc["format"] == 1 and doc["policy"] == "ben-tre-559"
+    assert doc["format"] == FORMAT and doc["policy"] == "ben-tre-559"
     assert len(doc["units"]) == 1 + 9 + 157 + sum(1 for u in doc["units"] if "." in u[0])
+
+
+def test_a_store_file_of_format_1_opens_as_it_is(data_dir: Path) -> None:
+    import orjson
+
+    path = data_dir / STORE_FILE
+    doc = orjson.loads(path.read_bytes())
+    doc["format"] = 1
+    doc["units"] = [row[:8] for row in doc["units"]]
+    path.write_bytes(orjson.dumps(doc))
+    store = MemoryStore.open(data_dir)
+    assert store.unit("83") is not None and store.unit("83").earlier == ()  # type: ignore[union-attr]
+    assert len(store.children("831")) == 21
