@@ -11,7 +11,7 @@ import os
 import sys
 import tempfile
 from collections.abc import Callable
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -29,7 +29,7 @@ from graph.model import Severity, Unit
 from graph.neo4j_store import Neo4jStore
 from graph.policy import DEFAULT_POLICY, PolicyError, available_policies
 from graph.questions import changes_between, what_if
-from graph.store import GraphStore, NotFound, StoreError
+from graph.store import GraphStore, NotFound, StoreError, UnitNotInForce
 from graph.stores import StoreConfig, dump, in_parts
 from graph.validate import validate_store
 from loaders.admin import plan_admin
@@ -109,6 +109,11 @@ def handled(f: F) -> F:
             _problems(exc.problems)
             err.print("[red]Nothing was written.[/red]")
             sys.exit(2)
+        except UnitNotInForce as exc:
+            if kwargs.get("as_json"):
+                _emit(exc.as_dict())
+            err.print(f"error: {exc}", markup=False, highlight=False)
+            sys.exit(1)
         except (NotFound, StoreError, PolicyError, PlanRefused, ValueError) as exc:
             err.print(f"error: {exc}", markup=False, highlight=False)
             sys.exit(1)
@@ -170,6 +175,61 @@ def init(ctx: Context, policy: str) -> None:
     )
 
 
+@main.group()
+def policy() -> None:
+    """The chain policy in force on each date (a policy timeline)."""
+
+
+@policy.command("set")
+@click.argument("name")
+@click.option(
+    "--from",
+    "start",
+    required=True,
+    callback=_date,
+    metavar="DATE",
+    help="The first day the policy is in force; the one before it ends the day before.",
+)
+@pass_ctx
+@handled
+def policy_set(ctx: Context, name: str, start: date) -> None:
+    """Put a policy (a shipped one or a YAML file) in force from a date."""
+    timeline = ctx.store.set_policy(name, start)
+    chosen = timeline.on(start)
+    out.print(f"Policy {chosen.id} ({chosen.name}) is in force from {start}.", markup=False)
+    _timeline(timeline)
+
+
+@policy.command("list")
+@json_option
+@pass_ctx
+@handled
+def policy_list(ctx: Context, as_json: bool) -> None:
+    """The policies of the graph, with the dates each is in force."""
+    timeline = ctx.store.timeline
+    if as_json:
+        _emit(
+            [
+                {
+                    "policy": p.id,
+                    "name": p.name,
+                    "from": start.isoformat() if start else None,
+                    "until": until.isoformat() if until else None,
+                }
+                for start, until, p in timeline
+            ]
+        )
+        return
+    _timeline(timeline)
+
+
+def _timeline(timeline: Any) -> None:
+    for start, until, p in timeline:
+        since = f"from {start}" if start else "from the beginning"
+        end = f" until {until - timedelta(days=1)}" if until else ""
+        out.print(f"  {p.id}: {since}{end} ({p.name})", markup=False)
+
+
 # --- loading -------------------------------------------------------------------------------
 
 
@@ -183,6 +243,12 @@ def _finish(ctx: Context, plan: Plan, dry_run: bool, as_json: bool) -> None:
             f"unchanged {s['unchanged']} ({s['units']} units, {s['cadres']} cadres, "
             f"{s['assignments']} assignments); {s['errors']} errors, {s['warnings']} warnings"
         )
+        for code, counts in plan.provinces.items():
+            out.print(
+                f"  province {code}: {counts['started']} started, {counts['ended']} ended, "
+                f"{counts['renamed']} renamed, {counts['moved']} moved",
+                markup=False,
+            )
         _problems(plan.warnings, limit=20)
     if not plan.ok:
         raise LoadError(plan.problems)
@@ -204,18 +270,37 @@ def load() -> None:
     """Load a file: the administrative list, units, cadres or assignments."""
 
 
+def _day(_: click.Context, __: click.Parameter, value: str | None) -> date | None:
+    return None if value is None else _date(_, __, value)
+
+
 @load.command("admin")
 @click.argument("file", type=click.Path(path_type=Path))
 @click.option("--province", metavar="CODE", help="Only this province (2-digit code, e.g. 83).")
+@click.option(
+    "--on",
+    callback=_day,
+    metavar="DATE",
+    help="The list is the whole truth from this date: units missing from it end then, "
+    "renamed and moved ones get a new version. Without it the list is undated.",
+)
+@click.option("--decision", default="", help="The decision behind the list (kept with it).")
 @dry_run_option
 @json_option
 @pass_ctx
 @handled
 def load_admin(
-    ctx: Context, file: Path, province: str | None, dry_run: bool, as_json: bool
+    ctx: Context,
+    file: Path,
+    province: str | None,
+    on: date | None,
+    decision: str,
+    dry_run: bool,
+    as_json: bool,
 ) -> None:
-    """The official list of provinces, districts and communes (GSO layout, CSV or XLSX)."""
-    _finish(ctx, plan_admin(ctx.store, file, province), dry_run, as_json)
+    """The official list of provinces, districts and communes (GSO layout, CSV or XLSX):
+    the three-tier list (districts filled in) or the two-tier list of 1 July 2025."""
+    _finish(ctx, plan_admin(ctx.store, file, province, on, decision), dry_run, as_json)
 
 
 def _load_kind(kind: str) -> None:
@@ -334,7 +419,7 @@ def coverage(ctx: Context, unit: str, as_of: date, as_json: bool) -> None:
     if as_json:
         _emit(render.coverage_dict(answer))
     else:
-        out.print(render.coverage_table(answer, ctx.store.policy))
+        out.print(render.coverage_table(answer, ctx.store.policy_on(as_of)))
 
 
 @main.command()
@@ -346,7 +431,7 @@ def coverage(ctx: Context, unit: str, as_of: date, as_json: bool) -> None:
 @handled
 def gaps(ctx: Context, unit: str, level: str, as_of: date, as_json: bool) -> None:
     """Units at a level without coverage, or whose chain is broken above them."""
-    level_id = ctx.store.policy.level_id(level) or level
+    level_id = ctx.store.policy_on(as_of).level_id(level) or level
     found = ctx.store.gaps(unit, level_id, as_of)
     if as_json:
         _emit(
@@ -381,7 +466,7 @@ def chain(ctx: Context, unit: str, as_of: date, as_json: bool) -> None:
     if as_json:
         _emit([render.chain_dict(link) for link in links])
         return
-    policy = ctx.store.policy
+    policy = ctx.store.policy_on(as_of)
     table = Table(title=f"Chain of {unit} on {as_of}")
     for name in ("level", "unit", "supported by", "since", "phone"):
         table.add_column(name)
@@ -484,7 +569,7 @@ def whatif(
     if as_json:
         _emit(render.whatif_dict(answer))
         return
-    policy = ctx.store.policy
+    policy = ctx.store.policy_on(on)
     out.print(render.coverage_table(answer.before, policy, "before"))
     out.print(render.coverage_table(answer.after, policy, f"if they leave on {on}"))
     out.print(f"Households losing an unbroken chain: {answer.households_lost}")
@@ -759,7 +844,9 @@ def serve(ctx: Context, host: str, port: int, demo: bool) -> None:
         introspection=settings.introspection,
         graphiql=f"http://{host}:{port}/graphql",
     )
-    uvicorn.run(create_app(store, settings), host=host, port=port, log_config=None, access_log=False)
+    uvicorn.run(
+        create_app(store, settings), host=host, port=port, log_config=None, access_log=False
+    )
 
 
 @main.command("schema")

@@ -43,7 +43,15 @@ from graph.records import (
     unit_row,
 )
 from graph.scope import check_within, owns
-from graph.store import ChangeSet, GraphStore, Guard, NotFound, StoreError, need_unit
+from graph.store import (
+    ChangeSet,
+    GraphStore,
+    Guard,
+    NotFound,
+    StoreError,
+    need_unit,
+    need_unit_on,
+)
 from graph.text import fold
 from graph.timeline import PolicyTimeline
 
@@ -352,6 +360,11 @@ class MemoryStore:
         timeline = self.timeline.with_policy(loaded, start)
         if self.data_dir is not None:
             with _locked(self.data_dir / LOCK_FILE):
+                if _stamp(self.data_dir / STORE_FILE) != self._stamp:
+                    raise StoreError(
+                        f"the graph in {self.data_dir} was changed by another process since it "
+                        "was read; nothing was written: run the command again"
+                    )
                 name = f"policy.{start.isoformat()}.yaml"
                 shutil.copyfile(_policy_path(policy, loaded), self.data_dir / name)
                 entries = [
@@ -360,6 +373,9 @@ class MemoryStore:
                     if s is not None
                 ]
                 _write_atomically(self.data_dir / TIMELINE_FILE, orjson.dumps(entries))
+                self.timeline = timeline
+                self.policy = timeline.on(today())
+                self._write()  # a new stamp: other processes reload, timeline included
         self.timeline = timeline
         self.policy = timeline.on(today())
         return timeline
@@ -446,6 +462,10 @@ class MemoryStore:
         out["assignments"] = len(self._assignments)
         return out
 
+    def units_at_levels(self, levels: Collection[str]) -> list[Unit]:
+        wanted = set(levels)
+        return sorted((u for u in self._iter_units() if u.level in wanted), key=lambda u: u.code)
+
     def subtree(self, code: str | None = None) -> Iterator[Unit]:
         if code is None:
             yield from sorted(self._iter_units(), key=lambda u: u.code)
@@ -520,15 +540,15 @@ class MemoryStore:
 
     # --- questions ------------------------------------------------------------------------
     def coverage(self, code: str, on: date, without: Collection[str] = ()) -> Coverage:
-        unit = self.need_unit(code).on(on)
+        unit = need_unit_on(self, code, on)
         return q.coverage(self.g, self.policy_on(on), unit, on, frozenset(without))
 
     def gaps(self, code: str, level: str, on: date, without: Collection[str] = ()) -> list[Gap]:
-        unit = self.need_unit(code).on(on)
+        unit = need_unit_on(self, code, on)
         return q.gaps(self.g, self.policy_on(on), unit, level, on, frozenset(without))
 
     def chain(self, code: str, on: date) -> list[ChainLink]:
-        return q.chain(self.g, self.policy_on(on), self.need_unit(code), on)
+        return q.chain(self.g, self.policy_on(on), need_unit_on(self, code, on), on)
 
     def reach(self, cadre_id: str, on: date) -> Reach:
         cadre = self.cadre(cadre_id)
@@ -537,7 +557,7 @@ class MemoryStore:
         return q.reach(self.g, self.policy_on(on), cadre, on)
 
     def load(self, code: str, on: date, level: str | None = None) -> list[Load]:
-        return q.load(self.g, self.policy_on(on), self.need_unit(code).on(on), on, level)
+        return q.load(self.g, self.policy_on(on), need_unit_on(self, code, on), on, level)
 
 
 class _ScopedView(MemoryStore):

@@ -21,6 +21,7 @@ __all__ = [
     "Severity",
     "Status",
     "StatusPeriod",
+    "Succession",
     "Unit",
     "UnitVersion",
     "Violation",
@@ -53,6 +54,16 @@ class UnitVersion:
 
 
 @dataclass(frozen=True, slots=True)
+class Succession:
+    """From ``on``, the unit went into ``code`` by ``resolution`` (a merge, or one share of a
+    split)."""
+
+    code: str
+    on: date
+    resolution: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class Unit:
     """An administrative or residential unit: province, district, commune, hamlet, group.
 
@@ -71,6 +82,8 @@ class Unit:
     valid_to: date | None = None
     earlier: tuple[UnitVersion, ...] = ()
     decision: str = ""
+    #: The units it went into when it ended (merge files record them).
+    successors: tuple[Succession, ...] = ()
 
     @property
     def latest(self) -> UnitVersion:
@@ -125,6 +138,11 @@ class Unit:
             decision=version.decision,
             earlier=(),
         )
+
+    @property
+    def ended(self) -> date | None:
+        """The day the unit stopped existing (``None``: it still does)."""
+        return self.valid_to
 
     @property
     def started(self) -> date | None:

@@ -38,10 +38,18 @@ from graph.answers import (
 )
 from graph.dates import today
 from graph.faults import pause_mid_apply
-from graph.model import Assignment, Cadre, Status, StatusPeriod, Unit, UnitVersion
+from graph.model import Assignment, Cadre, Status, StatusPeriod, Succession, Unit, UnitVersion
 from graph.policy import POLICY_DIR, Policy, load_policy, parse_policy
 from graph.scope import ACCESS_KEY, OutOfScope, check_within
-from graph.store import ChangeSet, Guard, NotFound, StoreError, StoreTimeout, need_unit
+from graph.store import (
+    ChangeSet,
+    Guard,
+    NotFound,
+    StoreError,
+    StoreTimeout,
+    need_unit,
+    need_unit_on,
+)
 from graph.text import fold
 from graph.timeline import PolicyTimeline
 from neo4j import Driver, GraphDatabase, ManagedTransaction, Transaction
@@ -103,6 +111,16 @@ def _unit(props: Any) -> Unit:
         valid_to=_date(props.get("valid_to")),
         earlier=earlier,
         decision=props.get("decision") or "",
+        successors=tuple(
+            Succession(code, on, why)
+            for code, on, why in zip(
+                props.get("successor_code") or (),
+                (_date(d) for d in props.get("successor_on") or ()),
+                props.get("successor_resolution") or (),
+                strict=True,
+            )
+            if on is not None
+        ),
     )
 
 
@@ -159,6 +177,10 @@ def _unit_row(u: Unit) -> dict[str, Any]:
         row["earlier_parent"] = [v.parent or "" for v in u.earlier]
         row["earlier_decision"] = [v.decision for v in u.earlier]
         row["names_folded"] = " | ".join(fold(v.name) for v in u.versions())
+    if u.successors:
+        row["successor_code"] = [s.code for s in u.successors]
+        row["successor_on"] = [s.on for s in u.successors]
+        row["successor_resolution"] = [s.resolution for s in u.successors]
     return row
 
 
@@ -281,7 +303,8 @@ class Neo4jStore:
             )
         )
         self.driver.execute_query(
-            "MATCH (m:NamgraphMeta {key: 'schema'}) SET m.timeline = $timeline",
+            "MATCH (m:NamgraphMeta {key: 'schema'}) SET m.timeline = $timeline, "
+            "m.generation = coalesce(m.generation, 0) + 1",
             timeline=json.dumps(
                 [{"from": d.isoformat(), "yaml": t} for d, _, t in later], ensure_ascii=False
             ),
@@ -785,6 +808,14 @@ class Neo4jStore:
         )[0]["n"]
         return out
 
+    def units_at_levels(self, levels: Collection[str]) -> list[Unit]:
+        rows = self._read(
+            f"MATCH (u:Unit) WHERE u.level IN $levels AND {cy.in_scope('u')} "
+            "RETURN u ORDER BY u.code",
+            levels=list(levels),
+        )
+        return [_unit(r["u"]) for r in rows]
+
     def subtree(self, code: str | None = None) -> Iterator[Unit]:
         if code is None and self.scope is None:
             rows = self._read("MATCH (u:Unit) RETURN u ORDER BY u.code")
@@ -843,7 +874,7 @@ class Neo4jStore:
         return [lvl.id for lvl in policy.levels[index:] if lvl.id in policy.coverage]
 
     def coverage(self, code: str, on: date, without: Collection[str] = ()) -> Coverage:
-        root = self.need_unit(code)
+        root = need_unit_on(self, code, on)
         return self._coverages({code: root}, on, without)[code]
 
     def coverage_of(self, codes: Iterable[str], on: date) -> dict[str, Coverage]:
@@ -871,7 +902,7 @@ class Neo4jStore:
         return out
 
     def gaps(self, code: str, level: str, on: date, without: Collection[str] = ()) -> list[Gap]:
-        root = self.need_unit(code)
+        root = need_unit_on(self, code, on)
         policy = self.policy_on(on)
         if policy.coverage_rule(level) is None:
             ruled = ", ".join(policy.coverage)
@@ -882,7 +913,7 @@ class Neo4jStore:
         return [Gap(_unit(r["u"]).on(on), GapReason(r["reason"]), r["broken_at"]) for r in rows]
 
     def chain(self, code: str, on: date) -> list[ChainLink]:
-        self.need_unit(code)
+        need_unit_on(self, code, on)
         rows = self._ask(cy.CHAIN, on, code=code)
         policy = self.policy_on(on)
         links = []
@@ -931,7 +962,7 @@ class Neo4jStore:
         )
 
     def load(self, code: str, on: date, level: str | None = None) -> list[Load]:
-        self.need_unit(code)
+        need_unit_on(self, code, on)
         loads = self._loads(self._ask(cy.LOAD, on, code=code, level=level), on)
         loads.sort(key=lambda item: (-item.units, -item.households, item.cadre.id))
         return loads

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from graph.model import Assignment, Cadre, Status, StatusPeriod, Unit, UnitVersion
+from graph.model import Assignment, Cadre, Status, StatusPeriod, Succession, Unit, UnitVersion
 
 __all__ = [
     "assignment_from_row",
@@ -36,7 +36,7 @@ def unit_row(u: Unit) -> list[Any]:
         _d(u.valid_from),
         _d(u.valid_to),
     ]
-    if u.earlier or u.decision:
+    if u.earlier or u.decision or u.successors:
         row.append(
             [
                 [_d(v.valid_from), _d(v.valid_to), v.name, v.kind, v.parent, v.decision]
@@ -44,6 +44,7 @@ def unit_row(u: Unit) -> list[Any]:
             ]
         )
         row.append(u.decision)
+        row.append([[s.code, _d(s.on), s.resolution] for s in u.successors])
     return row
 
 
@@ -53,7 +54,13 @@ def unit_from_row(r: list[Any]) -> Unit:
         for f, t, name, kind, parent, decision in (r[8] if len(r) > 8 else ())
     )
     decision = r[9] if len(r) > 9 else ""
-    return Unit(r[0], r[1], r[2], r[3], r[4], r[5], _p(r[6]), _p(r[7]), earlier, decision)
+    successors = tuple(
+        Succession(code, date.fromisoformat(on), resolution)
+        for code, on, resolution in (r[10] if len(r) > 10 else ())
+    )
+    return Unit(
+        r[0], r[1], r[2], r[3], r[4], r[5], _p(r[6]), _p(r[7]), earlier, decision, successors
+    )
 
 
 def cadre_row(c: Cadre) -> list[Any]:

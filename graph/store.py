@@ -25,7 +25,9 @@ __all__ = [
     "NotFound",
     "StoreError",
     "StoreTimeout",
+    "UnitNotInForce",
     "need_unit",
+    "need_unit_on",
 ]
 
 
@@ -121,6 +123,10 @@ class GraphStore(Protocol):
 
     def search(self, text: str, limit: int = 20) -> list[Unit | Cadre]: ...
     def counts(self) -> Mapping[str, int]: ...
+    def units_at_levels(self, levels: Collection[str]) -> list[Unit]:
+        """Every unit of these levels, whatever its dates, by code."""
+        ...
+
     def subtree(self, code: str | None = None) -> Iterator[Unit]:
         """Every unit below ``code`` (all units when ``None``), the root included, streamed."""
         ...
@@ -198,6 +204,59 @@ class GraphStore(Protocol):
     def applied_plans(self) -> list[dict[str, object]]:
         """The record of every applied reshuffle, oldest first."""
         ...
+
+
+class UnitNotInForce(NotFound):
+    """A unit asked about on a day it did not exist: ended (with its successors, if a merge
+    file named them), or not yet begun."""
+
+    def __init__(self, unit: Unit, on: date) -> None:
+        super().__init__("unit", unit.code)
+        self.unit = unit
+        self.on = on
+        ended = [v.valid_to for v in unit.versions() if v.valid_to is not None and v.valid_to <= on]
+        self.ended: date | None = max(ended) if ended else None
+        self.successors = tuple(s for s in unit.successors if s.on <= on)
+        later = [v.valid_from for v in unit.versions() if v.valid_from and v.valid_from > on]
+        self.starts: date | None = min(later) if later else None
+
+    def __str__(self) -> str:
+        name = f"{self.unit.code} {self.unit.name}"
+        if self.ended is None:
+            return f"{name} does not exist yet on {self.on}: it begins on {self.starts}"
+        text = f"{name} ended on {self.ended}"
+        if self.successors:
+            into = ", ".join(
+                f"{s.code} from {s.on}" + (f" ({s.resolution})" if s.resolution else "")
+                for s in self.successors
+            )
+            return f"{text}; its successor: {into}. Ask about the successor, or an earlier date"
+        return (
+            f"{text}, and no successor is recorded (`nam load merges FILE` records one); "
+            "ask about an earlier date"
+        )
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "unit": self.unit.code,
+            "name": self.unit.name,
+            "on": self.on.isoformat(),
+            "ended": self.ended.isoformat() if self.ended else None,
+            "starts": self.starts.isoformat() if self.starts else None,
+            "successors": [
+                {"code": s.code, "on": s.on.isoformat(), "resolution": s.resolution}
+                for s in self.successors
+            ],
+        }
+
+
+def need_unit_on(store: GraphStore, code: str, on: date) -> Unit:
+    """The unit with ``code`` as it was on ``on``; :class:`NotFound` when there is none, and
+    :class:`UnitNotInForce` when it did not exist that day."""
+    unit = need_unit(store, code)
+    if not unit.exists_on(on):
+        raise UnitNotInForce(unit, on)
+    return unit.on(on)
 
 
 def need_unit(store: GraphStore, code: str) -> Unit:

@@ -72,13 +72,15 @@ class Snapshot:
         self.cadres.update((c.id, c) for c in cadres)
         self.assignments.update((a.id, a) for a in assignments)
 
-    def hierarchy(self) -> Tree:
-        """Edges child -> parent between the units held."""
+    def hierarchy(self, on: date | None = None) -> Tree:
+        """Edges child -> parent between the units held, by the parents of ``on`` (None: the
+        latest versions')."""
         tree: Tree = nx.DiGraph()
         tree.add_nodes_from(self.units)
-        tree.add_edges_from(
-            (u.code, u.parent) for u in self.units.values() if u.parent in self.units
-        )
+        for u in self.units.values():
+            parent = u.parent_on(on)
+            if parent in self.units:
+                tree.add_edge(u.code, parent)
         return tree
 
 
@@ -105,9 +107,9 @@ def check(
 
     ``complete`` says the snapshot holds every supporter of its units, so that per-unit and
     per-cadre counts can be checked too."""
-    tree = snap.hierarchy()
+    tree = snap.hierarchy(on)
     found: list[Violation] = []
-    found.extend(_units(snap, policy, tree))
+    found.extend(_units(snap, policy, tree, on))
     found.extend(_cadres(snap, policy, tree))
     found.extend(_assignments(snap, policy, tree, on))
     if complete:
@@ -118,7 +120,7 @@ def check(
     return found
 
 
-def _units(snap: Snapshot, policy: Policy, tree: Tree) -> Iterator[Violation]:
+def _units(snap: Snapshot, policy: Policy, tree: Tree, on: date) -> Iterator[Violation]:
     for component in nx.strongly_connected_components(tree):
         if len(component) == 1 and not any(tree.has_edge(c, c) for c in component):
             continue
@@ -132,8 +134,20 @@ def _units(snap: Snapshot, policy: Policy, tree: Tree) -> Iterator[Violation]:
                 f"parent links loop ({path}); give one of these units its real parent",
                 "parent",
             )
-    for u in snap.units.values():
-        s = _unit(u)
+    for record in snap.units.values():
+        s = _unit(record)
+        if record.valid_from and record.valid_to and record.valid_to <= record.valid_from:
+            yield Violation(
+                "unit-dates",
+                E,
+                s,
+                f"valid_to {record.valid_to} is not after valid_from {record.valid_from}; "
+                "swap or fix them",
+                "valid_to",
+            )
+        if not record.exists_on(on) and not policy.has_level(record.level):
+            continue  # a unit of another map (a district after 1 July 2025): not this day's
+        u = record.on(on)
         if not policy.has_level(u.level):
             names = ", ".join(level.id for level in policy.levels)
             yield Violation(
@@ -158,7 +172,9 @@ def _units(snap: Snapshot, policy: Policy, tree: Tree) -> Iterator[Violation]:
                 "kind",
             )
         above = policy.parent_level(u.level)
-        if u.parent is None:
+        if not u.exists_on(on):
+            pass  # where it hangs is a question of the days it exists
+        elif u.parent is None:
             if above is not None:
                 yield Violation(
                     "unit-root",
@@ -201,14 +217,6 @@ def _units(snap: Snapshot, policy: Policy, tree: Tree) -> Iterator[Violation]:
                 s,
                 f"households are counted on {policy.household_level} units only; leave it empty",
                 "households",
-            )
-        if u.valid_from and u.valid_to and u.valid_to <= u.valid_from:
-            yield Violation(
-                "unit-dates",
-                E,
-                s,
-                f"valid_to {u.valid_to} is not after valid_from {u.valid_from}; swap or fix them",
-                "valid_to",
             )
 
 
@@ -420,8 +428,8 @@ def validate_store(store: GraphStore, on: date, code: str | None = None) -> list
     snap = snapshot_of(store, code)
     inside = {f"unit:{u.code}" for u in store.subtree(code)} if code else None
     if inside is None:
-        return check(snap, store.policy, on, complete=True)
+        return check(snap, store.policy_on(on), on, complete=True)
     subjects = (
         inside | {f"cadre:{c}" for c in snap.cadres} | {f"assignment:{a}" for a in snap.assignments}
     )
-    return check(snap, store.policy, on, subjects=subjects, complete=True)
+    return check(snap, store.policy_on(on), on, subjects=subjects, complete=True)

@@ -1,12 +1,25 @@
-"""The official administrative-unit list (GSO export layout) as provinces, districts, communes.
+"""The official administrative-unit list (GSO export layout) as a dated snapshot of the map.
 
 Columns: ``Tỉnh / Thành Phố, Mã TP, Quận Huyện, Mã QH, Phường Xã, Mã PX, Cấp``; one row per
-commune. Levels the policy lacks are skipped (under the two-tier policy communes hang directly
-from their province).
+commune. Two layouts: the three-tier list (until 30 June 2025) names each commune's district;
+the two-tier list (from 1 July 2025) leaves the district columns empty, and its communes hang
+from their province. One province's rows use one layout.
+
+A list loaded ``on`` a date is the whole truth, from that date, for what it covers: every
+province in it (the whole country), or the one ``province`` asked for. From that date a unit
+missing from it ends; a unit whose name, kind or parent changed gets a new version (the old one
+stays for earlier dates); a code that had ended and is listed again starts a new version of
+the same unit. Only the levels a list carries (province, district, commune) end because of it.
+A list loaded without a date is undated: it adds and corrects units, with no history, and only
+before any dated list of the same provinces.
 """
 
 from __future__ import annotations
 
+import dataclasses
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
@@ -15,19 +28,21 @@ from graph.store import GraphStore
 from loaders.columns import ADMIN
 from loaders.plan import Origin, Plan, make_plan
 from loaders.problems import LoadError, Problem
-from loaders.tabular import read_table
+from loaders.tabular import Row, Table, read_table
 
-__all__ = ["kind_of", "plan_admin"]
+__all__ = ["ADMIN_LEVELS", "AdminSummary", "kind_of", "plan_admin"]
 
-_PREFIXES = ("thành phố", "thị trấn", "thị xã", "tỉnh", "huyện", "quận", "phường", "xã")
+_PREFIXES = ("thành phố", "thị trấn", "thị xã", "tỉnh", "huyện", "quận", "phường", "xã", "đặc khu")
 _DIGITS = {"province": 2, "district": 3, "commune": 5}
+#: The levels an administrative list carries, top down.
+ADMIN_LEVELS = ("province", "district", "commune")
 
 
 def kind_of(name: str) -> str:
     """The kind a unit's official name starts with.
 
-    >>> kind_of("Thành phố Bến Tre"), kind_of("Huyện Châu Thành"), kind_of("Xã Tân Thạch")
-    ('thành phố', 'huyện', 'xã')
+    >>> kind_of("Thành phố Bến Tre"), kind_of("Huyện Châu Thành"), kind_of("Đặc khu Côn Đảo")
+    ('thành phố', 'huyện', 'đặc khu')
     """
     lowered = name.lower()
     for prefix in _PREFIXES:
@@ -36,77 +51,57 @@ def kind_of(name: str) -> str:
     return ""
 
 
+@dataclass
+class AdminSummary:
+    """Per province, how many units a list starts, ends, renames and moves."""
+
+    started: Counter[str] = field(default_factory=Counter)
+    ended: Counter[str] = field(default_factory=Counter)
+    renamed: Counter[str] = field(default_factory=Counter)
+    moved: Counter[str] = field(default_factory=Counter)
+
+    def as_dict(self) -> dict[str, dict[str, int]]:
+        provinces = sorted(
+            set(self.started) | set(self.ended) | set(self.renamed) | set(self.moved)
+        )
+        return {
+            p: {
+                "started": self.started[p],
+                "ended": self.ended[p],
+                "renamed": self.renamed[p],
+                "moved": self.moved[p],
+            }
+            for p in provinces
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class _Listed:
+    code: str
+    name: str
+    level: str
+    kind: str
+    parent: str | None
+    row: int
+
+
 def plan_admin(
-    store: GraphStore, path: Path, province: str | None = None, on: date | None = None
+    store: GraphStore,
+    path: Path,
+    province: str | None = None,
+    on: date | None = None,
+    decision: str = "",
 ) -> Plan:
+    """The plan that makes the map ``on`` that date what the list says (see the module)."""
     table = read_table(path, ADMIN)
-    policy = store.policy
+    policy = store.policy_on(on)
     wanted = province.zfill(2) if province else None
-    units: dict[str, Unit] = {}
-    origins: dict[str, Origin] = {}
+    covered = {wanted} if wanted else None  # a national list speaks for every province
+    current = _admin_units(store, covered, on)
+    _check_order(table, current, covered, on)
     problems: list[Problem] = []
-    first_row: dict[str, int] = {}
-    has_district = policy.has_level("district")
-    for row in table.rows:
-        codes = {}
-        for level, digits in _DIGITS.items():
-            raw = row.get(level)
-            if raw.isdigit() and len(raw) < digits:
-                raw = raw.zfill(digits)  # a spreadsheet may have dropped leading zeros
-            codes[level] = raw
-        if wanted and codes["province"] != wanted:
-            continue
-        parent: str | None = None
-        for level in ("province", "district", "commune"):
-            if not policy.has_level(level):
-                continue
-            code, name = codes[level], row.get(f"{level}_name")
-            if not code or not name:
-                problems.append(
-                    table.problem(
-                        row.number,
-                        level if not code else f"{level}_name",
-                        "empty; every row needs all six names and codes",
-                    )
-                )
-                break
-            kind = row.get("commune_kind").lower() if level == "commune" else kind_of(name)
-            unit = Unit(code, name, level, kind or kind_of(name), parent)
-            known = units.get(code)
-            if known is None:
-                units[code] = unit
-                first_row[code] = row.number
-                origins[f"unit:{code}"] = Origin(
-                    table.file,
-                    row.number,
-                    tuple(
-                        (attr, table.headers.get(key, key))
-                        for attr, key in (
-                            ("code", level),
-                            ("name", f"{level}_name"),
-                            ("parent", _above(level, has_district)),
-                            ("kind", "commune_kind" if level == "commune" else f"{level}_name"),
-                        )
-                    ),
-                )
-            elif known != unit:
-                column = f"{level}_name" if known.name != unit.name else level
-                what = "commune" if level == "commune" else level
-                problems.append(
-                    table.problem(
-                        row.number,
-                        column,
-                        f"{what} {code} is also on row {first_row[code]} "
-                        + (
-                            "with another name or parent; one code, one unit"
-                            if level != "commune"
-                            else "; each commune once"
-                        ),
-                        "duplicate",
-                    )
-                )
-            parent = code
-    if wanted and not units and not problems:
+    listed = _read_units(table, wanted, policy.has_level("district"), on, policy.id, problems)
+    if wanted and not listed and not problems:
         raise LoadError(
             [
                 Problem(
@@ -117,10 +112,311 @@ def plan_admin(
                 )
             ]
         )
-    return make_plan(store, units=units.values(), origins=origins, on=on, problems=problems)
+    if problems:
+        raise LoadError(problems)
+
+    summary = AdminSummary()
+    records: list[Unit] = []
+    origins: dict[str, Origin] = {}
+    has_district = policy.has_level("district")
+    stored = store.units(listed)
+    province_of = _provinces(listed)
+    for code, item in listed.items():
+        old = stored.get(code)
+        new = _next(old, item, on, decision)
+        records.append(new)
+        origins[f"unit:{code}"] = _origin(table, item, has_district)
+        where = province_of.get(code, code)
+        if old is None or (on is not None and not old.exists_on(on)):
+            summary.started[where] += 1
+        elif new != old:
+            before = old.version_on(on) if on is not None else old.latest
+            if before is not None and (before.name, before.kind) != (item.name, item.kind):
+                summary.renamed[where] += 1
+            if before is not None and before.parent != item.parent:
+                summary.moved[where] += 1
+    ended: list[Unit] = []
+    if on is not None:
+        for code, unit in current.items():
+            if code in listed:
+                continue
+            ended.append(_ended(unit, on, decision))
+            summary.ended[_province_on(code, current, on)] += 1
+    plan = make_plan(
+        store,
+        units=[*records, *ended],
+        origins=origins,
+        on=on,
+        policy=policy,
+    )
+    plan.provinces = summary.as_dict()
+    if on is not None and ended:
+        plan.warnings.extend(_orphans(store, table.file, ended, listed, on))
+    return plan
 
 
-def _above(level: str, has_district: bool) -> str:
-    if level == "commune":
-        return "district" if has_district else "province"
-    return "province" if level == "district" else level
+def _read_units(
+    table: Table,
+    wanted: str | None,
+    has_district: bool,
+    on: date | None,
+    policy_id: str,
+    problems: list[Problem],
+) -> dict[str, _Listed]:
+    """The units the list names, in list order, with their parents under its layout."""
+    units: dict[str, _Listed] = {}
+    layout: dict[str, tuple[bool, int]] = {}  # per province: has districts, first row
+    for row in table.rows:
+        codes = _codes(row)
+        if wanted and codes["province"] != wanted:
+            continue
+        tiers = bool(codes["district"] or row.get("district_name"))
+        known = layout.setdefault(codes["province"], (tiers, row.number))
+        if known[0] != tiers:
+            problems.append(
+                table.problem(
+                    row.number,
+                    "district",
+                    f"province {codes['province']} has rows with a district (row {known[1]}"
+                    + (")" if known[0] else " has none)")
+                    + " and rows without one; one list, one layout per province: fill in every "
+                    "district (the map before 1 July 2025) or none (the two-tier map)",
+                    "layout_mixed",
+                )
+            )
+            continue
+        if not tiers and has_district:
+            problems.append(
+                table.problem(
+                    row.number,
+                    "district",
+                    f"the list has no districts (the two-tier map), but the policy in force"
+                    f"{f' on {on}' if on else ''} ({policy_id}) has districts: put the two-tier "
+                    "policy in force first, e.g. `nam policy set two-tier-2025 --from "
+                    f"{on or '2025-07-01'}`, and load the list with --on",
+                    "layout_policy",
+                )
+            )
+            break
+        parent: str | None = None
+        for level in ADMIN_LEVELS:
+            if level == "district" and (not tiers or not has_district):
+                continue
+            code, name = codes[level], row.get(f"{level}_name")
+            if not code or not name:
+                problems.append(
+                    table.problem(
+                        row.number,
+                        level if not code else f"{level}_name",
+                        "empty; every row needs the province's and the commune's name and code"
+                        + (" (and the district's, as on the rows above)" if tiers else ""),
+                    )
+                )
+                break
+            kind = row.get("commune_kind").lower() if level == "commune" else kind_of(name)
+            item = _Listed(code, name, level, kind or kind_of(name), parent, row.number)
+            first = units.get(code)
+            if first is None:
+                units[code] = item
+            elif (first.name, first.parent) != (item.name, item.parent) or level == "commune":
+                column = f"{level}_name" if first.name != item.name else level
+                problems.append(
+                    table.problem(
+                        row.number,
+                        column,
+                        f"{level} {code} is also on row {first.row} "
+                        + (
+                            "with another name or parent; one code, one unit"
+                            if level != "commune"
+                            else "; each commune once"
+                        ),
+                        "duplicate",
+                    )
+                )
+            parent = code
+    return units
+
+
+def _codes(row: Row) -> dict[str, str]:
+    codes = {}
+    for level, digits in _DIGITS.items():
+        raw = row.get(level)
+        if raw.isdigit() and len(raw) < digits:
+            raw = raw.zfill(digits)  # a spreadsheet may have dropped leading zeros
+        codes[level] = raw
+    return codes
+
+
+def _admin_units(store: GraphStore, covered: set[str] | None, on: date | None) -> dict[str, Unit]:
+    """The province, district and commune units the list speaks for, as the store holds them:
+    all of them (``covered`` None), or those under a covered province on ``on`` (undated: by
+    their latest parents); dated, only those that exist on ``on``."""
+    units = {u.code: u for u in store.units_at_levels(ADMIN_LEVELS)}
+    return {
+        code: unit
+        for code, unit in units.items()
+        if (on is None or unit.exists_on(on))
+        and (covered is None or _province_on(code, units, on) in covered)
+    }
+
+
+def _province_on(code: str, units: Mapping[str, Unit], on: date | None) -> str:
+    """The top of ``code``'s chain of parents on ``on`` among ``units``."""
+    seen = {code}
+    at = code
+    while True:
+        unit = units.get(at)
+        parent = unit.parent_on(on) if unit is not None else None
+        if parent is None or parent in seen or parent not in units:
+            return at
+        seen.add(parent)
+        at = parent
+
+
+def _provinces(listed: Mapping[str, _Listed]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for code, item in listed.items():
+        at: _Listed | None = item
+        while at is not None and at.parent is not None:
+            at = listed.get(at.parent)
+        out[code] = at.code if at is not None else code
+    return out
+
+
+def _check_order(
+    table: Table,
+    current: Mapping[str, Unit],
+    covered: Iterable[str] | None,
+    on: date | None,
+) -> None:
+    """Refuse a list older than one already loaded for the same provinces, and an undated
+    list after a dated one."""
+    dates = [
+        day
+        for unit in current.values()
+        for version in unit.versions()
+        for day in (version.valid_from, version.valid_to)
+        if day is not None
+    ]
+    if not dates:
+        return
+    latest = max(dates)
+    provinces = "province " + ", ".join(sorted(covered)) if covered else "the country"
+    if on is None:
+        message = (
+            f"the graph already holds a list dated {latest} for {provinces}; an undated list "
+            "cannot follow a dated one: give the date the list is in force from with --on"
+        )
+    elif on < latest:
+        message = (
+            f"the graph already holds a list dated {latest} for {provinces}, later than {on}; "
+            "lists are loaded in date order (inserting one into the past is not supported yet)"
+        )
+    else:
+        return
+    raise LoadError([Problem(table.file, None, None, message, "list_order")])
+
+
+def _next(old: Unit | None, item: _Listed, on: date | None, decision: str) -> Unit:
+    """The record of a listed unit after the list: new, unchanged, corrected, or versioned."""
+    if old is None:
+        return Unit(
+            item.code,
+            item.name,
+            item.level,
+            item.kind,
+            item.parent,
+            valid_from=on,
+            decision=decision if on else "",
+        )
+    same = (old.name, old.kind, old.parent) == (item.name, item.kind, item.parent)
+    if on is None:  # undated: correct the latest version in place
+        return (
+            old
+            if same
+            else dataclasses.replace(old, name=item.name, kind=item.kind, parent=item.parent)
+        )
+    version = old.version_on(on)
+    if version is not None and (version.name, version.kind, version.parent) == (
+        item.name,
+        item.kind,
+        item.parent,
+    ):
+        return old
+    if version is not None and version.valid_from == on:  # reloaded the same day, corrected
+        return dataclasses.replace(
+            old, name=item.name, kind=item.kind, parent=item.parent, decision=decision
+        )
+    latest = old.latest
+    if latest.valid_to is None or latest.valid_to > on:
+        latest = dataclasses.replace(latest, valid_to=on)
+    return dataclasses.replace(
+        old,
+        name=item.name,
+        kind=item.kind,
+        parent=item.parent,
+        valid_from=on,
+        valid_to=None,
+        decision=decision,
+        earlier=(*old.earlier, latest),
+    )
+
+
+def _ended(unit: Unit, on: date, decision: str) -> Unit:
+    return dataclasses.replace(unit, valid_to=on, decision=decision or unit.decision)
+
+
+def _origin(table: Table, item: _Listed, has_district: bool) -> Origin:
+    level = item.level
+    above = "province" if level == "district" else "district" if has_district else "province"
+    return Origin(
+        table.file,
+        item.row,
+        tuple(
+            (attr, table.headers.get(key, key))
+            for attr, key in (
+                ("code", level),
+                ("name", f"{level}_name"),
+                ("parent", above if level != "province" else level),
+                ("kind", "commune_kind" if level == "commune" else f"{level}_name"),
+            )
+        ),
+    )
+
+
+def _orphans(
+    store: GraphStore,
+    file: str,
+    ended: list[Unit],
+    listed: Mapping[str, _Listed],
+    on: date,
+) -> list[Problem]:
+    """A warning for each unit the list ends while units still hang from it (other than those
+    the list ends or moves) or cadres still support it."""
+    codes = [u.code for u in ended]
+    day_before = date.fromordinal(on.toordinal() - 1)
+    ending = set(codes)
+    below = store.children_of(codes, day_before)
+    supported = store.assignments_at(codes)
+    out: list[Problem] = []
+    for unit in ended:
+        staying = [
+            c for c in below.get(unit.code, []) if c.code not in ending and c.code not in listed
+        ]
+        held = [a for a in supported.get(unit.code, []) if a.in_force_on(day_before)]
+        if not staying and not held:
+            continue
+        out.append(
+            Problem(
+                file,
+                None,
+                None,
+                f"{unit.code} {unit.name} ends on {on} with {len(staying)} unit(s) below it and "
+                f"{len(held)} assignment(s) in force; nothing is lost (it stays as it was on "
+                "earlier dates), but from then on they hang from nothing: load a merge file "
+                "naming its successor",
+                "orphaned",
+                "warning",
+            )
+        )
+    return out

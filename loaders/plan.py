@@ -9,7 +9,9 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from graph.dates import today
 from graph.model import Assignment, Cadre, Severity, Status, Unit, Violation
+from graph.policy import Policy
 from graph.store import ChangeSet, GraphStore
 from graph.validate import Snapshot, check
 from loaders.problems import LoadError, Problem
@@ -38,6 +40,8 @@ class Plan:
     unchanged: int = 0
     problems: list[Problem] = field(default_factory=list)
     warnings: list[Problem] = field(default_factory=list)
+    #: Per province, what an administrative list does: units started, ended, renamed, moved.
+    provinces: dict[str, dict[str, int]] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -57,8 +61,10 @@ class Plan:
         }
 
     def as_dict(self, limit: int = 200) -> dict[str, Any]:
+        extra = {"provinces": self.provinces} if self.provinces else {}
         return {
             "summary": self.summary(),
+            **extra,
             "created": self.created[:limit],
             "changed": self.changed[:limit],
             "ended": self.ended[:limit],
@@ -85,8 +91,11 @@ def make_plan(
     origins: dict[str, Origin] | None = None,
     on: date | None = None,
     problems: Iterable[Problem] = (),
+    policy: Policy | None = None,
 ) -> Plan:
-    """Compare records with the store, validate what would change, and say what would happen."""
+    """Compare records with the store, validate what would change, and say what would happen.
+
+    Validation is on ``on`` (today when None) under ``policy`` (the one in force that day)."""
     origins = origins or {}
     plan = Plan(problems=list(problems))
     units, cadres, assignments = list(units), list(cadres), list(assignments)
@@ -119,8 +128,10 @@ def make_plan(
                 plan.changes.assignments.append(record)
     subjects = set(plan.created) | set(plan.changed) | set(plan.ended)
     if subjects:
-        snap = context(store, plan.changes)
-        for violation in check(snap, store.policy, on or date.today(), subjects=subjects):
+        day = on or today()
+        snap = context(store, plan.changes, day)
+        rules = policy or store.policy_on(day)
+        for violation in check(snap, rules, day, subjects=subjects):
             problem = _problem(violation, origins)
             (plan.problems if violation.severity is Severity.ERROR else plan.warnings).append(
                 problem
@@ -136,7 +147,7 @@ def _problem(v: Violation, origins: dict[str, Origin]) -> Problem:
     )
 
 
-def context(store: GraphStore, changes: ChangeSet) -> Snapshot:
+def context(store: GraphStore, changes: ChangeSet, on: date | None = None) -> Snapshot:
     """The changed records over what they refer to in the store: parents and their ancestors,
     home units, cadres and units named by assignments."""
     snap = Snapshot()
@@ -151,7 +162,7 @@ def context(store: GraphStore, changes: ChangeSet) -> Snapshot:
     from_store = codes - planned_units.keys()
     found = store.units(from_store)
     snap.add(units=found.values())
-    for above in store.ancestors_of(found).values():
+    for above in store.ancestors_of(found, on).values():
         snap.add(units=above)
     snap.add(units=changes.units, cadres=changes.cadres, assignments=changes.assignments)
     return snap

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import json
 import os
 import shutil
 import uuid
@@ -34,7 +35,10 @@ from neo4j import Driver
 
 ROOT = Path(__file__).resolve().parent.parent
 ADMIN = ROOT / "data" / "admin" / "vn-admin-2023-05-07.csv"
+ADMIN_2025 = ROOT / "data" / "admin" / "vn-admin-2025-10-18.csv"
 ON = date(2023, 5, 1)
+REFORM = date(2025, 7, 1)  # two-tier local government
+RESOLUTION = "Nghị quyết 202/2025/QH15"
 
 NEO4J_URI = os.environ.get("NAM_TEST_NEO4J_URI", "bolt://127.0.0.1:17687")
 NEO4J_USER = os.environ.get("NAM_TEST_NEO4J_USER", "neo4j")
@@ -95,12 +99,16 @@ class Neo4jBenTre:
         self.driver = driver
         self.policy = str(source / POLICY_FILE)
         self.records = dump(MemoryStore.open(source))
+        self.later = later_policies(source)
         self.loaded: tuple[int, str] | None = None
 
     def checkout(self) -> Neo4jStore:
         if self.loaded is None or self.current() != self.loaded:
             Neo4jStore.drop(self.driver, NEO4J_DATABASE)
-            Neo4jStore.init(self.driver, NEO4J_DATABASE, self.policy).apply(self.records)
+            fresh = Neo4jStore.init(self.driver, NEO4J_DATABASE, self.policy)
+            for start, policy in self.later:
+                fresh.set_policy(policy, start)
+            fresh.apply(self.records)
             token = uuid.uuid4().hex
             self.driver.execute_query(
                 "MATCH (m:NamgraphMeta {key: 'schema'}) SET m.test_fixture = $token",
@@ -119,6 +127,41 @@ class Neo4jBenTre:
         if not records:
             return (-1, "")
         return (int(records[0]["generation"]), str(records[0]["token"]))
+
+
+def later_policies(data: Path) -> list[tuple[date, str]]:
+    """The policies a data directory's timeline puts in force after the first, with dates."""
+    path = data / "timeline.json"
+    if not path.is_file():
+        return []
+    entries = json.loads(path.read_text(encoding="utf-8"))
+    return [(date.fromisoformat(e["from"]), str(data / e["file"])) for e in entries]
+
+
+@pytest.fixture(scope="session")
+def mapped_dir(tmp_path_factory: pytest.TempPathFactory, ben_tre_dir: Path) -> Path:
+    """Generated Bến Tre of 2023, then the two-tier policy and the national list of
+    2025-10-18 in force from 1 July 2025 (Bến Tre ends; Vĩnh Long, 86, begins)."""
+    target = tmp_path_factory.mktemp("mapped") / "nam"
+    shutil.copytree(ben_tre_dir, target)
+    store = MemoryStore.open(target)
+    store.set_policy("two-tier-2025", REFORM)
+    apply_plan(store, plan_admin(store, ADMIN_2025, None, REFORM, RESOLUTION))
+    return target
+
+
+@pytest.fixture(scope="session")
+def neo4j_mapped(neo4j_driver: Driver, mapped_dir: Path) -> Neo4jBenTre:
+    return Neo4jBenTre(neo4j_driver, mapped_dir)
+
+
+@pytest.fixture
+def mapped(store_kind: str, mapped_dir: Path, request: pytest.FixtureRequest) -> GraphStore:
+    """The graph of ``mapped_dir`` on the store under test, for questions (do not write)."""
+    if store_kind == "memory":
+        return MemoryStore.open(mapped_dir)
+    neo4j_mapped: Neo4jBenTre = request.getfixturevalue("neo4j_mapped")
+    return neo4j_mapped.checkout()
 
 
 @pytest.fixture(scope="session")

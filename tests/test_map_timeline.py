@@ -1,0 +1,191 @@
+"""Today's map beside the old one: a dated administrative list, the policy timeline, and
+questions on each side of 1 July 2025, on both stores (the conformance suite)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from graph.model import Unit
+from graph.store import GraphStore, UnitNotInForce
+from loaders.admin import plan_admin
+from loaders.plan import Plan, apply_plan
+from loaders.problems import LoadError
+from tests.conftest import ADMIN, ADMIN_2025, REFORM, RESOLUTION, Nam, write_csv
+
+BEFORE = date(2025, 6, 30)
+
+
+def new_map(store: GraphStore, province: str | None = None) -> Plan:
+    """The two-tier policy from 1 July 2025, and the list of 2025-10-18 as in force then."""
+    store.set_policy("two-tier-2025", REFORM)
+    plan = plan_admin(store, ADMIN_2025, province, REFORM, RESOLUTION)
+    apply_plan(store, plan)
+    return plan
+
+
+def communes(store: GraphStore, code: str, on: date) -> list[Unit]:
+    return [u for u in walk(store, code, on) if u.level == "commune"]
+
+
+def walk(store: GraphStore, code: str, on: date) -> list[Unit]:
+    found: list[Unit] = []
+    frontier = [code]
+    while frontier:
+        below = store.children_of(frontier, on)
+        frontier = [u.code for units in below.values() for u in units]
+        found += [u for units in below.values() for u in units]
+    return found
+
+
+def test_the_figures_of_the_two_lists(mapped: GraphStore) -> None:
+    store = mapped
+    assert len(communes(store, "83", BEFORE)) == 157
+    assert len(communes(store, "86", REFORM)) == 124
+    old = {u.code for u in communes(store, "83", BEFORE)}
+    new = {u.code for u in communes(store, "86", REFORM)}
+    assert len(old & new) == 48  # Bến Tre's commune codes that continue in Vĩnh Long
+    levels = {lc.level: lc.units for lc in store.coverage("86", REFORM).levels}
+    assert levels["commune"] == 124 and "district" not in levels
+    before = {lc.level: lc.units for lc in store.coverage("83", BEFORE).levels}
+    assert (before["district"], before["commune"]) == (9, 157)
+
+
+def test_the_plan_counts_and_warns_per_province(store: GraphStore) -> None:
+    plan = new_map(store)
+    assert plan.provinces["83"] == {"started": 0, "ended": 119, "renamed": 0, "moved": 0}
+    # Vĩnh Long: the province and 76 communes new, 48 of Bến Tre's moved in (29 renamed too)
+    assert plan.provinces["86"] == {"started": 77, "ended": 0, "renamed": 29, "moved": 48}
+    assert len(plan.provinces) == 35  # 34 provinces of today and Bến Tre, which ends
+    orphans = [w for w in plan.warnings if w.rule == "orphaned"]
+    # every ended commune still has its generated hamlets; every district its supporters
+    assert len(orphans) == 157 - 48 + 9
+    assert all("load a merge file" in w.message for w in orphans)
+
+
+def test_an_ended_province_says_so_and_keeps_its_past(mapped: GraphStore) -> None:
+    store = mapped
+    with pytest.raises(UnitNotInForce) as ended:
+        store.coverage("83", REFORM)
+    assert ended.value.ended == REFORM and "ended on 2025-07-01" in str(ended.value)
+    assert store.coverage("83", BEFORE).households > 0
+    with pytest.raises(UnitNotInForce) as early:
+        store.coverage("86", BEFORE)
+    assert early.value.starts == REFORM
+
+
+def test_a_moved_commune_hangs_from_the_parents_of_each_day(
+    mapped: GraphStore,
+) -> None:
+    store = mapped
+    old = {u.code for u in communes(store, "83", BEFORE)}
+    moved = sorted(old & {u.code for u in communes(store, "86", REFORM)})[0]
+    group = next(u for u in walk(store, moved, BEFORE) if u.level == "household_group")
+    before = [link.unit.code for link in store.chain(group.code, BEFORE)]
+    after = [link.unit.code for link in store.chain(group.code, REFORM)]
+    assert before[-1] == "83" and len(before) == 5
+    assert after[-2:] == [moved, "86"] and len(after) == 4
+    assert [u.code for u in store.ancestors(moved, BEFORE)][-1] == "83"
+    assert [u.code for u in store.ancestors(moved, REFORM)] == ["86"]
+    assert [u.code for u in store.ancestors(moved)] == ["86"]  # undated: the latest parents
+
+
+def test_a_renamed_unit_keeps_its_old_name_for_earlier_dates(
+    mapped: GraphStore,
+) -> None:
+    store = mapped
+    renamed = [
+        u for u in communes(store, "86", REFORM) if u.earlier and u.earlier[-1].name != u.name
+    ]
+    assert len(renamed) == 29
+    unit = store.unit(renamed[0].code)
+    assert unit is not None
+    assert unit.on(BEFORE).name == unit.earlier[-1].name != unit.on(REFORM).name
+    chain_before = store.chain(unit.code, BEFORE)
+    assert chain_before[0].unit.name == unit.earlier[-1].name
+
+
+def test_the_same_list_again_changes_nothing(mapped: GraphStore) -> None:
+    store = mapped
+    again = plan_admin(store, ADMIN_2025, None, REFORM, RESOLUTION)
+    assert len(again.changes) == 0 and again.unchanged == 3355
+
+
+def test_a_province_outside_the_list_is_left_alone(store: GraphStore) -> None:
+    plan = new_map(store, "86")
+    assert set(plan.provinces) == {"86"}
+    # Bến Tre is not ended by a list of Vĩnh Long alone; 48 of its communes moved out
+    assert len(communes(store, "83", REFORM)) == 157 - 48
+    assert len(communes(store, "86", REFORM)) == 124
+
+
+def test_the_policy_of_each_date(store: GraphStore, reopen: Callable[[], GraphStore]) -> None:
+    store.set_policy("two-tier-2025", REFORM)
+    again = reopen()
+    assert [(start, p.id) for start, _, p in again.timeline] == [
+        (None, "ben-tre-559"),
+        (REFORM, "two-tier-2025"),
+    ]
+    assert again.policy_on(BEFORE).id == "ben-tre-559"
+    assert again.policy_on(REFORM).id == "two-tier-2025"
+    assert again.policy_on(None).id == "ben-tre-559"
+
+
+@pytest.mark.parametrize(
+    ("case", "rule"),
+    [
+        ("older", "list_order"),
+        ("undated", "list_order"),
+        ("mixed", "layout_mixed"),
+        ("no-policy", "layout_policy"),
+    ],
+)
+def test_lists_that_cannot_load_write_nothing(
+    store: GraphStore,
+    state: Callable[[], object],
+    tmp_path: Path,
+    case: str,
+    rule: str,
+) -> None:
+    if case != "no-policy":
+        new_map(store)
+    before = state()
+    header = ADMIN.read_text(encoding="utf-8").splitlines()[0].split(",")
+    if case == "older":
+        path, on = ADMIN, date(2024, 1, 1)
+    elif case == "undated":
+        path, on = ADMIN_2025, None
+    elif case == "mixed":
+        rows = [
+            ["Tỉnh Vĩnh Long", "86", "", "", "Phường Thanh Đức", "29239", "Phường"],
+            ["Tỉnh Vĩnh Long", "86", "Huyện X", "855", "Xã Y", "29999", "Xã"],
+        ]
+        path, on = write_csv(tmp_path / "mixed.csv", header, rows), date(2025, 8, 1)
+    else:
+        path, on = ADMIN_2025, REFORM
+    with pytest.raises(LoadError) as refused:
+        plan_admin(store, path, "86" if case == "mixed" else None, on)
+    assert rule in {p.rule for p in refused.value.problems}
+    message = str(refused.value)
+    assert str(path) in message
+    if case == "mixed":
+        assert "row 3" in message and "Mã QH" in message
+    assert state() == before
+
+
+def test_the_command_line_loads_a_dated_list(nam: Nam, store_kind: str) -> None:
+    assert nam("policy", "set", "two-tier-2025", "--from", "1/7/2025").exit_code == 0
+    listed = nam("policy", "list")
+    assert "two-tier-2025: from 2025-07-01" in listed.output
+    assert "ben-tre-559: from the beginning until 2025-06-30" in listed.output
+    loaded = nam("load", "admin", str(ADMIN_2025), "--on", "2025-07-01", "--decision", RESOLUTION)
+    assert loaded.exit_code == 0, loaded.output
+    assert "province 86: 77 started, 0 ended, 29 renamed, 48 moved" in loaded.output
+    gone = nam("coverage", "83", "--as-of", "2025-07-01", "--json")
+    assert gone.exit_code == 1
+    assert '"ended": "2025-07-01"' in gone.output and '"successors": []' in gone.output
+    older = nam("load", "admin", str(ADMIN), "--on", "2024-01-01")
+    assert older.exit_code == 2 and "lists are loaded in date order" in older.output
