@@ -35,6 +35,8 @@ from graph.validate import validate_store
 from loaders.admin import plan_admin
 from loaders.columns import KINDS, TEMPLATES
 from loaders.generate import generate
+from loaders.illustrative import illustrative_merges, merges_csv
+from loaders.merges import plan_merges
 from loaders.plan import Plan, apply_plan, make_plan
 from loaders.problems import LoadError, Problem
 from loaders.records import plan_file
@@ -301,6 +303,49 @@ def load_admin(
     """The official list of provinces, districts and communes (GSO layout, CSV or XLSX):
     the three-tier list (districts filled in) or the two-tier list of 1 July 2025."""
     _finish(ctx, plan_admin(ctx.store, file, province, on, decision), dry_run, as_json)
+
+
+@load.command("merges")
+@click.argument("file", type=click.Path(path_type=Path))
+@dry_run_option
+@json_option
+@pass_ctx
+@handled
+def load_merges(ctx: Context, file: Path, dry_run: bool, as_json: bool) -> None:
+    """Which old units went into which new one, when, by which resolution (CSV or XLSX,
+    headers: `nam template merges`). What hung from an old unit hangs from its successor
+    from then on."""
+    _finish(ctx, plan_merges(ctx.store, file), dry_run, as_json)
+
+
+@main.command("illustrate-merges")
+@click.option(
+    "--on",
+    "on",
+    required=True,
+    callback=_date,
+    metavar="DATE",
+    help="The date the units ended (the later list's date).",
+)
+@click.option("--province", metavar="CODE", help="Only the units of this old province.")
+@click.option(
+    "--out",
+    "out_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the merge file here (default: print it).",
+)
+@pass_ctx
+@handled
+def illustrate_merges(ctx: Context, on: date, province: str | None, out_file: Path | None) -> None:
+    """An ILLUSTRATIVE merge file for the units that ended on a date, guessed from the two
+    lists loaded (the real mapping is in the resolutions): for demos, tours and benchmarks."""
+    text = merges_csv(illustrative_merges(ctx.store, on, province))
+    if out_file is None:
+        sys.stdout.write(text)
+    else:
+        out_file.write_text(text, encoding="utf-8")
+        rows = text.count("\n") - 1
+        out.print(f"Wrote {rows} illustrative merges to {out_file}.", markup=False)
 
 
 def _load_kind(kind: str) -> None:

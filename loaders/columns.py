@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from graph.text import fold
 
-__all__ = ["KINDS", "RESHUFFLE", "TEMPLATES", "Column", "Layout"]
+__all__ = ["KINDS", "MERGES", "RESHUFFLE", "TEMPLATES", "Column", "Layout"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,4 +107,24 @@ RESHUFFLE = Layout(
     ),
 )
 
-TEMPLATES = {**KINDS, RESHUFFLE.kind: RESHUFFLE}
+#: Which old units went into which new unit, on which date, by which resolution. A split (one
+#: old unit into several new ones) also names where each child of the old unit goes.
+MERGES = Layout(
+    "merges",
+    (
+        Column("old_code", "Mã ĐVHC cũ", True, ("ma dvhc cu", "mã cũ", "old code"), "28757"),
+        Column("new_code", "Mã ĐVHC mới", True, ("ma dvhc moi", "mã mới", "new code"), "28756"),
+        Column(
+            "resolution",
+            "Nghị quyết",
+            False,
+            ("nghi quyet", "quyết định", "resolution"),
+            "Nghị quyết 1687/NQ-UBTVQH15 (minh họa)",
+        ),
+        Column("effective", "Ngày hiệu lực", True, ("ngay hieu luc", "effective date"), "1/7/2025"),
+        Column("child_code", "Mã đơn vị con", False, ("child code", "ma don vi con"), ""),
+        Column("new_parent", "Đơn vị cấp trên mới", False, ("new parent", "cấp trên mới"), ""),
+    ),
+)
+
+TEMPLATES = {**KINDS, RESHUFFLE.kind: RESHUFFLE, MERGES.kind: MERGES}

@@ -30,6 +30,8 @@ from graph.store import GraphStore, StoreError
 from graph.stores import dump
 from loaders.admin import plan_admin
 from loaders.generate import generate
+from loaders.illustrative import illustrative_merges, merges_csv
+from loaders.merges import plan_merges
 from loaders.plan import apply_plan, make_plan
 from neo4j import Driver
 
@@ -151,6 +153,34 @@ def mapped_dir(tmp_path_factory: pytest.TempPathFactory, ben_tre_dir: Path) -> P
 
 
 @pytest.fixture(scope="session")
+def merged_dir(tmp_path_factory: pytest.TempPathFactory, mapped_dir: Path) -> Path:
+    """``mapped_dir`` with an illustrative merge file for Bến Tre loaded: its hamlets hang
+    from communes of Vĩnh Long from 1 July 2025."""
+    target = tmp_path_factory.mktemp("merged") / "nam"
+    shutil.copytree(mapped_dir, target)
+    store = MemoryStore.open(target)
+    rows = illustrative_merges(store, REFORM, "83")
+    merges = target.parent / "merges.csv"
+    merges.write_text(merges_csv(rows), encoding="utf-8")
+    apply_plan(store, plan_merges(store, merges))
+    return target
+
+
+@pytest.fixture(scope="session")
+def neo4j_merged(neo4j_driver: Driver, merged_dir: Path) -> Neo4jBenTre:
+    return Neo4jBenTre(neo4j_driver, merged_dir)
+
+
+@pytest.fixture
+def merged(store_kind: str, merged_dir: Path, request: pytest.FixtureRequest) -> GraphStore:
+    """The graph of ``merged_dir`` on the store under test, for questions (do not write)."""
+    if store_kind == "memory":
+        return MemoryStore.open(merged_dir)
+    neo4j_merged: Neo4jBenTre = request.getfixturevalue("neo4j_merged")
+    return neo4j_merged.checkout()
+
+
+@pytest.fixture(scope="session")
 def neo4j_mapped(neo4j_driver: Driver, mapped_dir: Path) -> Neo4jBenTre:
     return Neo4jBenTre(neo4j_driver, mapped_dir)
 
@@ -263,7 +293,7 @@ def store_env(store_kind: str) -> dict[str, str]:
 Nam = Callable[..., Result]
 
 
-def _runner(data_dir: Path, env: dict[str, str]) -> Nam:
+def runner(data_dir: Path, env: dict[str, str]) -> Nam:
     def run(*args: str) -> Result:
         return CliRunner(env=env).invoke(
             main, ["--data", str(data_dir), *args], catch_exceptions=False
@@ -275,13 +305,13 @@ def _runner(data_dir: Path, env: dict[str, str]) -> Nam:
 @pytest.fixture
 def nam(store_kind: str, data_dir: Path, store: GraphStore) -> Nam:
     """The ``nam`` command line on the store under test."""
-    return _runner(data_dir, store_env(store_kind))
+    return runner(data_dir, store_env(store_kind))
 
 
 @pytest.fixture
 def nam_memory(data_dir: Path) -> Nam:
     """The ``nam`` command line on the private memory data directory."""
-    return _runner(data_dir, store_env("memory"))
+    return runner(data_dir, store_env("memory"))
 
 
 @pytest.fixture
