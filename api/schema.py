@@ -61,8 +61,9 @@ from api.types import (
     on_date,
 )
 from graph import model
+from graph.orphans import orphaned
 from graph.questions import what_if
-from graph.store import NotFound, StoreError, StoreTimeout
+from graph.store import NotFound, StoreError, StoreTimeout, UnitNotInForce
 from graph.validate import validate_store
 
 __all__ = ["make_schema", "page_size", "schema_text"]
@@ -78,6 +79,19 @@ def page_size(info: Ctx, first: int | None) -> int:
 
 
 def _domain(exc: Exception) -> GraphQLError:
+    if isinstance(exc, UnitNotInForce):
+        return GraphQLError(
+            str(exc),
+            extensions={
+                "code": str(Code.NOT_FOUND),
+                "ended": exc.ended.isoformat() if exc.ended else None,
+                "starts": exc.starts.isoformat() if exc.starts else None,
+                "successors": [
+                    {"code": m.code, "on": m.on.isoformat(), "resolution": m.resolution}
+                    for m in exc.successors
+                ],
+            },
+        )
     if isinstance(exc, NotFound):
         return not_found(exc.kind, exc.key)
     if isinstance(exc, StoreTimeout):
@@ -90,19 +104,60 @@ def _domain(exc: Exception) -> GraphQLError:
 async def _refuse(info: Ctx, exc: Exception) -> GraphQLError:
     """The error for ``exc``; a code or id the caller's scope hides goes to the audit trail
     (the caller gets the same answer as for one that does not exist)."""
-    if isinstance(exc, NotFound):
+    if isinstance(exc, UnitNotInForce) and exc.successors:
+        # name only the successors the caller's scope may see
+        codes = [m.code for m in exc.successors]
+        seen = await info.context.call(info.context.store.units, codes)
+        exc.successors = tuple(m for m in exc.successors if m.code in seen)
+    elif isinstance(exc, NotFound):
         await unseen(info, exc.kind, exc.key)
     return _domain(exc)
 
 
+@strawberry.type(description="A unit whose parent has ended, with no successor named.")
+class Orphan:
+    unit: Unit
+    ended_parent: Unit = strawberry.field(description="The parent as it was before it ended.")
+    ended_on: date
+    living_ancestor: Unit | None = strawberry.field(
+        description="The nearest ancestor of the ended parent still alive on the date."
+    )
+
+
 @strawberry.type
 class Query:
-    @strawberry.field(description="A unit by its code; null when there is none.")
-    async def unit(self, info: Ctx, code: strawberry.ID) -> Unit | None:
+    @strawberry.field(
+        description="A unit by its code; null when there is none. With `asOf`, its name, kind "
+        "and parent of that date (a unit that did not exist that day keeps its latest ones: "
+        "`validFrom` and `validTo` say so)."
+    )
+    async def unit(self, info: Ctx, code: strawberry.ID, as_of: date | None = None) -> Unit | None:
         found = await info.context.loaders.units.load(str(code))
         if found is None:
             await unseen(info, "unit", str(code))
-        return Unit.of(found) if found else None
+            return None
+        return Unit.of(found.on(as_of), as_of)
+
+    @strawberry.field(
+        description="Units alive on the date whose parent has ended (no merge file named a "
+        "successor), by code; with `unit`, those below that ended unit or one under it."
+    )
+    async def orphaned(
+        self, info: Ctx, unit: strawberry.ID | None = None, as_of: date | None = None
+    ) -> list[Orphan]:
+        on = on_date(as_of)
+        found = await info.context.call(
+            orphaned, info.context.store, on, str(unit) if unit else None
+        )
+        return [
+            Orphan(
+                unit=Unit.of(o.unit, on),
+                ended_parent=Unit.of(o.ended_parent),
+                ended_on=o.ended_on,
+                living_ancestor=Unit.of(o.living_ancestor, on) if o.living_ancestor else None,
+            )
+            for o in found
+        ]
 
     @strawberry.field(description="A cadre by id; null when there is none.")
     async def cadre(self, info: Ctx, id: strawberry.ID) -> Cadre | None:

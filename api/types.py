@@ -26,9 +26,11 @@ __all__ = [
     "Load",
     "PageInfo",
     "Reach",
+    "Succession",
     "Supporter",
     "Takeover",
     "Unit",
+    "UnitVersion",
     "Violation",
     "ViolationConnection",
     "WhatIf",
@@ -82,18 +84,44 @@ class CadreStatus(Enum):
     RETIRED = "retired"
 
 
+@strawberry.type(
+    description="What a unit was called, what kind it was and where it hung, from `validFrom` "
+    "until the day before `validTo`."
+)
+class UnitVersion:
+    name: str
+    kind: str
+    parent: strawberry.ID | None
+    valid_from: date | None
+    valid_to: date | None
+    decision: str
+
+
+@strawberry.type(description="From `on`, a unit went into `unit` by `resolution` (a merge).")
+class Succession:
+    code: strawberry.ID
+    on: date
+    resolution: str
+
+    @strawberry.field(description="The unit it went into, as it was on that date.")
+    async def unit(self, info: Ctx) -> Unit | None:
+        found = await info.context.loaders.units.load(str(self.code))
+        return Unit.of(found.on(self.on), self.on) if found else None
+
+
 @strawberry.type(description="A province, district, commune, hamlet or household group.")
 class Unit:
     code: strawberry.ID
-    name: str
+    name: str = strawberry.field(description="The name on the date asked about (else today's).")
     level: str = strawberry.field(description="A level of the chain policy, e.g. commune.")
     kind: str = strawberry.field(description="xã, phường, thị trấn, ấp, khu phố, thôn, ...")
-    valid_from: date | None
-    valid_to: date | None
+    valid_from: date | None = strawberry.field(description="When this version began.")
+    valid_to: date | None = strawberry.field(description="When this version ended.")
     _unit: strawberry.Private[model.Unit]
+    _as_of: strawberry.Private[date | None] = None
 
     @classmethod
-    def of(cls, unit: model.Unit) -> Unit:
+    def of(cls, unit: model.Unit, as_of: date | None = None) -> Unit:
         return cls(
             code=strawberry.ID(unit.code),
             name=unit.name,
@@ -102,19 +130,54 @@ class Unit:
             valid_from=unit.valid_from,
             valid_to=unit.valid_to,
             _unit=unit,
+            _as_of=as_of,
         )
 
-    @strawberry.field
+    @strawberry.field(description="The parent on the date asked about (else today's).")
     async def parent(self, info: Ctx) -> Unit | None:
         if not self._unit.parent:
             return None
         found = await info.context.loaders.units.load(self._unit.parent)
-        return Unit.of(found) if found else None
+        return Unit.of(found.on(self._as_of), self._as_of) if found else None
 
-    @strawberry.field(description="Parent first, up to the province.")
+    @strawberry.field(description="Parent first, up to the province, on the date asked about.")
     async def ancestors(self, info: Ctx) -> list[Unit]:
+        if self._as_of is not None:
+            store = info.context.store
+            dated = await info.context.call(store.ancestors_of, [self._unit.code], self._as_of)
+            return [Unit.of(u, self._as_of) for u in dated.get(self._unit.code, [])]
         found = await info.context.loaders.ancestors.load(self._unit.code)
         return [Unit.of(u) for u in found or []]
+
+    @strawberry.field(description="Every version of the unit, oldest first.")
+    def versions(self) -> list[UnitVersion]:
+        return [
+            UnitVersion(
+                name=v.name,
+                kind=v.kind,
+                parent=strawberry.ID(v.parent) if v.parent else None,
+                valid_from=v.valid_from,
+                valid_to=v.valid_to,
+                decision=v.decision,
+            )
+            for v in self._unit.versions()
+        ]
+
+    @strawberry.field(description="The units it went into when it ended (merge files).")
+    async def successors(self, info: Ctx) -> list[Succession]:
+        codes = [m.code for m in self._unit.successors]
+        visible = await info.context.loaders.units.load_many(codes) if codes else []
+        return [
+            Succession(code=strawberry.ID(m.code), on=m.on, resolution=m.resolution)
+            for m, seen in zip(self._unit.successors, visible, strict=True)
+            if seen is not None
+        ]
+
+    @strawberry.field(description="The units that went into this one (merge files), by code.")
+    async def predecessors(self, info: Ctx) -> list[Unit]:
+        store = info.context.store
+        found = await info.context.call(store.predecessors_of, [self._unit.code])
+        return [Unit.of(u) for u in found.get(self._unit.code, [])]
 
     @strawberry.field(description="Units directly below, by code; `after` is a code.")
     async def children(

@@ -10,6 +10,7 @@ import functools
 import os
 import sys
 import tempfile
+from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -27,6 +28,7 @@ from graph.dates import parse_date
 from graph.memory_store import POLICY_FILE, MemoryStore
 from graph.model import Severity, Unit
 from graph.neo4j_store import Neo4jStore
+from graph.orphans import orphaned as orphaned_units
 from graph.policy import DEFAULT_POLICY, PolicyError, available_policies
 from graph.questions import changes_between, what_if
 from graph.store import GraphStore, NotFound, StoreError, UnitNotInForce
@@ -40,6 +42,7 @@ from loaders.merges import plan_merges
 from loaders.plan import Plan, apply_plan, make_plan
 from loaders.problems import LoadError, Problem
 from loaders.records import plan_file
+from loaders.reorganisation import decisions_csv, plan_reorganisation
 from loaders.reshuffle import PlanRefused, apply_reshuffle, plan_reshuffle
 from loaders.templates import write_template
 
@@ -468,14 +471,27 @@ def coverage(ctx: Context, unit: str, as_of: date, as_json: bool) -> None:
 
 
 @main.command()
-@click.argument("unit")
-@click.option("--level", required=True, help="The level to look for gaps at (e.g. commune).")
+@click.argument("unit", required=False)
+@click.option("--level", help="The level to look for gaps at (e.g. commune).")
+@click.option(
+    "--orphaned",
+    is_flag=True,
+    help="Instead: units whose parent has ended with no successor named (under UNIT, if "
+    "given, an ended unit or one above it).",
+)
 @as_of_option
 @json_option
 @pass_ctx
 @handled
-def gaps(ctx: Context, unit: str, level: str, as_of: date, as_json: bool) -> None:
+def gaps(
+    ctx: Context, unit: str | None, level: str | None, orphaned: bool, as_of: date, as_json: bool
+) -> None:
     """Units at a level without coverage, or whose chain is broken above them."""
+    if orphaned:
+        _orphans(ctx, unit, as_of, as_json)
+        return
+    if unit is None or level is None:
+        raise click.UsageError("give a UNIT and --level (or --orphaned)")
     level_id = ctx.store.policy_on(as_of).level_id(level) or level
     found = ctx.store.gaps(unit, level_id, as_of)
     if as_json:
@@ -496,6 +512,46 @@ def gaps(ctx: Context, unit: str, level: str, as_of: date, as_json: bool) -> Non
         table.add_column(name)
     for gap in found:
         table.add_row(gap.unit.code, gap.unit.name, str(gap.reason), gap.broken_at or "")
+    out.print(table)
+
+
+def _orphans(ctx: Context, unit: str | None, as_of: date, as_json: bool) -> None:
+    found = orphaned_units(ctx.store, as_of, unit)
+    if as_json:
+        _emit(
+            {
+                "unit": unit,
+                "as_of": as_of.isoformat(),
+                "orphaned": [
+                    {
+                        "unit": o.unit.code,
+                        "name": o.unit.name,
+                        "level": o.unit.level,
+                        "ended_parent": o.ended_parent.code,
+                        "ended_on": o.ended_on.isoformat(),
+                        "living_ancestor": o.living_ancestor.code if o.living_ancestor else None,
+                    }
+                    for o in found
+                ],
+            }
+        )
+        return
+    where = f" under {unit}" if unit else ""
+    if not found:
+        out.print(f"No orphaned units{where} on {as_of}.")
+        return
+    table = Table(title=f"Orphaned units{where} on {as_of}: {len(found)}")
+    for name in ("code", "name", "ended parent", "ended on", "last living ancestor"):
+        table.add_column(name)
+    for o in found:
+        living = o.living_ancestor
+        table.add_row(
+            o.unit.code,
+            o.unit.name,
+            f"{o.ended_parent.code} {o.ended_parent.name}",
+            str(o.ended_on),
+            f"{living.code} {living.name}" if living else "-",
+        )
     out.print(table)
 
 
@@ -680,7 +736,15 @@ def diff_command(ctx: Context, unit: str, start: date, end: date, as_json: bool)
             why = f"decision {a.decision}" if verb == "starts" else f"held since {a.since}"
             out.print(f"  {day}  {verb}: {a.cadre} -> {a.unit} ({a.role}, {why})", markup=False)
     for u in answer.units:
-        out.print(f"  unit {u.code} {u.name}: {u.valid_from} to {u.valid_to}", markup=False)
+        what = u.change_between(start, end)
+        was, now = u.version_on(start), u.version_on(end)
+        if what == "moved" and was is not None and now is not None:
+            what = f"moved from {was.parent} to {now.parent}"
+        elif what == "renamed" and was is not None:
+            what = f"renamed (was {was.name})"
+        elif what == "ended" and u.successors:
+            what = "ended, into " + ", ".join(m.code for m in u.successors if m.on <= end)
+        out.print(f"  unit {u.code} {u.on(end).name}: {what}", markup=False)
 
 
 @main.command("history")
@@ -728,9 +792,23 @@ def reshuffle() -> None:
 
 
 @reshuffle.command("plan")
-@click.argument("file", type=click.Path(path_type=Path))
+@click.argument("file", type=click.Path(path_type=Path), required=False)
 @click.option("--on", "on", callback=_optional_date, metavar="DATE", help="Effective date.")
 @click.option("--decision", metavar="TEXT", help='The decision, e.g. "559-QĐ/TU, 26/8/2022".')
+@click.option(
+    "--reorganisation",
+    "reorganisation",
+    callback=_optional_date,
+    metavar="DATE",
+    help="Instead of a file: move the chain onto the map of DATE (carry support to merged "
+    "units' successors, end what the new policy does not allow, list what needs a decision).",
+)
+@click.option(
+    "--out",
+    "out_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="With --reorganisation: write the rows needing a decision as a reshuffle file to edit.",
+)
 @click.option(
     "--scope", metavar="CODE", help="For a roster file: the unit whose own cadres it lists."
 )
@@ -740,14 +818,25 @@ def reshuffle() -> None:
 @handled
 def reshuffle_plan(
     ctx: Context,
-    file: Path,
+    file: Path | None,
     on: date | None,
     decision: str | None,
+    reorganisation: date | None,
+    out_file: Path | None,
     scope: str | None,
     by: str | None,
     as_json: bool,
 ) -> None:
     """Diff a reshuffle file against the graph on its date, preview it and keep the plan."""
+    if reorganisation is not None:
+        with err.status("planning the reorganisation"):
+            document = plan_reorganisation(ctx.store, reorganisation, scope, decision or "", by)
+        if out_file is not None:
+            out_file.write_text(decisions_csv(document, reorganisation), encoding="utf-8")
+        _show_plan(document, as_json, ctx.command())
+        return
+    if file is None:
+        raise click.UsageError("give a reshuffle FILE, or --reorganisation DATE")
     with err.status("planning the reshuffle"):
         document = plan_reshuffle(ctx.store, file, on, decision, scope, by)
     _show_plan(document, as_json, ctx.command())
@@ -829,13 +918,25 @@ def _show_plan(document: dict[str, Any], as_json: bool, nam: str = "nam") -> Non
         f"Plan {document['id']} ({document['kind']}, {document['decision']}, effective "
         f"{document['effective']}), made by {document['made_by']} at {document['made_at']}"
     )
+    if document["kind"] == "reorganisation":
+        out.print(
+            f"  assignments in force the day before: {s['continue']} continue, "
+            f"{s['carried']} carried to successors, {s['ended_with_reason']} ended with a "
+            f"reason, {s['undecided']} need a decision",
+            markup=False,
+        )
+        reasons = Counter(r["reason"] for r in document["reorganisation"]["ended"])
+        for reason, n in sorted(reasons.items()):
+            out.print(f"  ended, {reason}: {n}", markup=False)
     out.print(
         f"  end {s['end']}, start {s['start']}, continue {s['continue']}, "
         f"status changes {s['status']}; {s['errors']} errors, {s['warnings']} warnings"
     )
     _problems([Problem(**w) for w in document["warnings"]], limit=20)
-    for st in document["statuses"]:
+    for st in document["statuses"][:30]:
         out.print(f"  {st['cadre']} {st['name']}: {st['from']} -> {st['to']}")
+    if len(document["statuses"]) > 30:
+        out.print(f"  ... and {len(document['statuses']) - 30} more")
     for key, verb in (("ended", "ends"), ("started", "starts")):
         for a in document[key][:30]:
             out.print(f"  {verb}: {a['cadre']} -> {a['unit']} ({a['role']}, since {a['since']})")

@@ -35,7 +35,8 @@ class CountingStore:
 
     def __getattr__(self, name: str) -> Any:
         target = getattr(self.inner, name)
-        if not callable(target) or name.startswith("_") or name in ("refresh", "scoped"):
+        local = ("refresh", "scoped", "policy_on")  # no round trip to the store
+        if not callable(target) or name.startswith("_") or name in local:
             return target
 
         def counted(*args: Any, **kwargs: Any) -> Any:

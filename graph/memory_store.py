@@ -326,14 +326,22 @@ class MemoryStore:
         g = self.g
         for unit in changes.units:
             parents = unit.parents()
-            if unit.code in g:
-                old: Unit | None = g.nodes[unit.code].get("unit")
-                for gone in (old.parents() - parents) if old is not None else ():
+            old: Unit | None = g.nodes[unit.code].get("unit") if unit.code in g else None
+            if old is not None:
+                for gone in old.parents() - parents:
                     g.remove_edge(unit.code, gone, key="PART_OF")
+            if old is not None:
+                for gone in {s.code for s in old.successors}:
+                    if g.has_edge(unit.code, gone, key="MERGED_INTO"):
+                        g.remove_edge(unit.code, gone, key="MERGED_INTO")
             g.add_node(unit.code, unit=unit)
             for parent in parents:
                 g.add_edge(unit.code, parent, key="PART_OF")
-            self._folded[unit.code] = fold(unit.name)
+            for successor in unit.successors:
+                g.add_edge(unit.code, successor.code, key="MERGED_INTO")
+            self._folded[unit.code] = " | ".join(  # old names find the unit too
+                fold(v.name) for v in reversed(unit.versions())
+            )
         for cadre in changes.cadres:
             key = cadre_key(cadre.id)
             if key in g:
@@ -460,6 +468,18 @@ class MemoryStore:
             out[unit.level] = out.get(unit.level, 0) + 1
         out["cadres"] = sum(1 for _ in self._iter_cadres())
         out["assignments"] = len(self._assignments)
+        return out
+
+    def predecessors_of(self, codes: Iterable[str]) -> dict[str, list[Unit]]:
+        out: dict[str, list[Unit]] = {}
+        for code in codes:
+            if code in self.g:
+                found = [
+                    self.g.nodes[node]["unit"]
+                    for node, edges in self.g.pred[code].items()
+                    if isinstance(node, str) and "MERGED_INTO" in edges
+                ]
+                out[code] = sorted(found, key=lambda u: u.code)
         return out
 
     def units_at_levels(self, levels: Collection[str]) -> list[Unit]:

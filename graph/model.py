@@ -53,6 +53,10 @@ class UnitVersion:
         return in_force(self.valid_from, self.valid_to, on)
 
 
+def _start(version: UnitVersion) -> date:
+    return version.valid_from or date.min
+
+
 @dataclass(frozen=True, slots=True)
 class Succession:
     """From ``on``, the unit went into ``code`` by ``resolution`` (a merge, or one share of a
@@ -93,7 +97,9 @@ class Unit:
 
     def versions(self) -> tuple[UnitVersion, ...]:
         """Every version, oldest first."""
-        return (*self.earlier, self.latest)
+        if not self.earlier:
+            return (self.latest,)
+        return tuple(sorted((*self.earlier, self.latest), key=_start))
 
     def version_on(self, on: date) -> UnitVersion | None:
         if in_force(self.valid_from, self.valid_to, on):
@@ -122,7 +128,8 @@ class Unit:
 
     def on(self, day: date | None) -> Unit:
         """The unit as it was on ``day``: name, kind, parent and validity of the version then in
-        force (the unit itself when that is the latest, or none was)."""
+        force, the other versions in ``earlier`` (the unit itself when the version in force is
+        its latest, or none was). For answers; records written to a store are never views."""
         if day is None or not self.earlier:
             return self
         version = self.version_on(day)
@@ -136,18 +143,34 @@ class Unit:
             valid_from=version.valid_from,
             valid_to=version.valid_to,
             decision=version.decision,
-            earlier=(),
+            earlier=tuple(v for v in self.versions() if v != version),
         )
+
+    def change_between(self, start: date, end: date) -> str | None:
+        """What happened to the unit after ``start`` up to ``end``: ``started``, ``ended``,
+        ``moved`` (another parent), ``renamed`` (another name or kind), or None."""
+        before, after = self.version_on(start), self.version_on(end)
+        if before is None and after is not None:
+            return "started"
+        if before is not None and after is None:
+            return "ended"
+        if before is None or after is None or before == after:
+            return None
+        if before.parent != after.parent:
+            return "moved"
+        if (before.name, before.kind) != (after.name, after.kind):
+            return "renamed"
+        return None
 
     @property
     def ended(self) -> date | None:
         """The day the unit stopped existing (``None``: it still does)."""
-        return self.valid_to
+        return self.versions()[-1].valid_to
 
     @property
     def started(self) -> date | None:
         """The day the unit first existed (``None``: before any recorded date)."""
-        return self.earlier[0].valid_from if self.earlier else self.valid_from
+        return self.versions()[0].valid_from
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,6 +12,7 @@ The graph as analysts see it in Neo4j Browser::
     (:Unit:Commune {code, name, level, kind, households, valid_from, valid_to,
                     earlier_from, earlier_to, earlier_name, earlier_kind, earlier_parent})
     (:Unit)-[:PART_OF {valid_from, valid_to, latest}]->(:Unit)
+    (:Unit)-[:MERGED_INTO {on}]->(:Unit)          from a merge file; resolution on the node
 
 A unit's flat properties are its latest version; the ``earlier_*`` lists hold its earlier
 versions (``earlier_from`` is 0001-01-01 for an undated first version, ``earlier_parent`` is ''
@@ -308,8 +309,10 @@ RETURN code, CASE WHEN p IS NULL THEN [] ELSE tail(nodes(p)) END AS above
 
 SEARCH = f"""
 CALL () {{
-  MATCH (u:Unit) WHERE u.name_folded CONTAINS $key AND {in_scope("u")}
-  RETURN u AS n, 'unit' AS kind, $depth[u.level] AS depth, u.code AS key, u.name_folded AS name
+  MATCH (u:Unit) WHERE (u.name_folded CONTAINS $key OR u.names_folded CONTAINS $key)
+    AND {in_scope("u")}
+  RETURN u AS n, 'unit' AS kind, $depth[u.level] AS depth, u.code AS key,
+         coalesce(u.names_folded, u.name_folded) AS name
   UNION ALL
   MATCH (c:Cadre) WHERE c.name_folded CONTAINS $key AND {cadre_in_scope("c")}
   RETURN c AS n, 'cadre' AS kind, $cadre_depth AS depth, c.id AS key, c.name_folded AS name

@@ -176,7 +176,7 @@ def _unit_row(u: Unit) -> dict[str, Any]:
         row["earlier_kind"] = [v.kind for v in u.earlier]
         row["earlier_parent"] = [v.parent or "" for v in u.earlier]
         row["earlier_decision"] = [v.decision for v in u.earlier]
-        row["names_folded"] = " | ".join(fold(v.name) for v in u.versions())
+        row["names_folded"] = " | ".join(fold(v.name) for v in reversed(u.versions()))
     if u.successors:
         row["successor_code"] = [s.code for s in u.successors]
         row["successor_on"] = [s.on for s in u.successors]
@@ -582,6 +582,18 @@ class Neo4jStore:
                 "latest: link.latest}]->(p)",
                 rows=batch,
             ).consume()
+        merged = [
+            {"code": u.code, "into": [{"code": m.code, "on": m.on} for m in u.successors]}
+            for u in changes.units
+        ]
+        for batch in _batches(merged):
+            tx.run(
+                "UNWIND $rows AS row MATCH (u:Unit {code: row.code}) "
+                "OPTIONAL MATCH (u)-[old:MERGED_INTO]->() DELETE old "
+                "WITH DISTINCT u, row UNWIND row.into AS into "
+                "MATCH (n:Unit {code: into.code}) CREATE (u)-[:MERGED_INTO {on: into.on}]->(n)",
+                rows=batch,
+            ).consume()
         for batch in _batches(cadres):
             tx.run(
                 "UNWIND $rows AS row MERGE (c:Cadre {id: row.id}) SET c = row "
@@ -807,6 +819,15 @@ class Neo4jStore:
             f"MATCH ()-[s:SUPPORTS]->(u) WHERE {cy.in_scope('u')} RETURN count(s) AS n"
         )[0]["n"]
         return out
+
+    def predecessors_of(self, codes: Iterable[str]) -> dict[str, list[Unit]]:
+        rows = self._read(
+            f"UNWIND $codes AS code MATCH (u:Unit {{code: code}}) WHERE {cy.in_scope('u')} "
+            f"OPTIONAL MATCH (p)-[:MERGED_INTO]->(u) WHERE {cy.in_scope('p')} "
+            "WITH code, p ORDER BY p.code RETURN code, collect(DISTINCT p) AS found",
+            codes=list(codes),
+        )
+        return {r["code"]: [_unit(p) for p in r["found"]] for r in rows}
 
     def units_at_levels(self, levels: Collection[str]) -> list[Unit]:
         rows = self._read(

@@ -153,6 +153,10 @@ def changes_between(store: GraphStore, code: str, start: date, end: date) -> Cha
     if root is None:
         raise NotFound("unit", code)
     units, assignments, cadres = store.changed_between(code, start, end)
+    # units that went into units of the subtree (merge files) end there too
+    merged = store.predecessors_of([u.code for u in units])
+    units = list({u.code: u for u in [*units, *(p for ps in merged.values() for p in ps)]}.values())
+    units = [u for u in units if u.change_between(start, end) is not None]
     statuses = sorted(
         (
             (cadre, period.status, period.since)

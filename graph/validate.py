@@ -39,7 +39,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from typing import TypeAlias
 
 import networkx as nx
@@ -47,6 +47,7 @@ import networkx as nx
 from graph.model import Assignment, Cadre, Severity, Status, Unit, Violation
 from graph.policy import Policy
 from graph.store import GraphStore
+from graph.timeline import PolicyTimeline
 
 __all__ = ["Snapshot", "check", "snapshot_of", "validate_store"]
 
@@ -102,6 +103,7 @@ def check(
     on: date,
     subjects: set[str] | None = None,
     complete: bool = False,
+    timeline: PolicyTimeline | None = None,
 ) -> list[Violation]:
     """Every violation in ``snap`` about ``subjects`` (all when ``None``).
 
@@ -111,7 +113,7 @@ def check(
     found: list[Violation] = []
     found.extend(_units(snap, policy, tree, on))
     found.extend(_cadres(snap, policy, tree))
-    found.extend(_assignments(snap, policy, tree, on))
+    found.extend(_assignments(snap, policy, tree, on, timeline))
     if complete:
         found.extend(_counts(snap, policy, on))
     if subjects is not None:
@@ -275,92 +277,123 @@ def _cadres(snap: Snapshot, policy: Policy, tree: Tree) -> Iterator[Violation]:
             )
 
 
-def _assignments(snap: Snapshot, policy: Policy, tree: Tree, on: date) -> Iterator[Violation]:
-    for a in snap.assignments.values():
-        s = _assignment(a)
-        if a.until is not None and a.until <= a.since:
+def _assignments(
+    snap: Snapshot, policy: Policy, tree: Tree, on: date, timeline: PolicyTimeline | None
+) -> Iterator[Violation]:
+    """With a ``timeline``, an assignment not in force on ``on`` is held to the policy and the
+    map of a day it was in force (its last day when it has ended, else its first): the rules
+    that applied to it, not today's."""
+    trees: dict[date, Tree] = {on: tree}
+    for record in snap.assignments.values():
+        s = _assignment(record)
+        a = record
+        day = on
+        if timeline is not None and not a.in_force_on(on):
+            day = a.until - timedelta(days=1) if a.until is not None and a.until <= on else a.since
+        if day not in trees:
+            trees[day] = snap.hierarchy(day)
+        policy_then = timeline.on(day) if timeline is not None else policy
+        yield from _assignment_rules(snap, policy_then, trees[day], on, a, s, day)
+
+
+def _homes(snap: Snapshot, home: str, day: date) -> list[str]:
+    """The cadre's home unit, and on a day before it existed the units merged into it: a
+    cadre who moved with a merge kept the jurisdiction of the unit they came from."""
+    unit = snap.units.get(home)
+    if unit is None or unit.exists_on(day):
+        return [home]
+    return [
+        home,
+        *(u.code for u in snap.units.values() if any(m.code == home for m in u.successors)),
+    ]
+
+
+def _assignment_rules(
+    snap: Snapshot, policy: Policy, tree: Tree, on: date, a: Assignment, s: str, day: date
+) -> Iterator[Violation]:
+    if a.until is not None and a.until <= a.since:
+        yield Violation(
+            "assignment-dates",
+            E,
+            s,
+            f"until {a.until} is not after since {a.since}; fix the dates",
+            "until",
+        )
+    if a.role not in policy.roles:
+        yield Violation(
+            "assignment-policy",
+            E,
+            s,
+            f"role {a.role!r} is not one of: {', '.join(policy.roles)}",
+            "role",
+        )
+        return
+    cadre, unit = snap.cadres.get(a.cadre), snap.units.get(a.unit)
+    if cadre is None:
+        yield Violation(
+            "assignment-cadre",
+            E,
+            s,
+            f"cadre {a.cadre!r} is not known; load the cadre first",
+            "cadre",
+        )
+    if unit is None:
+        yield Violation(
+            "assignment-unit",
+            E,
+            s,
+            f"unit {a.unit!r} is not known; load the unit first",
+            "unit",
+        )
+    if cadre is None or unit is None:
+        return
+    rules = policy.rules_for(cadre, a.role, unit.level)
+    if not rules:
+        allowed = sorted(
+            {r.unit_level for r in policy.rules if r.role == a.role and r.admits(cadre)}
+        )
+        hint = (
+            f"a {cadre.level} cadre with these titles may hold it over: {', '.join(allowed)}"
+            if allowed
+            else "the policy gives this cadre no such role"
+        )
+        yield Violation(
+            "assignment-policy",
+            E,
+            s,
+            f"the policy does not let {cadre.id} ({cadre.level}) hold {a.role!r} over a "
+            f"{unit.level}; {hint}",
+            "unit",
+        )
+    elif any(r.jurisdiction_home for r in rules) and not any(
+        _within(tree, unit.code, home) for home in _homes(snap, cadre.home_unit, day)
+    ):
+        yield Violation(
+            "jurisdiction",
+            E,
+            s,
+            f"{unit.code} is outside {cadre.id}'s home unit {cadre.home_unit}; "
+            "assign a cadre of that area instead",
+            "unit",
+        )
+    if a.in_force_on(on):
+        status = cadre.status_on(on)
+        if status in (Status.RETIRED, Status.TRANSFERRED):
             yield Violation(
-                "assignment-dates",
-                E,
+                "inactive-counted",
+                W,
                 s,
-                f"until {a.until} is not after since {a.since}; fix the dates",
+                f"{cadre.id} is {status} but this assignment is still in force; give it an end date",
                 "until",
             )
-        if a.role not in policy.roles:
+        if not unit.exists_on(on):
             yield Violation(
-                "assignment-policy",
-                E,
+                "unit-ended",
+                W,
                 s,
-                f"role {a.role!r} is not one of: {', '.join(policy.roles)}",
-                "role",
+                f"{unit.code} no longer exists on {on} but the assignment is in force; end it",
+                "until",
             )
-            continue
-        cadre, unit = snap.cadres.get(a.cadre), snap.units.get(a.unit)
-        if cadre is None:
-            yield Violation(
-                "assignment-cadre",
-                E,
-                s,
-                f"cadre {a.cadre!r} is not known; load the cadre first",
-                "cadre",
-            )
-        if unit is None:
-            yield Violation(
-                "assignment-unit",
-                E,
-                s,
-                f"unit {a.unit!r} is not known; load the unit first",
-                "unit",
-            )
-        if cadre is None or unit is None:
-            continue
-        rules = policy.rules_for(cadre, a.role, unit.level)
-        if not rules:
-            allowed = sorted(
-                {r.unit_level for r in policy.rules if r.role == a.role and r.admits(cadre)}
-            )
-            hint = (
-                f"a {cadre.level} cadre with these titles may hold it over: {', '.join(allowed)}"
-                if allowed
-                else "the policy gives this cadre no such role"
-            )
-            yield Violation(
-                "assignment-policy",
-                E,
-                s,
-                f"the policy does not let {cadre.id} ({cadre.level}) hold {a.role!r} over a "
-                f"{unit.level}; {hint}",
-                "unit",
-            )
-        elif any(r.jurisdiction_home for r in rules) and not _within(
-            tree, unit.code, cadre.home_unit
-        ):
-            yield Violation(
-                "jurisdiction",
-                E,
-                s,
-                f"{unit.code} is outside {cadre.id}'s home unit {cadre.home_unit}; "
-                "assign a cadre of that area instead",
-                "unit",
-            )
-        if a.in_force_on(on):
-            status = cadre.status_on(on)
-            if status in (Status.RETIRED, Status.TRANSFERRED):
-                yield Violation(
-                    "inactive-counted",
-                    W,
-                    s,
-                    f"{cadre.id} is {status} but this assignment is still in force; give it an end date",
-                    "until",
-                )
-            if not unit.exists_on(on):
-                yield Violation(
-                    "unit-ended",
-                    W,
-                    s,
-                    f"{unit.code} no longer exists on {on} but the assignment is in force; end it",
-                    "until",
-                )
 
 
 def _counts(snap: Snapshot, policy: Policy, on: date) -> Iterator[Violation]:
@@ -428,8 +461,10 @@ def validate_store(store: GraphStore, on: date, code: str | None = None) -> list
     snap = snapshot_of(store, code)
     inside = {f"unit:{u.code}" for u in store.subtree(code)} if code else None
     if inside is None:
-        return check(snap, store.policy_on(on), on, complete=True)
+        return check(snap, store.policy_on(on), on, complete=True, timeline=store.timeline)
     subjects = (
         inside | {f"cadre:{c}" for c in snap.cadres} | {f"assignment:{a}" for a in snap.assignments}
     )
-    return check(snap, store.policy_on(on), on, subjects=subjects, complete=True)
+    return check(
+        snap, store.policy_on(on), on, subjects=subjects, complete=True, timeline=store.timeline
+    )

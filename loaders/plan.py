@@ -131,7 +131,7 @@ def make_plan(
         day = on or today()
         snap = context(store, plan.changes, day)
         rules = policy or store.policy_on(day)
-        for violation in check(snap, rules, day, subjects=subjects):
+        for violation in check(snap, rules, day, subjects=subjects, timeline=store.timeline):
             problem = _problem(violation, origins)
             (plan.problems if violation.severity is Severity.ERROR else plan.warnings).append(
                 problem
@@ -164,6 +164,14 @@ def context(store: GraphStore, changes: ChangeSet, on: date | None = None) -> Sn
     snap.add(units=found.values())
     for above in store.ancestors_of(found, on).values():
         snap.add(units=above)
+    gone = [code for code, unit in found.items() if on is not None and not unit.exists_on(on)]
+    if gone:  # units that ended: their ancestors as they last were, for their last days
+        for above in store.ancestors_of(gone).values():
+            snap.add(units=above)
+    if planned_cadres:  # a cadre who moved with a merge: the units merged into the new home
+        homes = {c.home_unit for c in planned_cadres.values()}
+        for merged in store.predecessors_of(homes).values():
+            snap.add(units=(u for u in merged if u.code not in snap.units))
     snap.add(units=changes.units, cadres=changes.cadres, assignments=changes.assignments)
     return snap
 

@@ -536,7 +536,9 @@ def _limits(store: GraphStore, diff: _Diff, on: date) -> list[Violation]:
     subjects = {f"unit:{a.unit}" for a in diff.started} | {f"cadre:{a.cadre}" for a in diff.started}
     return [
         v
-        for v in check(snap, store.policy, on, subjects, complete=True)
+        for v in check(
+            snap, store.policy_on(on), on, subjects, complete=True, timeline=store.timeline
+        )
         if v.rule in ("max-per-unit", "max-per-cadre")
     ]
 
@@ -577,7 +579,7 @@ def preview(
 ) -> list[ScopePreview]:
     """Coverage of each scope before and after ``changes`` (tried, not kept), the units that
     lose their supporter with who could take them over, and those that gain one."""
-    levels = list(store.policy.coverage)
+    levels = list(store.policy_on(on).coverage)
     before = {
         code: (store.coverage(code, on), {lvl: store.gaps(code, lvl, on) for lvl in levels})
         for code in scopes
