@@ -8,6 +8,7 @@ DEMO   ?= .nam-demo
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 ADMIN  := data/admin/vn-admin-2023-05-07.csv
+ADMIN_2025 := data/admin/vn-admin-2025-10-18.csv
 
 # The project's own Neo4j test server: separate data, ports 17687/17474, shared cached classpath.
 TEST_NEO4J := NEO4J_ROOT=$(CURDIR)/.neo4j/test NEO4J_LIB=$(CURDIR)/.neo4j/lib \
@@ -33,6 +34,10 @@ demo: $(STAMP)
 	$(NAM) --data $(DEMO) validate
 	$(NAM) --data $(DEMO) coverage 83 --as-of 2023-05-01
 	$(NAM) --data $(DEMO) chain 28801.01.01 --as-of 2023-05-01
+	$(NAM) --data $(DEMO) policy set two-tier-2025 --from 2025-07-01
+	$(NAM) --data $(DEMO) load admin $(ADMIN_2025) --on 2025-07-01 --decision "Nghị quyết 202/2025/QH15"
+	$(NAM) --data $(DEMO) illustrate-merges --on 2025-07-01 --province 83 --out $(DEMO)/merges-83-illustrative.csv
+	$(NAM) --data $(DEMO) load merges $(DEMO)/merges-83-illustrative.csv
 	@echo "Serving the GraphQL API over the demo province in DEMO MODE (no token needed): open http://$(HOST):$(PORT)/graphql (Ctrl-C stops)"
 	$(NAM) --data $(DEMO) serve --demo --host $(HOST) --port $(PORT)
 
@@ -57,6 +62,7 @@ neo4j-stop:
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.questions
+	$(BIN)/python -m bench.map
 
 clean:
 	rm -rf $(VENV) $(DEMO) .pytest_cache .mypy_cache .ruff_cache

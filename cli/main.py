@@ -248,13 +248,25 @@ def _finish(ctx: Context, plan: Plan, dry_run: bool, as_json: bool) -> None:
             f"unchanged {s['unchanged']} ({s['units']} units, {s['cadres']} cadres, "
             f"{s['assignments']} assignments); {s['errors']} errors, {s['warnings']} warnings"
         )
-        for code, counts in plan.provinces.items():
+        shown = plan.provinces.items() if len(plan.provinces) <= 8 else ()
+        for code, counts in shown:
             out.print(
                 f"  province {code}: {counts['started']} started, {counts['ended']} ended, "
                 f"{counts['renamed']} renamed, {counts['moved']} moved",
                 markup=False,
             )
-        _problems(plan.warnings, limit=20)
+        if len(plan.provinces) > 8:
+            total = {
+                k: sum(c[k] for c in plan.provinces.values())
+                for k in ("started", "ended", "renamed", "moved")
+            }
+            out.print(
+                f"  {len(plan.provinces)} provinces: {total['started']} units started, "
+                f"{total['ended']} ended, {total['renamed']} renamed, {total['moved']} moved "
+                "(--json gives each province)",
+                markup=False,
+            )
+        _problems(plan.warnings, limit=20 if len(plan.warnings) <= 25 else 5)
     if not plan.ok:
         raise LoadError(plan.problems)
     if dry_run:

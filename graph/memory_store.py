@@ -132,7 +132,6 @@ class MemoryStore:
             )
             store._reshuffles = list(doc.get("reshuffles", []))
             del doc, raw
-        gc.freeze()  # the graph lives as long as the process: keep it out of later collections
         return store
 
     def _document(self) -> bytes:

@@ -412,9 +412,9 @@ def _orphans(
                 None,
                 None,
                 f"{unit.code} {unit.name} ends on {on} with {len(staying)} unit(s) below it and "
-                f"{len(held)} assignment(s) in force; nothing is lost (it stays as it was on "
-                "earlier dates), but from then on they hang from nothing: load a merge file "
-                "naming its successor",
+                f"{len(held)} assignment(s) in force: they stay as they were before that date, "
+                "and hang from nothing after it until a merge file names its successor "
+                "(`nam load merges`)",
                 "orphaned",
                 "warning",
             )

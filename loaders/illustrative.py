@@ -5,9 +5,9 @@ a tour or a benchmark this module guesses a plausible mapping, and says in every
 resolution that it is illustrative:
 
 - a new commune that keeps an old code keeps that commune's history (no row: it continues);
-- every other old commune of the same old district goes into the continuing commune of that
-  district with the lowest code, or, where none of the district's communes continues, into the
-  continuing commune of the same old province whose code is nearest;
+- every other old commune goes into the continuing commune of its old district whose code is
+  nearest (official codes run along the map), or, where none of the district's communes
+  continues, into the continuing commune of its old province whose code is nearest;
 - an ended district, and an ended province, go into the new province that most of their
   continuing communes now belong to.
 """
@@ -62,7 +62,7 @@ def illustrative_merges(
     rows: list[tuple[str, str, str, date]] = []
     for u in sorted(ended, key=lambda u: (ADMIN_LEVELS.index(u.level), u.code)):
         if u.level == "commune":
-            near = by_district.get(parent(u.code, before) or "") or _nearest(
+            near = _nearest(u, by_district.get(parent(u.code, before) or "", [])) or _nearest(
                 u, by_province.get(top(u.code, before), [])
             )
             if near:

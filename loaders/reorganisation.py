@@ -169,6 +169,7 @@ def plan_reorganisation(
         "cadres": cadre_ids,
         "units": sorted(units),
         "homes": [],
+        "unit_records": sorted(units),
     }
     digest = scope_digest(store, reads)
     plan_key = ["reorganisation", on.isoformat(), chosen, scope, digest, store.scope]

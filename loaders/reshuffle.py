@@ -40,7 +40,13 @@ from graph.documents import assignment_dict, coverage_dict, unit_dict
 from graph.model import Assignment, Cadre, Status, StatusPeriod, Unit, Violation
 from graph.policy import Policy
 from graph.questions import takeovers
-from graph.records import assignment_from_row, assignment_row, cadre_from_row, cadre_row
+from graph.records import (
+    assignment_from_row,
+    assignment_row,
+    cadre_from_row,
+    cadre_row,
+    unit_row,
+)
 from graph.scope import ACCESS_KEY
 from graph.store import ChangeSet, GraphStore, NotFound
 from graph.text import fold
@@ -632,7 +638,8 @@ def plan_changes(document: Mapping[str, object]) -> ChangeSet:
 
 def scope_digest(store: GraphStore, reads: Mapping[str, list[str]]) -> str:
     """A digest of the part of the graph a plan read: the named cadres and every assignment of
-    theirs, every assignment to the named units, and who works in the scope."""
+    theirs, every assignment to the named units, who works in the scope, and (``unit_records``)
+    the named units themselves: their versions, parents and successors."""
     cadre_ids = list(reads.get("cadres", []))
     codes = list(reads.get("units", []))
     cadres = store.cadres(cadre_ids)
@@ -640,11 +647,14 @@ def scope_digest(store: GraphStore, reads: Mapping[str, list[str]]) -> str:
     for group in (*store.assignments_of(cadre_ids).values(), *store.assignments_at(codes).values()):
         found.update((a.id, a) for a in group)
     homes = sorted(c.id for c in store.cadres_of(list(reads.get("homes", []))))
-    content = {
+    content: dict[str, Any] = {
         "cadres": [cadre_row(cadres[i]) if i in cadres else None for i in sorted(cadre_ids)],
         "assignments": [assignment_row(found[k]) for k in sorted(found)],
         "homes": homes,
     }
+    if "unit_records" in reads:  # a plan that read the map itself (a reorganisation)
+        units = store.units(reads["unit_records"])
+        content["units"] = [unit_row(units[k]) for k in sorted(units)]
     return hashlib.sha256(json.dumps(content, ensure_ascii=False).encode()).hexdigest()
 
 

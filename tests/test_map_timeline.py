@@ -63,7 +63,7 @@ def test_the_plan_counts_and_warns_per_province(store: GraphStore) -> None:
     orphans = [w for w in plan.warnings if w.rule == "orphaned"]
     # every ended commune still has its generated hamlets; every district its supporters
     assert len(orphans) == 157 - 48 + 9
-    assert all("load a merge file" in w.message for w in orphans)
+    assert all("until a merge file names its successor" in w.message for w in orphans)
 
 
 def test_an_ended_province_says_so_and_keeps_its_past(mapped: GraphStore) -> None:
@@ -183,9 +183,37 @@ def test_the_command_line_loads_a_dated_list(nam: Nam, store_kind: str) -> None:
     assert "ben-tre-559: from the beginning until 2025-06-30" in listed.output
     loaded = nam("load", "admin", str(ADMIN_2025), "--on", "2025-07-01", "--decision", RESOLUTION)
     assert loaded.exit_code == 0, loaded.output
-    assert "province 86: 77 started, 0 ended, 29 renamed, 48 moved" in loaded.output
+    assert "35 provinces: 3307 units started, 119 ended, 29 renamed, 48 moved" in loaded.output
     gone = nam("coverage", "83", "--as-of", "2025-07-01", "--json")
     assert gone.exit_code == 1
     assert '"ended": "2025-07-01"' in gone.output and '"successors": []' in gone.output
     older = nam("load", "admin", str(ADMIN), "--on", "2024-01-01")
     assert older.exit_code == 2 and "lists are loaded in date order" in older.output
+
+
+def test_a_code_that_ended_can_come_back_as_a_new_version(
+    store: GraphStore, tmp_path: Path
+) -> None:
+    header = ADMIN.read_text(encoding="utf-8").splitlines()[0].split(",")
+    rows = [
+        line.split(",")
+        for line in ADMIN.read_text(encoding="utf-8").splitlines()[1:]
+        if line.split(",")[1] == "83"
+    ]
+    without = write_csv(tmp_path / "a.csv", header, [r for r in rows if r[5] != "28757"])
+    again = [r if r[5] != "28757" else [*r[:4], "Phường Phú Tân Mới", *r[5:]] for r in rows]
+    back = write_csv(tmp_path / "b.csv", header, again)
+    apply_plan(store, plan_admin(store, without, "83", date(2024, 1, 1)))
+    apply_plan(store, plan_admin(store, back, "83", date(2024, 6, 1)))
+    unit = store.unit("28757")
+    assert unit is not None
+    assert [(v.valid_from, v.valid_to) for v in unit.versions()] == [
+        (None, date(2024, 1, 1)),
+        (date(2024, 6, 1), None),
+    ]
+    assert unit.on(date(2023, 5, 1)).name == "Phường Phú Tân"
+    assert unit.on(date(2024, 7, 1)).name == "Phường Phú Tân Mới"
+    with pytest.raises(UnitNotInForce):
+        store.coverage("28757", date(2024, 3, 1))
+    assert "28757" in {u.code for u in store.children("829", date(2024, 7, 1))}
+    assert "28757" not in {u.code for u in store.children("829", date(2024, 3, 1))}

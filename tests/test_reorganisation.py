@@ -5,12 +5,13 @@ from __future__ import annotations
 import shutil
 from collections import Counter
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
 import pytest
 
-from graph.store import GraphStore
+from graph.store import ChangeSet, GraphStore
 from loaders.reorganisation import plan_reorganisation
 from loaders.reshuffle import StalePlan, apply_reshuffle
 from tests.conftest import REFORM, Neo4jBenTre, runner, store_env
@@ -99,3 +100,15 @@ def test_the_command_line_plans_a_reorganisation(
     assert "109 carried to successors" in planned.output
     assert "ended, unit_dissolved" in planned.output
     assert out.read_text(encoding="utf-8").startswith("Thao tác,Mã cán bộ")
+
+
+def test_a_map_change_after_planning_makes_the_plan_stale(
+    writable: Callable[[], GraphStore],
+) -> None:
+    store = writable()
+    plan = plan_reorganisation(store, REFORM, "86")
+    unit = store.unit("28756")
+    assert unit is not None
+    store.apply(ChangeSet(units=[replace(unit, name="Phường Phú Khương (đổi tên)")]))
+    with pytest.raises(StalePlan):
+        apply_reshuffle(writable(), str(plan["id"]))
