@@ -62,6 +62,7 @@ class Snapshot:
     units: dict[str, Unit] = field(default_factory=dict)
     cadres: dict[str, Cadre] = field(default_factory=dict)
     assignments: dict[str, Assignment] = field(default_factory=dict)
+    _merged: dict[str, list[tuple[Unit, date]]] | None = field(default=None, repr=False)
 
     def add(
         self,
@@ -70,8 +71,18 @@ class Snapshot:
         assignments: Iterable[Assignment] = (),
     ) -> None:
         self.units.update((u.code, u) for u in units)
+        self._merged = None
         self.cadres.update((c.id, c) for c in cadres)
         self.assignments.update((a.id, a) for a in assignments)
+
+    def merged_into(self) -> dict[str, list[tuple[Unit, date]]]:
+        """For each unit, the units held that went into it, with the date (built once)."""
+        if self._merged is None:
+            self._merged = {}
+            for u in self.units.values():
+                for m in u.successors:
+                    self._merged.setdefault(m.code, []).append((u, m.on))
+        return self._merged
 
     def hierarchy(self, on: date | None = None) -> Tree:
         """Edges child -> parent between the units held, by the parents of ``on`` (None: the
@@ -118,8 +129,62 @@ def check(
         found.extend(_counts(snap, policy, on))
     if subjects is not None:
         found = [v for v in found if v.subject in subjects]
+    if timeline is not None:
+        found = _before_reorganisation(found, snap, timeline, on)
     found.sort(key=lambda v: (v.severity != E, v.subject, v.rule))
     return found
+
+
+#: What a new map or policy can break in records that were right before it.
+_MAP_RULES = frozenset(
+    {"jurisdiction", "assignment-policy", "cadre-level", "cadre-title", "cadre-home"}
+)
+
+
+def _before_reorganisation(
+    found: list[Violation], snap: Snapshot, timeline: PolicyTimeline, on: date
+) -> list[Violation]:
+    """Errors that the latest change of the map or the policy (on or before ``on``) caused in
+    records that were right the day before it, as ``needs_reorganisation`` warnings: the map
+    changes before the chain is moved, and ``nam reshuffle plan --reorganisation`` moves it."""
+    days = {start for start, _, _ in timeline if start is not None and start <= on}
+    for unit in snap.units.values():
+        for version in unit.versions():
+            days |= {d for d in (version.valid_from, version.valid_to) if d and d <= on}
+    if not days or not any(v.severity is E and v.rule in _MAP_RULES for v in found):
+        return found
+    changed = max(days)
+    before = changed - timedelta(days=1)
+    policy, tree = timeline.on(before), snap.hierarchy(before)
+    out: list[Violation] = []
+    for v in found:
+        kind, _, key = v.subject.partition(":")
+        right_before: bool | None = None
+        if v.severity is E and v.rule in _MAP_RULES:
+            if kind == "assignment" and key in snap.assignments:
+                a = snap.assignments[key]
+                if a.since <= before:
+                    again = _assignment_rules(snap, policy, tree, before, a, v.subject, before)
+                    right_before = not any(w.rule == v.rule for w in again)
+            elif kind == "cadre" and key in snap.cadres:
+                again = _cadre_rules(snap, policy, snap.cadres[key])
+                right_before = not any(w.rule == v.rule for w in again)
+        if right_before:
+            out.append(
+                Violation(
+                    "needs_reorganisation",
+                    W,
+                    v.subject,
+                    f"{v.message} (right until the map or policy changed on {changed}: "
+                    f"`nam reshuffle plan --reorganisation {changed}` moves the chain)",
+                    v.attribute,
+                    {"rule": v.rule},
+                )
+            )
+        else:
+            out.append(v)
+    out.sort(key=lambda v: (v.severity != E, v.subject, v.rule))
+    return out
 
 
 def _units(snap: Snapshot, policy: Policy, tree: Tree, on: date) -> Iterator[Violation]:
@@ -238,43 +303,47 @@ def _within(tree: Tree, code: str, home: str) -> bool:
 
 def _cadres(snap: Snapshot, policy: Policy, tree: Tree) -> Iterator[Violation]:
     for c in snap.cadres.values():
-        s = _cadre(c)
-        if not policy.has_level(c.level) or not policy.level(c.level).has_cadres:
-            levels = ", ".join(level.id for level in policy.levels if level.has_cadres)
+        yield from _cadre_rules(snap, policy, c)
+
+
+def _cadre_rules(snap: Snapshot, policy: Policy, c: Cadre) -> Iterator[Violation]:
+    s = _cadre(c)
+    if not policy.has_level(c.level) or not policy.level(c.level).has_cadres:
+        levels = ", ".join(level.id for level in policy.levels if level.has_cadres)
+        yield Violation(
+            "cadre-level", E, s, f"cadre level {c.level!r} is not one of: {levels}", "level"
+        )
+    home = snap.units.get(c.home_unit)
+    if home is None:
+        yield Violation(
+            "cadre-home",
+            E,
+            s,
+            f"home unit {c.home_unit!r} is no known unit; load it first",
+            "home_unit",
+        )
+    elif home.level != c.level:
+        yield Violation(
+            "cadre-home",
+            E,
+            s,
+            f"a {c.level} cadre's home unit must be a {c.level}, but {home.code} is a {home.level}",
+            "home_unit",
+        )
+    for title in c.titles:
+        if title not in policy.titles:
             yield Violation(
-                "cadre-level", E, s, f"cadre level {c.level!r} is not one of: {levels}", "level"
-            )
-        home = snap.units.get(c.home_unit)
-        if home is None:
-            yield Violation(
-                "cadre-home",
+                "cadre-title",
                 E,
                 s,
-                f"home unit {c.home_unit!r} is no known unit; load it first",
-                "home_unit",
+                f"title {title!r} is not in the policy; known titles: {', '.join(policy.titles)}",
+                "titles",
             )
-        elif home.level != c.level:
-            yield Violation(
-                "cadre-home",
-                E,
-                s,
-                f"a {c.level} cadre's home unit must be a {c.level}, but {home.code} is a {home.level}",
-                "home_unit",
-            )
-        for title in c.titles:
-            if title not in policy.titles:
-                yield Violation(
-                    "cadre-title",
-                    E,
-                    s,
-                    f"title {title!r} is not in the policy; known titles: {', '.join(policy.titles)}",
-                    "titles",
-                )
-        dates = [p.since for p in c.history if p.since is not None]
-        if dates != sorted(dates):
-            yield Violation(
-                "cadre-history", E, s, "status periods must be in date order", "status_since"
-            )
+    dates = [p.since for p in c.history if p.since is not None]
+    if dates != sorted(dates):
+        yield Violation(
+            "cadre-history", E, s, "status periods must be in date order", "status_since"
+        )
 
 
 def _assignments(
@@ -297,15 +366,13 @@ def _assignments(
 
 
 def _homes(snap: Snapshot, home: str, day: date) -> list[str]:
-    """The cadre's home unit, and on a day before it existed the units merged into it: a
-    cadre who moved with a merge kept the jurisdiction of the unit they came from."""
-    unit = snap.units.get(home)
-    if unit is None or unit.exists_on(day):
+    """The cadre's home unit, and on a day before a merge the units that went into it then:
+    a cadre who moved with a merge kept the jurisdiction of the unit they came from for the
+    days before it (home units are not dated, so any cadre of the successor is given it)."""
+    into = snap.merged_into()
+    if home not in into:
         return [home]
-    return [
-        home,
-        *(u.code for u in snap.units.values() if any(m.code == home for m in u.successors)),
-    ]
+    return [home, *(u.code for u, on in into[home] if on > day and u.exists_on(day))]
 
 
 def _assignment_rules(
@@ -454,6 +521,16 @@ def snapshot_of(store: GraphStore, code: str | None = None) -> Snapshot:
     snap.add(cadres=store.cadres(missing).values())
     homes = {c.home_unit for c in snap.cadres.values()} - snap.units.keys()
     snap.add(units=store.units(homes).values())
+    # units the assignments name, and every parent any version names, up to the top: a unit
+    # that moved into the subtree, or an assignment to one that merged into it, is checked
+    # against the map of its own days
+    wanted = {a.unit for a in snap.assignments.values()} - snap.units.keys()
+    for _ in range(len(store.timeline.ranks()) + 1):
+        wanted |= {p for u in snap.units.values() for p in u.parents()} - snap.units.keys()
+        if not wanted:
+            break
+        snap.add(units=store.units(wanted).values())
+        wanted = set()
     return snap
 
 

@@ -11,10 +11,12 @@ from pathlib import Path
 
 import pytest
 
+from graph.model import Severity
 from graph.store import ChangeSet, GraphStore
+from graph.validate import validate_store
 from loaders.reorganisation import plan_reorganisation
 from loaders.reshuffle import StalePlan, apply_reshuffle
-from tests.conftest import REFORM, Neo4jBenTre, runner, store_env
+from tests.conftest import ON, REFORM, Neo4jBenTre, runner, store_env
 
 BEFORE = date(2025, 6, 30)
 
@@ -112,3 +114,22 @@ def test_a_map_change_after_planning_makes_the_plan_stale(
     store.apply(ChangeSet(units=[replace(unit, name="Phường Phú Khương (đổi tên)")]))
     with pytest.raises(StalePlan):
         apply_reshuffle(writable(), str(plan["id"]))
+
+
+def test_what_the_new_map_breaks_is_a_warning_until_the_chain_is_moved(
+    writable: Callable[[], GraphStore],
+) -> None:
+    store = writable()
+    found = validate_store(store, REFORM, "86")
+    assert [v for v in found if v.severity is Severity.ERROR] == []
+    assert {v.extra["rule"] for v in found if v.rule == "needs_reorganisation"} >= {
+        "jurisdiction",
+        "assignment-policy",
+        "cadre-level",
+    }
+    plan = plan_reorganisation(store, REFORM, "86")
+    apply_reshuffle(store, str(plan["id"]))
+    after = writable()
+    assert [v for v in validate_store(after, REFORM, "86") if v.severity is Severity.ERROR] == []
+    # the past validates as it did: cadres who moved with a merge keep their old jurisdiction
+    assert [v for v in validate_store(after, ON, "83") if v.severity is Severity.ERROR] == []
