@@ -25,7 +25,7 @@ from rich.table import Table
 from cli import render
 from cli.tokens import token
 from graph.dates import parse_date
-from graph.memory_store import POLICY_FILE, MemoryStore
+from graph.memory_store import POLICY_FILE, MemoryStore, later_policy_files
 from graph.model import Severity, Unit
 from graph.neo4j_store import Neo4jStore
 from graph.orphans import orphaned as orphaned_units
@@ -714,9 +714,10 @@ def search(ctx: Context, text: str, first: int, as_json: bool) -> None:
     if as_json:
         _emit(rows)
         return
-    for row in rows:
+    for row, hit in zip(rows, hits, strict=True):
         key = row.get("code") or row.get("id")
-        out.print(f"{row['type']:5} {key:14} {row['name']} ({row['level']})", markup=False)
+        now = f"; {render.unit_now(hit)}" if isinstance(hit, Unit) and render.unit_now(hit) else ""
+        out.print(f"{row['type']:5} {key:14} {row['name']} ({row['level']}{now})", markup=False)
 
 
 @main.command("diff")
@@ -1044,6 +1045,8 @@ def export_command(ctx: Context, target: str, replace: bool, part_records: int) 
             driver.close()
     store = neo.init(str(ctx.data / POLICY_FILE))
     assert isinstance(store, Neo4jStore)
+    for start, policy_file in later_policy_files(ctx.data):
+        store.set_policy(str(policy_file), start)
     try:
         with err.status("reading the graph"):
             changes = dump(source)
@@ -1081,6 +1084,10 @@ def import_command(ctx: Context, source_kind: str) -> None:
             policy_file = Path(tmp) / "policy.yaml"
             policy_file.write_text(source.policy_text, encoding="utf-8")
             target = MemoryStore.init(ctx.data, str(policy_file))
+            for start, _, text in source.later:
+                later = Path(tmp) / f"policy.{start.isoformat()}.yaml"
+                later.write_text(text, encoding="utf-8")
+                target.set_policy(str(later), start)
         with err.status("copying the graph"):
             changes = dump(source)
             target.apply(changes)

@@ -11,6 +11,7 @@ from graph.documents import assignment_dict as assignment_dict
 from graph.documents import cadre_dict as cadre_dict
 from graph.documents import coverage_dict as coverage_dict
 from graph.documents import unit_dict as unit_dict
+from graph.documents import unit_now as unit_now
 from graph.policy import Policy
 
 

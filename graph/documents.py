@@ -8,11 +8,11 @@ from typing import Any
 from graph.answers import Coverage
 from graph.model import Assignment, Cadre, Unit
 
-__all__ = ["assignment_dict", "cadre_dict", "coverage_dict", "unit_dict"]
+__all__ = ["assignment_dict", "cadre_dict", "coverage_dict", "unit_dict", "unit_now"]
 
 
 def unit_dict(u: Unit) -> dict[str, Any]:
-    return {
+    out: dict[str, Any] = {
         "code": u.code,
         "name": u.name,
         "level": u.level,
@@ -22,6 +22,30 @@ def unit_dict(u: Unit) -> dict[str, Any]:
         "valid_from": u.valid_from.isoformat() if u.valid_from else None,
         "valid_to": u.valid_to.isoformat() if u.valid_to else None,
     }
+    if u.earlier:
+        out["former_names"] = sorted({v.name for v in u.earlier} - {u.name})
+    if u.successors:
+        out["successors"] = [
+            {"code": m.code, "on": m.on.isoformat(), "resolution": m.resolution}
+            for m in u.successors
+        ]
+    return out
+
+
+def unit_now(u: Unit) -> str:
+    """What became of a unit, in a few words: ended (into what), or its former names.
+
+    >>> from datetime import date
+    >>> from graph.model import Succession
+    >>> unit_now(Unit("28757", "Phường Phú Tân", "commune", valid_to=date(2025, 7, 1),
+    ...      successors=(Succession("28756", date(2025, 7, 1)),)))
+    'ended 2025-07-01, into 28756'
+    """
+    if u.ended is not None:
+        into = ", ".join(m.code for m in u.successors)
+        return f"ended {u.ended}" + (f", into {into}" if into else "")
+    former = sorted({v.name for v in u.earlier} - {u.name})
+    return f"formerly {', '.join(former)}" if former else ""
 
 
 def cadre_dict(c: Cadre) -> dict[str, Any]:

@@ -55,7 +55,7 @@ from graph.store import (
 from graph.text import fold
 from graph.timeline import PolicyTimeline
 
-__all__ = ["FORMAT", "MemoryStore"]
+__all__ = ["FORMAT", "MemoryStore", "later_policy_files"]
 
 FORMAT = 2  # 2: units carry their earlier versions (format 1 files read as they are)
 READS = (1, 2)
@@ -628,15 +628,22 @@ def _policy_path(policy: str | Path, loaded: Policy) -> Path:
     return source or Path(__file__).with_name("policies") / f"{loaded.id}.yaml"
 
 
+def later_policy_files(data_dir: Path) -> list[tuple[date, Path]]:
+    """The policies ``nam policy set`` put in force after the first, with their files."""
+    path = data_dir / TIMELINE_FILE
+    if not path.is_file():
+        return []
+    return [
+        (date.fromisoformat(entry["from"]), data_dir / entry["file"])
+        for entry in orjson.loads(path.read_bytes())
+    ]
+
+
 def _timeline(data_dir: Path) -> PolicyTimeline:
     """The data directory's policy timeline: ``policy.yaml`` from the beginning, then the
     policies ``nam policy set`` put in force, listed in ``timeline.json``."""
     entries: list[tuple[date | None, Policy]] = [(None, load_policy(data_dir / POLICY_FILE))]
-    path = data_dir / TIMELINE_FILE
-    if path.is_file():
-        for entry in orjson.loads(path.read_bytes()):
-            start = date.fromisoformat(entry["from"])
-            entries.append((start, load_policy(data_dir / entry["file"])))
+    entries += [(start, load_policy(file)) for start, file in later_policy_files(data_dir)]
     return PolicyTimeline(entries)
 
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import csv
 import hashlib
-import json
 import os
 import shutil
 import uuid
@@ -24,7 +23,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from cli.main import main
-from graph.memory_store import POLICY_FILE, MemoryStore
+from graph.memory_store import POLICY_FILE, MemoryStore, later_policy_files
 from graph.neo4j_store import Neo4jStore
 from graph.store import GraphStore, StoreError
 from graph.stores import dump
@@ -133,11 +132,7 @@ class Neo4jBenTre:
 
 def later_policies(data: Path) -> list[tuple[date, str]]:
     """The policies a data directory's timeline puts in force after the first, with dates."""
-    path = data / "timeline.json"
-    if not path.is_file():
-        return []
-    entries = json.loads(path.read_text(encoding="utf-8"))
-    return [(date.fromisoformat(e["from"]), str(data / e["file"])) for e in entries]
+    return [(start, str(file)) for start, file in later_policy_files(data)]
 
 
 @pytest.fixture(scope="session")

@@ -16,7 +16,7 @@ from graph.stores import dump
 from loaders.admin import plan_admin
 from loaders.generate import generate
 from loaders.plan import apply_plan, make_plan
-from tests.conftest import ADMIN, NEO4J_DATABASE, ON, Neo4jBenTre, store_env
+from tests.conftest import ADMIN, NEO4J_DATABASE, ON, REFORM, Neo4jBenTre, store_env
 
 
 def test_export_to_neo4j_and_import_back_gives_the_same_graph(
@@ -100,3 +100,20 @@ def test_an_export_that_stops_halfway_leaves_a_graph_namgraph_refuses_to_open(
     again = runner.invoke(main, args)
     assert again.exit_code == 0, again.output
     assert Neo4jStore.open(neo4j_ben_tre.driver, NEO4J_DATABASE).counts()["province"] == 2
+
+
+def test_both_maps_and_the_policy_timeline_survive_export_and_import(
+    neo4j_ben_tre: Neo4jBenTre, merged_dir: Path, tmp_path: Path
+) -> None:
+    runner = CliRunner(env=store_env("neo4j"))
+    neo4j_ben_tre.checkout()
+    exported = runner.invoke(main, ["--data", str(merged_dir), "export", "neo4j", "--replace"])
+    assert exported.exit_code == 0, exported.output
+    copy = tmp_path / "copy"
+    assert runner.invoke(main, ["--data", str(copy), "import"]).exit_code == 0
+    original, back = MemoryStore.open(merged_dir), MemoryStore.open(copy)
+    before, after = dump(original), dump(back)
+    assert before.units == after.units  # versions, dated parents and successors included
+    assert [(s, p.id) for s, _, p in back.timeline] == [(s, p.id) for s, _, p in original.timeline]
+    assert back.coverage("86", REFORM) == original.coverage("86", REFORM)
+    assert back.coverage("83", ON) == original.coverage("83", ON)

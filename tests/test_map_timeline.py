@@ -217,3 +217,10 @@ def test_a_code_that_ended_can_come_back_as_a_new_version(
         store.coverage("28757", date(2024, 3, 1))
     assert "28757" in {u.code for u in store.children("829", date(2024, 7, 1))}
     assert "28757" not in {u.code for u in store.children("829", date(2024, 3, 1))}
+
+
+def test_search_finds_a_unit_by_its_old_name_and_says_what_it_is_now(mapped: GraphStore) -> None:
+    hits = [h for h in mapped.search("Xa Binh Phu", 50) if isinstance(h, Unit)]
+    found = next(h for h in hits if h.code == "28789")
+    assert found.name == "Phường Bến Tre"  # its name since 1 July 2025
+    assert "Xã Bình Phú" in {v.name for v in found.versions()}
