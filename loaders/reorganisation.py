@@ -33,14 +33,13 @@ from dataclasses import replace
 from datetime import date, timedelta
 from typing import Any
 
-from graph.documents import assignment_dict
 from graph.model import Assignment, Cadre, Unit
-from graph.records import assignment_row, cadre_row
 from graph.scope import ACCESS_KEY
 from graph.store import ChangeSet, GraphStore, need_unit_on
+from loaders.columns import RESHUFFLE
 from loaders.plan import make_plan
 from loaders.records import assignment_id
-from loaders.reshuffle import _now, _user, preview, scope_digest
+from loaders.reshuffle import _now, _user, plan_body, preview, scope_digest
 
 __all__ = ["decisions_csv", "plan_reorganisation"]
 
@@ -197,19 +196,10 @@ def plan_reorganisation(
             "errors": len(checked.problems),
             "warnings": len(checked.warnings),
         },
-        "ended": [assignment_dict(a) for a in ended],
-        "started": [assignment_dict(a) for a in started.values()],
-        "statuses": statuses,
+        **plan_body(ended, started.values(), statuses, checked, previews, changes),
         "reorganisation": rows,
-        "problems": [p.as_dict() for p in checked.problems],
-        "warnings": [p.as_dict() for p in checked.warnings],
-        "preview": [p.as_dict() for p in previews],
         "reads": reads,
         "digest": digest,
-        "changes": {
-            "cadres": [cadre_row(c) for c in changes.cadres],
-            "assignments": [assignment_row(a) for a in changes.assignments],
-        },
     }
     store.save_plan(plan_id, document)
     return document
@@ -221,17 +211,7 @@ def decisions_csv(document: dict[str, Any], on: date) -> str:
     move it instead, then `nam reshuffle plan` the file."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(
-        [
-            "Thao tác",
-            "Mã cán bộ",
-            "Mã đơn vị",
-            "Đến đơn vị",
-            "Nhiệm vụ",
-            "Ngày hiệu lực",
-            "Quyết định",
-        ]
-    )
+    writer.writerow([column.header for column in RESHUFFLE.columns])
     day = f"{on.day}/{on.month}/{on.year}"
     for row in document["reorganisation"]["undecided"]:
         if "assignment" not in row:

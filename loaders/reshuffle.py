@@ -52,7 +52,7 @@ from graph.store import ChangeSet, GraphStore, NotFound
 from graph.text import fold
 from graph.validate import Snapshot, check
 from loaders.columns import RESHUFFLE
-from loaders.plan import Origin, make_plan
+from loaders.plan import Origin, Plan, make_plan
 from loaders.problems import LoadError, Problem
 from loaders.records import assignment_id
 from loaders.tabular import Row, Table, read_table
@@ -234,21 +234,35 @@ def plan_reshuffle(
             "errors": len(checked.problems),
             "warnings": len(checked.warnings),
         },
-        "ended": [assignment_dict(a) for a in diff.ended],
-        "started": [assignment_dict(a) for a in diff.started],
-        "statuses": diff.statuses,
+        **plan_body(diff.ended, diff.started, diff.statuses, checked, previews, changes),
+        "reads": reads,
+        "digest": digest,
+    }
+    store.save_plan(plan_id, document)
+    return document
+
+
+def plan_body(
+    ended: Iterable[Assignment],
+    started: Iterable[Assignment],
+    statuses: list[dict[str, Any]],
+    checked: Plan,
+    previews: list[ScopePreview],
+    changes: ChangeSet,
+) -> dict[str, Any]:
+    """What every kept plan document says of its changes, problems and preview."""
+    return {
+        "ended": [assignment_dict(a) for a in ended],
+        "started": [assignment_dict(a) for a in started],
+        "statuses": statuses,
         "problems": [p.as_dict() for p in checked.problems],
         "warnings": [p.as_dict() for p in checked.warnings],
         "preview": [p.as_dict() for p in previews],
-        "reads": reads,
-        "digest": digest,
         "changes": {
             "cadres": [cadre_row(c) for c in changes.cadres],
             "assignments": [assignment_row(a) for a in changes.assignments],
         },
     }
-    store.save_plan(plan_id, document)
-    return document
 
 
 class _StepReader:

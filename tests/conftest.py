@@ -166,13 +166,19 @@ def neo4j_merged(neo4j_driver: Driver, merged_dir: Path) -> Neo4jBenTre:
     return Neo4jBenTre(neo4j_driver, merged_dir)
 
 
+def on_store(kind: str, data: Path, request: pytest.FixtureRequest, neo4j: str) -> GraphStore:
+    """The graph of the data directory ``data`` on the store ``kind``: the directory itself,
+    or the Neo4j test database loaded from it by the session fixture named ``neo4j``."""
+    if kind == "memory":
+        return MemoryStore.open(data)
+    loaded: Neo4jBenTre = request.getfixturevalue(neo4j)
+    return loaded.checkout()
+
+
 @pytest.fixture
 def merged(store_kind: str, merged_dir: Path, request: pytest.FixtureRequest) -> GraphStore:
     """The graph of ``merged_dir`` on the store under test, for questions (do not write)."""
-    if store_kind == "memory":
-        return MemoryStore.open(merged_dir)
-    neo4j_merged: Neo4jBenTre = request.getfixturevalue("neo4j_merged")
-    return neo4j_merged.checkout()
+    return on_store(store_kind, merged_dir, request, "neo4j_merged")
 
 
 @pytest.fixture(scope="session")
@@ -183,10 +189,7 @@ def neo4j_mapped(neo4j_driver: Driver, mapped_dir: Path) -> Neo4jBenTre:
 @pytest.fixture
 def mapped(store_kind: str, mapped_dir: Path, request: pytest.FixtureRequest) -> GraphStore:
     """The graph of ``mapped_dir`` on the store under test, for questions (do not write)."""
-    if store_kind == "memory":
-        return MemoryStore.open(mapped_dir)
-    neo4j_mapped: Neo4jBenTre = request.getfixturevalue("neo4j_mapped")
-    return neo4j_mapped.checkout()
+    return on_store(store_kind, mapped_dir, request, "neo4j_mapped")
 
 
 @pytest.fixture(scope="session")
@@ -267,10 +270,7 @@ def reopen(
 @pytest.fixture
 def store(store_kind: str, data_dir: Path, request: pytest.FixtureRequest) -> GraphStore:
     """The generated Bến Tre province on the store under test."""
-    if store_kind == "memory":
-        return MemoryStore.open(data_dir)
-    ben_tre: Neo4jBenTre = request.getfixturevalue("neo4j_ben_tre")
-    return ben_tre.checkout()
+    return on_store(store_kind, data_dir, request, "neo4j_ben_tre")
 
 
 def store_env(store_kind: str) -> dict[str, str]:
