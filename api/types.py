@@ -4,7 +4,7 @@ through the request's data loaders, so a list of units costs one store call per 
 from __future__ import annotations
 
 import base64
-from datetime import date
+from datetime import date, timedelta
 from enum import Enum
 from typing import Annotated, Generic, TypeVar
 
@@ -91,10 +91,18 @@ class CadreStatus(Enum):
 class UnitVersion:
     name: str
     kind: str
-    parent: strawberry.ID | None
     valid_from: date | None
     valid_to: date | None
     decision: str
+    _parent: strawberry.Private[str | None]
+
+    @strawberry.field(description="Where it hung then (null: the top, or outside your scope).")
+    async def parent(self, info: Ctx) -> Unit | None:
+        if not self._parent:
+            return None
+        found = await info.context.loaders.units.load(self._parent)
+        on = self.valid_to - timedelta(days=1) if self.valid_to else self.valid_from
+        return Unit.of(found.on(on), on) if found else None
 
 
 @strawberry.type(description="From `on`, a unit went into `unit` by `resolution` (a merge).")
@@ -155,7 +163,7 @@ class Unit:
             UnitVersion(
                 name=v.name,
                 kind=v.kind,
-                parent=strawberry.ID(v.parent) if v.parent else None,
+                _parent=v.parent,
                 valid_from=v.valid_from,
                 valid_to=v.valid_to,
                 decision=v.decision,

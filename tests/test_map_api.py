@@ -15,7 +15,7 @@ UNIT = """query($code: ID!, $asOf: Date) {
     code name kind validFrom validTo
     parent { code name }
     ancestors { code }
-    versions { name parent validFrom validTo decision }
+    versions { name parent { code } validFrom validTo decision }
     successors { code on resolution unit { code name } }
     predecessors { code }
   }
@@ -43,7 +43,7 @@ def test_a_moved_commune_as_of_each_side(merged_api: Server) -> None:
     ]
     assert after["parent"]["code"] == "86" and [a["code"] for a in after["ancestors"]] == ["86"]
     assert before["validTo"] == "2025-07-01" and after["validFrom"] == "2025-07-01"
-    assert [v["parent"] for v in after["versions"]] == ["829", "86"]
+    assert [v["parent"]["code"] for v in after["versions"]] == ["829", "86"]
     # 28757 (Phú Tân) went into 28756 in the illustrative merge file
     assert "28757" in [p["code"] for p in after["predecessors"]]
 
