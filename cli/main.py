@@ -197,6 +197,9 @@ def _finish(ctx: Context, plan: Plan, dry_run: bool, as_json: bool) -> None:
 
 
 dry_run_option = click.option("--dry-run", is_flag=True, help="Show the plan; write nothing.")
+sheet_option = click.option(
+    "--sheet", metavar="NAME", help="The sheet to read, when a workbook has data on several."
+)
 
 
 @main.group()
@@ -207,15 +210,21 @@ def load() -> None:
 @load.command("admin")
 @click.argument("file", type=click.Path(path_type=Path))
 @click.option("--province", metavar="CODE", help="Only this province (2-digit code, e.g. 83).")
+@sheet_option
 @dry_run_option
 @json_option
 @pass_ctx
 @handled
 def load_admin(
-    ctx: Context, file: Path, province: str | None, dry_run: bool, as_json: bool
+    ctx: Context,
+    file: Path,
+    province: str | None,
+    sheet: str | None,
+    dry_run: bool,
+    as_json: bool,
 ) -> None:
     """The official list of provinces, districts and communes (GSO layout, CSV or XLSX)."""
-    _finish(ctx, plan_admin(ctx.store, file, province), dry_run, as_json)
+    _finish(ctx, plan_admin(ctx.store, file, province, sheet=sheet), dry_run, as_json)
 
 
 def _load_kind(kind: str) -> None:
@@ -223,12 +232,13 @@ def _load_kind(kind: str) -> None:
         kind, help=f"{kind.capitalize()} from CSV or XLSX (headers: `nam template {kind}`)."
     )
     @click.argument("file", type=click.Path(path_type=Path))
+    @sheet_option
     @dry_run_option
     @json_option
     @pass_ctx
     @handled
-    def command(ctx: Context, file: Path, dry_run: bool, as_json: bool) -> None:
-        _finish(ctx, plan_file(ctx.store, kind, file), dry_run, as_json)
+    def command(ctx: Context, file: Path, sheet: str | None, dry_run: bool, as_json: bool) -> None:
+        _finish(ctx, plan_file(ctx.store, kind, file, sheet=sheet), dry_run, as_json)
 
 
 for _kind in KINDS:
@@ -605,6 +615,7 @@ def reshuffle() -> None:
     "--scope", metavar="CODE", help="For a roster file: the unit whose own cadres it lists."
 )
 @click.option("--by", metavar="NAME", help="Who makes the plan (default: the login name).")
+@sheet_option
 @json_option
 @pass_ctx
 @handled
@@ -615,11 +626,17 @@ def reshuffle_plan(
     decision: str | None,
     scope: str | None,
     by: str | None,
+    sheet: str | None,
     as_json: bool,
 ) -> None:
     """Diff a reshuffle file against the graph on its date, preview it and keep the plan."""
-    with err.status("planning the reshuffle"):
-        document = plan_reshuffle(ctx.store, file, on, decision, scope, by)
+    try:
+        with err.status("planning the reshuffle"):
+            document = plan_reshuffle(ctx.store, file, on, decision, scope, by, sheet=sheet)
+    except (NotFound, ValueError) as exc:  # the file or an option names what is not there
+        err.print(f"error: {exc}", markup=False, highlight=False)
+        err.print("[red]Nothing was planned.[/red]")
+        sys.exit(2)
     _show_plan(document, as_json, ctx.command())
     if document["problems"]:
         _problems([Problem(**p) for p in document["problems"]])

@@ -37,9 +37,13 @@ def kind_of(name: str) -> str:
 
 
 def plan_admin(
-    store: GraphStore, path: Path, province: str | None = None, on: date | None = None
+    store: GraphStore,
+    path: Path,
+    province: str | None = None,
+    on: date | None = None,
+    sheet: str | None = None,
 ) -> Plan:
-    table = read_table(path, ADMIN)
+    table = read_table(path, ADMIN, sheet)
     policy = store.policy
     wanted = province.zfill(2) if province else None
     units: dict[str, Unit] = {}
@@ -114,10 +118,18 @@ def plan_admin(
                     None,
                     table.headers.get("province"),
                     f"no rows for province {wanted}; check the code (Bến Tre is 83)",
+                    code="no_rows",
                 )
             ]
         )
-    return make_plan(store, units=units.values(), origins=origins, on=on, problems=problems)
+    return make_plan(
+        store,
+        units=units.values(),
+        origins=origins,
+        on=on,
+        problems=problems,
+        warnings=table.warnings,
+    )
 
 
 def _above(level: str, has_district: bool) -> str:
