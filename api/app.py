@@ -78,9 +78,25 @@ class Router(GraphQLRouter[Context, None]):
         """The JSON of a request (body, multipart ``operations`` and ``map``, GET
         ``variables``): UTF-8, well formed, not too deep; else a 400 with BAD_INPUT."""
         try:
-            return read_json(data)
+            parsed = read_json(data)
         except JsonRefused as exc:
             raise HTTPException(400, str(exc)) from None
+        if not isinstance(parsed, dict | list):
+            raise HTTPException(
+                400, 'the request must be a JSON object such as {"query": "...", "variables": {}}'
+            )
+        return parsed
+
+    async def parse_multipart(self, request: Any) -> dict[str, str]:
+        """A multipart request whose ``map`` does not fit its ``operations`` is BAD_INPUT."""
+        try:
+            return await super().parse_multipart(request)
+        except (AttributeError, TypeError, ValueError, IndexError) as exc:
+            raise HTTPException(
+                400,
+                "the multipart request's `map` does not fit its `operations`: map each file "
+                'to a variable, e.g. {"0": ["variables.file"]} (GraphQL multipart request)',
+            ) from exc
 
     async def run(self, *args: Any, **kwargs: Any) -> Any:
         """The framework's refusals (bad JSON, no query, a batch, a wrong method) as GraphQL

@@ -106,6 +106,8 @@ def handled(f: F) -> F:
         try:
             return f(*args, **kwargs)
         except LoadError as exc:
+            if kwargs.get("as_json") and not exc.emitted:  # for scripts: each with its code
+                _emit({"written": False, "problems": [p.as_dict() for p in exc.problems]})
             _problems(exc.problems)
             err.print("[red]Nothing was written.[/red]")
             sys.exit(2)
@@ -129,7 +131,7 @@ def _progress(disable: bool = False) -> Progress:
 
 def _problems(problems: list[Any], limit: int = 50) -> None:
     for problem in problems[:limit]:
-        err.print(f"{problem.severity}: {problem}", markup=False, highlight=False)
+        err.print(f"{problem.severity} [{problem.code}]: {problem}", markup=False, highlight=False)
     if len(problems) > limit:
         err.print(f"... and {len(problems) - limit} more", markup=False)
 
@@ -185,7 +187,9 @@ def _finish(ctx: Context, plan: Plan, dry_run: bool, as_json: bool) -> None:
         )
         _problems(plan.warnings, limit=20)
     if not plan.ok:
-        raise LoadError(plan.problems)
+        refused = LoadError(plan.problems)
+        refused.emitted = as_json
+        raise refused
     if dry_run:
         if not as_json:
             out.print("Dry run: nothing was written.")

@@ -51,6 +51,9 @@ class Problem:
 class LoadError(Exception):
     """Input that cannot be loaded; nothing was written."""
 
+    #: Whether the problems were already printed as JSON (``--json``).
+    emitted: bool = False
+
     def __init__(self, problems: list[Problem]) -> None:
         super().__init__("\n".join(str(p) for p in problems))
         self.problems = problems
