@@ -1023,3 +1023,47 @@ def test_tokens_that_fit_are_let_in_whoever_signed_them(gatehouse: Gatehouse) ->
         gatehouse.hs256("province_admin", "83"),
     ):
         assert gatehouse.ask(token).body == {"data": {"reshuffles": []}}
+
+
+# --- upload files: private, unique, gone after a kill ------------------------------------------
+
+
+def test_upload_folders_are_unique_and_what_a_killed_server_left_is_swept(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, ben_tre_dir: Path
+) -> None:
+    import os
+    import subprocess
+    import sys
+    import tempfile
+
+    from api.app import create_app
+    from api.uploads import PREFIX, upload_folder
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    with upload_folder() as first, upload_folder() as second:
+        assert first != second
+        assert Path(first).name.startswith(f"{PREFIX}{os.getpid()}-")
+        assert Path(first).stat().st_mode & 0o077 == 0  # private to the server's user
+    gone = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, check=True
+    )
+    killed = tmp_path / f"{PREFIX}{int(gone.stdout)}-x1y2"
+    killed.mkdir()
+    (killed / "upload.xlsx").write_bytes(b"left behind")
+    running = tmp_path / f"{PREFIX}{os.getpid()}-z3w4"
+    running.mkdir()
+    unrelated = tmp_path / "namgraph-upload-notes"
+    unrelated.mkdir()
+    create_app(MemoryStore.open(ben_tre_dir), Settings(demo=True))
+    assert not killed.exists()
+    assert running.exists() and unrelated.exists()
+
+
+def test_concurrent_uploads_of_one_file_do_not_collide(door: Door) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    ok = hf.csv_bytes(hf.RESHUFFLE, [["nghỉ hưu", "83-0024", "", "1/6/2023", "12-QĐ/TU"]])
+    with ThreadPoolExecutor(4) as pool:
+        replies = list(pool.map(lambda _: door.upload("same.csv", ok), range(4)))
+    plans = {r.body["data"]["planReshuffle"]["id"] for r in replies if r.body.get("data")}
+    assert len(plans) == 1, replies
