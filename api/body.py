@@ -6,7 +6,8 @@ chunk when it is sent with ``Content-Encoding: gzip`` or ``deflate`` (never more
 past the limit at a time, so a compression bomb costs nothing), and handed on decoded. Going
 past the limit stops the reading at once with ``413 TOO_LARGE``; a body that cannot be decoded
 is ``400 BAD_INPUT``. JSON read from a request (the body, multipart ``operations`` and ``map``,
-``variables`` of a GET) must be UTF-8 and nested no deeper than :data:`MAX_JSON_DEPTH`.
+``variables`` of a GET) must be UTF-8 and nested no deeper than :data:`MAX_JSON_DEPTH`; so
+must every text part of a multipart request (its files are bytes, and may be anything).
 """
 
 from __future__ import annotations
@@ -118,6 +119,16 @@ class BodyGuard:
                 self.refused(scope, refusal.code, refusal.message)
             await graphql_error(refusal.status, refusal.code, refusal.message)(scope, receive, send)
             return
+        bad_part = _text_part_not_utf8(body, headers.get("content-type", ""))
+        if bad_part is not None:
+            message = (
+                f"the multipart part {bad_part!r} is not UTF-8 text; send operations and map "
+                "as UTF-8 JSON"
+            )
+            if self.refused is not None:
+                self.refused(scope, "BAD_INPUT", message)
+            await graphql_error(400, "BAD_INPUT", message)(scope, receive, send)
+            return
         kept = [
             (k, v)
             for k, v in scope["headers"]
@@ -192,3 +203,58 @@ def _inflate(inflate: Any, chunk: bytes, room: int) -> list[bytes]:
             400, "BAD_INPUT", "the request body does not decode as its Content-Encoding says"
         ) from None
     return out
+
+
+def _text_part_not_utf8(body: bytes, content_type: str) -> str | None:
+    """The name of a text part (one without a filename) of a multipart ``body`` that is not
+    UTF-8, if any. A body the parser cannot follow is left to the form reader to refuse."""
+    from python_multipart.multipart import MultipartParser, parse_options_header
+
+    media, options = parse_options_header(content_type)
+    boundary = options.get(b"boundary")
+    if media != b"multipart/form-data" or not boundary:
+        return None
+    part: dict[str, Any] = {}
+    bad: list[str] = []
+
+    def begin() -> None:
+        part.clear()
+        part.update(field=b"", value=b"", headers={}, data=[])
+
+    def header_field(data: bytes, start: int, end: int) -> None:
+        part["field"] += data[start:end]
+
+    def header_value(data: bytes, start: int, end: int) -> None:
+        part["value"] += data[start:end]
+
+    def header_end() -> None:
+        part["headers"][part["field"].lower()] = part["value"]
+        part["field"], part["value"] = b"", b""
+
+    def data(chunk: bytes, start: int, end: int) -> None:
+        part["data"].append(chunk[start:end])
+
+    def end() -> None:
+        _, disposition = parse_options_header(part["headers"].get(b"content-disposition", b""))
+        if b"filename" in disposition:
+            return
+        try:
+            b"".join(part["data"]).decode("utf-8")
+        except UnicodeDecodeError:
+            bad.append(disposition.get(b"name", b"?").decode("latin-1"))
+
+    callbacks: Any = {
+        "on_part_begin": begin,
+        "on_header_field": header_field,
+        "on_header_value": header_value,
+        "on_header_end": header_end,
+        "on_part_data": data,
+        "on_part_end": end,
+    }
+    try:
+        parser = MultipartParser(boundary, callbacks)
+        parser.write(body)
+        parser.finalize()
+    except Exception:  # a broken body: the form reader refuses it with its own message
+        return None
+    return bad[0] if bad else None

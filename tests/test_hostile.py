@@ -536,6 +536,28 @@ CORPUS = [
         "BAD_INPUT",
         400,
     ),
+    Hostile(
+        "multipart-operations-not-utf8",
+        lambda d: d.post(
+            multipart(
+                PLAN_OPERATIONS.replace(b"$file", b"$fil\xe9"), PLAN_MAP, {"0": ("r.csv", b"x")}
+            ),
+            **MULTIPART,
+        ),
+        "BAD_INPUT",
+        400,
+    ),
+    Hostile(
+        "multipart-map-not-utf8",
+        lambda d: d.post(
+            multipart(
+                PLAN_OPERATIONS, b'{"0": ["variables.file"], "\xff": []}', {"0": ("r.csv", b"x")}
+            ),
+            **MULTIPART,
+        ),
+        "BAD_INPUT",
+        400,
+    ),
     # queries: cost, cursors, uploads that are not files
     Hostile("cost-beyond-64-bits", lambda d: d.ask(CHILDREN_8_DEEP), "QUERY_TOO_COMPLEX", 200),
     Hostile(
