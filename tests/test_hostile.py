@@ -941,7 +941,9 @@ def gatehouse(ben_tre_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> It
         env.setenv("NAM_JWT_PUBLIC_KEY", str(public))
         env.delenv("NAM_JWT_ISSUER", raising=False)
         env.delenv("NAM_JWT_AUDIENCE", raising=False)
-        settings = Settings(auth_file=folder / "auth.json", rate_per_minute=100_000)
+        settings = Settings(
+            auth_file=folder / "auth.json", rate_per_minute=100_000, audit_log=folder / "audit.log"
+        )
         with Server(MemoryStore.open(data), settings) as api:
             yield Gatehouse(api, data, secret, key)
 
@@ -1027,6 +1029,30 @@ TOKENS = [
 ]
 
 
+def with_token(g: Gatehouse, content: bytes | Iterator[bytes], **headers: str) -> Reply:
+    token = g.hs256("district_officer", "831")
+    headers = {"Authorization": f"Bearer {token}", **JSON, **headers}
+    return Reply.of(g.api.client.post("/graphql", content=content, headers=headers))
+
+
+TOKENS += [
+    Token(
+        "nested-100000-deep-under-the-default-limit",
+        lambda g: with_token(g, request_with(OK, '{"a": ' + deep(100_000) + "}")),
+        "BAD_INPUT",
+        400,
+    ),
+    Token(
+        "gzip-bomb-under-the-default-limit",
+        lambda g: with_token(
+            g, gzip.compress(padded(100_000_000), 9), **{"content-encoding": "gzip"}
+        ),
+        "TOO_LARGE",
+        413,
+    ),
+]
+
+
 @pytest.mark.parametrize("case", TOKENS, ids=[c.id for c in TOKENS])
 def test_a_token_that_does_not_fit_is_refused_and_changes_nothing(
     case: Token, gatehouse: Gatehouse
@@ -1035,6 +1061,18 @@ def test_a_token_that_does_not_fit_is_refused_and_changes_nothing(
     reply = case.send(gatehouse)
     assert (reply.status, reply.code) == (case.status, case.code), reply
     assert tree_digest(gatehouse.data) == before
+
+
+def test_a_body_refused_while_it_arrives_is_on_the_audit_trail(gatehouse: Gatehouse) -> None:
+    reply = with_token(gatehouse, in_chunks(padded(9_000_000), 65536))
+    assert (reply.status, reply.code) == (413, "TOO_LARGE")
+    log = gatehouse.data.parent / "audit.log"
+    last = json.loads(log.read_text(encoding="utf-8").splitlines()[-1])
+    assert (last["outcome"], last["role"], last["scope"]) == (
+        "TOO_LARGE",
+        "district_officer",
+        "831",
+    )
 
 
 def test_tokens_that_fit_are_let_in_whoever_signed_them(gatehouse: Gatehouse) -> None:
