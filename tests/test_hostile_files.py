@@ -605,3 +605,17 @@ def test_reshuffle_plan_exits_2_on_bad_input(
     result = nam_memory("reshuffle", "plan", str(bad), "--json")
     assert result.exit_code == 2
     assert [p["code"] for p in json.loads(result.stdout)["problems"]] == ["xlsx_unsafe"]
+
+
+def test_a_reshuffle_dated_far_ahead_is_planned_with_a_warning(
+    nam_memory: Callable[..., Result], tmp_path: Path
+) -> None:
+    path = tmp_path / "r.xlsx"
+    path.write_bytes(
+        hf.xlsx(hf.RESHUFFLE, [["nghỉ hưu", "83-0010", "", datetime(2099, 6, 1), "QĐ"]])
+    )
+    result = nam_memory("reshuffle", "plan", str(path), "--json")
+    assert result.exit_code == 0, result.output
+    plan = json.loads(result.stdout)
+    assert plan["effective"] == "2099-06-01"
+    assert [(w["code"], w["row"]) for w in plan["warnings"]] == [("date_far_ahead", 2)]
