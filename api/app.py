@@ -1,28 +1,37 @@
-"""The HTTP application: ``/graphql`` (with GraphiQL), ``/healthz``, ``/readyz``.
+"""The HTTP application: ``/graphql`` (with GraphiQL), ``/healthz``, ``/readyz``; no
+``/docs`` nor ``/openapi.json`` (the schema is ``schema.graphql``).
 
-Every ``/graphql`` request passes the gate (:mod:`api.gate`: token, scope, rate, size) before
-GraphQL sees it; its resolvers then read the store scoped to the caller."""
+Every ``/graphql`` request passes the gate (:mod:`api.gate`: origin, token, scope, rate,
+size) and has its body read under the limit (:mod:`api.body`) before GraphQL sees it; its
+resolvers then read the store scoped to the caller. Every refusal, the framework's own
+included, is a GraphQL-shaped JSON error with ``extensions.code``."""
 
 from __future__ import annotations
 
+import logging
 import time
 import uuid
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 import orjson
+from cross_web import HTTPException
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import HTMLResponse, JSONResponse
 from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Receive, Scope, Send
 from strawberry.fastapi import GraphQLRouter
 
 from api.audit import Audit
 from api.auth import Principal, Role
+from api.body import BodyGuard, JsonRefused, graphql_error, read_json
 from api.context import Context
 from api.gate import Gate, Refusal
 from api.logs import log, request_id
 from api.schema import make_schema
 from api.settings import Settings
+from api.uploads import sweep
 from graph.store import GraphStore
 
 __all__ = ["Router", "create_app"]
@@ -65,6 +74,39 @@ class Router(GraphQLRouter[Context, None]):
     def encode_json(self, data: object) -> bytes:
         return orjson.dumps(data)
 
+    def decode_json(self, data: str | bytes) -> object:
+        """The JSON of a request (body, multipart ``operations`` and ``map``, GET
+        ``variables``): UTF-8, well formed, not too deep; else a 400 with BAD_INPUT."""
+        try:
+            parsed = read_json(data)
+        except JsonRefused as exc:
+            raise HTTPException(400, str(exc)) from None
+        if not isinstance(parsed, dict | list):
+            raise HTTPException(
+                400, 'the request must be a JSON object such as {"query": "...", "variables": {}}'
+            )
+        return parsed
+
+    async def parse_multipart(self, request: Any) -> dict[str, str]:
+        """A multipart request whose ``map`` does not fit its ``operations`` is BAD_INPUT."""
+        try:
+            return await super().parse_multipart(request)
+        except (AttributeError, TypeError, ValueError, IndexError) as exc:
+            raise HTTPException(
+                400,
+                "the multipart request's `map` does not fit its `operations`: map each file "
+                'to a variable, e.g. {"0": ["variables.file"]} (GraphQL multipart request)',
+            ) from exc
+
+    async def run(self, *args: Any, **kwargs: Any) -> Any:
+        """The framework's refusals (bad JSON, no query, a batch, a wrong method) as GraphQL
+        errors with a code, not plain text."""
+        try:
+            return await super().run(*args, **kwargs)
+        except HTTPException as exc:
+            code = "NOT_FOUND" if exc.status_code == 404 else "BAD_INPUT"
+            return graphql_error(exc.status_code, code, exc.reason)
+
     async def render_graphql_ide(self, request: Request) -> HTMLResponse:
         html = self.graphql_ide_html.replace("<body>", "<body>" + self.banner, 1)
         return HTMLResponse(html)
@@ -72,6 +114,7 @@ class Router(GraphQLRouter[Context, None]):
 
 def create_app(store: GraphStore, settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings.from_env()
+    sweep()  # upload files a killed server left behind
     schema = make_schema(settings)
     audit = Audit(settings.audit_log)
     gate = Gate(store, settings, audit)
@@ -103,10 +146,31 @@ def create_app(store: GraphStore, settings: Settings | None = None) -> FastAPI:
     app = FastAPI(
         title="namgraph",
         description="Coverage of the nắm chain: who supports which unit, from the province down.",
+        # no /docs, /redoc nor /openapi.json: they would be open to anyone, and Swagger UI
+        # loads its code from a CDN; the API is GraphQL, its contract is schema.graphql
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
     )
     app.include_router(router, prefix="/graphql")
+
+    def body_refused(scope: Scope, code: str, reason: str) -> None:
+        principal = scope.get("state", {}).get("principal")
+        path = str(scope.get("path", ""))
+        audit("refused", principal, code, reason=reason, method=scope.get("method"), path=path)
+
+    # bodies are read under the limit after the gate has let the request in
+    app.add_middleware(BodyGuard, limit=lambda: gate.body_limit, refused=body_refused)
     # the schema has no subscriptions, and a WebSocket would pass by the gate: none are taken
     app.add_middleware(NoWebSockets)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def coded_http_errors(request: Request, exc: StarletteHTTPException) -> Response:
+        code = {404: "NOT_FOUND", 405: "BAD_INPUT"}.get(exc.status_code, "BAD_INPUT")
+        response = graphql_error(exc.status_code, code, str(exc.detail))
+        for key, value in (exc.headers or {}).items():
+            response.headers[key] = value
+        return response
 
     @app.middleware("http")
     async def stamp_request(
@@ -123,6 +187,11 @@ def create_app(store: GraphStore, settings: Settings | None = None) -> FastAPI:
             response = await call_next(request)
         except Refusal as refusal:
             response = refusal.response()
+        except Exception as exc:  # a fault of ours: logged with its traceback, answered in JSON
+            log("unexpected", logging.ERROR, exc_info=exc, path=request.url.path)
+            response = graphql_error(
+                500, "INTERNAL", f"the server failed on this request; quote request id {rid}"
+            )
         response.headers["x-request-id"] = rid
         log(
             "request",

@@ -41,6 +41,7 @@ __all__ = [
     "Principal",
     "Role",
     "parse_expiry",
+    "role_scope_problem",
 ]
 
 ISSUER = "namgraph"
@@ -67,6 +68,16 @@ ROLE_LEVEL: dict[Role, str] = {
     Role.DISTRICT_OFFICER: "district",
     Role.COMMUNE_OFFICER: "commune",
 }
+
+
+def role_scope_problem(role: Role, scope: str, level: str, name: str) -> str | None:
+    """Why a ``role`` may not have the unit ``scope`` (of ``level``) as its scope (None when it
+    may): a province_admin is scoped to a province, a district_officer to a district, a
+    commune_officer to a commune. The same for every token, whoever signed it."""
+    wanted = ROLE_LEVEL.get(role)
+    if wanted is not None and level != wanted:
+        return f"a {role}'s scope must be a {wanted}; {scope} ({name}) is a {level}"
+    return None
 
 
 class AuthError(Exception):

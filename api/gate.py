@@ -1,17 +1,27 @@
-"""Who is asking: every ``/graphql`` request is authenticated, rate limited and size checked
-before GraphQL parses it, and refused with a clear JSON error when it must be.
+"""Who is asking: every ``/graphql`` request is checked for where it comes from,
+authenticated, rate limited and size checked before GraphQL parses it, and refused with a
+clear JSON error when it must be.
 
 =======  =================  ==========================================================
 status   code               when
 =======  =================  ==========================================================
+400      BAD_INPUT          a POST that is not JSON (a form or a multipart upload)
+                            without the header ``X-Namgraph-Request: 1``
 401      UNAUTHENTICATED    no bearer token outside demo mode, or a token that is
                             unknown, expired, revoked or badly signed
-403      FORBIDDEN          the token's scope is not (or no longer) a unit that can be
-                            a scope
-411      LENGTH_REQUIRED    a request body without a Content-Length
-413      TOO_LARGE          a request body larger than the upload limit allows
+403      FORBIDDEN          an ``Origin`` that is not the server's own nor one of
+                            ``NAM_ALLOWED_ORIGINS``; a token's scope that is not (or
+                            no longer) a unit that can be a scope, or not of the level
+                            its role needs (whoever signed the token)
+413      TOO_LARGE          a request body larger than the upload limit allows (as
+                            declared here; :mod:`api.body` counts what arrives)
 429      RATE_LIMITED       more requests than the token's rate per minute
 =======  =================  ==========================================================
+
+A browser sends a form or a multipart request to any site without asking first, with the
+user's cookies; it cannot add a custom header or send JSON across sites without a CORS
+preflight, which this server never answers. So such requests need the header, and a request
+that says where it comes from (``Origin``) must come from here.
 """
 
 from __future__ import annotations
@@ -25,7 +35,7 @@ from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from api.audit import Audit
-from api.auth import AuthError, Keyring, Principal
+from api.auth import AuthError, Keyring, Principal, role_scope_problem
 from api.settings import Settings
 from graph.scope import scope_problem
 from graph.store import GraphStore
@@ -36,6 +46,8 @@ __all__ = ["Gate", "Refusal"]
 SCOPE_CHECK_SECONDS = 60.0
 #: Room for the multipart envelope and the query around an uploaded file.
 ENVELOPE_BYTES = 64 * 1024
+#: The header a request that is not JSON must carry (browsers cannot send it cross-site).
+INTENT_HEADER = "x-namgraph-request"
 
 
 @dataclass
@@ -84,7 +96,7 @@ class Gate:
         self.audit = audit
         self.keyring = Keyring.open(settings.auth_file) if settings.auth_file else None
         self.buckets = _Buckets(settings.rate_per_minute)
-        self._good_scopes: dict[str, float] = {}
+        self._good_scopes: dict[str, tuple[float, str, str]] = {}
 
     async def admit(self, request: Request) -> Principal | None:
         """The caller of a ``/graphql`` request (None for the GraphiQL page itself), or
@@ -94,10 +106,11 @@ class Gate:
         asked = {"method": request.method, "path": request.url.path}
         principal: Principal | None = None
         try:
+            self._check_origin(request)
             principal = await self._authenticate(request)
             self._check_size(request)
             if principal.scope is not None:
-                problem = await run_in_threadpool(self._scope_problem, principal.scope)
+                problem = await run_in_threadpool(self._scope_problem, principal)
                 if problem is not None:
                     raise Refusal(
                         403,
@@ -120,15 +133,39 @@ class Gate:
             raise
         return principal
 
+    @property
+    def body_limit(self) -> int:
+        return self.settings.max_upload_bytes + ENVELOPE_BYTES
+
+    def _check_origin(self, request: Request) -> None:
+        origin = request.headers.get("origin")
+        if origin is not None:
+            allowed = self.settings.allowed_origins or (_own_origin(request),)
+            if origin.strip().rstrip("/").lower() not in allowed:
+                raise Refusal(
+                    403,
+                    "FORBIDDEN",
+                    f"requests from the web page at {origin!r} are not accepted; an "
+                    "administrator can allow that origin in NAM_ALLOWED_ORIGINS",
+                )
+        if request.method in ("GET", "HEAD", "OPTIONS"):
+            return
+        media = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+        if media != "application/json" and request.headers.get(INTENT_HEADER) != "1":
+            raise Refusal(
+                400,
+                "BAD_INPUT",
+                "a request that is not JSON (a multipart upload, a form) must carry the "
+                "header `X-Namgraph-Request: 1`",
+            )
+
     def _check_size(self, request: Request) -> None:
         if request.method != "POST":
             return
         length = request.headers.get("content-length")
-        if length is None:
-            raise Refusal(
-                411, "LENGTH_REQUIRED", "send the request body with a Content-Length header"
-            )
-        limit = self.settings.max_upload_bytes + ENVELOPE_BYTES
+        if length is None:  # chunked: api.body counts the bytes as they arrive
+            return
+        limit = self.body_limit
         if not length.isdigit() or int(length) > limit:
             raise Refusal(
                 413,
@@ -160,15 +197,22 @@ class Gate:
         except AuthError as exc:
             raise Refusal(401, "UNAUTHENTICATED", str(exc)) from None
 
-    def _scope_problem(self, code: str) -> str | None:
-        """Why the unit ``code`` cannot be a scope; a good answer is kept for a minute."""
+    def _scope_problem(self, principal: Principal) -> str | None:
+        """Why the token's scope cannot be a scope, or not one of its role. A unit found good
+        as a scope is kept for a minute (with its level, for the role check)."""
+        code = principal.scope
+        assert code is not None
         now = time.monotonic()
-        if self._good_scopes.get(code, 0.0) > now:
-            return None
-        problem = scope_problem(self.store.policy, self.store.unit(code), code)
-        if problem is None:
-            self._good_scopes[code] = now + SCOPE_CHECK_SECONDS
-        return problem
+        good = self._good_scopes.get(code)
+        if good is None or good[0] <= now:
+            unit = self.store.unit(code)
+            problem = scope_problem(self.store.policy, unit, code)
+            if problem is not None or unit is None:
+                return problem
+            good = (now + SCOPE_CHECK_SECONDS, unit.level, unit.name)
+            self._good_scopes[code] = good
+        _, level, name = good
+        return role_scope_problem(principal.role, code, level, name)
 
 
 def _is_ide_page(request: Request) -> bool:
@@ -177,6 +221,14 @@ def _is_ide_page(request: Request) -> bool:
         and "text/html" in request.headers.get("accept", "")
         and "query" not in request.query_params
     )
+
+
+def _own_origin(request: Request) -> str:
+    """The origin of this server as the request addressed it."""
+    host = request.headers.get("host") or (
+        f"{request.url.hostname}:{request.url.port}" if request.url.port else request.url.hostname
+    )
+    return f"{request.url.scheme}://{host}".lower()
 
 
 def _client(request: Request) -> str:

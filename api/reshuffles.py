@@ -3,18 +3,19 @@ the record of applied ones, and history: what changed in a subtree, a cadre's pa
 
 from __future__ import annotations
 
-import tempfile
 from datetime import date
 from pathlib import Path, PurePath
 from typing import Any
 
 import strawberry
 from graphql import GraphQLError
+from starlette.datastructures import UploadFile
 from strawberry.file_uploads import Upload
 
 from api.access import made_by, unseen
 from api.errors import Code, bad_input, error, not_found, store_unavailable
 from api.types import Assignment, Cadre, CadreStatus, Ctx, LevelCoverage, Unit
+from api.uploads import upload_folder
 from graph import answers, model
 from graph.questions import changes_between
 from graph.scope import OutOfScope
@@ -56,16 +57,22 @@ class PlanProblem:
     message: str
     rule: str
     severity: str
+    code: str = strawberry.field(
+        description="Stable, for scripts: not_utf8, sheet_extra, formula_cell, row_cap, ... "
+        "or the validation rule's id."
+    )
 
     @classmethod
     def of(cls, raw: dict[str, Any]) -> PlanProblem:
+        rule = raw.get("rule", "input")
         return cls(
             file=raw["file"],
             row=raw.get("row"),
             column=raw.get("column"),
             message=raw["message"],
-            rule=raw.get("rule", "input"),
+            rule=rule,
             severity=raw.get("severity", "error"),
+            code=raw.get("code") or ("bad_value" if rule == "input" else rule),
         )
 
 
@@ -375,27 +382,43 @@ def _refused(exc: Exception) -> GraphQLError:
     if isinstance(exc, StoreError):
         return store_unavailable(str(exc))
     if isinstance(exc, LoadError):
-        return bad_input("; ".join(str(p) for p in exc.problems[:20]))
+        return GraphQLError(
+            "; ".join(str(p) for p in exc.problems[:20]),
+            extensions={
+                "code": str(Code.BAD_INPUT),
+                "problems": [p.as_dict() for p in exc.problems[:50]],
+            },
+        )
     return bad_input(str(exc))
 
 
 async def make_plan(
-    info: Ctx, file: Upload, on: date | None, decision: str | None, scope: str | None
+    info: Ctx,
+    file: Upload,
+    on: date | None,
+    decision: str | None,
+    scope: str | None,
+    sheet: str | None = None,
 ) -> ReshufflePlan:
     limit = info.context.settings.max_upload_bytes
-    name = PurePath(str(getattr(file, "filename", "") or "reshuffle.csv")).name
+    if not isinstance(file, UploadFile):
+        raise bad_input(
+            "`file` must be an uploaded file: send the request as multipart/form-data with the "
+            "file mapped to the variable (GraphQL multipart request), not as text"
+        )
+    name = PurePath(str(file.filename or "reshuffle.csv")).name
     suffix = PurePath(name).suffix.lower()
     if suffix not in UPLOAD_SUFFIXES:
         raise bad_input(
             f"{name!r}: upload a .csv or .xlsx reshuffle file (`nam template reshuffle`)"
         )
-    content = await file.read(limit + 1)  # type: ignore[attr-defined]
+    content = await file.read(limit + 1)
     audit = info.context.audit
     principal = info.context.principal
     if len(content) > limit:
         audit("refused", principal, "TOO_LARGE", field="planReshuffle", file=name)
         raise bad_input(f"{name!r} is larger than {limit} bytes; split the reshuffle")
-    with tempfile.TemporaryDirectory(prefix="namgraph-upload-") as folder:
+    with upload_folder() as folder:
         path = Path(folder) / f"upload{suffix}"
         path.write_bytes(content)
         try:
@@ -408,6 +431,8 @@ async def make_plan(
                 scope,
                 made_by(principal),
                 name,
+                sheet,
+                info.context.settings.upload_caps,
             )
         except (LoadError, NotFound, StoreError, ValueError) as exc:
             audit("write", principal, "refused", field="planReshuffle", file=name, reason=str(exc))

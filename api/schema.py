@@ -11,7 +11,6 @@ from typing import Annotated
 import strawberry
 from graphql import GraphQLError
 from strawberry.extensions import (
-    AddValidationRules,
     DisableIntrospection,
     MaxAliasesLimiter,
     MaxTokensLimiter,
@@ -25,7 +24,7 @@ from api.access import require_writer, unseen
 from api.context import Context
 from api.errors import Code, bad_input, not_found, store_unavailable
 from api.errors import error as coded
-from api.limits import cost_rule
+from api.limits import CostLimit
 from api.logs import log
 from api.reshuffles import (
     AppliedReshuffle,
@@ -290,7 +289,7 @@ class Query:
             )
         except (NotFound, StoreError) as exc:
             raise await _refuse(info, exc) from None
-        start = int(decode_cursor("violation", after)) + 1 if after is not None else 0
+        start = _violation_start(after)
         page = found[start : start + size]
         edges = [
             Edge(
@@ -331,6 +330,17 @@ class Query:
         return [Load.of(item) for item in loads[:size]]
 
 
+def _violation_start(after: str | None) -> int:
+    """Where the page after the cursor ``after`` starts; a cursor this API did not give out
+    (not a position, or a negative one) is BAD_INPUT."""
+    if after is None:
+        return 0
+    key = decode_cursor("violation", after)
+    if not key.isascii() or not key.isdigit() or len(key) > 9:
+        raise bad_input(f"cursor {after!r} is not one this API gave out; use pageInfo.endCursor")
+    return int(key) + 1
+
+
 _LIMIT_WORDS = re.compile(r"maximum operation depth|aliases found|token", re.IGNORECASE)
 
 
@@ -347,9 +357,15 @@ class Mutation:
         on: date | None = None,
         decision: str | None = None,
         scope: strawberry.ID | None = None,
+        sheet: Annotated[
+            str | None,
+            strawberry.argument(
+                description="The sheet to read from a workbook with data on several sheets."
+            ),
+        ] = None,
     ) -> ReshufflePlan:
         require_writer(info, "planReshuffle")
-        return await make_plan(info, file, on, decision, str(scope) if scope else None)
+        return await make_plan(info, file, on, decision, str(scope) if scope else None, sheet)
 
     @strawberry.mutation(
         description="Apply a kept plan in one write, or refuse it writing nothing "
@@ -416,7 +432,7 @@ def make_schema(settings: Settings | None = None) -> strawberry.Schema:
         lambda: QueryDepthLimiter(max_depth=settings.max_depth),
         lambda: MaxAliasesLimiter(max_alias_count=settings.max_aliases),
         lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
-        lambda: AddValidationRules([cost_rule(settings.max_cost, settings.default_page)]),
+        lambda: CostLimit(settings.max_cost, settings.default_page),
     ]
     if not settings.introspection:
         extensions.append(DisableIntrospection)

@@ -15,7 +15,10 @@ variable                    meaning                                             
 ``NAM_MAX_PAGE``            largest ``first:``                                   500
 ``NAM_DEFAULT_PAGE``        ``first:`` when not given                            100
 ``NAM_MAX_UPLOAD_BYTES``    largest request body (reshuffle uploads)             8 MiB
+``NAM_UPLOAD_MAX_ROWS``     rows of an uploaded reshuffle file                   200,000
+``NAM_UPLOAD_MAX_UNPACKED`` bytes an uploaded workbook may unpack to             50 MiB
 ``NAM_INTROSPECTION``       ``off`` turns schema introspection off               on
+``NAM_ALLOWED_ORIGINS``     origins a browser may call from (comma-separated)    the server's
 ==========================  ===================================================  ===========
 """
 
@@ -25,7 +28,12 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from loaders.caps import Caps
+
 __all__ = ["Settings"]
+
+#: The caps of an upload when the environment sets none.
+UPLOAD_CAPS = Caps.for_uploads({})
 
 
 def _int(name: str, default: int) -> int:
@@ -55,6 +63,9 @@ class Settings:
     default_page: int = 100
     introspection: bool = True
     max_upload_bytes: int = 8 * 1024 * 1024
+    upload_caps: Caps = UPLOAD_CAPS
+    #: Origins a browser may send requests from; empty: only the server's own.
+    allowed_origins: tuple[str, ...] = ()
 
     @classmethod
     def from_env(cls, data_dir: Path | None = None, demo: bool | None = None) -> Settings:
@@ -74,4 +85,10 @@ class Settings:
             default_page=_int("NAM_DEFAULT_PAGE", cls.default_page),
             max_upload_bytes=_int("NAM_MAX_UPLOAD_BYTES", cls.max_upload_bytes),
             introspection=_on("NAM_INTROSPECTION", cls.introspection),
+            upload_caps=Caps.for_uploads(),
+            allowed_origins=tuple(
+                origin.strip().rstrip("/").lower()
+                for origin in os.environ.get("NAM_ALLOWED_ORIGINS", "").split(",")
+                if origin.strip()
+            ),
         )

@@ -111,6 +111,8 @@ def handled(f: F) -> F:
         try:
             return f(*args, **kwargs)
         except LoadError as exc:
+            if kwargs.get("as_json") and not exc.emitted:  # for scripts: each with its code
+                _emit({"written": False, "problems": [p.as_dict() for p in exc.problems]})
             _problems(exc.problems)
             err.print("[red]Nothing was written.[/red]")
             sys.exit(2)
@@ -139,7 +141,7 @@ def _progress(disable: bool = False) -> Progress:
 
 def _problems(problems: list[Any], limit: int = 50) -> None:
     for problem in problems[:limit]:
-        err.print(f"{problem.severity}: {problem}", markup=False, highlight=False)
+        err.print(f"{problem.severity} [{problem.code}]: {problem}", markup=False, highlight=False)
     if len(problems) > limit:
         err.print(f"... and {len(problems) - limit} more", markup=False)
 
@@ -268,7 +270,9 @@ def _finish(ctx: Context, plan: Plan, dry_run: bool, as_json: bool) -> None:
             )
         _problems(plan.warnings, limit=20 if len(plan.warnings) <= 25 else 5)
     if not plan.ok:
-        raise LoadError(plan.problems)
+        refused = LoadError(plan.problems)
+        refused.emitted = as_json
+        raise refused
     if dry_run:
         if not as_json:
             out.print("Dry run: nothing was written.")
@@ -280,6 +284,9 @@ def _finish(ctx: Context, plan: Plan, dry_run: bool, as_json: bool) -> None:
 
 
 dry_run_option = click.option("--dry-run", is_flag=True, help="Show the plan; write nothing.")
+sheet_option = click.option(
+    "--sheet", metavar="NAME", help="The sheet to read, when a workbook has data on several."
+)
 
 
 @main.group()
@@ -302,6 +309,7 @@ def _day(_: click.Context, __: click.Parameter, value: str | None) -> date | Non
     "renamed and moved ones get a new version. Without it the list is undated.",
 )
 @click.option("--decision", default="", help="The decision behind the list (kept with it).")
+@sheet_option
 @dry_run_option
 @json_option
 @pass_ctx
@@ -312,25 +320,28 @@ def load_admin(
     province: str | None,
     on: date | None,
     decision: str,
+    sheet: str | None,
     dry_run: bool,
     as_json: bool,
 ) -> None:
     """The official list of provinces, districts and communes (GSO layout, CSV or XLSX):
     the three-tier list (districts filled in) or the two-tier list of 1 July 2025."""
-    _finish(ctx, plan_admin(ctx.store, file, province, on, decision), dry_run, as_json)
+    plan = plan_admin(ctx.store, file, province, on, decision, sheet)
+    _finish(ctx, plan, dry_run, as_json)
 
 
 @load.command("merges")
 @click.argument("file", type=click.Path(path_type=Path))
+@sheet_option
 @dry_run_option
 @json_option
 @pass_ctx
 @handled
-def load_merges(ctx: Context, file: Path, dry_run: bool, as_json: bool) -> None:
+def load_merges(ctx: Context, file: Path, sheet: str | None, dry_run: bool, as_json: bool) -> None:
     """Which old units went into which new one, when, by which resolution (CSV or XLSX,
     headers: `nam template merges`). What hung from an old unit hangs from its successor
     from then on."""
-    _finish(ctx, plan_merges(ctx.store, file), dry_run, as_json)
+    _finish(ctx, plan_merges(ctx.store, file, sheet), dry_run, as_json)
 
 
 @main.command("illustrate-merges")
@@ -368,12 +379,13 @@ def _load_kind(kind: str) -> None:
         kind, help=f"{kind.capitalize()} from CSV or XLSX (headers: `nam template {kind}`)."
     )
     @click.argument("file", type=click.Path(path_type=Path))
+    @sheet_option
     @dry_run_option
     @json_option
     @pass_ctx
     @handled
-    def command(ctx: Context, file: Path, dry_run: bool, as_json: bool) -> None:
-        _finish(ctx, plan_file(ctx.store, kind, file), dry_run, as_json)
+    def command(ctx: Context, file: Path, sheet: str | None, dry_run: bool, as_json: bool) -> None:
+        _finish(ctx, plan_file(ctx.store, kind, file, sheet=sheet), dry_run, as_json)
 
 
 for _kind in KINDS:
@@ -826,6 +838,7 @@ def reshuffle() -> None:
     "--scope", metavar="CODE", help="For a roster file: the unit whose own cadres it lists."
 )
 @click.option("--by", metavar="NAME", help="Who makes the plan (default: the login name).")
+@sheet_option
 @json_option
 @pass_ctx
 @handled
@@ -838,6 +851,7 @@ def reshuffle_plan(
     out_file: Path | None,
     scope: str | None,
     by: str | None,
+    sheet: str | None,
     as_json: bool,
 ) -> None:
     """Diff a reshuffle file against the graph on its date, preview it and keep the plan."""
@@ -850,8 +864,13 @@ def reshuffle_plan(
         return
     if file is None:
         raise click.UsageError("give a reshuffle FILE, or --reorganisation DATE")
-    with err.status("planning the reshuffle"):
-        document = plan_reshuffle(ctx.store, file, on, decision, scope, by)
+    try:
+        with err.status("planning the reshuffle"):
+            document = plan_reshuffle(ctx.store, file, on, decision, scope, by, sheet=sheet)
+    except (NotFound, ValueError) as exc:  # the file or an option names what is not there
+        err.print(f"error: {exc}", markup=False, highlight=False)
+        err.print("[red]Nothing was planned.[/red]")
+        sys.exit(2)
     _show_plan(document, as_json, ctx.command())
     if document["problems"]:
         _problems([Problem(**p) for p in document["problems"]])

@@ -14,7 +14,7 @@ from typing import Any, NoReturn
 
 import click
 
-from api.auth import ROLE_LEVEL, Keyring, Role, parse_expiry
+from api.auth import Keyring, Role, parse_expiry, role_scope_problem
 from graph.scope import scope_problem
 from graph.store import StoreError
 
@@ -73,9 +73,9 @@ def create(
         _fail(f"no unit {scope!r} in the graph; `nam search NAME` finds codes by name")
     if problem is not None:
         _fail(problem)
-    level = ROLE_LEVEL.get(chosen)
-    if level is not None and unit.level != level:
-        _fail(f"a {chosen}'s scope must be a {level}; {scope} ({unit.name}) is a {unit.level}")
+    problem = role_scope_problem(chosen, scope, unit.level, unit.name)
+    if problem is not None:
+        _fail(problem)
     keyring = Keyring.open(keyring_path(obj.data))
     secret, record = keyring.issue(
         chosen, scope, until, subject or getpass.getuser(), api_key=api_key

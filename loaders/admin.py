@@ -91,9 +91,10 @@ def plan_admin(
     province: str | None = None,
     on: date | None = None,
     decision: str = "",
+    sheet: str | None = None,
 ) -> Plan:
     """The plan that makes the map ``on`` that date what the list says (see the module)."""
-    table = read_table(path, ADMIN)
+    table = read_table(path, ADMIN, sheet)
     policy = store.policy_on(on)
     wanted = province.zfill(2) if province else None
     covered = {wanted} if wanted else None  # a national list speaks for every province
@@ -109,6 +110,7 @@ def plan_admin(
                     None,
                     table.headers.get("province"),
                     f"no rows for province {wanted}; check the code (Bến Tre is 83)",
+                    code="no_rows",
                 )
             ]
         )
@@ -148,6 +150,7 @@ def plan_admin(
         origins=origins,
         on=on,
         policy=policy,
+        warnings=table.warnings,
     )
     plan.provinces = summary.as_dict()
     if on is not None and ended:

@@ -41,9 +41,9 @@ class Merge:
     row: int
 
 
-def plan_merges(store: GraphStore, path: Path) -> Plan:
+def plan_merges(store: GraphStore, path: Path, sheet: str | None = None) -> Plan:
     """The plan that records the file's merges and moves what hung from each old unit."""
-    table = read_table(path, MERGES)
+    table = read_table(path, MERGES, sheet)
     problems: list[Problem] = []
     merges, splits = _read(table, problems)
     codes = {m.old for m in merges} | {m.new for m in merges}
@@ -84,10 +84,11 @@ def plan_merges(store: GraphStore, path: Path) -> Plan:
                 table, split[2] if split is not None else into[0].row, "new_code"
             )
     if not records:
-        return make_plan(store, origins=origins)
+        return make_plan(store, origins=origins, warnings=table.warnings)
     latest = max(m.on for m in merges)
-    plan = make_plan(store, units=records.values(), origins=origins, on=latest)
-    return plan
+    return make_plan(
+        store, units=records.values(), origins=origins, on=latest, warnings=table.warnings
+    )
 
 
 def moved_child(unit: Unit, parent: str, on: date, decision: str) -> Unit:

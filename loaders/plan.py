@@ -91,13 +91,18 @@ def make_plan(
     origins: dict[str, Origin] | None = None,
     on: date | None = None,
     problems: Iterable[Problem] = (),
+    warnings: Iterable[Problem] = (),
+    limits: bool = True,
     policy: Policy | None = None,
 ) -> Plan:
     """Compare records with the store, validate what would change, and say what would happen.
 
-    Validation is on ``on`` (today when None) under ``policy`` (the one in force that day)."""
+    Validation is on ``on`` (today when None) under ``policy`` (the one in force that day).
+    With ``limits``, the policy's maxima are checked too, counting every assignment the
+    cadres and units named already hold: the same ``max-per-cadre`` and ``max-per-unit``
+    warnings ``nam validate`` gives after the load."""
     origins = origins or {}
-    plan = Plan(problems=list(problems))
+    plan = Plan(problems=list(problems), warnings=list(warnings))
     units, cadres, assignments = list(units), list(cadres), list(assignments)
     old_units = store.units(u.code for u in units)
     old_cadres = store.cadres(c.id for c in cadres)
@@ -136,8 +141,54 @@ def make_plan(
             (plan.problems if violation.severity is Severity.ERROR else plan.warnings).append(
                 problem
             )
+        if limits:
+            plan.warnings.extend(_limits(store, plan.changes, origins, day))
     plan.problems.sort(key=lambda p: (p.file, p.row or 0, p.column or ""))
     return plan
+
+
+def _limits(
+    store: GraphStore, changes: ChangeSet, origins: dict[str, Origin], on: date
+) -> list[Problem]:
+    """The maxima the changed assignments pass on ``on``: units per cadre, supporters per
+    unit, each counted with what the store already holds, placed on the first row naming it."""
+    if not changes.assignments:
+        return []
+    cadre_ids = {a.cadre for a in changes.assignments}
+    codes = {a.unit for a in changes.assignments}
+    held: dict[str, Assignment] = {}
+    for group in store.assignments_of(cadre_ids).values():
+        held.update((a.id, a) for a in group)
+    for group in store.assignments_at(codes).values():
+        held.update((a.id, a) for a in group)
+    held.update((a.id, a) for a in changes.assignments)
+    snap = Snapshot()
+    planned = {c.id: c for c in changes.cadres}
+    everyone = {a.cadre for a in held.values()}
+    snap.add(cadres=[planned.get(c.id, c) for c in store.cadres(everyone).values()])
+    snap.add(cadres=[c for key, c in planned.items() if key not in snap.cadres])
+    units = {a.unit for a in held.values()}
+    snap.add(units=store.units(units).values())
+    snap.add(units=changes.units)
+    snap.add(assignments=held.values())
+    subjects = {f"cadre:{c}" for c in cadre_ids} | {f"unit:{u}" for u in codes}
+    found: list[Problem] = []
+    for v in check(snap, store.policy_on(on), on, subjects, complete=True):
+        if v.rule not in ("max-per-unit", "max-per-cadre"):
+            continue
+        kind, key = v.subject.split(":", 1)
+        first = next(
+            (
+                origins[f"assignment:{a.id}"]
+                for a in changes.assignments
+                if (a.cadre if kind == "cadre" else a.unit) == key
+                and f"assignment:{a.id}" in origins
+            ),
+            Origin("(input)"),
+        )
+        column = first.column("cadre" if kind == "cadre" else "unit")
+        found.append(Problem(first.file, first.row, column, v.message, v.rule, str(v.severity)))
+    return found
 
 
 def _problem(v: Violation, origins: dict[str, Origin]) -> Problem:

@@ -10,7 +10,11 @@ __all__ = ["LoadError", "Problem"]
 
 @dataclass(frozen=True, slots=True)
 class Problem:
-    """One thing wrong with an input file. ``row`` is the spreadsheet row (the header is 1)."""
+    """One thing wrong with an input file. ``row`` is the spreadsheet row (the header is 1).
+
+    ``code`` is stable for scripts (``not_utf8``, ``sheet_extra``, ``formula_cell``,
+    ``row_cap``, ...; a validation rule's id for what validation finds), and the message
+    is for people."""
 
     file: str
     row: int | None
@@ -18,6 +22,11 @@ class Problem:
     message: str
     rule: str = "input"
     severity: str = "error"
+    code: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.code:
+            object.__setattr__(self, "code", "bad_value" if self.rule == "input" else self.rule)
 
     def __str__(self) -> str:
         where = [self.file]
@@ -33,6 +42,7 @@ class Problem:
             "row": self.row,
             "column": self.column,
             "rule": self.rule,
+            "code": self.code,
             "severity": self.severity,
             "message": self.message,
         }
@@ -40,6 +50,9 @@ class Problem:
 
 class LoadError(Exception):
     """Input that cannot be loaded; nothing was written."""
+
+    #: Whether the problems were already printed as JSON (``--json``).
+    emitted: bool = False
 
     def __init__(self, problems: list[Problem]) -> None:
         super().__init__("\n".join(str(p) for p in problems))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import TypeVar
 
@@ -20,6 +20,14 @@ __all__ = ["assignment_id", "plan_assignments", "plan_cadres", "plan_file", "pla
 
 T = TypeVar("T")
 
+#: A date further ahead than this is read, with a warning (a typo such as 2099 for 2029?).
+FAR_AHEAD = timedelta(days=5 * 365 + 1)
+
+
+def far_ahead(when: date, today: date | None = None) -> bool:
+    """Whether ``when`` is more than five years after today."""
+    return when > (today or date.today()) + FAR_AHEAD
+
 
 class _Reader:
     """Parses the cells of one table, collecting problems instead of stopping at the first."""
@@ -28,47 +36,74 @@ class _Reader:
         self.table = table
         self.policy = policy
         self.problems: list[Problem] = []
+        self.warnings: list[Problem] = list(table.warnings)
         self.seen: dict[str, int] = {}
 
     def origin(self, row: Row) -> Origin:
         return Origin(self.table.file, row.number, tuple(self.table.headers.items()))
 
-    def fail(self, row: Row, key: str, message: str) -> None:
-        self.problems.append(self.table.problem(row.number, key, message))
+    def fail(self, row: Row, key: str, message: str, code: str = "bad_value") -> None:
+        self.problems.append(self.table.problem(row.number, key, message, code=code))
+
+    def warn(self, row: Row, key: str, message: str, code: str) -> None:
+        self.warnings.append(
+            self.table.problem(row.number, key, message, code=code, severity="warning")
+        )
 
     def text(self, row: Row, key: str, required: bool = False) -> str:
         value = row.get(key)
         if required and not value:
-            self.fail(row, key, f"empty; fill in {self.table.layout.column(key).header!r}")
+            self.fail(
+                row, key, f"empty; fill in {self.table.layout.column(key).header!r}", "empty_cell"
+            )
         return value
 
     def unique(self, row: Row, key: str, value: str) -> bool:
         if value in self.seen:
             self.fail(
-                row, key, f"{value!r} is also on row {self.seen[value]}; each row needs its own"
+                row,
+                key,
+                f"{value!r} is also on row {self.seen[value]}; each row needs its own",
+                "duplicate_id",
             )
             return False
         self.seen[value] = row.number
         return True
 
-    def parsed(self, row: Row, key: str, parse: Callable[[str], T | None], hint: str) -> T | None:
+    def parsed(
+        self,
+        row: Row,
+        key: str,
+        parse: Callable[[str], T | None],
+        hint: str,
+        code: str = "bad_value",
+    ) -> T | None:
         value = row.get(key)
         if not value:
             return None
         try:
             result = parse(value)
         except ValueError as err:
-            self.fail(row, key, str(err))
+            self.fail(row, key, str(err), code)
             return None
         if result is None:
-            self.fail(row, key, f"{value!r} is not {hint}")
+            self.fail(row, key, f"{value!r} is not {hint}", code)
         return result
 
     def date(self, row: Row, key: str, required: bool = False) -> date | None:
         if required and not row.get(key):
-            self.fail(row, key, "empty; give a date such as 26/8/2022")
+            self.fail(row, key, "empty; give a date such as 26/8/2022", "empty_cell")
             return None
-        return self.parsed(row, key, parse_date, "a date")
+        when = self.parsed(row, key, parse_date, "a date", "bad_date")
+        if when is not None and far_ahead(when):
+            self.warn(
+                row,
+                key,
+                f"{when.isoformat()} is more than five years ahead; loaded as written "
+                "(check the year)",
+                "date_far_ahead",
+            )
+        return when
 
     def level(self, row: Row, key: str = "level") -> str | None:
         names = ", ".join(level.label for level in self.policy.levels)
@@ -84,8 +119,10 @@ class _Reader:
         return self.parsed(row, key, whole, "a whole number")
 
 
-def plan_units(store: GraphStore, path: Path, on: date | None = None) -> Plan:
-    table = read_table(path, UNITS)
+def plan_units(
+    store: GraphStore, path: Path, on: date | None = None, sheet: str | None = None
+) -> Plan:
+    table = read_table(path, UNITS, sheet)
     reader = _Reader(table, store.policy)
     units: list[Unit] = []
     origins: dict[str, Origin] = {}
@@ -94,7 +131,9 @@ def plan_units(store: GraphStore, path: Path, on: date | None = None) -> Plan:
         name = reader.text(row, "name", required=True)
         level = reader.level(row) if row.get("level") else None
         if not row.get("level"):
-            reader.fail(row, "level", "empty; give the level (e.g. ấp, tổ nhân dân tự quản)")
+            reader.fail(
+                row, "level", "empty; give the level (e.g. ấp, tổ nhân dân tự quản)", "empty_cell"
+            )
         households = reader.count(row, "households")
         valid_from, valid_to = reader.date(row, "valid_from"), reader.date(row, "valid_to")
         if not code or not name or level is None or not reader.unique(row, "code", code):
@@ -111,11 +150,20 @@ def plan_units(store: GraphStore, path: Path, on: date | None = None) -> Plan:
         )
         units.append(unit)
         origins[f"unit:{code}"] = reader.origin(row)
-    return make_plan(store, units=units, origins=origins, on=on, problems=reader.problems)
+    return make_plan(
+        store,
+        units=units,
+        origins=origins,
+        on=on,
+        problems=reader.problems,
+        warnings=reader.warnings,
+    )
 
 
-def plan_cadres(store: GraphStore, path: Path, on: date | None = None) -> Plan:
-    table = read_table(path, CADRES)
+def plan_cadres(
+    store: GraphStore, path: Path, on: date | None = None, sheet: str | None = None
+) -> Plan:
+    table = read_table(path, CADRES, sheet)
     reader = _Reader(table, store.policy)
     policy = store.policy
     cadres: list[Cadre] = []
@@ -126,7 +174,9 @@ def plan_cadres(store: GraphStore, path: Path, on: date | None = None) -> Plan:
         home = reader.text(row, "home_unit", required=True)
         level = reader.level(row) if row.get("level") else None
         if not row.get("level"):
-            reader.fail(row, "level", "empty; give the cadre's level (tỉnh, huyện, xã)")
+            reader.fail(
+                row, "level", "empty; give the cadre's level (tỉnh, huyện, xã)", "empty_cell"
+            )
         titles: list[str] = []
         for text in filter(None, (t.strip() for t in row.get("titles").split(";"))):
             title = policy.title_id(text)
@@ -162,7 +212,14 @@ def plan_cadres(store: GraphStore, path: Path, on: date | None = None) -> Plan:
             continue
         cadres.append(Cadre(cadre_id, name, level, home, tuple(titles), history, row.get("phone")))
         origins[f"cadre:{cadre_id}"] = reader.origin(row)
-    return make_plan(store, cadres=cadres, origins=origins, on=on, problems=reader.problems)
+    return make_plan(
+        store,
+        cadres=cadres,
+        origins=origins,
+        on=on,
+        problems=reader.problems,
+        warnings=reader.warnings,
+    )
 
 
 def _history(
@@ -183,8 +240,10 @@ def assignment_id(cadre: str, unit: str, role: str, since: date) -> str:
     return f"{cadre}>{unit}>{role}>{since.isoformat()}"
 
 
-def plan_assignments(store: GraphStore, path: Path, on: date | None = None) -> Plan:
-    table = read_table(path, ASSIGNMENTS)
+def plan_assignments(
+    store: GraphStore, path: Path, on: date | None = None, sheet: str | None = None
+) -> Plan:
+    table = read_table(path, ASSIGNMENTS, sheet)
     reader = _Reader(table, store.policy)
     policy = store.policy
     assignments: list[Assignment] = []
@@ -214,18 +273,25 @@ def plan_assignments(store: GraphStore, path: Path, on: date | None = None) -> P
         )
         origins[f"assignment:{key}"] = reader.origin(row)
     return make_plan(
-        store, assignments=assignments, origins=origins, on=on, problems=reader.problems
+        store,
+        assignments=assignments,
+        origins=origins,
+        on=on,
+        problems=reader.problems,
+        warnings=reader.warnings,
     )
 
 
-PLANNERS: dict[str, Callable[[GraphStore, Path, date | None], Plan]] = {
+PLANNERS: dict[str, Callable[[GraphStore, Path, date | None, str | None], Plan]] = {
     "units": plan_units,
     "cadres": plan_cadres,
     "assignments": plan_assignments,
 }
 
 
-def plan_file(store: GraphStore, kind: str, path: Path, on: date | None = None) -> Plan:
+def plan_file(
+    store: GraphStore, kind: str, path: Path, on: date | None = None, sheet: str | None = None
+) -> Plan:
     try:
         planner = PLANNERS[kind]
     except KeyError:
@@ -236,7 +302,8 @@ def plan_file(store: GraphStore, kind: str, path: Path, on: date | None = None) 
                     None,
                     None,
                     f"unknown kind {kind!r}; use units, cadres or assignments",
+                    code="unknown_kind",
                 )
             ]
         ) from None
-    return planner(store, path, on)
+    return planner(store, path, on, sheet)

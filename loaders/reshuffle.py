@@ -51,10 +51,11 @@ from graph.scope import ACCESS_KEY
 from graph.store import ChangeSet, GraphStore, NotFound
 from graph.text import fold
 from graph.validate import Snapshot, check
+from loaders.caps import Caps
 from loaders.columns import RESHUFFLE
 from loaders.plan import Origin, Plan, make_plan
 from loaders.problems import LoadError, Problem
-from loaders.records import assignment_id
+from loaders.records import assignment_id, far_ahead
 from loaders.tabular import Row, Table, read_table
 
 __all__ = [
@@ -159,14 +160,17 @@ def plan_reshuffle(
     scope: str | None = None,
     by: str | None = None,
     name: str | None = None,
+    sheet: str | None = None,
+    caps: Caps | None = None,
 ) -> dict[str, Any]:
     """Read ``path``, diff it against the store, preview it, keep it; return the plan document.
 
     Problems with the file (rows, columns, unknown codes, what the policy forbids) are in the
     document's ``problems``; such a plan is kept (to be read) but cannot be applied. A file that
-    cannot be read at all raises :class:`LoadError`."""
-    raw = path.read_bytes() if path.is_file() else b""
-    table = read_table(path, RESHUFFLE)
+    cannot be read at all raises :class:`LoadError`. ``name`` is what problems call the file
+    (an upload's own name), ``sheet`` a workbook's sheet, ``caps`` its size limits."""
+    table = read_table(path, RESHUFFLE, sheet, name=name, caps=caps)
+    raw = path.read_bytes()
     file_name = name or str(path)
     reader = _StepReader(table, store.policy)
     steps = [step for row in table.rows if (step := reader.step(row)) is not None]
@@ -182,6 +186,7 @@ def plan_reshuffle(
                 "no action column, so this is read as the full roster of a scope: "
                 "give the scope (--scope CODE), or add the action column "
                 f"({', '.join(ACTIONS)})",
+                code="roster_without_scope",
             )
         )
     if effective is None:
@@ -202,6 +207,8 @@ def plan_reshuffle(
         origins=origins,
         on=effective,
         problems=reader.problems,
+        warnings=reader.warnings,
+        limits=False,  # counted below, with what the plan ends
     )
     limits = [_problem_at(v, diff, file_name, table) for v in _limits(store, diff, effective)]
     checked.warnings.extend(limits)
@@ -272,13 +279,14 @@ class _StepReader:
         self.table = table
         self.policy = policy
         self.problems: list[Problem] = []
+        self.warnings: list[Problem] = list(table.warnings)
         self.dates: dict[date, int] = {}
         self.decisions: dict[str, int] = {}
         # a list of changes; without any action the file is a roster
         self.with_actions = any(row.get("action") for row in table.rows)
 
-    def fail(self, row: int | None, key: str | None, message: str) -> None:
-        self.problems.append(self.table.problem(row, key, message))
+    def fail(self, row: int | None, key: str | None, message: str, code: str = "") -> None:
+        self.problems.append(self.table.problem(row, key, message, code=code))
 
     def step(self, row: Row) -> Step | None:
         cadre = row.get("cadre")
@@ -325,6 +333,21 @@ class _StepReader:
         return Step(row.number, action, cadre, unit, to_unit, role, row.get("decision"))
 
     def effective(self, on: date | None) -> date | None:
+        day = self._effective(on)
+        if day is not None and far_ahead(day):
+            self.warnings.append(
+                self.table.problem(
+                    None if on is not None else self.dates.get(day),
+                    None if on is not None else "on",
+                    f"the effective date {day.isoformat()} is more than five years ahead; "
+                    "planned as written (check the year)",
+                    code="date_far_ahead",
+                    severity="warning",
+                )
+            )
+        return day
+
+    def _effective(self, on: date | None) -> date | None:
         if on is not None:
             for day, number in self.dates.items():
                 if day != on:

@@ -1,8 +1,12 @@
 """Reading CSV and XLSX files into rows of NFC text, with each cell's file, row and column.
 
-Refused with a clear problem: a file that is missing or empty, a CSV that is not UTF-8, a row
-with more cells than the header, a formula cell in a workbook (its value is not stored, so it
-must be pasted as a value), a required column that is missing, a column named twice.
+Refused with a clear problem and its code: a file that is missing (``no_file``) or empty
+(``empty_file``), a CSV that is not UTF-8 (``not_utf8``), a row with more cells than the header
+(``extra_cells``), a formula cell in a workbook (``formula_cell``: its value is not stored, so it
+must be pasted as a value), a required column that is missing (``column_missing``), a column
+named twice (``column_repeated``), more rows than the caps allow (``row_cap``), and the
+workbook dangers of :mod:`loaders.workbook`. Problems name the file as ``name`` (an upload's
+own name, never the server's temporary path).
 """
 
 from __future__ import annotations
@@ -10,12 +14,13 @@ from __future__ import annotations
 import csv
 import io
 from dataclasses import dataclass, field
-from datetime import date, datetime
 from pathlib import Path
 
 from graph.text import fold, nfc
+from loaders.caps import Caps
 from loaders.columns import Layout
 from loaders.problems import LoadError, Problem
+from loaders.workbook import read_xlsx
 
 __all__ = ["Row", "Table", "read_table"]
 
@@ -37,31 +42,59 @@ class Table:
     layout: Layout
     headers: dict[str, str]
     rows: list[Row] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
 
     def problem(
-        self, row: int | None, key: str | None, message: str, rule: str = "input"
+        self,
+        row: int | None,
+        key: str | None,
+        message: str,
+        rule: str = "input",
+        code: str = "",
+        severity: str = "error",
     ) -> Problem:
         column = self.headers.get(key, self.layout.column(key).header) if key else None
-        return Problem(self.file, row, column, message, rule)
+        return Problem(self.file, row, column, message, rule, severity, code)
 
 
-def read_table(path: Path, layout: Layout, sheet: str | None = None) -> Table:
-    """Read ``path`` (``.csv``, ``.xlsx``) as a table of ``layout``; raise :class:`LoadError`."""
-    name = str(path)
+def read_table(
+    path: Path,
+    layout: Layout,
+    sheet: str | None = None,
+    *,
+    name: str | None = None,
+    caps: Caps | None = None,
+) -> Table:
+    """Read ``path`` (``.csv``, ``.xlsx``) as a table of ``layout``; raise :class:`LoadError`.
+
+    ``sheet`` chooses a workbook's sheet; ``name`` is what problems call the file (default:
+    its path); ``caps`` bound its rows and unpacked size (default: the command line's)."""
+    name = name or str(path)
+    caps = caps or Caps.for_command_line()
     if not path.is_file():
-        raise LoadError([Problem(name, None, None, "no such file; check the path")])
+        raise LoadError([Problem(name, None, None, "no such file; check the path", code="no_file")])
     size = path.stat().st_size
     if size == 0:
-        raise LoadError([Problem(name, None, None, _empty_hint(layout))])
+        raise LoadError([Problem(name, None, None, _empty_hint(layout), code="empty_file")])
     if size > MAX_BYTES:
         raise LoadError(
-            [Problem(name, None, None, f"file is larger than {MAX_BYTES} bytes; split it")]
+            [
+                Problem(
+                    name,
+                    None,
+                    None,
+                    f"file is larger than {MAX_BYTES} bytes; split it",
+                    code="file_too_large",
+                )
+            ]
         )
     suffix = path.suffix.lower()
+    warnings: list[Problem] = []
     if suffix in (".xlsx", ".xlsm"):
-        raw_rows = _xlsx_rows(path, sheet)
+        book = read_xlsx(path, name, sheet, caps)
+        raw_rows, warnings = book.rows, book.warnings
     elif suffix in (".csv", ".txt", ".tsv"):
-        raw_rows = _csv_rows(path)
+        raw_rows = _csv_rows(path, name, caps)
     else:
         raise LoadError(
             [
@@ -70,14 +103,16 @@ def read_table(path: Path, layout: Layout, sheet: str | None = None) -> Table:
                     None,
                     None,
                     f"{suffix or 'no extension'}: save the file as .csv (UTF-8) or .xlsx",
+                    code="file_type",
                 )
             ]
         )
     rows = [(number, cells) for number, cells in raw_rows if any(c.strip() for c in cells)]
     if not rows:
-        raise LoadError([Problem(name, None, None, _empty_hint(layout))])
+        raise LoadError([Problem(name, None, None, _empty_hint(layout), code="empty_file")])
     header_number, header = rows[0]
     table = _bind_header(name, layout, header_number, header)
+    table.warnings.extend(warnings)
     problems: list[Problem] = []
     keys = _header_keys(layout, header)
     for number, cells in rows[1:]:
@@ -89,6 +124,7 @@ def read_table(path: Path, layout: Layout, sheet: str | None = None) -> Table:
                     None,
                     f"the row has {len(cells)} cells but the header has {len(header)}; "
                     "remove the extra cells or quote text that contains a comma",
+                    code="extra_cells",
                 )
             )
             continue
@@ -98,7 +134,15 @@ def read_table(path: Path, layout: Layout, sheet: str | None = None) -> Table:
         raise LoadError(problems)
     if not table.rows:
         raise LoadError(
-            [Problem(name, None, None, "the file has a header but no rows; add rows below it")]
+            [
+                Problem(
+                    name,
+                    None,
+                    None,
+                    "the file has a header but no rows; add rows below it",
+                    code="no_rows",
+                )
+            ]
         )
     return table
 
@@ -128,6 +172,7 @@ def _bind_header(name: str, layout: Layout, number: int, header: list[str]) -> T
                     number,
                     nfc(text),
                     f"this column repeats {headers[key]!r}; keep one of them",
+                    code="column_repeated",
                 )
             )
         headers[key] = nfc(text)
@@ -140,6 +185,7 @@ def _bind_header(name: str, layout: Layout, number: int, header: list[str]) -> T
                     column.header,
                     f"required column {column.header!r} (or {column.key!r}) is missing; "
                     f"add it to the header row",
+                    code="column_missing",
                 )
             )
     if problems:
@@ -147,7 +193,7 @@ def _bind_header(name: str, layout: Layout, number: int, header: list[str]) -> T
     return Table(name, layout, headers)
 
 
-def _csv_rows(path: Path) -> list[tuple[int, list[str]]]:
+def _csv_rows(path: Path, name: str, caps: Caps) -> list[tuple[int, list[str]]]:
     raw = path.read_bytes()
     try:
         text = raw.decode("utf-8-sig")
@@ -156,17 +202,26 @@ def _csv_rows(path: Path) -> list[tuple[int, list[str]]]:
         raise LoadError(
             [
                 Problem(
-                    str(path),
+                    name,
                     line,
                     None,
                     f"byte {err.start} is not UTF-8 text; save the file as 'CSV UTF-8' "
                     "(in Excel: File > Save As > CSV UTF-8)",
+                    code="not_utf8",
                 )
             ]
         ) from None
     if "\x00" in text:
         raise LoadError(
-            [Problem(str(path), None, None, "the file holds binary data; save it as CSV UTF-8")]
+            [
+                Problem(
+                    name,
+                    None,
+                    None,
+                    "the file holds binary data; save it as CSV UTF-8",
+                    code="binary_data",
+                )
+            ]
         )
     first = text.split("\n", 1)[0]
     delimiter = max(",;\t", key=first.count)
@@ -174,73 +229,30 @@ def _csv_rows(path: Path) -> list[tuple[int, list[str]]]:
     out: list[tuple[int, list[str]]] = []
     try:
         for cells in reader:
+            if len(out) >= caps.rows:
+                raise LoadError(
+                    [
+                        Problem(
+                            name,
+                            reader.line_num,
+                            None,
+                            f"the file has more than {caps.rows:,} rows, the most one file "
+                            f"may have ({caps.rows_setting}); split it",
+                            code="row_cap",
+                        )
+                    ]
+                )
             out.append((reader.line_num, cells))
     except csv.Error as err:
         raise LoadError(
-            [Problem(str(path), reader.line_num, None, f"cannot read the row: {err}")]
-        ) from None
-    return out
-
-
-def _xlsx_rows(path: Path, sheet: str | None) -> list[tuple[int, list[str]]]:
-    import zipfile
-
-    from openpyxl import load_workbook
-
-    try:
-        book = load_workbook(path, read_only=True, data_only=False)
-    except (zipfile.BadZipFile, OSError, KeyError, ValueError) as err:
-        raise LoadError(
             [
                 Problem(
-                    str(path),
+                    name,
+                    reader.line_num,
                     None,
-                    None,
-                    f"not a readable .xlsx workbook ({err}); save it again from Excel",
+                    f"cannot read the row: {err}",
+                    code="csv_unreadable",
                 )
             ]
         ) from None
-    try:
-        ws = book[sheet] if sheet else book.worksheets[0]
-        out: list[tuple[int, list[str]]] = []
-        problems: list[Problem] = []
-        header: list[str] = []
-        for number, row in enumerate(ws.iter_rows(), start=1):
-            cells: list[str] = []
-            for index, cell in enumerate(row):
-                value = cell.value
-                if getattr(cell, "data_type", None) == "f" or (
-                    isinstance(value, str) and value.startswith("=")
-                ):
-                    column = header[index] if index < len(header) else f"column {index + 1}"
-                    problems.append(
-                        Problem(
-                            str(path),
-                            number,
-                            column,
-                            f"cell holds a formula ({value}); copy the column and paste it as values",
-                        )
-                    )
-                    cells.append("")
-                    continue
-                cells.append(_cell_text(value))
-            if not header and any(c.strip() for c in cells):
-                header = cells
-            out.append((number, cells))
-        if problems:
-            raise LoadError(problems)
-        return out
-    finally:
-        book.close()
-
-
-def _cell_text(value: object) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, datetime):
-        return value.date().isoformat()
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
+    return out

@@ -272,7 +272,10 @@ class World:
                 "map": json.dumps({"0": ["variables.file"]}),
             },
             files={"0": (path.name, path.read_bytes(), "text/csv")},
-            headers={"Authorization": f"Bearer {self.callers[role].token if role else token}"},
+            headers={
+                "Authorization": f"Bearer {self.callers[role].token if role else token}",
+                "X-Namgraph-Request": "1",
+            },
         )
         assert response.status_code == 200, response.text
         body: dict[str, Any] = response.json()

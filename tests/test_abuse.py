@@ -85,7 +85,7 @@ def test_batches_and_oversized_bodies_are_refused_at_the_door(open_with: Open) -
     with open_with(max_upload_bytes=10_000) as world:
         warm(world)
         token = world.callers[Role.LOADER].token
-        headers = {"Authorization": f"Bearer {token}"}
+        headers = {"Authorization": f"Bearer {token}", "X-Namgraph-Request": "1"}
         batch = [{"query": "{ reshuffles { id } }"}] * 3
         response = world.api.client.post("/graphql", json=batch, headers=headers)
         assert response.status_code == 400 and "batch" in response.text.lower()

@@ -44,6 +44,7 @@ def upload(api: Server, path: Path, query: str = PLAN, name: str | None = None) 
         "/graphql",
         data={"operations": json.dumps(operations), "map": json.dumps({"0": ["variables.file"]})},
         files={"0": (name or path.name, path.read_bytes(), "text/csv")},
+        headers={"X-Namgraph-Request": "1"},
     )
     assert response.status_code == 200, response.text
     body: dict[str, Any] = response.json()
