@@ -40,6 +40,8 @@ def what_if(
         if cadre_id not in found:
             raise NotFound("cadre", cadre_id)
     cadres: tuple[Cadre, ...] = tuple(found[i] for i in ids)
+    if scope is None and store.scope is not None:
+        scope = store.scope  # a scoped caller: their scope, never a unit they cannot see
     root = store.unit(scope) if scope else top_of(store, cadres[0].home_unit)
     if root is None:
         raise NotFound("unit", scope or "")
