@@ -37,7 +37,7 @@ from starlette.concurrency import run_in_threadpool
 from api.audit import Audit
 from api.auth import AuthError, Keyring, Principal, role_scope_problem
 from api.settings import Settings
-from graph.scope import scope_problem
+from graph.scope import scope_policy, scope_problem
 from graph.store import GraphStore
 
 __all__ = ["Gate", "Refusal"]
@@ -206,7 +206,8 @@ class Gate:
         good = self._good_scopes.get(code)
         if good is None or good[0] <= now:
             unit = self.store.unit(code)
-            problem = scope_problem(self.store.policy, unit, code)
+            policy = scope_policy(self.store, unit) if unit else self.store.policy
+            problem = scope_problem(policy, unit, code)
             if problem is not None or unit is None:
                 return problem
             good = (now + SCOPE_CHECK_SECONDS, unit.level, unit.name)

@@ -192,7 +192,7 @@ class Query:
     ) -> GapConnection:
         size = page_size(info, first)
         store = info.context.store
-        level_id = store.policy.level_id(level) or level
+        level_id = store.policy_on(on_date(as_of)).level_id(level) or level
         try:
             found = await info.context.call(store.gaps, str(unit), level_id, on_date(as_of))
         except (NotFound, StoreError, ValueError) as exc:

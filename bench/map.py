@@ -78,8 +78,10 @@ def map_steps(store: GraphStore, kind: str, province: str, folder: Path) -> list
     def step(name: str, seconds: float, records: int | None, note: str) -> None:
         row = Row(kind, name, seconds, records, note, rss_mib(), peak_mib())
         rows.append(row)
+        rss = f"{row.rss_mib:,.0f}" if row.rss_mib is not None else "-"
         print(
-            f"  {kind:6} {name:46} {seconds:8.2f} s  {records or '':>9}  {note}",
+            f"  {kind:6} {name:46} {seconds:8.2f} s  {records or '':>9}  "
+            f"rss {rss} MiB, peak {row.peak_mib:,.0f} MiB  {note}",
             flush=True,
         )
 

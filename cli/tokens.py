@@ -15,7 +15,7 @@ from typing import Any, NoReturn
 import click
 
 from api.auth import Keyring, Role, parse_expiry, role_scope_problem
-from graph.scope import scope_problem
+from graph.scope import scope_policy, scope_problem
 from graph.store import StoreError
 
 __all__ = ["keyring_path", "token"]
@@ -68,7 +68,7 @@ def create(
         unit = store.unit(scope)
     except StoreError as exc:
         _fail(str(exc))
-    problem = scope_problem(store.policy, unit, scope)
+    problem = scope_problem(scope_policy(store, unit) if unit else store.policy, unit, scope)
     if unit is None:
         _fail(f"no unit {scope!r} in the graph; `nam search NAME` finds codes by name")
     if problem is not None:

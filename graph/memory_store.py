@@ -207,6 +207,9 @@ class MemoryStore:
             copy._apply(changes)
         yield copy
 
+    def unscoped(self) -> MemoryStore:
+        return self
+
     def scoped(self, root: str) -> MemoryStore:
         """The graph as a caller scoped to ``root`` may see it (see :mod:`graph.scope`): a copy of
         that part, kept until the graph changes."""
@@ -592,6 +595,9 @@ class _ScopedView(MemoryStore):
         return (
             self.base.scoped(root) if self.unit(root) is not None else _ScopedView(self.base, root)
         )
+
+    def unscoped(self) -> MemoryStore:
+        return self.base
 
     def save_plan(self, plan_id: str, document: Mapping[str, object]) -> None:
         self.base.save_plan(plan_id, document)

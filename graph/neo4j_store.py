@@ -447,6 +447,13 @@ class Neo4jStore:
         self.driver.close()
 
     # --- running queries ------------------------------------------------------------------
+    def unscoped(self) -> Neo4jStore:
+        if self.scope is None:
+            return self
+        view = copy.copy(self)
+        view.scope = None
+        return view
+
     def scoped(self, root: str) -> Neo4jStore:
         """This store as a caller scoped to ``root`` sees it: every query gets ``$scope``."""
         if self.scope is not None and not self.units([root]):

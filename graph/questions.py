@@ -40,6 +40,8 @@ def what_if(
         if cadre_id not in found:
             raise NotFound("cadre", cadre_id)
     cadres: tuple[Cadre, ...] = tuple(found[i] for i in ids)
+    if scope is None and store.scope is not None:
+        scope = store.scope  # a scoped caller: their scope, never a unit they cannot see
     root = store.unit(scope) if scope else top_of(store, cadres[0].home_unit)
     if root is None:
         raise NotFound("unit", scope or "")
@@ -75,7 +77,8 @@ def takeovers(
     passing its maximum per cadre come before those who cannot."""
     wanted = list(dict.fromkeys(codes))
     units = store.units(wanted)
-    above = store.ancestors_of(wanted)
+    above = store.ancestors_of(wanted, on)
+    policy = store.policy_on(on)
     # the area and rule of each unit, then every candidate of every area in a few batches
     placed: dict[str, tuple[Unit, list[Unit], Rule | None, Unit | None]] = {}
     for code in wanted:
@@ -83,7 +86,7 @@ def takeovers(
         if unit is None:
             continue
         chain = [unit, *above.get(code, [])]
-        rule = store.policy.coverage_rule(unit.level)
+        rule = policy.coverage_rule(unit.level)
         area = next((u for u in chain if rule and u.level == rule.cadre_level), None)
         placed[code] = (unit, chain, rule, area)
     rules = {area.code: rule for _, _, rule, area in placed.values() if rule and area}

@@ -20,12 +20,14 @@ chain link outside it.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import timedelta
 
+from graph.dates import today
 from graph.model import Unit
 from graph.policy import Policy
 from graph.store import ChangeSet, GraphStore, StoreError
 
-__all__ = ["ACCESS_KEY", "OutOfScope", "check_within", "owns", "scope_problem"]
+__all__ = ["ACCESS_KEY", "OutOfScope", "check_within", "owns", "scope_policy", "scope_problem"]
 
 #: The key under which plans and applied-reshuffle records keep the scope they were made in.
 ACCESS_KEY = "access_scope"
@@ -35,10 +37,27 @@ class OutOfScope(StoreError):
     """A change reaches outside the caller's scope; nothing was written."""
 
 
+def scope_policy(store: GraphStore, unit: Unit) -> Policy:
+    """The policy a scope root is judged by: today's when the unit exists today, else the one
+    of its last day (a district of the old map is a scope for its own years)."""
+    day = today()
+    if not unit.exists_on(day):
+        ended = [
+            v.valid_to for v in unit.versions() if v.valid_to is not None and v.valid_to <= day
+        ]
+        if ended:
+            day = max(ended) - timedelta(days=1)
+    return store.policy_on(day)
+
+
 def scope_problem(policy: Policy, unit: Unit | None, code: str) -> str | None:
     """Why ``code`` cannot be a scope root (None when it can)."""
     if unit is None:
         return f"no unit {code!r} in the graph"
+    if not policy.has_level(unit.level):
+        return (
+            f"{code} ({unit.name}) is a {unit.level}, a level the policy {policy.id} does not have"
+        )
     index = policy.level(unit.level).index
     above = [level.id for level in policy.levels[:index] if level.id in policy.chain]
     if above or not policy.level(unit.level).has_cadres:

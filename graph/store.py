@@ -80,6 +80,11 @@ class GraphStore(Protocol):
     #: The unit code this view is scoped to (see :mod:`graph.scope`); None for the whole graph.
     scope: str | None
 
+    def unscoped(self) -> GraphStore:
+        """The whole store behind a scoped view (the store itself when it is not scoped): for
+        work that must see everything and then show only what the scope may see."""
+        ...
+
     def scoped(self, root: str) -> GraphStore:
         """This store as a caller scoped to ``root`` may see it: anything outside the root's
         subtree answers exactly as if it did not exist. Writes through it are refused when

@@ -36,6 +36,8 @@ Local rules look at one record and what it refers to, so they run on a loader's 
 
 from __future__ import annotations
 
+import dataclasses
+import re
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -49,7 +51,7 @@ from graph.policy import Policy
 from graph.store import GraphStore
 from graph.timeline import PolicyTimeline
 
-__all__ = ["Snapshot", "check", "snapshot_of", "validate_store"]
+__all__ = ["HIDDEN", "Snapshot", "check", "snapshot_of", "validate_store", "visible_only"]
 
 E, W = Severity.ERROR, Severity.WARNING
 Tree: TypeAlias = "nx.DiGraph[str]"
@@ -131,8 +133,61 @@ def check(
         found = [v for v in found if v.subject in subjects]
     if timeline is not None:
         found = _before_reorganisation(found, snap, timeline, on)
+    for v in found:
+        v.extra["refs"] = _refs(snap, v)
     found.sort(key=lambda v: (v.severity != E, v.subject, v.rule))
     return found
+
+
+def _refs(snap: Snapshot, v: Violation) -> list[str]:
+    """The codes and ids a violation's message may name: its subject and what the subject
+    refers to (parents, home unit, the cadre and unit of an assignment)."""
+    kind, _, key = v.subject.partition(":")
+    if kind == "unit":
+        unit = snap.units.get(key)
+        return [key, *sorted(unit.parents())] if unit else [key]
+    if kind == "cadre":
+        cadre = snap.cadres.get(key)
+        return [key, cadre.home_unit] if cadre else [key]
+    if kind == "assignment":
+        a = snap.assignments.get(key)
+        if a is None:
+            return []
+        cadre = snap.cadres.get(a.cadre)
+        return [a.cadre, a.unit, *([cadre.home_unit] if cadre else [])]
+    return []
+
+
+#: The words a scoped caller reads in place of a code or id outside the scope.
+HIDDEN = "(ngoài phạm vi)"
+
+
+def visible_only(view: GraphStore, found: list[Violation]) -> list[Violation]:
+    """The violations a scoped ``view`` may see: those about a unit, cadre or assignment inside
+    it, with every code or id outside it in their messages replaced by :data:`HIDDEN`."""
+    subjects: dict[str, set[str]] = {"unit": set(), "cadre": set(), "assignment": set()}
+    refs: set[str] = set()
+    for v in found:
+        kind, _, key = v.subject.partition(":")
+        subjects.setdefault(kind, set()).add(key)
+        refs.update(v.extra.get("refs", ()))
+    seen = {
+        "unit": set(view.units(subjects["unit"])),
+        "cadre": set(view.cadres(subjects["cadre"])),
+        "assignment": set(view.assignments_by_id(subjects["assignment"])),
+    }
+    shown = set(view.units(refs)) | set(view.cadres(refs))
+    out: list[Violation] = []
+    for v in found:
+        kind, _, key = v.subject.partition(":")
+        if key not in seen.get(kind, set()):
+            continue
+        message = v.message
+        for ref in v.extra.get("refs", ()):
+            if ref not in shown:
+                message = re.sub(rf"(?<![\w.-]){re.escape(ref)}(?![\w-]|\.\w)", HIDDEN, message)
+        out.append(dataclasses.replace(v, message=message, extra=dict(v.extra)))
+    return out
 
 
 #: What a new map or policy can break in records that were right before it.
@@ -535,6 +590,25 @@ def snapshot_of(store: GraphStore, code: str | None = None) -> Snapshot:
 
 
 def validate_store(store: GraphStore, on: date, code: str | None = None) -> list[Violation]:
+    """Every violation in ``code``'s subtree (the whole graph when None) on ``on``.
+
+    Through a scoped view, the findings are the whole graph's, shown as the scope may see them:
+    validation runs on the whole province around the scope (a cadre's load counts every unit
+    they carry, a unit's parent is known even above the scope), and only what lies inside the
+    scope is kept, its messages masked (:func:`visible_only`). So a scope never sees a finding
+    the whole graph does not have, nor a code it may not see."""
+    if store.scope is not None:
+        whole = store.unscoped()
+        above = whole.ancestors(store.scope)
+        top = above[-1].code if above else store.scope
+        found = validate_store(whole, on, top)
+        if code is not None:
+            part = snapshot_of(whole, code)
+            wanted = {f"unit:{u.code}" for u in store.subtree(code)}
+            wanted |= {f"cadre:{c}" for c in part.cadres}
+            wanted |= {f"assignment:{a}" for a in part.assignments}
+            found = [v for v in found if v.subject in wanted]
+        return visible_only(store, found)
     snap = snapshot_of(store, code)
     inside = {f"unit:{u.code}" for u in store.subtree(code)} if code else None
     if inside is None:

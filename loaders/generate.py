@@ -219,8 +219,9 @@ def generate(
     seed: int = 1,
     progress: Callable[[int, int], None] | None = None,
 ) -> Roster:
-    """The generated roster of ``province`` (already loaded); same seed, same roster."""
-    policy = store.policy
+    """The generated roster of ``province`` (already loaded); same seed, same roster. Its
+    assignments start on :data:`SINCE`, under the policy in force then."""
+    policy = store.policy_on(SINCE)
     top = store.unit(province.zfill(2))
     if top is None or top.level != policy.top_level:
         raise LoadError(

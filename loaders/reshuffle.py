@@ -446,12 +446,14 @@ class _Diff:
         for step in steps:
             if not self._known(step):
                 continue
-            if self.cadres[step.cadre].home_unit != scope:
+            home = self.cadres[step.cadre].home_unit
+            if home != scope:
+                where = home if self.store.units([home]) else "a unit outside your scope"
                 self.reader.fail(
                     step.row,
                     "cadre",
-                    f"{step.cadre} works in {self.cadres[step.cadre].home_unit}, not in the "
-                    f"scope {scope}; a roster lists the scope's own cadres",
+                    f"{step.cadre} works in {where}, not in the scope {scope}; "
+                    "a roster lists the scope's own cadres",
                 )
                 continue
             listed.setdefault((step.cadre, step.unit, step.role or "support"), step)

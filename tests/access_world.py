@@ -224,6 +224,20 @@ def _plain_value(field_name: str, argument: str, arg: Any) -> Any:
     return None
 
 
+_DATES = re.compile(r"\d{4}-\d{2}-\d{2}|\d{1,2}/\d{1,2}/\d{4}")
+_CODES = re.compile(r"(?<![\w.-])\d+(?:\.\d+)*(?:-\d+)?(?![\w-])")
+
+
+def codes_in(text: str) -> set[str]:
+    """Every unit code or cadre id a text could name (dates left out): to look for hidden ones
+    inside messages, not only in whole answer strings.
+
+    >>> sorted(codes_in("28801.01 is outside 83-0024's home unit 83 on 2023-05-01."))
+    ['28801.01', '83', '83-0024']
+    """
+    return set(_CODES.findall(_DATES.sub(" ", text)))
+
+
 def strings(value: Any) -> Iterator[str]:
     """Every string in a JSON answer."""
     if isinstance(value, str):
