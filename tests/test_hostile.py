@@ -28,6 +28,8 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from api.settings import Settings
 from graph.memory_store import MemoryStore
@@ -1127,3 +1129,51 @@ def test_concurrent_uploads_of_one_file_do_not_collide(door: Door) -> None:
         replies = list(pool.map(lambda _: door.upload("same.csv", ok), range(4)))
     plans = {r.body["data"]["planReshuffle"]["id"] for r in replies if r.body.get("data")}
     assert len(plans) == 1, replies
+
+
+# --- fuzzing malformed input ----------------------------------------------------------------
+
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=True) | st.text(max_size=40),
+    lambda inner: st.lists(inner, max_size=4)
+    | st.dictionaries(st.text(max_size=12), inner, max_size=4),
+    max_leaves=20,
+)
+_BODIES = st.one_of(
+    st.binary(max_size=600),  # anything at all
+    _JSON.map(lambda v: json.dumps(v).encode()),  # well-formed JSON of any shape
+    st.fixed_dictionaries(  # the shape of a request, with parts of the wrong kind
+        {"query": st.one_of(st.text(max_size=80), _JSON), "variables": _JSON}
+    ).map(lambda v: json.dumps(v).encode()),
+    st.text(max_size=300).map(lambda t: t.encode("utf-8", "surrogatepass")),
+)
+_TYPES = st.sampled_from(
+    ["application/json", "multipart/form-data; boundary=x", "text/plain", "application/graphql"]
+)
+
+
+def test_fuzzed_malformed_bodies_get_coded_refusals_never_a_500(door: Door) -> None:
+    """A fixed budget of derandomized examples (the same every run): bytes, JSON of any shape
+    and requests with parts of the wrong kind, under several content types. Every answer is
+    JSON; a refusal is a GraphQL error with a code, and nothing is INTERNAL."""
+    before = tree_digest(door.data)
+    seen: list[tuple[int, str | None]] = []
+
+    @settings(
+        max_examples=150,
+        deadline=None,
+        derandomize=True,
+        suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+    )
+    @given(body=_BODIES, kind=_TYPES)
+    def check(body: bytes, kind: str) -> None:
+        reply = door.post(body, **{"content-type": kind, **INTENT})
+        seen.append((reply.status, reply.code))
+        assert reply.status < 500, (body[:200], kind, reply)
+        assert "not json" not in reply.body, (body[:200], kind, reply)
+        if reply.status >= 400 or reply.body.get("errors"):
+            assert reply.code is not None and reply.code != "INTERNAL", (body[:200], kind, reply)
+
+    check()
+    assert tree_digest(door.data) == before
+    assert {code for _, code in seen} - {None}  # the fuzz reached the refusals
