@@ -42,7 +42,7 @@ from graph.records import (
     unit_from_row,
     unit_row,
 )
-from graph.scope import check_within, owns
+from graph.scope import ScopeDays, check_within, clip, owns, scope_periods, seen_assignment
 from graph.store import (
     ChangeSet,
     GraphStore,
@@ -225,21 +225,36 @@ class MemoryStore:
         self._views[root] = (self._version, view)
         return view
 
+    def scope_days(self, root: str) -> ScopeDays:
+        """The days each unit lies in the scope of ``root`` (see :mod:`graph.scope`)."""
+        return scope_periods(
+            root,
+            lambda codes: {c: q.children(self.g, c, None) for c in codes if c in self.g},
+            self.predecessors_of,
+        )
+
     def _scope_part(self, root: str) -> ChangeSet:
-        unit = self.unit(root)
-        if unit is None:
+        if self.unit(root) is None:
             return ChangeSet()
-        units = list(q.subtree(self.g, unit, None))
+        days = self.scope_days(root)
+        units = [
+            seen
+            for code, periods in days.periods.items()
+            if (unit := self.unit(code)) is not None and (seen := clip(unit, periods)) is not None
+        ]
         codes = {u.code for u in units}
         keys: set[CadreKey] = set()
+        assignments = []
         for code in codes:
-            keys.update(node for node in self.g.pred[code] if not isinstance(node, str))
-        assignments = [
-            d["a"]
-            for key in keys
-            for _, code, d in self.g.out_edges(key, data=True)
-            if "a" in d and code in codes
-        ]
+            for node, edges in self.g.pred[code].items():
+                if isinstance(node, str):
+                    continue
+                if "WORKS_IN" in edges:
+                    keys.add(node)
+                for data in edges.values():
+                    if "a" in data and seen_assignment(data["a"], days.periods[code]):
+                        assignments.append(data["a"])
+                        keys.add(node)
         cadres = [self.g.nodes[key]["cadre"] for key in sorted(keys)]
         return ChangeSet(units=units, cadres=cadres, assignments=assignments)
 

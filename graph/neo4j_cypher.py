@@ -46,23 +46,37 @@ __all__ = [
     "SUPPORTERS",
     "cadre_in_scope",
     "in_scope",
+    "in_scope_on",
     "rel_on",
 ]
 
 
 def in_scope(n: str) -> str:
-    """The unit ``n`` lies in the caller's scope (``$scope``, a root unit code; null: all)."""
+    """The unit ``n`` has lain in the caller's scope (``$scope``, a root unit code; null: all)
+    on some day: a path up to the root, or to a unit a merge put into the scope
+    (``$scope_tops``). The store then cuts it to its days in the scope (:mod:`graph.scope`)."""
     return (
         f"($scope IS NULL OR EXISTS {{ MATCH ({n})-[:PART_OF*0..]->(top_{n}) "
-        f"WHERE top_{n}.code = $scope }})"
+        f"WHERE top_{n}.code = $scope OR top_{n}.code IN $scope_tops }})"
+    )
+
+
+def in_scope_on(n: str) -> str:
+    """The unit ``n`` lies in the caller's scope on $on: its links of that day lead to the root
+    or to a unit a merge put into the scope."""
+    return (
+        f"($scope IS NULL OR EXISTS {{ MATCH p_{n} = ({n})-[:PART_OF*0..]->(top_{n}) "
+        f"WHERE (top_{n}.code = $scope OR top_{n}.code IN $scope_tops) "
+        f"AND all(r_{n} IN relationships(p_{n}) WHERE {rel_on('r_' + n)}) }})"
     )
 
 
 def cadre_in_scope(c: str) -> str:
-    """The cadre ``c`` works in the caller's scope or has supported a unit in it."""
+    """The cadre ``c`` works in the caller's scope or has supported a unit in it (the store
+    then keeps those whose assignments meet their units' days in the scope)."""
     return (
         f"($scope IS NULL OR EXISTS {{ MATCH ({c})-[:WORKS_IN|SUPPORTS]->()-[:PART_OF*0..]->(top_{c}) "
-        f"WHERE top_{c}.code = $scope }})"
+        f"WHERE top_{c}.code = $scope OR top_{c}.code IN $scope_tops }})"
     )
 
 
@@ -175,7 +189,7 @@ CALL (root) {{
 
 COVERAGE = f"""
 UNWIND $codes AS code
-MATCH (root:Unit {{code: code}}) WHERE {in_scope("root")}
+MATCH (root:Unit {{code: code}}) WHERE {in_scope_on("root")}
 {AFTER_ROOT}
 CALL (root, above) {{
   MATCH p = (root)<-[:PART_OF*0..]-(u)
@@ -192,7 +206,7 @@ RETURN code, level, units, covered, households, reached
 """
 
 GAPS = f"""
-MATCH (root:Unit {{code: $code}}) WHERE {in_scope("root")}
+MATCH (root:Unit {{code: $code}}) WHERE {in_scope_on("root")}
 {AFTER_ROOT}
 MATCH p = (root)<-[:PART_OF*0..]-(u)
 WHERE u.level = $level AND {_path_on("p", "root")}
@@ -218,18 +232,18 @@ CALL (n) {{
 
 SUPPORTERS = f"""
 UNWIND $codes AS code
-MATCH (n:Unit {{code: code}}) WHERE {in_scope("n")}
+MATCH (n:Unit {{code: code}}) WHERE {in_scope_on("n")}
 {_SUPPORTING}
 RETURN code, supporters
 """
 
 CHAIN = f"""
-MATCH (u:Unit {{code: $code}}) WHERE {in_scope("u")}
+MATCH (u:Unit {{code: $code}}) WHERE {in_scope_on("u")}
 MATCH p = (u)-[:PART_OF*0..]->(top)
 WHERE all(r_p IN relationships(p) WHERE {rel_on("r_p")})
   AND NOT EXISTS {{ MATCH (top)-[t:PART_OF]->() WHERE {rel_on("t")} }}
 UNWIND range(0, length(p)) AS i
-WITH nodes(p)[i] AS n, i WHERE {in_scope("n")}
+WITH nodes(p)[i] AS n, i WHERE {in_scope_on("n")}
 {_SUPPORTING}
 RETURN n, supporters ORDER BY i
 """
@@ -239,7 +253,7 @@ MATCH (c:Cadre {{id: $id}}) WHERE {cadre_in_scope("c")}
 WITH c, {_status_on("c")} AS status
 CALL (c, status) {{
   OPTIONAL MATCH (c)-[s:SUPPORTS]->(d)
-  WHERE status = 'active' AND {_in_force("s")} AND {_exists_on("d")} AND {in_scope("d")}
+  WHERE status = 'active' AND {_in_force("s")} AND {_exists_on("d")} AND {in_scope_on("d")}
     AND $rules[d.level] IS NOT NULL AND {_matches("s", "c", "$rules[d.level]")}
   RETURN collect(DISTINCT d) AS direct
 }}
@@ -271,7 +285,7 @@ CALL (u) {{
 _LOAD_ITEMS = f"""
 CALL (c) {{
   OPTIONAL MATCH (c)-[s:SUPPORTS]->(u)
-  WHERE {_in_force("s")} AND {_exists_on("u")} AND {in_scope("u")}
+  WHERE {_in_force("s")} AND {_exists_on("u")} AND {in_scope_on("u")}
   WITH s, u WHERE u IS NOT NULL
   WITH s, u, [r IN $all_rules WHERE u.level = r.unit_level AND {_matches("s", "c", "r")} | r.id] AS matched
   WHERE size(matched) > 0
@@ -280,7 +294,7 @@ CALL (c) {{
 }}"""
 
 LOAD = f"""
-MATCH (root:Unit {{code: $code}}) WHERE {in_scope("root")}
+MATCH (root:Unit {{code: $code}}) WHERE {in_scope_on("root")}
 MATCH p = (root)<-[:PART_OF*0..]-(home)
 WHERE ($level IS NULL OR home.level = $level) AND {_path_on("p", "root")}
 MATCH (home)<-[:WORKS_IN]-(c)
@@ -303,7 +317,9 @@ OPTIONAL MATCH p = (u)-[:PART_OF*1..]->(top)
 WHERE all(r_p IN relationships(p) WHERE {rel_on("r_p")})
   AND CASE WHEN $scope IS NULL
       THEN NOT EXISTS {{ MATCH (top)-[t:PART_OF]->() WHERE {rel_on("t")} }}
-      ELSE top.code = $scope END
+      ELSE top.code = $scope OR top.code IN $scope_tops END
+WITH code, p ORDER BY length(p) DESC
+WITH code, collect(p)[0] AS p
 RETURN code, CASE WHEN p IS NULL THEN [] ELSE tail(nodes(p)) END AS above
 """
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import copy
 import json
 import re
-from collections.abc import Collection, Iterable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
@@ -40,7 +40,15 @@ from graph.dates import today
 from graph.faults import pause_mid_apply
 from graph.model import Assignment, Cadre, Status, StatusPeriod, Succession, Unit, UnitVersion
 from graph.policy import POLICY_DIR, Policy, load_policy, parse_policy
-from graph.scope import ACCESS_KEY, OutOfScope, check_within
+from graph.scope import (
+    ACCESS_KEY,
+    OutOfScope,
+    ScopeDays,
+    check_within,
+    clip,
+    scope_periods,
+    seen_assignment,
+)
 from graph.store import (
     ChangeSet,
     Guard,
@@ -259,6 +267,10 @@ class Neo4jStore:
         self.timeout: float | None = None
         self._labels = sorted({level_label(level) for level in self.timeline.ranks()}, key=str)
         self._params_by_policy: dict[str, dict[str, Any]] = {}
+        #: The days of the scope this view is scoped to (None: not scoped).
+        self._days: ScopeDays | None = None
+        #: Scope days by root, with the generation they were worked out at (shared by views).
+        self._days_by_root: dict[str, tuple[int, ScopeDays]] = {}
 
     def policy_on(self, on: date | None) -> Policy:
         return self.timeline.on(on)
@@ -452,18 +464,82 @@ class Neo4jStore:
             return self
         view = copy.copy(self)
         view.scope = None
+        view._days = None
         return view
 
     def scoped(self, root: str) -> Neo4jStore:
-        """This store as a caller scoped to ``root`` sees it: every query gets ``$scope``."""
+        """This store as a caller scoped to ``root`` sees it: every query gets ``$scope`` and
+        ``$scope_tops``, and what comes back is cut to its days in the scope."""
         if self.scope is not None and not self.units([root]):
             root = ""  # outside this view's own scope: a view of nothing
         view = copy.copy(self)
         view.scope = root
+        view._days = self.unscoped().scope_days(root)
         return view
+
+    def scope_days(self, root: str) -> ScopeDays:
+        """The days each unit lies in the scope of ``root`` (see :mod:`graph.scope`); kept per
+        write generation (inside a write, worked out afresh)."""
+        generation = self.generation() if self._tx is None else -1
+        kept = self._days_by_root.get(root)
+        if kept is not None and kept[0] == generation >= 0:
+            return kept[1]
+
+        def related(query: str) -> Callable[[Collection[str]], dict[str, list[Unit]]]:
+            def ask(codes: Collection[str]) -> dict[str, list[Unit]]:
+                rows = self._read(query, codes=list(codes), scope=None)
+                return {r["code"]: [_unit(u) for u in r["found"]] for r in rows}
+
+            return ask
+
+        days = scope_periods(
+            root,
+            related(
+                "UNWIND $codes AS code MATCH (:Unit {code: code})<-[:PART_OF]-(u) "
+                "RETURN code, collect(DISTINCT u) AS found"
+            ),
+            related(
+                "UNWIND $codes AS code MATCH (:Unit {code: code})<-[:MERGED_INTO]-(u) "
+                "RETURN code, collect(DISTINCT u) AS found"
+            ),
+        )
+        if generation >= 0:
+            self._days_by_root[root] = (generation, days)
+        return days
+
+    # --- what a scoped view shows ---------------------------------------------------------
+    def _seen(self, props: Any) -> Unit | None:
+        unit = _unit(props)
+        if self._days is None:
+            return unit
+        periods = self._days.periods.get(unit.code)
+        return clip(unit, periods) if periods is not None else None
+
+    def _on(self, props: Any, on: date) -> Unit:
+        """A unit a question found in the scope on ``on``, as the scope sees it, on that day."""
+        unit = self._seen(props)
+        return (unit or _unit(props)).on(on)
+
+    def _seen_units(self, found: Iterable[Any]) -> list[Unit]:
+        return [u for props in found if (u := self._seen(props)) is not None]
+
+    def _seen_assignments(self, found: Iterable[Assignment]) -> list[Assignment]:
+        if self._days is None:
+            return list(found)
+        periods = self._days.periods
+        return [a for a in found if seen_assignment(a, periods.get(a.unit))]
+
+    def _seen_cadres(self, found: Iterable[Cadre]) -> list[Cadre]:
+        cadres = list(found)
+        if self._days is None:
+            return cadres
+        away = [c.id for c in cadres if not self._days.seen(c.home_unit)]
+        supporting = self.assignments_of(away) if away else {}
+        return [c for c in cadres if self._days.seen(c.home_unit) or supporting.get(c.id)]
 
     def _read(self, query: str, **params: Any) -> list[neo4j.Record]:
         params.setdefault("scope", self.scope)
+        params.setdefault("scope_tops", sorted(self._days.tops) if self._days else [])
         if self._tx is not None:
             return list(self._tx.run(_q(query), params))
 
@@ -694,7 +770,7 @@ class Neo4jStore:
             f"UNWIND $codes AS code MATCH (u:Unit {{code: code}}) WHERE {cy.in_scope('u')} RETURN u",
             codes=list(codes),
         )
-        return {r["u"]["code"]: _unit(r["u"]) for r in rows}
+        return {u.code: u for u in self._seen_units(r["u"] for r in rows)}
 
     def children(self, code: str, on: date | None = None) -> list[Unit]:
         if on is None:
@@ -703,7 +779,7 @@ class Neo4jStore:
                 "MATCH (p)<-[:PART_OF]-(u) RETURN DISTINCT u ORDER BY u.code",
                 code=code,
             )
-            return [_unit(r["u"]) for r in rows]
+            return [u for u in self._seen_units(r["u"] for r in rows) if code in u.parents()]
         return self.children_of([code], on).get(code, [])
 
     def children_of(self, codes: Iterable[str], on: date) -> dict[str, list[Unit]]:
@@ -714,15 +790,29 @@ class Neo4jStore:
             codes=list(codes),
             on=on,
         )
-        return {r["code"]: [_unit(u).on(on) for u in r["units"]] for r in rows}
+        return {
+            r["code"]: [
+                u.on(on) for u in self._seen_units(r["units"]) if u.parent_on(on) == r["code"]
+            ]
+            for r in rows
+        }
 
     def ancestors(self, code: str, on: date | None = None) -> list[Unit]:
         self.need_unit(code)
         return self.ancestors_of([code], on).get(code, [])
 
     def ancestors_of(self, codes: Iterable[str], on: date | None = None) -> dict[str, list[Unit]]:
+        if self._days is not None and on is None:  # by the latest parents the scope sees
+            out: dict[str, list[Unit]] = {}
+            for code, unit in self.units(codes).items():
+                above: list[Unit] = []
+                while unit.parent and (parent := self.unit(unit.parent)) is not None:
+                    above.append(parent)
+                    unit = parent
+                out[code] = above
+            return out
         rows = self._read(cy.ANCESTORS, codes=list(codes), on=on)
-        return {r["code"]: [_unit(u).on(on) for u in r["above"]] for r in rows}
+        return {r["code"]: [u.on(on) for u in self._seen_units(r["above"])] for r in rows}
 
     def cadre(self, cadre_id: str) -> Cadre | None:
         return self.cadres([cadre_id]).get(cadre_id)
@@ -732,7 +822,7 @@ class Neo4jStore:
             f"UNWIND $ids AS id MATCH (c:Cadre {{id: id}}) WHERE {cy.cadre_in_scope('c')} RETURN c",
             ids=list(ids),
         )
-        return {r["c"]["id"]: _cadre(r["c"]) for r in rows}
+        return {c.id: c for c in self._seen_cadres(_cadre(r["c"]) for r in rows)}
 
     def assignment(self, assignment_id: str) -> Assignment | None:
         rows = self._read(
@@ -740,7 +830,8 @@ class Neo4jStore:
             "RETURN s, c.id AS cadre, u.code AS unit",
             id=assignment_id,
         )
-        return _assignment(rows[0]["s"], rows[0]["cadre"], rows[0]["unit"]) if rows else None
+        found = self._seen_assignments(_assignment(r["s"], r["cadre"], r["unit"]) for r in rows)
+        return found[0] if found else None
 
     def assignments_by_id(self, ids: Iterable[str]) -> dict[str, Assignment]:
         rows = self._read(
@@ -748,7 +839,8 @@ class Neo4jStore:
             f"WHERE {cy.in_scope('u')} RETURN s, c.id AS cadre, u.code AS unit",
             ids=list(ids),
         )
-        return {r["s"]["id"]: _assignment(r["s"], r["cadre"], r["unit"]) for r in rows}
+        found = self._seen_assignments(_assignment(r["s"], r["cadre"], r["unit"]) for r in rows)
+        return {a.id: a for a in found}
 
     def assignments(self, *, cadre: str | None = None, unit: str | None = None) -> list[Assignment]:
         if cadre is not None:
@@ -763,7 +855,7 @@ class Neo4jStore:
             cadre=cadre,
             unit=unit,
         )
-        return [_assignment(r["s"], r["cadre"], r["unit"]) for r in rows]
+        return self._seen_assignments(_assignment(r["s"], r["cadre"], r["unit"]) for r in rows)
 
     def assignments_at(self, codes: Iterable[str]) -> dict[str, list[Assignment]]:
         wanted = list(codes)
@@ -773,8 +865,8 @@ class Neo4jStore:
             codes=wanted,
         )
         out: dict[str, list[Assignment]] = {}
-        for r in rows:
-            out.setdefault(r["unit"], []).append(_assignment(r["s"], r["cadre"], r["unit"]))
+        for a in self._seen_assignments(_assignment(r["s"], r["cadre"], r["unit"]) for r in rows):
+            out.setdefault(a.unit, []).append(a)
         return out
 
     def assignments_of(self, cadre_ids: Iterable[str]) -> dict[str, list[Assignment]]:
@@ -785,8 +877,8 @@ class Neo4jStore:
             ids=ids,
         )
         out: dict[str, list[Assignment]] = {i: [] for i in ids}
-        for r in rows:
-            out[r["cadre"]].append(_assignment(r["s"], r["cadre"], r["unit"]))
+        for a in self._seen_assignments(_assignment(r["s"], r["cadre"], r["unit"]) for r in rows):
+            out[a.cadre].append(a)
         return out
 
     def supporters(
@@ -811,10 +903,31 @@ class Neo4jStore:
             return []
         depth = self.timeline.ranks()
         rows = self._read(cy.SEARCH, key=key, depth=depth, cadre_depth=len(depth), limit=limit)
-        return [_unit(r["n"]) if r["kind"] == "unit" else _cadre(r["n"]) for r in rows]
+        if self._days is None:
+            return [_unit(r["n"]) if r["kind"] == "unit" else _cadre(r["n"]) for r in rows]
+        units = {u.code: u for u in self._seen_units(r["n"] for r in rows if r["kind"] == "unit")}
+        cadres = {
+            c.id: c for c in self._seen_cadres(_cadre(r["n"]) for r in rows if r["kind"] != "unit")
+        }
+        found: list[Unit | Cadre] = []
+        for r in rows:
+            if r["kind"] == "unit" and r["n"]["code"] in units:
+                found.append(units[r["n"]["code"]])
+            elif r["kind"] != "unit" and r["n"]["id"] in cadres:
+                found.append(cadres[r["n"]["id"]])
+        return found
 
     def counts(self) -> dict[str, int]:
         out = {level.id: 0 for level in self.policy.levels}
+        if self._days is not None:  # what the scope sees, cut to its days
+            units = self.units(list(self._days.periods))
+            for unit in units.values():
+                out[unit.level] = out.get(unit.level, 0) + 1
+            out["cadres"] = len({c.id for c in self.cadres_of(list(units))} | {
+                a.cadre for group in self.assignments_at(list(units)).values() for a in group
+            })
+            out["assignments"] = sum(len(g) for g in self.assignments_at(list(units)).values())
+            return out
         for r in self._read(
             f"MATCH (u:Unit) WHERE {cy.in_scope('u')} RETURN u.level AS level, count(*) AS n"
         ):
@@ -834,7 +947,7 @@ class Neo4jStore:
             "WITH code, p ORDER BY p.code RETURN code, collect(DISTINCT p) AS found",
             codes=list(codes),
         )
-        return {r["code"]: [_unit(p) for p in r["found"]] for r in rows}
+        return {r["code"]: self._seen_units(r["found"]) for r in rows}
 
     def units_at_levels(self, levels: Collection[str]) -> list[Unit]:
         rows = self._read(
@@ -842,16 +955,15 @@ class Neo4jStore:
             "RETURN u ORDER BY u.code",
             levels=list(levels),
         )
-        return [_unit(r["u"]) for r in rows]
+        return self._seen_units(r["u"] for r in rows)
 
     def subtree(self, code: str | None = None) -> Iterator[Unit]:
         if code is None and self.scope is None:
             rows = self._read("MATCH (u:Unit) RETURN u ORDER BY u.code")
         elif code is None:
-            rows = self._read(
-                "MATCH (root:Unit {code: $scope}) MATCH (root)<-[:PART_OF*0..]-(u) "
-                "RETURN u ORDER BY u.code"
-            )
+            assert self._days is not None
+            yield from sorted(self.units(list(self._days.periods)).values(), key=lambda u: u.code)
+            return
         else:
             self.need_unit(code)
             rows = self._read(
@@ -864,7 +976,9 @@ class Neo4jStore:
         for r in rows:
             if r["u"]["code"] not in seen:
                 seen.add(r["u"]["code"])
-                yield _unit(r["u"])
+                unit = self._seen(r["u"])
+                if unit is not None:
+                    yield unit
 
     def cadres_of(self, codes: Collection[str]) -> Iterator[Cadre]:
         rows = self._read(
@@ -874,7 +988,9 @@ class Neo4jStore:
             codes=list(codes),
         )
         for r in rows:
-            yield _cadre(r["c"])
+            cadre = _cadre(r["c"])
+            if self._days is None or self._days.seen(cadre.home_unit):
+                yield cadre
 
     def assignments_to(self, codes: Collection[str]) -> Iterator[Assignment]:
         wanted = list(codes)
@@ -894,7 +1010,7 @@ class Neo4jStore:
         for r in (*to_units, *of_cadres):
             if r["s"]["id"] not in seen:
                 seen.add(r["s"]["id"])
-                yield _assignment(r["s"], r["cadre"], r["unit"])
+                yield from self._seen_assignments([_assignment(r["s"], r["cadre"], r["unit"])])
 
     # --- questions ------------------------------------------------------------------------
     def _levels_from(self, root: Unit, policy: Policy) -> list[str]:
@@ -938,7 +1054,7 @@ class Neo4jStore:
                 f"level {level!r} has no coverage rule in the policy; use one of: {ruled}"
             )
         rows = self._ask(cy.GAPS, on, without, code=root.code, level=level)
-        return [Gap(_unit(r["u"]).on(on), GapReason(r["reason"]), r["broken_at"]) for r in rows]
+        return [Gap(self._on(r["u"], on), GapReason(r["reason"]), r["broken_at"]) for r in rows]
 
     def chain(self, code: str, on: date) -> list[ChainLink]:
         need_unit_on(self, code, on)
@@ -946,7 +1062,7 @@ class Neo4jStore:
         policy = self.policy_on(on)
         links = []
         for r in rows:
-            unit = _unit(r["n"]).on(on)
+            unit = self._on(r["n"], on)
             rule = policy.coverage_rule(unit.level)
             links.append(
                 ChainLink(
@@ -960,7 +1076,7 @@ class Neo4jStore:
 
     def reach(self, cadre_id: str, on: date) -> Reach:
         rows = self._ask(cy.REACH, on, id=cadre_id)
-        if not rows:
+        if not rows or (self._days is not None and self.cadre(cadre_id) is None):
             raise NotFound("cadre", cadre_id)
         r = rows[0]
         cadre = _cadre(r["c"])
@@ -972,14 +1088,14 @@ class Neo4jStore:
             tally[1] += bool(item["ok"])
             households += item["households"]
         broken = sorted(
-            (Gap(_unit(b["unit"]).on(on), GapReason(b["reason"])) for b in r["broken"]),
+            (Gap(self._on(b["unit"], on), GapReason(b["reason"])) for b in r["broken"]),
             key=lambda gap: gap.unit.code,
         )
         return Reach(
             cadre=cadre,
             as_of=on,
             status=Status(r["status"]) if r["status"] else None,
-            direct=tuple(sorted((_unit(d).on(on) for d in r["direct"]), key=lambda u: u.code)),
+            direct=tuple(sorted((self._on(d, on) for d in r["direct"]), key=lambda u: u.code)),
             levels=tuple(
                 LevelReach(level.id, *totals[level.id])
                 for level in self.policy_on(on).levels
@@ -996,6 +1112,8 @@ class Neo4jStore:
         return loads
 
     def loads_of(self, cadre_ids: Iterable[str], on: date) -> dict[str, Load]:
+        if self._days is not None:
+            cadre_ids = list(self.cadres(cadre_ids))
         return {
             load.cadre.id: load
             for load in self._loads(self._ask(cy.LOADS_OF, on, ids=list(cadre_ids)), on)

@@ -15,19 +15,43 @@ embedded store by asking its questions of the scoped part of its graph, the Neo4
 A scope root must be a unit with no chain-level unit above it (a province, a district, or a
 commune under the policies shipped), so that coverage inside the scope never depends on a
 chain link outside it.
+
+**Scope across time.** The map changes, so a scope is a set of days per unit
+(:func:`scope_periods`). A unit is in the scope on a day when its parents *of that day* lead to
+the root, or lead to a unit that a merge later put into a unit in the scope (so a token for the
+new province 86 sees Bến Tre's units before 2025-07-01 when a merge file puts 83 into 86, and a
+token for Bến Tre sees its subtree up to 2025-06-30 and nothing of what its hamlets hang from
+after). Both stores show a scoped caller each unit cut to its days in the scope
+(:func:`clip`): a hamlet that left the scope looks, to that caller, like one that ended the day
+it left. A question about a day answers only about units in the scope that day. An assignment
+is seen when its days meet its unit's days in the scope; a cadre when their home unit or one of
+those assignments is seen.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from datetime import timedelta
+import dataclasses
+from collections.abc import Callable, Collection, Mapping
+from datetime import date, timedelta
 
 from graph.dates import today
-from graph.model import Unit
+from graph.model import Assignment, Unit, UnitVersion
 from graph.policy import Policy
 from graph.store import ChangeSet, GraphStore, StoreError
 
-__all__ = ["ACCESS_KEY", "OutOfScope", "check_within", "owns", "scope_policy", "scope_problem"]
+__all__ = [
+    "ACCESS_KEY",
+    "OutOfScope",
+    "Periods",
+    "ScopeDays",
+    "check_within",
+    "clip",
+    "owns",
+    "scope_periods",
+    "scope_policy",
+    "scope_problem",
+    "seen_assignment",
+]
 
 #: The key under which plans and applied-reshuffle records keep the scope they were made in.
 ACCESS_KEY = "access_scope"
@@ -35,6 +59,137 @@ ACCESS_KEY = "access_scope"
 
 class OutOfScope(StoreError):
     """A change reaches outside the caller's scope; nothing was written."""
+
+
+#: Half-open spans of days [start, end); None is open on that side. Sorted, disjoint.
+Periods = tuple[tuple[date | None, date | None], ...]
+_ALWAYS: Periods = ((None, None),)
+
+
+def _lo(d: date | None) -> date:
+    return d or date.min
+
+
+def _hi(d: date | None) -> date:
+    return d or date.max
+
+
+def _union(spans: list[tuple[date | None, date | None]]) -> Periods:
+    out: list[tuple[date | None, date | None]] = []
+    for start, end in sorted(spans, key=lambda s: _lo(s[0])):
+        if out and _lo(start) <= _hi(out[-1][1]):
+            if _hi(end) > _hi(out[-1][1]):
+                out[-1] = (out[-1][0], end)
+        else:
+            out.append((start, end))
+    return tuple(out)
+
+
+def _meet(
+    start: date | None, end: date | None, periods: Periods
+) -> list[tuple[date | None, date | None]]:
+    out = []
+    for p_start, p_end in periods:
+        lo = start if _lo(start) >= _lo(p_start) else p_start
+        hi = end if _hi(end) <= _hi(p_end) else p_end
+        if _lo(lo) < _hi(hi):
+            out.append((lo, hi))
+    return out
+
+
+def _contains(periods: Periods, day: date) -> bool:
+    return any(_lo(start) <= day < _hi(end) for start, end in periods)
+
+
+def _unit_periods(unit: Unit, periods: Mapping[str, Periods]) -> Periods:
+    spans = []
+    for version in unit.versions():
+        if version.parent is not None and version.parent in periods:
+            spans += _meet(version.valid_from, version.valid_to, periods[version.parent])
+    for succession in unit.successors:
+        into = periods.get(succession.code)
+        if into is not None and _contains(into, succession.on):
+            spans.append((None, succession.on))
+    return _union(spans)
+
+
+@dataclasses.dataclass(frozen=True)
+class ScopeDays:
+    """The days each unit lies in a scope, and the units a merge put into it (``tops``: their
+    own subtrees count on the days before the merge, whatever lies above them then)."""
+
+    root: str
+    periods: dict[str, Periods]
+    tops: frozenset[str]
+
+    def seen(self, code: str) -> bool:
+        return code in self.periods
+
+    def on(self, code: str, day: date) -> bool:
+        return _contains(self.periods.get(code, ()), day)
+
+
+def scope_periods(
+    root: str,
+    below: Callable[[Collection[str]], Mapping[str, list[Unit]]],
+    merged_in: Callable[[Collection[str]], Mapping[str, list[Unit]]],
+) -> ScopeDays:
+    """The days each unit lies in the scope of ``root``. ``below`` gives, per code, every unit
+    that ever hung from it; ``merged_in`` the units that merges put into it (both with all their
+    versions). Periods only grow, so the walk stops when none changes."""
+    periods: dict[str, Periods] = {root: _ALWAYS}
+    tops: set[str] = set()
+    frontier = {root}
+    while frontier:
+        related: dict[str, Unit] = {}
+        for found in (below(frontier), merged_in(frontier)):
+            for units in found.values():
+                related.update((u.code, u) for u in units)
+        frontier = set()
+        for code, unit in related.items():
+            if code == root:
+                continue
+            new = _unit_periods(unit, periods)
+            if new and new != periods.get(code):
+                periods[code] = new
+                frontier.add(code)
+            if any(
+                s.code in periods and _contains(periods[s.code], s.on) for s in unit.successors
+            ):
+                tops.add(code)
+    return ScopeDays(root, periods, frozenset(tops))
+
+
+def clip(unit: Unit, periods: Periods) -> Unit | None:
+    """The unit as a scope sees it: its versions cut to the days in ``periods``; None when no
+    day is left. Successors stay only when the unit's real end is inside the scope."""
+    if periods == _ALWAYS:
+        return unit
+    pieces: list[UnitVersion] = []
+    for version in unit.versions():
+        for start, end in _meet(version.valid_from, version.valid_to, periods):
+            pieces.append(dataclasses.replace(version, valid_from=start, valid_to=end))
+    if not pieces:
+        return None
+    last = pieces[-1]
+    if pieces == list(unit.versions()):
+        return unit
+    return dataclasses.replace(
+        unit,
+        name=last.name,
+        kind=last.kind,
+        parent=last.parent,
+        valid_from=last.valid_from,
+        valid_to=last.valid_to,
+        decision=last.decision,
+        earlier=tuple(pieces[:-1]),
+        successors=unit.successors if last.valid_to == unit.ended else (),
+    )
+
+
+def seen_assignment(assignment: Assignment, periods: Periods | None) -> bool:
+    """An assignment is seen in a scope when its days meet its unit's days in the scope."""
+    return periods is not None and bool(_meet(assignment.since, assignment.until, periods))
 
 
 def scope_policy(store: GraphStore, unit: Unit) -> Policy:
