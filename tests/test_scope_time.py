@@ -194,7 +194,7 @@ def test_tokens_across_the_merge_date(
         f'query {{ chain(code: "{group}", asOf: "{day}") {{ unit {{ code }} }} }}'
         for day in (BEFORE, REFORM)
     ]
-    stranger = [u for u in merged.children(NEW, REFORM) if u.code in hidden][0]
+    stranger = next(u for u in merged.children(NEW, REFORM) if u.code in hidden)
     queries.append(f'query {{ search(text: "{stranger.name}", first: 200) {{ __typename }} }}')
     leaks = [
         (query, text)
