@@ -309,6 +309,13 @@ def _day(_: click.Context, __: click.Parameter, value: str | None) -> date | Non
     "renamed and moved ones get a new version. Without it the list is undated.",
 )
 @click.option("--decision", default="", help="The decision behind the list (kept with it).")
+@click.option(
+    "--force-past",
+    is_flag=True,
+    help="Insert a list dated before one already loaded: it is the truth from --on up to the "
+    "next date the map changes on, and the later dates stay as the later list made them. "
+    "Preview it with --dry-run first.",
+)
 @sheet_option
 @dry_run_option
 @json_option
@@ -320,13 +327,14 @@ def load_admin(
     province: str | None,
     on: date | None,
     decision: str,
+    force_past: bool,
     sheet: str | None,
     dry_run: bool,
     as_json: bool,
 ) -> None:
     """The official list of provinces, districts and communes (GSO layout, CSV or XLSX):
     the three-tier list (districts filled in) or the two-tier list of 1 July 2025."""
-    plan = plan_admin(ctx.store, file, province, on, decision, sheet)
+    plan = plan_admin(ctx.store, file, province, on, decision, sheet, force_past)
     _finish(ctx, plan, dry_run, as_json)
 
 

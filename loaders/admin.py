@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-from graph.model import Unit
+from graph.model import Unit, UnitVersion
 from graph.store import GraphStore
 from loaders.columns import ADMIN
 from loaders.plan import Origin, Plan, make_plan
@@ -92,14 +92,20 @@ def plan_admin(
     on: date | None = None,
     decision: str = "",
     sheet: str | None = None,
+    force_past: bool = False,
 ) -> Plan:
-    """The plan that makes the map ``on`` that date what the list says (see the module)."""
+    """The plan that makes the map ``on`` that date what the list says (see the module).
+
+    ``force_past``: a list dated before one already loaded is inserted at its date. It is the
+    whole truth from ``on`` up to the next date the map already changes on; from that date the
+    map stays as the later list made it (a unit the inserted list ends comes back then if the
+    later list has it)."""
     table = read_table(path, ADMIN, sheet)
     policy = store.policy_on(on)
     wanted = province.zfill(2) if province else None
     covered = {wanted} if wanted else None  # a national list speaks for every province
     current = _admin_units(store, covered, on)
-    _check_order(table, current, covered, on)
+    until = _check_order(table, current, covered, on, force_past)
     problems: list[Problem] = []
     listed = _read_units(table, wanted, policy.has_level("district"), on, policy.id, problems)
     if wanted and not listed and not problems:
@@ -125,7 +131,11 @@ def plan_admin(
     province_of = _provinces(listed)
     for code, item in listed.items():
         old = stored.get(code)
-        new = _next(old, item, on, decision)
+        new = (
+            _next(old, item, on, decision)
+            if until is None or on is None
+            else _splice(old, item, on, until, decision)
+        )
         records.append(new)
         origins[f"unit:{code}"] = _origin(table, item, has_district)
         where = province_of.get(code, code)
@@ -142,7 +152,11 @@ def plan_admin(
         for code, unit in current.items():
             if code in listed:
                 continue
-            ended.append(_ended(unit, on, decision))
+            ended.append(
+                _ended(unit, on, decision)
+                if until is None
+                else _splice(unit, None, on, until, decision)
+            )
             summary.ended[_province_on(code, current, on)] += 1
     plan = make_plan(
         store,
@@ -291,9 +305,11 @@ def _check_order(
     current: Mapping[str, Unit],
     covered: Iterable[str] | None,
     on: date | None,
-) -> None:
-    """Refuse a list older than one already loaded for the same provinces, and an undated
-    list after a dated one."""
+    force_past: bool = False,
+) -> date | None:
+    """Refuse a list older than one already loaded for the same provinces (unless
+    ``force_past``: then the next date the map changes on after ``on``, up to which the list is
+    inserted), and an undated list after a dated one."""
     dates = [
         day
         for unit in current.values()
@@ -302,7 +318,7 @@ def _check_order(
         if day is not None
     ]
     if not dates:
-        return
+        return None
     latest = max(dates)
     provinces = "province " + ", ".join(sorted(covered)) if covered else "the country"
     if on is None:
@@ -310,13 +326,16 @@ def _check_order(
             f"the graph already holds a list dated {latest} for {provinces}; an undated list "
             "cannot follow a dated one: give the date the list is in force from with --on"
         )
+    elif on < latest and force_past:
+        return min(day for day in dates if day > on)
     elif on < latest:
         message = (
             f"the graph already holds a list dated {latest} for {provinces}, later than {on}; "
-            "lists are loaded in date order (inserting one into the past is not supported yet)"
+            "lists are loaded in date order: to insert this one at its date and re-derive the "
+            "later dates from it, give --force-past (preview the plan first with --dry-run)"
         )
     else:
-        return
+        return None
     raise LoadError([Problem(table.file, None, None, message, "list_order")])
 
 
@@ -362,6 +381,53 @@ def _next(old: Unit | None, item: _Listed, on: date | None, decision: str) -> Un
         valid_to=None,
         decision=decision,
         earlier=(*old.earlier, latest),
+    )
+
+
+def _splice(old: Unit | None, item: _Listed | None, on: date, until: date, decision: str) -> Unit:
+    """The unit with the list's values in force from ``on`` to ``until`` (none when ``item`` is
+    None: it does not exist then), its versions before and after kept; equal neighbours join."""
+    kept = old.versions() if old is not None else ()
+    pieces: list[UnitVersion] = []
+    for version in kept:
+        if (version.valid_from or date.min) < on:
+            end = version.valid_to if version.valid_to and version.valid_to <= on else on
+            pieces.append(dataclasses.replace(version, valid_to=end))
+    if item is not None:
+        pieces.append(UnitVersion(on, until, item.name, item.kind, item.parent, decision))
+    for version in kept:
+        if version.valid_to is None or version.valid_to > until:
+            start = (
+                version.valid_from if version.valid_from and version.valid_from >= until else until
+            )
+            pieces.append(dataclasses.replace(version, valid_from=start))
+    pieces.sort(key=lambda v: v.valid_from or date.min)
+    joined: list[UnitVersion] = []
+    for piece in pieces:
+        last = joined[-1] if joined else None
+        if (
+            last is not None
+            and last.valid_to == piece.valid_from
+            and (last.name, last.kind, last.parent) == (piece.name, piece.kind, piece.parent)
+        ):
+            joined[-1] = dataclasses.replace(last, valid_to=piece.valid_to)
+        else:
+            joined.append(piece)
+    if old is None:
+        assert item is not None
+        old = Unit(item.code, item.name, item.level, item.kind, item.parent)
+    if not joined:  # it existed only from ``on`` to ``until``, and the list ends it
+        return dataclasses.replace(old, valid_to=on)
+    latest = joined[-1]
+    return dataclasses.replace(
+        old,
+        name=latest.name,
+        kind=latest.kind,
+        parent=latest.parent,
+        valid_from=latest.valid_from,
+        valid_to=latest.valid_to,
+        decision=latest.decision,
+        earlier=tuple(joined[:-1]),
     )
 
 

@@ -189,6 +189,11 @@ def test_the_command_line_loads_a_dated_list(nam: Nam, store_kind: str) -> None:
     assert '"ended": "2025-07-01"' in gone.output and '"successors": []' in gone.output
     older = nam("load", "admin", str(ADMIN), "--on", "2024-01-01")
     assert older.exit_code == 2 and "lists are loaded in date order" in older.output
+    # the same Bến Tre inserted on 2024-01-01 changes nothing: it was already so
+    forced = nam(
+        "load", "admin", str(ADMIN), "--on", "2024-01-01", "--province", "83", "--force-past"
+    )
+    assert forced.exit_code == 0, forced.output
 
 
 def test_a_code_that_ended_can_come_back_as_a_new_version(
@@ -224,3 +229,48 @@ def test_search_finds_a_unit_by_its_old_name_and_says_what_it_is_now(mapped: Gra
     found = next(h for h in hits if h.code == "28789")
     assert found.name == "Phường Bến Tre"  # its name since 1 July 2025
     assert "Xã Bình Phú" in {v.name for v in found.versions()}
+
+
+def test_a_past_list_is_inserted_at_its_date_with_force_past(
+    store: GraphStore, state: Callable[[], object], tmp_path: Path
+) -> None:
+    new_map(store)
+    wave, eve = date(2025, 1, 1), date(2024, 12, 31)
+    old = communes(store, "83", eve)
+    gone = sorted(u.code for u in old if not u.exists_on(REFORM))
+    going_on = sorted(u.code for u in old if u.exists_on(REFORM))
+    renamed, merged_away, paused = gone[0], gone[1], going_on[0]
+    # Bến Tre from 1 January 2025 (made up for the test): a commune renamed, one merged away
+    # and one that is missing from this list but is on the list of 2025-10-18
+    lines = ADMIN.read_text(encoding="utf-8").splitlines()
+    header = lines[0].split(",")
+    rows = []
+    for line in lines[1:]:
+        row = line.split(",")
+        if row[1] != "83" or row[5] in (merged_away, paused):
+            continue
+        if row[5] == renamed:
+            row[4] = "Xã Thử Nghiệm"
+        rows.append(row)
+    path = write_csv(tmp_path / "ben-tre-2025-01-01.csv", header, rows)
+    before = state()
+    with pytest.raises(LoadError) as refused:
+        plan_admin(store, path, "83", wave)
+    assert "--force-past" in str(refused.value) and state() == before
+    plan = plan_admin(store, path, "83", wave, "NQ thử", force_past=True)
+    assert state() == before  # a plan is a preview
+    assert plan.provinces == {"83": {"started": 0, "ended": 2, "renamed": 1, "moved": 0}}
+    apply_plan(store, plan)
+    assert len(communes(store, "83", eve)) == 157
+    assert len(communes(store, "83", wave)) == 155
+    assert len(communes(store, "86", REFORM)) == 124  # the later list still holds from its date
+    unit = store.unit(renamed)
+    assert unit is not None
+    assert unit.on(eve).name != "Xã Thử Nghiệm"
+    assert unit.on(wave).name == "Xã Thử Nghiệm" and not unit.exists_on(REFORM)
+    back = store.unit(paused)
+    assert back is not None
+    assert back.exists_on(eve) and not back.exists_on(wave) and back.exists_on(REFORM)
+    assert back.parent_on(REFORM) == "86"
+    again = plan_admin(store, path, "83", wave, "NQ thử", force_past=True)
+    assert len(again.changes) == 0
