@@ -120,6 +120,8 @@ def plan_admin(
                 )
             ]
         )
+    if on is not None:
+        problems += _merge_dates(table.file, current, listed, on)
     if problems:
         raise LoadError(problems)
 
@@ -315,7 +317,7 @@ def _check_order(
         for unit in current.values()
         for version in unit.versions()
         for day in (version.valid_from, version.valid_to)
-        if day is not None
+        if day is not None and day not in {m.on for m in unit.successors}  # a merge's, not a list's
     ]
     if not dates:
         return None
@@ -429,6 +431,27 @@ def _splice(old: Unit | None, item: _Listed | None, on: date, until: date, decis
         decision=latest.decision,
         earlier=tuple(joined[:-1]),
     )
+
+
+def _merge_dates(
+    file: str, current: Mapping[str, Unit], listed: Mapping[str, _Listed], on: date
+) -> list[Problem]:
+    """A unit this list ends whose merge (loaded first) is dated otherwise: name both dates."""
+    return [
+        Problem(
+            file,
+            None,
+            None,
+            f"{code} {unit.name} is not on this list, so it ends on {on}, but a merge file "
+            f"merges it into {s.code} on {s.on}; make the two dates agree (load the list with "
+            f"--on {s.on}, or correct the merge file and load it again)",
+            "merge_date_mismatch",
+        )
+        for code, unit in sorted(current.items())
+        if code not in listed
+        for s in unit.successors[:1]
+        if s.on != on
+    ]
 
 
 def _ended(unit: Unit, on: date, decision: str) -> Unit:

@@ -108,6 +108,27 @@ def moved_child(unit: Unit, parent: str, on: date, decision: str) -> Unit:
     )
 
 
+def _list_date(unit: Unit, on: date) -> str | None:
+    """What the administrative lists say against ``unit`` ending on ``on`` (None: they agree,
+    or no list has ended it yet, and the merge ends it)."""
+    if unit.started is not None and on <= unit.started:
+        return None  # refused as a merge before the start
+    if unit.exists_on(on):
+        later = sorted(
+            day
+            for v in unit.versions()
+            for day in (v.valid_from, v.valid_to)
+            if day is not None and day > on
+        )
+        if later:
+            return f"an administrative list still has {unit.code} {unit.name} on {later[0]}"
+        return None
+    if unit.exists_on(on - timedelta(days=1)):
+        return None
+    ends = [v.valid_to for v in unit.versions() if v.valid_to is not None and v.valid_to < on]
+    return f"the administrative list ends {unit.code} {unit.name} on {max(ends)}" if ends else None
+
+
 def _read(
     table: Table, problems: list[Problem]
 ) -> tuple[list[Merge], dict[tuple[str, date, str], tuple[str, str, int]]]:
@@ -185,14 +206,14 @@ def _check(
             )
         if old is not None and old.level != (new.level if new else old.level):
             pass  # a district into a province (dissolved) is allowed: its children move up
-        ended = old.ended if old is not None else None
-        if old is not None and ended is not None and ended != m.on and not old.exists_on(m.on):
+        listed = _list_date(old, m.on) if old is not None else None
+        if listed is not None:
             problems.append(
                 table.problem(
                     m.row,
                     "effective",
-                    f"the administrative list ends {m.old} on {ended}, but this row merges it "
-                    f"on {m.on}; make the two dates agree",
+                    f"{listed}, but this row merges it on {m.on}; make the two dates agree "
+                    "(the merge date is the day the unit ends)",
                     "merge_date_mismatch",
                 )
             )

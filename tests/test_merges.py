@@ -4,16 +4,19 @@ both stores (the conformance suite)."""
 from __future__ import annotations
 
 import shutil
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
 import pytest
 
 from graph.store import GraphStore, UnitNotInForce
+from loaders.admin import plan_admin
 from loaders.illustrative import ILLUSTRATIVE
 from loaders.merges import plan_merges
+from loaders.plan import apply_plan
 from loaders.problems import LoadError
-from tests.conftest import REFORM, runner, store_env, write_csv
+from tests.conftest import ADMIN_2025, REFORM, runner, store_env, write_csv
 
 BEFORE = date(2025, 6, 30)
 HEADER = ["Mã ĐVHC cũ", "Mã ĐVHC mới", "Nghị quyết", "Ngày hiệu lực"]
@@ -78,6 +81,7 @@ def test_loading_the_same_merges_again_changes_nothing(
             "Mã ĐVHC cũ",
         ),
         ([["28757", "28756", "NQ 1", "1/8/2025"]], "merge_date_mismatch", "Ngày hiệu lực"),
+        ([["28757", "28756", "NQ 1", "1/1/2025"]], "merge_date_mismatch", "Ngày hiệu lực"),
         ([["28756", "28756", "NQ 1", "1/7/2025"]], "merge_cycle", "Mã ĐVHC mới"),
     ],
 )
@@ -122,3 +126,21 @@ def test_the_command_line_loads_merges_and_refuses_bad_ones(
     assert template.output.startswith("Mã ĐVHC cũ,Mã ĐVHC mới,Nghị quyết,Ngày hiệu lực")
     mapped_again = nam("coverage", "28757", "--as-of", "2025-07-01", "--json")
     assert '"successors": [' in mapped_again.output and '"28756"' in mapped_again.output
+
+
+def test_a_merge_loaded_before_the_list_must_agree_with_its_date(
+    store: GraphStore, state: Callable[[], object], tmp_path: Path
+) -> None:
+    store.set_policy("two-tier-2025", REFORM)
+    path = write_csv(tmp_path / "m.csv", HEADER, [["28757", "28756", "NQ 1", "1/8/2025"]])
+    apply_plan(store, plan_merges(store, path))
+    before = state()
+    with pytest.raises(LoadError) as refused:  # the list ends 28757 a month before the merge
+        plan_admin(store, ADMIN_2025, None, REFORM, "NQ 202")
+    found = [p for p in refused.value.problems if p.rule == "merge_date_mismatch"]
+    assert len(found) == 1 and found[0].file == str(ADMIN_2025)
+    assert "28757" in found[0].message and "2025-08-01" in found[0].message
+    assert "2025-07-01" in found[0].message and state() == before
+    agreeing = write_csv(tmp_path / "m2.csv", HEADER, [["28757", "28756", "NQ 1", "1/7/2025"]])
+    with pytest.raises(LoadError):  # the merge file cannot move it back either
+        plan_merges(store, agreeing)
