@@ -219,10 +219,13 @@ class UnitNotInForce(NotFound):
     """A unit asked about on a day it did not exist: ended (with its successors, if a merge
     file named them), or not yet begun."""
 
-    def __init__(self, unit: Unit, on: date) -> None:
+    def __init__(self, unit: Unit, on: date, scope: str | None = None) -> None:
         super().__init__("unit", unit.code)
         self.unit = unit
         self.on = on
+        #: Set when the unit exists that day, outside the caller's scope ``scope``: its dates
+        #: are then those of the scope (a hamlet that left an ended district's scope).
+        self.scope = scope
         ended = [v.valid_to for v in unit.versions() if v.valid_to is not None and v.valid_to <= on]
         self.ended: date | None = max(ended) if ended else None
         self.successors = tuple(s for s in unit.successors if s.on <= on)
@@ -231,6 +234,13 @@ class UnitNotInForce(NotFound):
 
     def __str__(self) -> str:
         name = f"{self.unit.code} {self.unit.name}"
+        if self.scope is not None and self.ended is not None:
+            return (
+                f"{name} is outside your scope ({self.scope}) from {self.ended}; "
+                "ask about an earlier date"
+            )
+        if self.scope is not None:
+            return f"{name} is in your scope ({self.scope}) only from {self.starts}"
         if self.ended is None:
             return f"{name} does not exist yet on {self.on}: it begins on {self.starts}"
         text = f"{name} ended on {self.ended}"
@@ -264,7 +274,9 @@ def need_unit_on(store: GraphStore, code: str, on: date) -> Unit:
     :class:`UnitNotInForce` when it did not exist that day."""
     unit = need_unit(store, code)
     if not unit.exists_on(on):
-        raise UnitNotInForce(unit, on)
+        whole = store.unscoped().unit(code) if store.scope is not None else None
+        left = whole is not None and whole.exists_on(on)  # left the scope, or not yet in it
+        raise UnitNotInForce(unit, on, store.scope if left else None)
     return unit.on(on)
 
 

@@ -184,6 +184,7 @@ def test_tokens_across_the_merge_date(
     # the ended province's token: the group is gone from its scope on the merge date
     out = ask(server, tokens[ENDED], COVERAGE.format(code=group, day=REFORM))
     assert out["errors"][0]["extensions"]["code"] == "NOT_FOUND"
+    assert f"outside your scope ({ENDED}) from {REFORM}" in out["errors"][0]["message"]
     # and nothing it is shown, on any day, names a unit that was never in its scope
     hidden = set(oracle.codes) - oracle.ever(ENDED) - {ENDED}
     commune = [a.code for a in merged.ancestors(group, REFORM)][-2]  # of Bến Tre, now in 86
@@ -191,15 +192,19 @@ def test_tokens_across_the_merge_date(
     queries = [UNIT.format(code=group, day=""), UNIT.format(code=group, day=f', asOf: "{REFORM}"')]
     queries += [UNIT.format(code=code, day="") for code in (commune, ENDED)]
     queries += [
-        f'query {{ chain(code: "{group}", asOf: "{day}") {{ unit {{ code }} }} }}'
+        f'query {{ chain(unit: "{group}", asOf: "{day}") {{ unit {{ code }} }} }}'
         for day in (BEFORE, REFORM)
     ]
     stranger = next(u for u in merged.children(NEW, REFORM) if u.code in hidden)
     queries.append(f'query {{ search(text: "{stranger.name}", first: 200) {{ __typename }} }}')
+    answers = [(query, ask(server, tokens[ENDED], query)) for query in queries]
+    for query, body in answers:  # each asked something real: an answer, or a coded refusal
+        codes = {e["extensions"]["code"] for e in body.get("errors", [])}
+        assert body.get("data") or codes == {"NOT_FOUND"}, (query, body)
     leaks = [
         (query, text)
-        for query in queries
-        for text in strings(ask(server, tokens[ENDED], query))
+        for query, body in answers
+        for text in strings(body)
         if codes_in(text) & hidden
     ]
     assert not leaks, leaks[:3]
