@@ -119,7 +119,13 @@ class Watchdog:
 def _params(store: Neo4jStore, on: date, **extra: Any) -> dict[str, Any]:
     """The parameters ``Neo4jStore._ask`` passes: on, without, the scope (none: the whole
     graph), the policy's, and the question's."""
-    return {"on": on, "without": [], "scope": store.scope, **store._policy_params(store.policy_on(on)), **extra}
+    return {
+        "on": on,
+        "without": [],
+        "scope": store.scope,
+        **store._policy_params(store.policy_on(on)),
+        **extra,
+    }
 
 
 def raw_query(

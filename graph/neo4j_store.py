@@ -923,9 +923,10 @@ class Neo4jStore:
             units = self.units(list(self._days.periods))
             for unit in units.values():
                 out[unit.level] = out.get(unit.level, 0) + 1
-            out["cadres"] = len({c.id for c in self.cadres_of(list(units))} | {
-                a.cadre for group in self.assignments_at(list(units)).values() for a in group
-            })
+            out["cadres"] = len(
+                {c.id for c in self.cadres_of(list(units))}
+                | {a.cadre for group in self.assignments_at(list(units)).values() for a in group}
+            )
             out["assignments"] = sum(len(g) for g in self.assignments_at(list(units)).values())
             return out
         for r in self._read(

@@ -153,9 +153,7 @@ def scope_periods(
             if new and new != periods.get(code):
                 periods[code] = new
                 frontier.add(code)
-            if any(
-                s.code in periods and _contains(periods[s.code], s.on) for s in unit.successors
-            ):
+            if any(s.code in periods and _contains(periods[s.code], s.on) for s in unit.successors):
                 tops.add(code)
     return ScopeDays(root, periods, frozenset(tops))
 
