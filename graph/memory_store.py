@@ -31,7 +31,7 @@ import orjson
 from graph import memory_questions as q
 from graph.answers import ChainLink, Coverage, Gap, Load, Reach, Supporter
 from graph.dates import today
-from graph.faults import pause_mid_apply
+from graph.faults import pause_at, pause_mid_apply
 from graph.model import Assignment, Cadre, Unit
 from graph.policy import Policy, load_policy
 from graph.records import (
@@ -116,8 +116,12 @@ class MemoryStore:
             raise StoreError(f"no graph in {data_dir}: run `nam init` first (or pass --data DIR)")
         store = cls(load_policy(data_dir / POLICY_FILE), data_dir, _timeline(data_dir))
         with _bulk():
-            raw = path.read_bytes()
-            store._stamp = _stamp(path)
+            # the stamp is the file actually read: writers rename a new file in, so the one
+            # opened here never changes, and a write that lands meanwhile has another stamp
+            with path.open("rb") as handle:
+                store._stamp = _stamp_of(os.fstat(handle.fileno()))
+                pause_at("read")
+                raw = handle.read()
             doc = orjson.loads(raw)
             if doc.get("format") not in READS:
                 raise StoreError(
@@ -336,7 +340,9 @@ class MemoryStore:
     def _reload(self) -> None:
         assert self.data_dir is not None
         fresh = MemoryStore.open(self.data_dir)
+        version = self._version
         self.__dict__.update(fresh.__dict__)
+        self._version = max(version, fresh._version) + 1  # a generation never goes back
 
     def _apply(self, changes: ChangeSet) -> None:
         self._version += 1
@@ -536,6 +542,9 @@ class MemoryStore:
                             seen.add(data["a"].id)
                             yield data["a"]
 
+    def generation(self) -> int:
+        return self._version
+
     def ping(self) -> bool:
         return self.data_dir is None or (self.data_dir / STORE_FILE).is_file()
 
@@ -640,6 +649,9 @@ class _ScopedView(MemoryStore):
 
         self.base.apply(changes, guard=scoped_guard if guard else None, record=record)
 
+    def generation(self) -> int:
+        return self.base.generation()
+
     def ping(self) -> bool:
         return self.base.ping()
 
@@ -697,9 +709,12 @@ def _write_atomically(target: Path, content: bytes, pause: bool = False) -> None
 
 def _stamp(path: Path) -> tuple[int, int, int] | None:
     try:
-        st = path.stat()
+        return _stamp_of(path.stat())
     except FileNotFoundError:
         return None
+
+
+def _stamp_of(st: os.stat_result) -> tuple[int, int, int]:
     return (st.st_ino, st.st_mtime_ns, st.st_size)
 
 

@@ -148,6 +148,12 @@ class GraphStore(Protocol):
         """Assignments to any of ``codes`` or of cadres whose home unit is one of ``codes``."""
         ...
 
+    def generation(self) -> int:
+        """A number that grows with every change set this store has applied (or, for the
+        embedded store, has read from disk): two reads that see the same generation saw the
+        same graph."""
+        ...
+
     def ping(self) -> bool:
         """True when the store can answer (the database is reachable)."""
         ...

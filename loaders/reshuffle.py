@@ -37,6 +37,7 @@ from typing import Any
 from graph.answers import Coverage, GapReason, Takeover
 from graph.dates import parse_date
 from graph.documents import assignment_dict, coverage_dict, unit_dict
+from graph.faults import pause_at
 from graph.model import Assignment, Cadre, Status, StatusPeriod, Unit, Violation
 from graph.policy import Policy
 from graph.questions import takeovers
@@ -191,11 +192,27 @@ def plan_reshuffle(
         )
     if effective is None:
         raise LoadError(reader.problems)
-    diff = _Diff(store, effective, chosen, reader)
-    if roster and scope:
-        diff.roster(scope, steps)
+    # the digest must be of the graph the diff read: a write between the two makes the plan
+    # again (a write after the digest, during the preview say, makes the plan stale)
+    read_so_far = len(reader.problems), len(reader.warnings)
+    for _ in range(3):
+        del reader.problems[read_so_far[0] :], reader.warnings[read_so_far[1] :]
+        generation = store.generation()
+        diff = _Diff(store, effective, chosen, reader)
+        if roster and scope:
+            diff.roster(scope, steps)
+        else:
+            diff.changes(steps)
+        reads = diff.reads(scope if roster else None)
+        pause_at("plan-read")
+        digest = scope_digest(store, reads)
+        if store.generation() == generation:
+            break
     else:
-        diff.changes(steps)
+        raise StalePlan(
+            "the graph changed three times while this plan was being made; plan it again"
+        )
+    pause_at("plan-preview")
     changes = diff.change_set()
     origins = {
         key: Origin(file_name, row, tuple(table.headers.items())) for key, row in diff.rows.items()
@@ -212,10 +229,8 @@ def plan_reshuffle(
     )
     limits = [_problem_at(v, diff, file_name, table) for v in _limits(store, diff, effective)]
     checked.warnings.extend(limits)
-    reads = diff.reads(scope if roster else None)
     scopes = [scope] if scope else _scopes(store, diff.touched_units())
     previews = preview(store, changes, scopes, effective) if len(changes) else []
-    digest = scope_digest(store, reads)
     file_hash = hashlib.sha256(raw).hexdigest()
     key = [file_hash, effective.isoformat(), chosen, scope, digest]
     if store.scope is not None:  # made through a scoped view: a plan of that scope only
