@@ -576,10 +576,13 @@ class _Diff:
 
     def reads(self, scope: str | None) -> dict[str, list[str]]:
         cadres = set(self.cadres) | {a.cadre for a in self.changed.values()}
+        units = sorted(self.units | {a.unit for a in self.changed.values()})
         return {
             "cadres": sorted(cadres),
-            "units": sorted(self.units | {a.unit for a in self.changed.values()}),
+            "units": units,
             "homes": [scope] if scope else [],
+            # the units themselves too: one moved elsewhere may break the jurisdiction rule
+            "unit_records": units,
         }
 
 
@@ -706,7 +709,7 @@ def scope_digest(store: GraphStore, reads: Mapping[str, list[str]]) -> str:
         "assignments": [assignment_row(found[k]) for k in sorted(found)],
         "homes": homes,
     }
-    if "unit_records" in reads:  # a plan that read the map itself (a reorganisation)
+    if "unit_records" in reads:  # plans made before units were guarded have none
         units = store.units(reads["unit_records"])
         content["units"] = [unit_row(units[k]) for k in sorted(units)]
     return hashlib.sha256(json.dumps(content, ensure_ascii=False).encode()).hexdigest()

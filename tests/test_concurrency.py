@@ -20,7 +20,7 @@ from graph.memory_store import MemoryStore
 from graph.model import Status
 from graph.store import ChangeSet, GraphStore
 from loaders.reshuffle import PlanRefused, StalePlan, apply_reshuffle, plan_reshuffle
-from tests.conftest import ROOT, write_csv
+from tests.conftest import ON, ROOT, write_csv
 from tests.test_reshuffle import DECISION, HEADER, Scenario, standing_members
 
 RENAME = """
@@ -130,3 +130,33 @@ def test_a_write_between_a_plans_diff_and_its_digest_is_not_lost(
     kept = store.cadre(cadre)
     assert kept is not None
     assert Status.TRANSFERRED in [period.status for period in kept.history], kept.history
+
+
+def test_a_unit_moved_after_the_plan_makes_the_plan_stale(
+    store: GraphStore, tmp_path: Path
+) -> None:
+    """A district cadre may support hamlets of their district only: a hamlet moved to another
+    district between plan and apply would let the plan break that rule."""
+    districts = [d.code for d in store.children("83", ON)]
+    home, other = districts[0], districts[1]
+    cadre = min(c.id for c in store.cadres_of([home]) if c.level == "district")
+    supported = {a.unit for a in store.assignments(cadre=cadre)}
+    hamlet = next(
+        h
+        for commune in store.children(home, ON)
+        for h in store.children(commune.code, ON)
+        if h.code not in supported
+    )
+    plan = plan_reshuffle(
+        store,
+        write_csv(
+            tmp_path / "assign.csv",
+            HEADER,
+            [["phân công", cadre, hamlet.code, "", "1/6/2023", DECISION]],
+        ),
+    )
+    assert plan["problems"] == [] and plan["summary"]["start"] == 1
+    elsewhere = store.children(other, ON)[0].code
+    store.apply(ChangeSet(units=[dataclasses.replace(hamlet, parent=elsewhere)]))
+    with pytest.raises(StalePlan):
+        apply_reshuffle(store, plan["id"])
