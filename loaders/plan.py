@@ -4,7 +4,9 @@ without the final write."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import hashlib
+import json
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -12,7 +14,8 @@ from typing import Any
 from graph.dates import today
 from graph.model import Assignment, Cadre, Severity, Status, Unit, Violation
 from graph.policy import Policy
-from graph.store import ChangeSet, GraphStore
+from graph.records import assignment_row, cadre_row, unit_row
+from graph.store import ChangeSet, GraphStore, StoreError
 from graph.validate import Snapshot, check
 from loaders.problems import LoadError, Problem
 
@@ -42,6 +45,8 @@ class Plan:
     warnings: list[Problem] = field(default_factory=list)
     #: Per province, what an administrative list does: units started, ended, renamed, moved.
     provinces: dict[str, dict[str, int]] = field(default_factory=dict)
+    #: A digest of the records the plan writes, as it read them; the write checks it.
+    digest: str = ""
 
     @property
     def ok(self) -> bool:
@@ -131,6 +136,10 @@ def make_plan(
                 plan.changes.cadres.append(record)
             else:
                 plan.changes.assignments.append(record)
+    changed = plan.changes
+    plan.digest = _digest(
+        changed.units, changed.cadres, changed.assignments, old_units, old_cadres, old_assignments
+    )
     subjects = set(plan.created) | set(plan.changed) | set(plan.ended)
     if subjects:
         day = on or today()
@@ -227,9 +236,47 @@ def context(store: GraphStore, changes: ChangeSet, on: date | None = None) -> Sn
     return snap
 
 
+class StaleLoad(StoreError):
+    """What a load would write has changed since it was planned; nothing was written."""
+
+
+def _digest(
+    units: list[Unit],
+    cadres: list[Cadre],
+    assignments: list[Assignment],
+    old_units: Mapping[str, Unit],
+    old_cadres: Mapping[str, Cadre],
+    old_assignments: Mapping[str, Assignment],
+) -> str:
+    content = [
+        [unit_row(u) if (u := old_units.get(x.code)) else None for x in units],
+        [cadre_row(c) if (c := old_cadres.get(x.id)) else None for x in cadres],
+        [assignment_row(a) if (a := old_assignments.get(x.id)) else None for x in assignments],
+    ]
+    return hashlib.sha256(json.dumps(content, ensure_ascii=False).encode()).hexdigest()
+
+
 def apply_plan(store: GraphStore, plan: Plan) -> None:
-    """Write the plan in one step; refuse a plan with problems (nothing is written)."""
+    """Write the plan in one step; refuse a plan with problems (nothing is written), and one
+    whose records have changed since it read them (another write came between: a roster load
+    planned before a reshuffle was applied would write back what the reshuffle changed)."""
     if not plan.ok:
         raise LoadError(plan.problems)
-    if len(plan.changes):
-        store.apply(plan.changes)
+    if not len(plan.changes):
+        return
+    changes = plan.changes
+
+    def guard(view: GraphStore) -> None:
+        units = view.units(u.code for u in changes.units)
+        cadres = view.cadres(c.id for c in changes.cadres)
+        assignments = view.assignments_by_id(a.id for a in changes.assignments)
+        now = _digest(
+            changes.units, changes.cadres, changes.assignments, units, cadres, assignments
+        )
+        if now != plan.digest:
+            raise StaleLoad(
+                "what this load writes has changed since it was planned (another load or "
+                "reshuffle was applied meanwhile); nothing was written: run the load again"
+            )
+
+    store.apply(changes, guard=guard if plan.digest else None)

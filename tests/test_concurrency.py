@@ -19,9 +19,10 @@ from graph.faults import hooked
 from graph.memory_store import MemoryStore
 from graph.model import Status
 from graph.store import ChangeSet, GraphStore
+from loaders.plan import StaleLoad, apply_plan, make_plan
 from loaders.reshuffle import PlanRefused, StalePlan, apply_reshuffle, plan_reshuffle
 from tests.conftest import ON, ROOT, write_csv
-from tests.test_reshuffle import DECISION, HEADER, Scenario, standing_members
+from tests.test_reshuffle import DECISION, HEADER, E, Scenario, standing_members
 
 RENAME = """
 import dataclasses, sys
@@ -160,3 +161,24 @@ def test_a_unit_moved_after_the_plan_makes_the_plan_stale(
     store.apply(ChangeSet(units=[dataclasses.replace(hamlet, parent=elsewhere)]))
     with pytest.raises(StalePlan):
         apply_reshuffle(store, plan["id"])
+
+
+def test_a_load_planned_before_a_reshuffle_cannot_undo_it(
+    store: GraphStore, tmp_path: Path
+) -> None:
+    s = Scenario(store, tmp_path)
+    cadre = store.cadre(s.retiring[0])
+    assert cadre is not None
+    load = make_plan(store, cadres=[dataclasses.replace(cadre, phone="0912000000")])
+    assert load.ok and load.changed == [f"cadre:{cadre.id}"]
+    retire = write_csv(
+        tmp_path / "retire.csv", HEADER, [["nghỉ hưu", cadre.id, "", "", "1/6/2023", DECISION]]
+    )
+    assert apply_reshuffle(store, plan_reshuffle(store, retire)["id"]).written
+    with pytest.raises(StaleLoad):
+        apply_plan(store, load)
+    kept = store.cadre(cadre.id)
+    assert kept is not None and kept.status_on(E) is Status.RETIRED and kept.phone == cadre.phone
+    again = make_plan(store, cadres=[dataclasses.replace(kept, phone="0912000000")])
+    apply_plan(store, again)  # planned against the graph as it is now, it writes
+    assert store.cadre(cadre.id).phone == "0912000000"  # type: ignore[union-attr]
