@@ -196,7 +196,8 @@ CALL (root, above) {{
   WHERE {_path_on("p", "root")}
   WITH u, p, above, {_covered("u", "u")} AS covered
   WITH u, covered,
-       u.level = $household_level AND above IS NULL AND covered
+       u.level = $household_level AND above IS NULL
+         AND (covered OR NOT u.level IN $chain)
          AND {_chain_ok("nodes(p)[..-1]", "p")} AS reached
   RETURN u.level AS level, count(u) AS units, sum(CASE WHEN covered THEN 1 ELSE 0 END) AS covered,
          sum(CASE WHEN u.level = $household_level THEN coalesce(u.households, 0) ELSE 0 END) AS households,

@@ -17,7 +17,7 @@ unit-dates         error     valid_to is not after valid_from
 cadre-level        error     a cadre's level is not a level that has cadres
 cadre-home         error     the home unit is missing or not of the cadre's level
 cadre-title        error     a title the policy does not know
-cadre-history      error     status periods out of date order
+cadre-history      error     status periods out of date order, or undated after the first
 assignment-cadre   error     the assignment names no known cadre
 assignment-unit    error     the assignment names no known unit
 assignment-dates   error     until is not after since
@@ -398,6 +398,15 @@ def _cadre_rules(snap: Snapshot, policy: Policy, c: Cadre) -> Iterator[Violation
     if dates != sorted(dates):
         yield Violation(
             "cadre-history", E, s, "status periods must be in date order", "status_since"
+        )
+    if any(p.since is None for p in c.history[1:]):
+        yield Violation(
+            "cadre-history",
+            E,
+            s,
+            "only a cadre's first status may be undated: give the date this status began "
+            "(Trạng thái từ ngày)",
+            "status_since",
         )
 
 
