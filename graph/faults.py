@@ -8,7 +8,8 @@ and sleeps, so that a test can send SIGKILL at that exact point. Unset, it does 
 :func:`pause_at` marks the other points where a concurrent write matters: ``read`` (the
 embedded store has opened its file and not yet read it), ``plan-read`` (a reshuffle plan has
 diffed the file against the graph and not yet taken the digest of what it read) and
-``plan-preview`` (it has its digest and is about to preview). A process pauses there with
+``plan-preview`` (it has its digest and is about to preview), ``scope-view`` (the embedded
+store has made a scoped view and not yet kept it). A process pauses there with
 ``NAM_TEST_PAUSE_AT=POINT:SECONDS[,POINT:SECONDS]``; a test thread with :func:`hooked`.
 """
 

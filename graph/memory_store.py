@@ -20,6 +20,7 @@ import fcntl
 import gc
 import os
 import shutil
+import threading
 from collections.abc import Collection, Iterable, Iterator, Mapping
 from datetime import date
 from pathlib import Path
@@ -94,6 +95,8 @@ class MemoryStore:
         self.scope: str | None = None
         self._version = 0  # changes with every change set applied in memory
         self._views: dict[str, tuple[int, MemoryStore]] = {}
+        #: One reload at a time: many requests that find the file changed reload it once.
+        self._reloading = threading.Lock()
 
     # --- data directory ---------------------------------------------------------------
     @classmethod
@@ -217,17 +220,23 @@ class MemoryStore:
     def scoped(self, root: str) -> MemoryStore:
         """The graph as a caller scoped to ``root`` may see it (see :mod:`graph.scope`): a copy of
         that part, kept until the graph changes."""
-        kept = self._views.get(root)
-        if kept is not None and kept[0] == self._version:
-            return kept[1]
-        view = _ScopedView(self, root)
-        with _bulk():
-            view._apply(self._scope_part(root))
-            # cadres working outside the scope point at units the view does not hold
-            bare = [n for n, d in view.g.nodes(data=True) if isinstance(n, str) and "unit" not in d]
-            view.g.remove_nodes_from(bare)
-        self._views[root] = (self._version, view)
-        return view
+        while True:
+            version, views = self._version, self._views
+            kept = views.get(root)
+            if kept is not None and kept[0] == version:
+                return kept[1]
+            view = _ScopedView(self, root)
+            with _bulk():
+                view._apply(self._scope_part(root))
+                # cadres working outside the scope point at units the view does not hold
+                bare = [
+                    n for n, d in view.g.nodes(data=True) if isinstance(n, str) and "unit" not in d
+                ]
+                view.g.remove_nodes_from(bare)
+            pause_at("scope-view")
+            if self._version == version:  # else the graph changed while the view was made
+                views[root] = (version, view)
+                return view
 
     def scope_days(self, root: str) -> ScopeDays:
         """The days each unit lies in the scope of ``root`` (see :mod:`graph.scope`)."""
@@ -340,8 +349,9 @@ class MemoryStore:
     def _reload(self) -> None:
         assert self.data_dir is not None
         fresh = MemoryStore.open(self.data_dir)
-        version = self._version
+        version, reloading = self._version, self._reloading
         self.__dict__.update(fresh.__dict__)
+        self._reloading = reloading
         self._version = max(version, fresh._version) + 1  # a generation never goes back
 
     def _apply(self, changes: ChangeSet) -> None:
@@ -552,8 +562,11 @@ class MemoryStore:
         """Reload when another process has written the data directory; True if reloaded."""
         if self.data_dir is None or _stamp(self.data_dir / STORE_FILE) == self._stamp:
             return False
-        self._reload()
-        return True
+        with self._reloading:
+            if _stamp(self.data_dir / STORE_FILE) == self._stamp:
+                return False  # another request reloaded it meanwhile
+            self._reload()
+            return True
 
     # --- batches ----------------------------------------------------------------------------
     def children_of(self, codes: Iterable[str], on: date) -> dict[str, list[Unit]]:

@@ -22,6 +22,7 @@ from graph.store import ChangeSet, GraphStore
 from loaders.plan import StaleLoad, apply_plan, make_plan
 from loaders.reshuffle import PlanRefused, StalePlan, apply_reshuffle, plan_reshuffle
 from tests.conftest import ON, ROOT, write_csv
+from tests.test_api import Server
 from tests.test_reshuffle import DECISION, HEADER, E, Scenario, standing_members
 
 RENAME = """
@@ -182,3 +183,48 @@ def test_a_load_planned_before_a_reshuffle_cannot_undo_it(
     again = make_plan(store, cadres=[dataclasses.replace(kept, phone="0912000000")])
     apply_plan(store, again)  # planned against the graph as it is now, it writes
     assert store.cadre(cadre.id).phone == "0912000000"  # type: ignore[union-attr]
+
+
+def test_twenty_requests_after_an_outside_write_reload_the_graph_once(
+    data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = MemoryStore.open(data_dir)
+    renamed(MemoryStore.open(data_dir), "829", "Thành phố Mới")  # another process writes
+    reloads: list[int] = []
+    original = MemoryStore._reload
+
+    def counted(self: MemoryStore) -> None:
+        reloads.append(1)
+        original(self)
+
+    monkeypatch.setattr(MemoryStore, "_reload", counted)
+    names: list[str] = []
+    with Server(store) as api:
+        start = threading.Barrier(20)
+
+        def ask() -> None:
+            start.wait()
+            names.append(api.data('{ unit(code: "829") { name } }')["unit"]["name"])
+
+        threads = [threading.Thread(target=ask) for _ in range(20)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=120)
+    assert names == ["Thành phố Mới"] * 20
+    assert len(reloads) == 1
+
+
+def test_a_scoped_view_made_across_a_reload_is_not_kept(data_dir: Path) -> None:
+    store = MemoryStore.open(data_dir)
+    once: list[int] = []
+
+    def reload_meanwhile() -> None:
+        if not once:
+            once.append(1)
+            renamed(MemoryStore.open(data_dir), "831", "Huyện Mới")
+            assert store.refresh()
+
+    with hooked("scope-view", reload_meanwhile):
+        store.scoped("83")
+    assert store.scoped("83").unit("831").name == "Huyện Mới"  # type: ignore[union-attr]
