@@ -228,3 +228,36 @@ def test_a_scoped_view_made_across_a_reload_is_not_kept(data_dir: Path) -> None:
     with hooked("scope-view", reload_meanwhile):
         store.scoped("83")
     assert store.scoped("83").unit("831").name == "Huyện Mới"  # type: ignore[union-attr]
+
+
+RELOADS = """
+import sys
+from pathlib import Path
+from graph.memory_store import MemoryStore
+
+def rss_mib() -> int:
+    with open("/proc/self/status") as status:
+        line = next(line for line in status if line.startswith("VmRSS:"))
+    return int(line.split()[1]) // 1024
+
+store = MemoryStore.open(Path(sys.argv[1]))
+for i in range(200):
+    store._reload()  # what a request does when another process has written the directory
+    if i == 4:
+        after_five = rss_mib()
+print(after_five, rss_mib())
+"""
+
+
+def test_two_hundred_reloads_keep_memory_flat(data_dir: Path) -> None:
+    """Each reload used to pin the previous graph (gc.freeze): 70 MiB a reload for Bến Tre."""
+    done = subprocess.run(
+        [sys.executable, "-c", RELOADS, str(data_dir)],
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=True,
+    )
+    after_five, after_200 = map(int, done.stdout.split())
+    assert after_200 <= after_five + 50, (after_five, after_200)
