@@ -8,6 +8,7 @@ government before 1 July 2025 and the two-tier one after it.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
@@ -135,15 +136,20 @@ class Unit:
         version = self.version_on(day)
         if version is None or version.valid_from == self.valid_from:
             return self
+        return self.with_versions([*(v for v in self.versions() if v != version), version])
+
+    def with_versions(self, versions: Sequence[UnitVersion]) -> Unit:
+        """The unit with these versions: the last is its latest, the others its earlier ones."""
+        latest = versions[-1]
         return dataclasses.replace(
             self,
-            name=version.name,
-            kind=version.kind,
-            parent=version.parent,
-            valid_from=version.valid_from,
-            valid_to=version.valid_to,
-            decision=version.decision,
-            earlier=tuple(v for v in self.versions() if v != version),
+            name=latest.name,
+            kind=latest.kind,
+            parent=latest.parent,
+            valid_from=latest.valid_from,
+            valid_to=latest.valid_to,
+            decision=latest.decision,
+            earlier=tuple(versions[:-1]),
         )
 
     def change_between(self, start: date, end: date) -> str | None:

@@ -169,20 +169,10 @@ def clip(unit: Unit, periods: Periods) -> Unit | None:
             pieces.append(dataclasses.replace(version, valid_from=start, valid_to=end))
     if not pieces:
         return None
-    last = pieces[-1]
     if pieces == list(unit.versions()):
         return unit
-    return dataclasses.replace(
-        unit,
-        name=last.name,
-        kind=last.kind,
-        parent=last.parent,
-        valid_from=last.valid_from,
-        valid_to=last.valid_to,
-        decision=last.decision,
-        earlier=tuple(pieces[:-1]),
-        successors=unit.successors if last.valid_to == unit.ended else (),
-    )
+    cut = unit.with_versions(pieces)
+    return cut if cut.valid_to == unit.ended else dataclasses.replace(cut, successors=())
 
 
 def seen_assignment(assignment: Assignment, periods: Periods | None) -> bool:

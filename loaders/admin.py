@@ -420,17 +420,7 @@ def _splice(old: Unit | None, item: _Listed | None, on: date, until: date, decis
         old = Unit(item.code, item.name, item.level, item.kind, item.parent)
     if not joined:  # it existed only from ``on`` to ``until``, and the list ends it
         return dataclasses.replace(old, valid_to=on)
-    latest = joined[-1]
-    return dataclasses.replace(
-        old,
-        name=latest.name,
-        kind=latest.kind,
-        parent=latest.parent,
-        valid_from=latest.valid_from,
-        valid_to=latest.valid_to,
-        decision=latest.decision,
-        earlier=tuple(joined[:-1]),
-    )
+    return old.with_versions(joined)
 
 
 def _merge_dates(
