@@ -508,17 +508,20 @@ class Neo4jStore:
         return days
 
     # --- what a scoped view shows ---------------------------------------------------------
-    def _seen(self, props: Any) -> Unit | None:
-        unit = _unit(props)
+    def _cut(self, unit: Unit) -> Unit | None:
+        """``unit`` cut to its days in this view's scope (None: it has none)."""
         if self._days is None:
             return unit
         periods = self._days.periods.get(unit.code)
         return clip(unit, periods) if periods is not None else None
 
+    def _seen(self, props: Any) -> Unit | None:
+        return self._cut(_unit(props))
+
     def _on(self, props: Any, on: date) -> Unit:
         """A unit a question found in the scope on ``on``, as the scope sees it, on that day."""
-        unit = self._seen(props)
-        return (unit or _unit(props)).on(on)
+        unit = _unit(props)
+        return (self._cut(unit) or unit).on(on)
 
     def _seen_units(self, found: Iterable[Any]) -> list[Unit]:
         return [u for props in found if (u := self._seen(props)) is not None]
@@ -803,13 +806,17 @@ class Neo4jStore:
 
     def ancestors_of(self, codes: Iterable[str], on: date | None = None) -> dict[str, list[Unit]]:
         if self._days is not None and on is None:  # by the latest parents the scope sees
-            out: dict[str, list[Unit]] = {}
-            for code, unit in self.units(codes).items():
-                above: list[Unit] = []
-                while unit.parent and (parent := self.unit(unit.parent)) is not None:
-                    above.append(parent)
-                    unit = parent
-                out[code] = above
+            top = self.units(codes)  # each chain's highest unit so far; one round trip a level
+            out: dict[str, list[Unit]] = {code: [] for code in top}
+            while top:
+                parents = self.units({u.parent for u in top.values() if u.parent})
+                top = {
+                    code: parents[u.parent]
+                    for code, u in top.items()
+                    if u.parent is not None and u.parent in parents
+                }
+                for code, parent in top.items():
+                    out[code].append(parent)
             return out
         rows = self._read(cy.ANCESTORS, codes=list(codes), on=on)
         return {r["code"]: [u.on(on) for u in self._seen_units(r["above"])] for r in rows}
@@ -923,11 +930,11 @@ class Neo4jStore:
             units = self.units(list(self._days.periods))
             for unit in units.values():
                 out[unit.level] = out.get(unit.level, 0) + 1
+            held = [a for group in self.assignments_at(list(units)).values() for a in group]
             out["cadres"] = len(
-                {c.id for c in self.cadres_of(list(units))}
-                | {a.cadre for group in self.assignments_at(list(units)).values() for a in group}
+                {c.id for c in self.cadres_of(list(units))} | {a.cadre for a in held}
             )
-            out["assignments"] = sum(len(g) for g in self.assignments_at(list(units)).values())
+            out["assignments"] = len(held)
             return out
         for r in self._read(
             f"MATCH (u:Unit) WHERE {cy.in_scope('u')} RETURN u.level AS level, count(*) AS n"

@@ -118,15 +118,11 @@ class ScopeDays:
     """The days each unit lies in a scope, and the units a merge put into it (``tops``: their
     own subtrees count on the days before the merge, whatever lies above them then)."""
 
-    root: str
     periods: dict[str, Periods]
     tops: frozenset[str]
 
     def seen(self, code: str) -> bool:
         return code in self.periods
-
-    def on(self, code: str, day: date) -> bool:
-        return _contains(self.periods.get(code, ()), day)
 
 
 def scope_periods(
@@ -155,7 +151,7 @@ def scope_periods(
                 frontier.add(code)
             if any(s.code in periods and _contains(periods[s.code], s.on) for s in unit.successors):
                 tops.add(code)
-    return ScopeDays(root, periods, frozenset(tops))
+    return ScopeDays(periods, frozenset(tops))
 
 
 def clip(unit: Unit, periods: Periods) -> Unit | None:
