@@ -22,11 +22,13 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Receive, Scope, Send
 from strawberry.fastapi import GraphQLRouter
+from strawberry.types import ExecutionResult
 
 from api.audit import Audit
 from api.auth import Principal, Role
 from api.body import BodyGuard, JsonRefused, graphql_error, read_json
 from api.context import Context
+from api.errors import Code, error
 from api.gate import Gate, Refusal
 from api.logs import log, request_id
 from api.schema import make_schema
@@ -47,6 +49,9 @@ TOKEN_BANNER = (
     'namgraph: add your token under Headers: {"Authorization": "Bearer &lt;token&gt;"}</div>'
 )
 
+
+#: How many times a question is asked when writes keep landing while it is read (Neo4j).
+READ_ATTEMPTS = 3
 
 #: The caller of a request that asks nothing (the GraphiQL page): scoped to no unit at all.
 NOBODY = Principal("none", "none", Role.ANALYST, "", "none")
@@ -107,6 +112,48 @@ class Router(GraphQLRouter[Context, None]):
             code = "NOT_FOUND" if exc.status_code == 404 else "BAD_INPUT"
             return graphql_error(exc.status_code, code, exc.reason)
 
+    async def execute_single(
+        self,
+        request: Any,
+        request_adapter: Any,
+        sub_response: Any,
+        context: Context,
+        root_value: Any,
+        request_data: Any,
+    ) -> ExecutionResult:
+        """Every answer is of one write generation, named in ``extensions.generation``.
+
+        The embedded store's requests read a snapshot, so their generation cannot move. On
+        Neo4j (READ COMMITTED) a write may land between two of a request's reads: the
+        generation is read again after the answer, and a question that saw it move is asked
+        again, up to three times. A request that wrote names the generation after its write."""
+        for _ in range(READ_ATTEMPTS):
+            result = await super().execute_single(
+                request, request_adapter, sub_response, context, root_value, request_data
+            )
+            if context.wrote:
+                context.generation = await run_in_threadpool(context.base.generation)
+                break
+            if context.generation is None:  # refused before it read anything
+                break
+            if await run_in_threadpool(context.store.generation) == context.generation:
+                break
+            await context.pin()
+        else:
+            result = ExecutionResult(
+                data=None,
+                errors=[
+                    error(
+                        Code.BUSY,
+                        f"the graph changed while each of {READ_ATTEMPTS} answers was being "
+                        "read; ask again in a moment",
+                    )
+                ],
+            )
+            context.generation = None
+        result.extensions = {**(result.extensions or {}), "generation": context.generation}
+        return result
+
     async def render_graphql_ide(self, request: Request) -> HTMLResponse:
         html = self.graphql_ide_html.replace("<body>", "<body>" + self.banner, 1)
         return HTMLResponse(html)
@@ -128,17 +175,7 @@ def create_app(store: GraphStore, settings: Settings | None = None) -> FastAPI:
         principal: Principal | None = request.state.principal
         if principal is None:  # the GraphiQL page: built with a context that can see nothing
             principal = NOBODY
-        scoped = store
-        if principal.scope is not None:
-            scoped = await run_in_threadpool(store.scoped, principal.scope)
-        return Context(
-            store=scoped,
-            settings=settings,
-            request_id=request.state.request_id,
-            principal=principal,
-            audit=audit,
-            base=store,
-        )
+        return await Context.pinned(store, settings, request.state.request_id, principal, audit)
 
     # multipart requests carry reshuffle files to planReshuffle (GraphQL multipart request spec)
     router = Router(schema, context_getter=context_getter, multipart_uploads_enabled=True)

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import asyncio
 from collections import defaultdict
-from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, TypeVar
 
 from starlette.concurrency import run_in_threadpool
 from strawberry.dataloader import DataLoader
+from strawberry.extensions import SchemaExtension
 from strawberry.fastapi import BaseContext
 
 from api.audit import Audit
@@ -24,7 +25,7 @@ from graph.answers import Coverage, Load, Supporter
 from graph.model import Assignment, Cadre, Unit
 from graph.store import GraphStore, StoreTimeout
 
-__all__ = ["Context", "Loaders"]
+__all__ = ["Context", "Loaders", "ReadGeneration"]
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
@@ -100,6 +101,7 @@ class Context(BaseContext):
         principal: Principal | None = None,
         audit: Audit | None = None,
         base: GraphStore | None = None,
+        generation: int | None = None,
     ) -> None:
         super().__init__()
         self.principal = principal or Principal.demo()
@@ -109,6 +111,35 @@ class Context(BaseContext):
         self.request_id = request_id
         self.audit = audit or Audit()
         self.loaders = Loaders.over(self.store)
+        #: The write generation every read of this request sees (see :meth:`pin`).
+        self.generation = generation
+        #: True for a mutation: it is never asked twice, and its answer names the generation
+        #: after it.
+        self.wrote = False
+
+    @classmethod
+    async def pinned(
+        cls,
+        base: GraphStore,
+        settings: Settings,
+        request_id: str,
+        principal: Principal,
+        audit: Audit,
+    ) -> Context:
+        context = cls(base, settings, request_id, principal, audit, base)
+        await context.pin()
+        return context
+
+    async def pin(self) -> None:
+        """Read from here on at the store's current generation: the embedded store's snapshot
+        of it, as the caller's scope sees it; fresh data loaders, so nothing read before
+        carries over."""
+        store = await run_in_threadpool(self.base.pinned)
+        if self.principal.scope is not None:
+            store = await run_in_threadpool(store.scoped, self.principal.scope)
+        self.store = store
+        self.loaders = Loaders.over(store)
+        self.generation = None  # read when the question starts (ReadGeneration)
 
     async def call(self, fn: Callable[..., V], *args: Any, **kwargs: Any) -> V:
         """Run one store call off the event loop, stopped at the configured time limit."""
@@ -120,3 +151,14 @@ class Context(BaseContext):
                 f"the question took longer than {limit:g} s and was stopped; "
                 "ask about a smaller unit"
             ) from None
+
+
+class ReadGeneration(SchemaExtension):
+    """Reads the write generation just before a question runs; a request refused before it
+    runs (too deep, too costly, malformed) never reaches the store."""
+
+    async def on_execute(self) -> AsyncIterator[None]:
+        context = self.execution_context.context
+        if isinstance(context, Context) and context.generation is None:
+            context.generation = await run_in_threadpool(context.store.generation)
+        yield

@@ -20,6 +20,7 @@ class Code(StrEnum):
     RATE_LIMITED = "RATE_LIMITED"
     TOO_LARGE = "TOO_LARGE"
     TIMEOUT = "TIMEOUT"
+    BUSY = "BUSY"
     INTERNAL = "INTERNAL"
 
 

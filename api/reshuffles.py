@@ -19,7 +19,7 @@ from api.uploads import upload_folder
 from graph import answers, model
 from graph.questions import changes_between
 from graph.scope import OutOfScope
-from graph.store import NotFound, StoreError
+from graph.store import NotFound, StoreBusy, StoreError
 from loaders.problems import LoadError
 from loaders.reshuffle import PlanRefused, StalePlan, apply_reshuffle, plan_reshuffle
 
@@ -379,6 +379,8 @@ def _refused(exc: Exception) -> GraphQLError:
         return error(Code.FORBIDDEN, str(exc))
     if isinstance(exc, NotFound):
         return not_found(exc.kind, exc.key)
+    if isinstance(exc, StoreBusy):
+        return error(Code.BUSY, str(exc))
     if isinstance(exc, StoreError):
         return store_unavailable(str(exc))
     if isinstance(exc, LoadError):

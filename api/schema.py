@@ -21,7 +21,7 @@ from strawberry.file_uploads import Upload
 from strawberry.types import ExecutionContext
 
 from api.access import require_writer, unseen
-from api.context import Context
+from api.context import Context, ReadGeneration
 from api.errors import Code, bad_input, not_found, store_unavailable
 from api.errors import error as coded
 from api.limits import CostLimit
@@ -62,7 +62,7 @@ from api.types import (
 from graph import model
 from graph.orphans import orphaned
 from graph.questions import what_if
-from graph.store import NotFound, StoreError, StoreTimeout, UnitNotInForce
+from graph.store import NotFound, StoreBusy, StoreError, StoreTimeout, UnitNotInForce
 from graph.validate import validate_store
 
 __all__ = ["make_schema", "page_size", "schema_text"]
@@ -95,6 +95,8 @@ def _domain(exc: Exception) -> GraphQLError:
         return not_found(exc.kind, exc.key)
     if isinstance(exc, StoreTimeout):
         return coded(Code.TIMEOUT, str(exc))
+    if isinstance(exc, StoreBusy):
+        return coded(Code.BUSY, str(exc))
     if isinstance(exc, StoreError):
         return store_unavailable(str(exc))
     return bad_input(str(exc))
@@ -364,6 +366,7 @@ class Mutation:
             ),
         ] = None,
     ) -> ReshufflePlan:
+        info.context.wrote = True  # a mutation is never asked twice
         require_writer(info, "planReshuffle")
         return await make_plan(info, file, on, decision, str(scope) if scope else None, sheet)
 
@@ -372,6 +375,7 @@ class Mutation:
         "(STALE_PLAN when what it changes has changed since it was made)."
     )
     async def apply_plan(self, info: Ctx, id: strawberry.ID) -> PlanApplication:
+        info.context.wrote = True  # its answer names the generation after the write
         require_writer(info, "applyPlan")
         return await apply_plan(info, str(id))
 
@@ -429,6 +433,7 @@ def make_schema(settings: Settings | None = None) -> strawberry.Schema:
     settings = settings or Settings()
     extensions: list[object] = [
         ErrorCodes,
+        ReadGeneration,
         lambda: QueryDepthLimiter(max_depth=settings.max_depth),
         lambda: MaxAliasesLimiter(max_alias_count=settings.max_aliases),
         lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),

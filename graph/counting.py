@@ -33,6 +33,12 @@ class CountingStore:
         with self._lock:
             self.by_method.clear()
 
+    def pinned(self) -> CountingStore:
+        """The inner store pinned, its calls counted here too."""
+        twin = CountingStore(self.inner.pinned())
+        twin.by_method, twin._lock = self.by_method, self._lock
+        return twin
+
     def __getattr__(self, name: str) -> Any:
         target = getattr(self.inner, name)
         local = ("refresh", "scoped", "policy_on")  # no round trip to the store

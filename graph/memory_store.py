@@ -11,20 +11,27 @@ The data directory holds ``policy.yaml`` (the chain policy in force) and ``store
 goes to a temporary file that replaces ``store.json`` in one rename, under a lock, so a reader
 sees the old graph or the new one and never a mix; a process that loaded an older file than the
 one on disk is refused instead of overwriting someone else's changes.
+
+In memory, each write generation is an immutable snapshot. A write never changes the graph that
+readers hold: it forks it (the top-level tables are copied, and only the nodes the change
+touches get tables of their own), applies the change to the fork, saves it, and then swaps the
+fork in. A reader that pinned a snapshot (:meth:`MemoryStore.pinned`, as every API request does)
+reads that one generation from start to end, however many writes land meanwhile.
 """
 
 from __future__ import annotations
 
 import contextlib
+import copy
 import fcntl
 import gc
 import os
 import shutil
 import threading
+import time
 from collections.abc import Collection, Iterable, Iterator, Mapping
 from datetime import date
 from pathlib import Path
-from typing import cast
 
 import networkx as nx
 import orjson
@@ -49,6 +56,7 @@ from graph.store import (
     GraphStore,
     Guard,
     NotFound,
+    StoreBusy,
     StoreError,
     need_unit,
     need_unit_on,
@@ -67,6 +75,12 @@ LOCK_FILE = "lock"
 PLANS_DIR = "plans"
 
 CadreKey = tuple[str, str]
+Node = str | CadreKey
+
+#: What one write generation is made of; a write swaps all of it at once.
+STATE = ("g", "_assignments", "_folded", "_reshuffles", "_version")
+#: How long a write waits for another process's or thread's write to finish (NAM_WRITE_WAIT).
+WRITE_WAIT = 30.0
 
 
 def cadre_key(cadre_id: str) -> CadreKey:
@@ -97,6 +111,12 @@ class MemoryStore:
         self._views: dict[str, tuple[int, MemoryStore]] = {}
         #: One reload at a time: many requests that find the file changed reload it once.
         self._reloading = threading.Lock()
+        #: One write at a time in this process (other processes: the data directory's lock).
+        self._writing = threading.Lock()
+        #: Held while a new generation is swapped in, so a pin never sees half of one.
+        self._swap = threading.Lock()
+        #: The live store this snapshot was pinned from; None for the live store itself.
+        self._live: MemoryStore | None = None
 
     # --- data directory ---------------------------------------------------------------
     @classmethod
@@ -166,34 +186,92 @@ class MemoryStore:
         guard: Guard | None = None,
         record: Mapping[str, object] | None = None,
     ) -> None:
-        """Apply every change and save, or leave both memory and disk as they were."""
-        if self.data_dir is None:
-            if guard is not None:
-                guard(self)
-            self._apply(changes)
-            if record is not None:
-                self._reshuffles.append(dict(record))
+        """Apply every change and save, or leave both memory and disk as they were.
+
+        The change goes to a fork of the current generation, which is swapped in once saved:
+        readers that pinned a snapshot never see it, and new readers see all of it. A write that
+        finds another one running waits for it (up to ``NAM_WRITE_WAIT`` seconds)."""
+        if self._live is not None:  # a pinned snapshot writes through the live store
+            self._live.apply(changes, guard=guard, record=record)
             return
-        with _locked(self.data_dir / LOCK_FILE):
-            if _stamp(self.data_dir / STORE_FILE) != self._stamp:
-                raise StoreError(
-                    f"the graph in {self.data_dir} was changed by another process since it was "
-                    "read; nothing was written: run the command again"
-                )
-            # a writer killed before its rename leaves its temporary file: the lock is ours now
-            for leftover in self.data_dir.glob(f".{STORE_FILE}.*.tmp"):
-                leftover.unlink(missing_ok=True)
-            if guard is not None:
-                guard(self)
-            with _bulk():
-                self._apply(changes)
-                if record is not None:
-                    self._reshuffles.append(dict(record))
-                try:
-                    self._write()
-                except BaseException:
-                    self._reload()
-                    raise
+        wait = _write_wait()
+        if not self._writing.acquire(timeout=wait):
+            raise StoreBusy(wait)
+        try:
+            if self.data_dir is None:
+                if guard is not None:
+                    guard(self)
+                self._swap_in(self._next(changes, record))
+                return
+            with _locked(self.data_dir / LOCK_FILE, wait):
+                if _stamp(self.data_dir / STORE_FILE) != self._stamp:
+                    raise StoreError(
+                        f"the graph in {self.data_dir} was changed by another process since it "
+                        "was read; nothing was written: run the command again"
+                    )
+                # a writer killed before its rename leaves its temporary file: the lock is ours
+                for leftover in self.data_dir.glob(f".{STORE_FILE}.*.tmp"):
+                    leftover.unlink(missing_ok=True)
+                if guard is not None:
+                    guard(self)
+                with _bulk():
+                    following = self._next(changes, record)
+                    target = self.data_dir / STORE_FILE
+                    _write_atomically(target, following._document(), pause=True)
+                    following._stamp = _stamp(target)
+                    self._swap_in(following)
+        finally:
+            self._writing.release()
+
+    def _next(self, changes: ChangeSet, record: Mapping[str, object] | None) -> MemoryStore:
+        """The generation after this one: a fork with ``changes`` applied; this one unchanged."""
+        following = copy.copy(self)
+        following.g = _fork(self.g, self._touched(changes))
+        following._assignments = dict(self._assignments)
+        following._folded = dict(self._folded)
+        following._reshuffles = list(self._reshuffles)
+        with _bulk():
+            following._apply(changes)
+        if record is not None:
+            following._reshuffles.append(dict(record))
+        return following
+
+    def _swap_in(self, following: MemoryStore) -> None:
+        with self._swap:
+            for name in (*STATE, "_stamp"):
+                setattr(self, name, getattr(following, name))
+
+    def _touched(self, changes: ChangeSet) -> set[Node]:
+        """Every node whose tables ``_apply(changes)`` changes: the records and both ends of
+        every link they gain or lose."""
+        out: set[Node] = set()
+        for unit in changes.units:
+            out.add(unit.code)
+            out.update(unit.parents(), (s.code for s in unit.successors))
+            old = self.unit(unit.code)
+            if old is not None:
+                out.update(old.parents(), (s.code for s in old.successors))
+        for cadre in changes.cadres:
+            out.update((cadre_key(cadre.id), cadre.home_unit))
+            old_cadre = self.cadre(cadre.id)
+            if old_cadre is not None:
+                out.add(old_cadre.home_unit)
+        for a in changes.assignments:
+            out.update((cadre_key(a.cadre), a.unit))
+            old_a = self._assignments.get(a.id)
+            if old_a is not None:
+                out.update((cadre_key(old_a.cadre), old_a.unit))
+        return out
+
+    def pinned(self) -> MemoryStore:
+        """This generation, fixed: a snapshot whose reads never see a later write (writes made
+        through it go to the live store). Cheap: it shares the graph, which no write changes."""
+        if self._live is not None:
+            return self
+        with self._swap:
+            snapshot = copy.copy(self)
+        snapshot._live = self
+        return snapshot
 
     @contextlib.contextmanager
     def trial(self, changes: ChangeSet, within: Collection[str] = ()) -> Iterator[MemoryStore]:
@@ -203,40 +281,42 @@ class MemoryStore:
         and their ancestors, every cadre linked to them or working in those ancestors, and all
         of those cadres' assignments, so that coverage, gaps and loads there answer as on the
         whole graph."""
-        copy = MemoryStore(self.policy, timeline=self.timeline)
+        trial = MemoryStore(self.policy, timeline=self.timeline)
         with _bulk():
             if within:
-                copy._apply(self._part(within, changes))
+                trial._apply(self._part(within, changes))
             else:
-                copy.g = cast(q.Graph, self.g.copy())
-                copy._assignments = dict(self._assignments)
-                copy._folded = dict(self._folded)
-            copy._apply(changes)
-        yield copy
+                trial.g = _fork(self.g, self._touched(changes))
+                trial._assignments = dict(self._assignments)
+                trial._folded = dict(self._folded)
+            trial._apply(changes)
+        yield trial
 
     def unscoped(self) -> MemoryStore:
         return self
 
     def scoped(self, root: str) -> MemoryStore:
         """The graph as a caller scoped to ``root`` may see it (see :mod:`graph.scope`): a copy of
-        that part, kept until the graph changes."""
-        while True:
-            version, views = self._version, self._views
-            kept = views.get(root)
-            if kept is not None and kept[0] == version:
-                return kept[1]
-            view = _ScopedView(self, root)
-            with _bulk():
-                view._apply(self._scope_part(root))
-                # cadres working outside the scope point at units the view does not hold
-                bare = [
-                    n for n, d in view.g.nodes(data=True) if isinstance(n, str) and "unit" not in d
-                ]
-                view.g.remove_nodes_from(bare)
-            pause_at("scope-view")
-            if self._version == version:  # else the graph changed while the view was made
-                views[root] = (version, view)
-                return view
+        that part of this generation, kept until the graph changes."""
+        snapshot = self.pinned()
+        live = self._live or self
+        version = snapshot._version
+        kept = live._views.get(root)
+        if kept is not None and kept[0] == version:
+            return kept[1]
+        view = _ScopedView(live, root)
+        with _bulk():
+            view._apply(snapshot._scope_part(root))
+            # cadres working outside the scope point at units the view does not hold
+            bare = [n for n, d in view.g.nodes(data=True) if isinstance(n, str) and "unit" not in d]
+            view.g.remove_nodes_from(bare)
+        view._version = version  # the generation it shows
+        pause_at("scope-view")
+        with live._swap:  # keep the newest: an older pinned reader's view does not displace it
+            kept = live._views.get(root)
+            if version == live._version and (kept is None or kept[0] <= version):
+                live._views[root] = (version, view)
+        return view
 
     def scope_days(self, root: str) -> ScopeDays:
         """The days each unit lies in the scope of ``root`` (see :mod:`graph.scope`)."""
@@ -349,10 +429,12 @@ class MemoryStore:
     def _reload(self) -> None:
         assert self.data_dir is not None
         fresh = MemoryStore.open(self.data_dir)
-        version, reloading = self._version, self._reloading
-        self.__dict__.update(fresh.__dict__)
-        self._reloading = reloading
-        self._version = max(version, fresh._version) + 1  # a generation never goes back
+        kept = {name: getattr(self, name) for name in ("_reloading", "_writing", "_swap")}
+        with self._swap:
+            version = self._version
+            fresh.__dict__.update(kept, _live=None)
+            self.__dict__.update(fresh.__dict__)
+            self._version = max(version, fresh._version) + 1  # a generation never goes back
 
     def _apply(self, changes: ChangeSet) -> None:
         self._version += 1
@@ -397,10 +479,12 @@ class MemoryStore:
 
     def set_policy(self, policy: str | Path, start: date) -> PolicyTimeline:
         """Put ``policy`` (a shipped id or a YAML file) in force from ``start``."""
+        if self._live is not None:
+            return self._live.set_policy(policy, start)
         loaded = load_policy(policy)
         timeline = self.timeline.with_policy(loaded, start)
         if self.data_dir is not None:
-            with _locked(self.data_dir / LOCK_FILE):
+            with _locked(self.data_dir / LOCK_FILE, _write_wait()):
                 if _stamp(self.data_dir / STORE_FILE) != self._stamp:
                     raise StoreError(
                         f"the graph in {self.data_dir} was changed by another process since it "
@@ -636,6 +720,9 @@ class _ScopedView(MemoryStore):
     def unscoped(self) -> MemoryStore:
         return self.base
 
+    def pinned(self) -> MemoryStore:
+        return self  # a view is one generation already; no write changes it
+
     def save_plan(self, plan_id: str, document: Mapping[str, object]) -> None:
         self.base.save_plan(plan_id, document)
 
@@ -661,9 +748,6 @@ class _ScopedView(MemoryStore):
             guard(base.scoped(root))
 
         self.base.apply(changes, guard=scoped_guard if guard else None, record=record)
-
-    def generation(self) -> int:
-        return self.base.generation()
 
     def ping(self) -> bool:
         return self.base.ping()
@@ -744,10 +828,69 @@ def _bulk() -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def _locked(path: Path) -> Iterator[None]:
+def _locked(path: Path, wait: float) -> Iterator[None]:
+    """The data directory's write lock, waited for up to ``wait`` seconds (else StoreBusy)."""
+    deadline = time.monotonic() + wait
     with path.open("a") as handle:
-        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+        while True:
+            try:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise StoreBusy(wait) from None
+                time.sleep(0.02)
         try:
             yield
         finally:
             fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
+
+def _write_wait() -> float:
+    raw = os.environ.get("NAM_WRITE_WAIT", "")
+    try:
+        return max(0.0, float(raw)) if raw else WRITE_WAIT
+    except ValueError:
+        raise StoreError(f"NAM_WRITE_WAIT={raw!r} is not a number of seconds") from None
+
+
+def _fork(g: q.Graph, touched: Collection[Node]) -> q.Graph:
+    """A graph equal to ``g`` that can be changed at the ``touched`` nodes (and the links at
+    them) without changing ``g``: the top-level tables are copied, each touched node gets its
+    own attribute and neighbour tables, and each link at it its own key table (shared, as
+    networkx shares it, by the two ends). ``g`` stays as it was, for the readers holding it."""
+    fork: q.Graph = nx.MultiDiGraph()
+    fork.graph = dict(g.graph)
+    fork._node = dict(g._node)  # type: ignore[attr-defined]
+    fork._adj = dict(g._succ)  # type: ignore[attr-defined]  # also sets fork._succ
+    fork._pred = dict(g._pred)  # type: ignore[attr-defined]
+    succ: dict[Node, dict[Node, dict[str, dict[str, object]]]] = fork._succ  # type: ignore[attr-defined]
+    pred: dict[Node, dict[Node, dict[str, dict[str, object]]]] = fork._pred  # type: ignore[attr-defined]
+    own_succ: set[Node] = set()
+    own_pred: set[Node] = set()
+
+    def succ_of(node: Node) -> dict[Node, dict[str, dict[str, object]]]:
+        if node not in own_succ:
+            succ[node] = dict(succ[node])
+            own_succ.add(node)
+        return succ[node]
+
+    def pred_of(node: Node) -> dict[Node, dict[str, dict[str, object]]]:
+        if node not in own_pred:
+            pred[node] = dict(pred[node])
+            own_pred.add(node)
+        return pred[node]
+
+    for node in touched:
+        if node not in g._node:  # type: ignore[attr-defined]
+            continue
+        fork._node[node] = dict(g._node[node])  # type: ignore[attr-defined]
+        for other, keys in g._succ[node].items():  # type: ignore[attr-defined]
+            own = {key: dict(data) for key, data in keys.items()}
+            succ_of(node)[other] = own
+            pred_of(other)[node] = own
+        for other, keys in g._pred[node].items():  # type: ignore[attr-defined]
+            own = {key: dict(data) for key, data in keys.items()}
+            succ_of(other)[node] = own
+            pred_of(node)[other] = own
+    return fork

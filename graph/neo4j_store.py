@@ -467,6 +467,9 @@ class Neo4jStore:
         view._days = None
         return view
 
+    def pinned(self) -> Neo4jStore:
+        return self  # READ COMMITTED: readers compare generations (see GraphStore.pinned)
+
     def scoped(self, root: str) -> Neo4jStore:
         """This store as a caller scoped to ``root`` sees it: every query gets ``$scope`` and
         ``$scope_tops``, and what comes back is cut to its days in the scope."""

@@ -23,6 +23,7 @@ __all__ = [
     "GraphStore",
     "Guard",
     "NotFound",
+    "StoreBusy",
     "StoreError",
     "StoreTimeout",
     "UnitNotInForce",
@@ -37,6 +38,17 @@ class StoreError(RuntimeError):
 
 class StoreTimeout(StoreError):
     """A question took longer than the configured limit and was stopped."""
+
+
+class StoreBusy(StoreError):
+    """Another write held the store for longer than a write waits (``NAM_WRITE_WAIT``)."""
+
+    def __init__(self, waited: float) -> None:
+        super().__init__(
+            f"another change to the graph was still being written after {waited:g} s; "
+            "nothing was written: try again in a minute"
+        )
+        self.waited = waited
 
 
 class NotFound(KeyError):
@@ -83,6 +95,13 @@ class GraphStore(Protocol):
     def unscoped(self) -> GraphStore:
         """The whole store behind a scoped view (the store itself when it is not scoped): for
         work that must see everything and then show only what the scope may see."""
+        ...
+
+    def pinned(self) -> GraphStore:
+        """This store at the write generation it holds now, for reads that must see one
+        generation from start to end. The embedded store gives a snapshot that no later write
+        changes. Neo4j reads at READ COMMITTED, so it gives itself: a reader that must see one
+        generation reads :meth:`generation` before and after, and asks again when it moved."""
         ...
 
     def scoped(self, root: str) -> GraphStore:

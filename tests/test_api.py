@@ -197,8 +197,10 @@ def test_the_provincial_dashboard_answers_in_one_request_with_a_fixed_number_of_
         c["coverage"]["ratio"] == 1.0 and c["supporters"][0]["cadre"]["statusOn"] == "ACTIVE"
         for c in communes
     )
-    # one store call per level of the query, whatever the number of units
+    # one store call per level of the query, whatever the number of units, and the write
+    # generation read before and after (an answer is of one generation)
     assert province_calls == {
+        "generation": 2,
         "units": 1,
         "coverage_of": 3,
         "children_of": 2,
