@@ -22,6 +22,7 @@ from api.audit import Audit
 from api.auth import Principal
 from api.settings import Settings
 from graph.answers import Coverage, Load, Supporter
+from graph.faults import pause_at
 from graph.model import Assignment, Cadre, Unit
 from graph.store import GraphStore, StoreTimeout
 
@@ -31,11 +32,18 @@ K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
 
 
+def _read(fn: Callable[..., V], *args: Any, **kwargs: Any) -> V:
+    """One store call (in a worker thread), with the ``read-done`` fault point after it."""
+    answer = fn(*args, **kwargs)
+    pause_at("read-done")
+    return answer
+
+
 def _plain(
     fetch: Callable[[list[str]], Mapping[str, V]],
 ) -> DataLoader[str, V | None]:
     async def load(keys: list[str]) -> Sequence[V | None]:
-        found = await run_in_threadpool(fetch, keys)
+        found = await run_in_threadpool(_read, fetch, keys)
         return [found.get(key) for key in keys]
 
     return DataLoader(load_fn=load)
@@ -52,7 +60,7 @@ def _dated(
             by_date[on].append(key)
         found: dict[tuple[str, date], V] = {}
         for on, codes in by_date.items():
-            answer = await run_in_threadpool(fetch, codes, on)
+            answer = await run_in_threadpool(_read, fetch, codes, on)
             found.update(((code, on), value) for code, value in answer.items())
         return [found.get(key, empty() if empty else None) for key in keys]
 
@@ -145,7 +153,7 @@ class Context(BaseContext):
         """Run one store call off the event loop, stopped at the configured time limit."""
         limit = self.settings.query_timeout
         try:
-            return await asyncio.wait_for(run_in_threadpool(fn, *args, **kwargs), limit)
+            return await asyncio.wait_for(run_in_threadpool(_read, fn, *args, **kwargs), limit)
         except TimeoutError:
             raise StoreTimeout(
                 f"the question took longer than {limit:g} s and was stopped; "

@@ -9,7 +9,9 @@ and sleeps, so that a test can send SIGKILL at that exact point. Unset, it does 
 embedded store has opened its file and not yet read it), ``plan-read`` (a reshuffle plan has
 diffed the file against the graph and not yet taken the digest of what it read) and
 ``plan-preview`` (it has its digest and is about to preview), ``scope-view`` (the embedded
-store has made a scoped view and not yet kept it). A process pauses there with
+store has made a scoped view and not yet kept it), ``mid-apply`` (where the pause above is),
+``mid-change`` (the embedded store has changed half the assignments of a change set in
+memory), ``read-done`` (an API request has one answer from the store and may ask it more). A process pauses there with
 ``NAM_TEST_PAUSE_AT=POINT:SECONDS[,POINT:SECONDS]``; a test thread with :func:`hooked`.
 """
 
@@ -29,6 +31,7 @@ MARKER = "namgraph: paused in the middle of applying"
 
 
 def pause_mid_apply() -> None:
+    pause_at("mid-apply")
     seconds = os.environ.get("NAM_TEST_PAUSE_MID_APPLY")
     if not seconds:
         return

@@ -466,7 +466,10 @@ class MemoryStore:
             g.add_node(key, cadre=cadre)
             g.add_edge(key, cadre.home_unit, key="WORKS_IN")
             self._folded[key] = fold(cadre.name)
-        for a in changes.assignments:
+        half = len(changes.assignments) // 2
+        for i, a in enumerate(changes.assignments):
+            if i == half:
+                pause_at("mid-change")  # half the assignments changed, in this copy only
             old_a = self._assignments.get(a.id)
             if old_a is not None:
                 g.remove_edge(cadre_key(old_a.cadre), old_a.unit, key=a.id)

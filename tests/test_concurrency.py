@@ -11,6 +11,8 @@ import os
 import subprocess
 import sys
 import threading
+import time
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -261,3 +263,87 @@ def test_two_hundred_reloads_keep_memory_flat(data_dir: Path) -> None:
     )
     after_five, after_200 = map(int, done.stdout.split())
     assert after_200 <= after_five + 50, (after_five, after_200)
+
+
+# --- every answer is of one write generation ----------------------------------------------------
+
+#: The same figure read twice by two different store calls (a question, and a unit's field).
+TWICE = """{ coverage(unit: "83", asOf: "2023-05-01") { householdsReached }
+  unit(code: "83") { coverage(asOf: "2023-05-01") { householdsReached } } }"""
+
+
+def three_thousand_ended(store: GraphStore) -> ChangeSet:
+    """3,000 assignments in force on ON, ended the day before: a write big enough to be seen
+    half done, and one that changes the households reached of the province."""
+    running = sorted(store.assignments_at([u.code for u in store.subtree("83")]).items())
+    chosen = [a for _, found in running for a in found if a.in_force_on(ON)][:3000]
+    assert len(chosen) == 3000
+    return ChangeSet(
+        assignments=[dataclasses.replace(a, until=ON - timedelta(days=1)) for a in chosen]
+    )
+
+
+def reached(body: dict[str, object]) -> tuple[int, int | None]:
+    """The figure of a TWICE answer (both reads agree) and the generation it names."""
+    assert "errors" not in body, body
+    data = body["data"]
+    assert isinstance(data, dict)
+    first = data["coverage"]["householdsReached"]
+    assert data["unit"]["coverage"]["householdsReached"] == first, "one answer, two generations"
+    extensions = body["extensions"]
+    assert isinstance(extensions, dict)
+    return first, extensions["generation"]
+
+
+def test_readers_during_a_3000_row_apply_see_all_of_it_or_none(store: GraphStore) -> None:
+    """Readers used to see figures of neither the graph before nor after an apply, and
+    ``dictionary keys changed during iteration``. Four clients ask all through one."""
+    changes = three_thousand_ended(store)
+    stop = threading.Event()
+    during: list[dict[str, object]] = []
+    with Server(store) as api:
+        before = reached(api.query(TWICE))
+
+        def read_on() -> None:
+            while not stop.is_set():
+                during.append(api.query(TWICE))
+
+        def slow_middle() -> None:
+            time.sleep(1)  # the write is half done: readers keep asking meanwhile
+
+        readers = [threading.Thread(target=read_on) for _ in range(4)]
+        for t in readers:
+            t.start()
+        try:
+            with hooked("mid-apply", slow_middle), hooked("mid-change", slow_middle):
+                store.apply(changes)
+        finally:
+            stop.set()
+            for t in readers:
+                t.join(timeout=120)
+        after = reached(api.query(TWICE))
+    assert before[0] != after[0] and before[1] != after[1]
+    answers = [reached(body) for body in during]
+    assert len(answers) >= 4
+    assert set(answers) <= {before, after}, set(answers) - {before, after}
+
+
+def test_a_write_between_two_reads_of_one_answer_does_not_mix_them(store: GraphStore) -> None:
+    """A write lands after the first of a request's reads: the embedded store answers from the
+    snapshot the request pinned; Neo4j (READ COMMITTED) sees the generation move and asks
+    again. Either way both figures are of one generation, the one the answer names."""
+    changes = three_thousand_ended(store)
+    written: list[int] = []
+
+    def write_meanwhile() -> None:
+        if not written:
+            written.append(1)
+            store.apply(changes)
+
+    with Server(store) as api:
+        before = reached(api.query(TWICE))
+        with hooked("read-done", write_meanwhile):
+            answer = reached(api.query(TWICE))
+        after = reached(api.query(TWICE))
+    assert written and before != after
+    assert answer == (before if isinstance(store, MemoryStore) else after)

@@ -90,3 +90,47 @@ def test_a_store_file_of_format_1_opens_as_it_is(data_dir: Path) -> None:
     store = MemoryStore.open(data_dir)
     assert store.unit("83") is not None and store.unit("83").earlier == ()  # type: ignore[union-attr]
     assert len(store.children("831")) == 21
+
+
+def graph_dump(store: MemoryStore) -> tuple[object, ...]:
+    """Everything the graph holds, nodes and links with their data, in a comparable form."""
+    g = store.g
+    nodes = sorted((repr(n), repr(sorted(d.items()))) for n, d in g.nodes(data=True))
+    edges = sorted(
+        (repr(u), repr(v), k, repr(sorted(d.items())))
+        for u, v, k, d in g.edges(keys=True, data=True)
+    )
+    preds = sorted((repr(v), repr(u), k) for v in g for u in g.pred[v] for k in g.pred[v][u])
+    return tuple(nodes), tuple(edges), tuple(preds), tuple(sorted(store._assignments.items()))
+
+
+def test_a_write_forks_the_generation_readers_hold(
+    data_dir: Path, memory_store: MemoryStore
+) -> None:
+    """A write changes a fork of the graph, never the graph a pinned reader holds; the fork
+    ends up exactly as the same change applied in place on a copy of its own."""
+    district = memory_store.unit("831")
+    assert district is not None
+    commune, other = memory_store.children("831", ON)[:2]
+    hamlet = memory_store.children(commune.code, ON)[0]
+    cadre = next(memory_store.cadres_of([commune.code]))
+    running = [a for a in memory_store.assignments(unit=hamlet.code) if a.in_force_on(ON)]
+    changes = ChangeSet(
+        units=[
+            replace(district, name="Huyện Đổi Tên"),
+            replace(hamlet, parent=other.code),  # a hamlet moves to another commune
+        ],
+        cadres=[replace(cadre, home_unit=other.code)],
+        assignments=[replace(a, until=ON) for a in running]
+        + [replace(running[0], id="new-1", cadre=cadre.id, since=ON)],
+    )
+    held = memory_store.pinned()
+    before = graph_dump(held)
+    in_place = MemoryStore.open(data_dir)
+    in_place._apply(changes)
+    memory_store.apply(changes)
+    assert graph_dump(held) == before
+    assert held.unit("831").name == "Huyện Châu Thành"  # type: ignore[union-attr]
+    assert graph_dump(memory_store) == graph_dump(in_place) != before
+    assert memory_store.generation() == held.generation() + 1
+    assert memory_store.pinned().unit("831").name == "Huyện Đổi Tên"  # type: ignore[union-attr]
