@@ -56,11 +56,14 @@ class Context:
         self.data = data
         self.config = StoreConfig.from_env(data)
         self._store: GraphStore | None = None
+        #: The write generation when the store was opened, before anything was read.
+        self.read_at: int | None = None
 
     @property
     def store(self) -> GraphStore:
         if self._store is None:
             self._store = self.config.open()
+            self.read_at = self._store.generation()
         return self._store
 
     def command(self) -> str:
@@ -76,7 +79,26 @@ class Context:
             close()
 
 
-def _emit(payload: Any) -> None:
+def _emit(payload: Any, ctx: Context | None = None, wrote: bool = False) -> None:
+    """Print JSON. With ``ctx``, the answer names the write generation it was read at (a
+    list becomes ``{"generation": G, "items": [...]}``); after a write, the one it made. A
+    write by someone else while the answer was read (Neo4j reads at READ COMMITTED) leaves
+    ``generation`` null and says so: the answer may mix the two."""
+    if ctx is not None and ctx.read_at is not None:
+        now = ctx.store.generation()
+        generation: int | None = now
+        if not wrote and now != ctx.read_at:
+            generation = None
+            err.print(
+                f"warning: the graph changed while this answer was read (generation "
+                f"{ctx.read_at} to {now}); run the command again for an answer of one generation",
+                markup=False,
+                highlight=False,
+            )
+        if isinstance(payload, list):
+            payload = {"generation": generation, "items": payload}
+        else:
+            payload = {**payload, "generation": generation}
     sys.stdout.write(orjson.dumps(payload, option=orjson.OPT_INDENT_2).decode() + "\n")
 
 
@@ -224,7 +246,8 @@ def policy_list(ctx: Context, as_json: bool) -> None:
                     "until": until.isoformat() if until else None,
                 }
                 for start, until, p in timeline
-            ]
+            ],
+            ctx,
         )
         return
     _timeline(timeline)
@@ -241,9 +264,9 @@ def _timeline(timeline: Any) -> None:
 
 
 def _finish(ctx: Context, plan: Plan, dry_run: bool, as_json: bool) -> None:
-    if as_json:
-        _emit({"dry_run": dry_run, **plan.as_dict()})
-    else:
+    if as_json and (dry_run or not plan.ok):
+        _emit({"dry_run": dry_run, **plan.as_dict()}, ctx)
+    elif not as_json:
         s = plan.summary()
         out.print(
             f"Plan: create {s['create']}, change {s['change']}, end {s['end']}, "
@@ -279,7 +302,9 @@ def _finish(ctx: Context, plan: Plan, dry_run: bool, as_json: bool) -> None:
         return
     with err.status("writing the graph"):
         apply_plan(ctx.store, plan)
-    if not as_json:
+    if as_json:
+        _emit({"dry_run": False, **plan.as_dict()}, ctx, wrote=True)
+    else:
         out.print(f"Written to the {ctx.config.describe()}.")
 
 
@@ -473,7 +498,8 @@ def validate(ctx: Context, unit: str | None, as_of: date, as_json: bool) -> None
                 "errors": len(errors),
                 "warnings": len(found) - len(errors),
                 "violations": [v.as_dict() for v in found],
-            }
+            },
+            ctx,
         )
     else:
         for v in found[:200]:
@@ -497,7 +523,7 @@ def coverage(ctx: Context, unit: str, as_of: date, as_json: bool) -> None:
     """Coverage of a unit's subtree, per level and end to end (households)."""
     answer = ctx.store.coverage(unit, as_of)
     if as_json:
-        _emit(render.coverage_dict(answer))
+        _emit(render.coverage_dict(answer), ctx)
     else:
         out.print(render.coverage_table(answer, ctx.store.policy_on(as_of)))
 
@@ -533,7 +559,8 @@ def gaps(
                 "level": level_id,
                 "as_of": as_of.isoformat(),
                 "gaps": [render.gap_dict(g) for g in found],
-            }
+            },
+            ctx,
         )
         return
     if not found:
@@ -565,7 +592,8 @@ def _orphans(ctx: Context, unit: str | None, as_of: date, as_json: bool) -> None
                     }
                     for o in found
                 ],
-            }
+            },
+            ctx,
         )
         return
     where = f" under {unit}" if unit else ""
@@ -597,7 +625,7 @@ def chain(ctx: Context, unit: str, as_of: date, as_json: bool) -> None:
     """The chain upward from a unit: each level and who supports it."""
     links = ctx.store.chain(unit, as_of)
     if as_json:
-        _emit([render.chain_dict(link) for link in links])
+        _emit([render.chain_dict(link) for link in links], ctx)
         return
     policy = ctx.store.policy_on(as_of)
     table = Table(title=f"Chain of {unit} on {as_of}")
@@ -629,7 +657,7 @@ def reach(ctx: Context, cadre: str, as_of: date, as_json: bool) -> None:
     """What a cadre reaches through unbroken chains, and where the chain breaks below."""
     answer = ctx.store.reach(cadre, as_of)
     if as_json:
-        _emit(render.reach_dict(answer))
+        _emit(render.reach_dict(answer), ctx)
         return
     c = answer.cadre
     out.print(
@@ -658,7 +686,7 @@ def workload(ctx: Context, unit: str, as_of: date, top: int, as_json: bool) -> N
     """Units and households per active cadre working in a unit's subtree; overloaded first."""
     loads = ctx.store.load(unit, as_of)
     if as_json:
-        _emit([render.load_dict(item) for item in loads])
+        _emit([render.load_dict(item) for item in loads], ctx)
         return
     idle = sum(1 for item in loads if item.units == 0)
     over = sum(1 for item in loads if item.overloaded)
@@ -700,7 +728,7 @@ def whatif(
     """If these cadres leave on a date: what loses coverage, and who could take it over."""
     answer = what_if(ctx.store, cadres, on, scope)
     if as_json:
-        _emit(render.whatif_dict(answer))
+        _emit(render.whatif_dict(answer), ctx)
         return
     policy = ctx.store.policy_on(on)
     out.print(render.coverage_table(answer.before, policy, "before"))
@@ -732,7 +760,7 @@ def search(ctx: Context, text: str, first: int, as_json: bool) -> None:
         for h in hits
     ]
     if as_json:
-        _emit(rows)
+        _emit(rows, ctx)
         return
     for row, hit in zip(rows, hits, strict=True):
         key = row.get("code") or row.get("id")
@@ -753,7 +781,7 @@ def diff_command(ctx: Context, unit: str, start: date, end: date, as_json: bool)
         raise click.BadParameter(f"{end} is before --from {start}; swap them", param_hint="--to")
     answer = changes_between(ctx.store, unit, start, end)
     if as_json:
-        _emit(render.changes_dict(answer))
+        _emit(render.changes_dict(answer), ctx)
         return
     out.print(
         f"Changes in {answer.unit.code} {answer.unit.name} after {start} up to {end}: "
@@ -800,7 +828,8 @@ def history_command(ctx: Context, cadre: str, as_json: bool) -> None:
                     {"status": str(p.status), "since": p.since.isoformat() if p.since else None}
                     for p in found.history
                 ],
-            }
+            },
+            ctx,
         )
         return
     out.print(f"{found.id} {found.name} ({found.level}, {found.home_unit})", markup=False)
@@ -868,7 +897,7 @@ def reshuffle_plan(
             document = plan_reorganisation(ctx.store, reorganisation, scope, decision or "", by)
         if out_file is not None:
             out_file.write_text(decisions_csv(document, reorganisation), encoding="utf-8")
-        _show_plan(document, as_json, ctx.command())
+        _show_plan(document, as_json, ctx)
         return
     if file is None:
         raise click.UsageError("give a reshuffle FILE, or --reorganisation DATE")
@@ -879,7 +908,7 @@ def reshuffle_plan(
         err.print(f"error: {exc}", markup=False, highlight=False)
         err.print("[red]Nothing was planned.[/red]")
         sys.exit(2)
-    _show_plan(document, as_json, ctx.command())
+    _show_plan(document, as_json, ctx)
     if document["problems"]:
         _problems([Problem(**p) for p in document["problems"]])
         err.print("[red]The plan cannot be applied: fix the file and plan it again.[/red]")
@@ -896,7 +925,7 @@ def reshuffle_show(ctx: Context, plan: str, as_json: bool) -> None:
     document = ctx.store.plan_document(plan)
     if document is None:
         raise NotFound("plan", plan)
-    _show_plan(document, as_json)
+    _show_plan(document, as_json, ctx)
 
 
 @reshuffle.command("apply")
@@ -910,7 +939,11 @@ def reshuffle_apply(ctx: Context, plan: str, by: str | None, as_json: bool) -> N
     with err.status("applying the plan"):
         done = apply_reshuffle(ctx.store, plan, by)
     if as_json:
-        _emit({"plan": done.plan_id, "written": done.written, "record": done.record})
+        _emit(
+            {"plan": done.plan_id, "written": done.written, "record": done.record},
+            ctx,
+            wrote=done.written,
+        )
     elif done.written:
         counts = done.record["counts"]
         out.print(
@@ -929,7 +962,7 @@ def reshuffle_list(ctx: Context, as_json: bool) -> None:
     """Every applied reshuffle: when, by whom, the decision, the file's hash and the counts."""
     records = ctx.store.applied_plans()
     if as_json:
-        _emit(records)
+        _emit(records, ctx)
         return
     if not records:
         out.print("No reshuffle has been applied yet (`nam reshuffle plan FILE` makes a plan).")
@@ -949,9 +982,10 @@ def reshuffle_list(ctx: Context, as_json: bool) -> None:
     out.print(table)
 
 
-def _show_plan(document: dict[str, Any], as_json: bool, nam: str = "nam") -> None:
+def _show_plan(document: dict[str, Any], as_json: bool, ctx: Context) -> None:
+    nam = ctx.command()
     if as_json:
-        _emit(document)
+        _emit(document, ctx)
         return
     s = document["summary"]
     out.print(

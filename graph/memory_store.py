@@ -107,7 +107,7 @@ class MemoryStore:
         self._reshuffles: list[dict[str, object]] = []
         self._plans: dict[str, dict[str, object]] = {}  # without a data directory only
         self.scope: str | None = None
-        self._version = 0  # changes with every change set applied in memory
+        self._version = 0  # the write generation: saved with the graph, one more each write
         self._views: dict[str, tuple[int, MemoryStore]] = {}
         #: One reload at a time: many requests that find the file changed reload it once.
         self._reloading = threading.Lock()
@@ -158,6 +158,8 @@ class MemoryStore:
                 )
             )
             store._reshuffles = list(doc.get("reshuffles", []))
+            # the write generation is saved with the graph: every process reads the same one
+            store._version = int(doc.get("generation", store._version))
             del doc, raw
         return store
 
@@ -165,6 +167,7 @@ class MemoryStore:
         return orjson.dumps(
             {
                 "format": FORMAT,
+                "generation": self._version,
                 "policy": self.policy.id,
                 "units": [unit_row(u) for u in self._iter_units()],
                 "cadres": [cadre_row(c) for c in self._iter_cadres()],
@@ -434,7 +437,7 @@ class MemoryStore:
             version = self._version
             fresh.__dict__.update(kept, _live=None)
             self.__dict__.update(fresh.__dict__)
-            self._version = max(version, fresh._version) + 1  # a generation never goes back
+            self._version = max(version + 1, fresh._version)  # a generation never goes back
 
     def _apply(self, changes: ChangeSet) -> None:
         self._version += 1
@@ -501,8 +504,10 @@ class MemoryStore:
                     if s is not None
                 ]
                 _write_atomically(self.data_dir / TIMELINE_FILE, orjson.dumps(entries))
-                self.timeline = timeline
-                self.policy = timeline.on(today())
+                with self._swap:
+                    self.timeline = timeline
+                    self.policy = timeline.on(today())
+                    self._version += 1  # answers may change: a new generation
                 self._write()  # a new stamp: other processes reload, timeline included
         self.timeline = timeline
         self.policy = timeline.on(today())

@@ -29,9 +29,15 @@ def test_english_keys_are_accepted_as_headers(nam_memory: Nam, tmp_path: Path) -
         ["code", "name", "level", "parent"],
         [["28801.99", "Ấp Mới", "hamlet", "28801"]],
     )
+    before = json.loads(nam_memory("coverage", "83", "--json").stdout)["generation"]
     result = nam_memory("load", "units", str(path), "--json")
     assert result.exit_code == 0, result.output
-    assert json.loads(result.stdout)["summary"]["create"] == 1
+    loaded = json.loads(result.stdout)
+    assert loaded["summary"]["create"] == 1
+    # every --json answer names its write generation; a write names the one it made
+    after = json.loads(nam_memory("chain", "28801.99", "--json").stdout)
+    assert loaded["generation"] == after["generation"] and after["generation"] > before
+    assert after["items"][0]["unit"]["code"] == "28801.99"
 
 
 def test_coverage_json_for_scripts(nam_memory: Nam) -> None:

@@ -307,7 +307,7 @@ def test_the_command_line_plans_shows_and_applies_on_either_store(
     assert applied.exit_code == 0, applied.output
     assert "ended 5, started 3" in applied.output
     listed = nam("reshuffle", "list", "--json")
-    assert [r["id"] for r in json.loads(listed.output)][-1] == plan["id"]
+    assert [r["id"] for r in json.loads(listed.output)["items"]][-1] == plan["id"]
     again = nam("reshuffle", "apply", plan["id"])
     assert again.exit_code == 1 and "was applied" in again.output
 
