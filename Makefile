@@ -63,6 +63,7 @@ neo4j-stop:
 bench: $(STAMP)
 	$(BIN)/python -m bench.questions
 	$(BIN)/python -m bench.map
+	$(BIN)/python -m bench.load
 
 clean:
 	rm -rf $(VENV) $(DEMO) .pytest_cache .mypy_cache .ruff_cache

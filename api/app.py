@@ -34,7 +34,7 @@ from api.logs import log, request_id
 from api.schema import make_schema
 from api.settings import Settings
 from api.uploads import sweep
-from graph.store import GraphStore
+from graph.stores.port import GraphStore
 
 __all__ = ["Router", "create_app"]
 

@@ -7,8 +7,18 @@ of a province, say) into one store call per level of the query, whatever the num
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections import defaultdict
-from collections.abc import AsyncIterator, Callable, Hashable, Iterable, Mapping, Sequence
+from collections.abc import (
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Hashable,
+    Iterable,
+    Mapping,
+    Sequence,
+)
+from concurrent.futures import Executor
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, TypeVar
@@ -17,6 +27,7 @@ from starlette.concurrency import run_in_threadpool
 from strawberry.dataloader import DataLoader
 from strawberry.extensions import SchemaExtension
 from strawberry.fastapi import BaseContext
+from strawberry.types.graphql import OperationType
 
 from api.audit import Audit
 from api.auth import Principal
@@ -24,7 +35,7 @@ from api.settings import Settings
 from graph.answers import Coverage, Load, Supporter
 from graph.faults import pause_at
 from graph.model import Assignment, Cadre, Unit
-from graph.store import GraphStore, StoreTimeout
+from graph.stores.port import GraphStore, StoreTimeout
 
 __all__ = ["Context", "Loaders", "ReadGeneration"]
 
@@ -39,18 +50,22 @@ def _read(fn: Callable[..., V], *args: Any, **kwargs: Any) -> V:
     return answer
 
 
-def _plain(
-    fetch: Callable[[list[str]], Mapping[str, V]],
-) -> DataLoader[str, V | None]:
+#: How a store call is run off the event loop: ``run(fn, *args)``.
+Runner = Callable[..., Awaitable[Any]]
+
+
+def _plain(fetch: Callable[[list[str]], Mapping[str, V]], run: Runner) -> DataLoader[str, V | None]:
     async def load(keys: list[str]) -> Sequence[V | None]:
-        found = await run_in_threadpool(_read, fetch, keys)
+        found: Mapping[str, V] = await run(fetch, keys)
         return [found.get(key) for key in keys]
 
     return DataLoader(load_fn=load)
 
 
 def _dated(
-    fetch: Callable[[list[str], date], Mapping[str, V]], empty: Callable[[], V] | None = None
+    fetch: Callable[[list[str], date], Mapping[str, V]],
+    run: Runner,
+    empty: Callable[[], V] | None = None,
 ) -> DataLoader[tuple[str, date], V | None]:
     """Keys are (key, date); one store call per distinct date in the batch."""
 
@@ -60,7 +75,7 @@ def _dated(
             by_date[on].append(key)
         found: dict[tuple[str, date], V] = {}
         for on, codes in by_date.items():
-            answer = await run_in_threadpool(_read, fetch, codes, on)
+            answer: Mapping[str, V] = await run(fetch, codes, on)
             found.update(((code, on), value) for code, value in answer.items())
         return [found.get(key, empty() if empty else None) for key in keys]
 
@@ -79,19 +94,19 @@ class Loaders:
     loads: DataLoader[tuple[str, date], Load | None]
 
     @classmethod
-    def over(cls, store: GraphStore) -> Loaders:
+    def over(cls, store: GraphStore, run: Runner) -> Loaders:
         def supporters(codes: Iterable[str], on: date) -> Mapping[str, tuple[Supporter, ...]]:
             return store.supporters(codes, on)
 
         return cls(
-            units=_plain(store.units),
-            cadres=_plain(store.cadres),
-            ancestors=_plain(store.ancestors_of),
-            assignments=_plain(store.assignments_of),
-            children=_dated(store.children_of),
-            coverage=_dated(store.coverage_of),
-            supporters=_dated(supporters),
-            loads=_dated(store.loads_of),
+            units=_plain(store.units, run),
+            cadres=_plain(store.cadres, run),
+            ancestors=_plain(store.ancestors_of, run),
+            assignments=_plain(store.assignments_of, run),
+            children=_dated(store.children_of, run),
+            coverage=_dated(store.coverage_of, run),
+            supporters=_dated(supporters, run),
+            loads=_dated(store.loads_of, run),
         )
 
 
@@ -118,7 +133,11 @@ class Context(BaseContext):
         self.settings = settings
         self.request_id = request_id
         self.audit = audit or Audit()
-        self.loaders = Loaders.over(self.store)
+        #: Where this request's store calls run: the shared thread pool, or for a heavy
+        #: request its lane's own thread (see api.lanes), so its questions run one at a time.
+        self.worker: Executor | None = None
+        self._turns = asyncio.Lock()
+        self.loaders = Loaders.over(self.store, self.run)
         #: The write generation every read of this request sees (see :meth:`pin`).
         self.generation = generation
         #: True for a mutation: it is never asked twice, and its answer names the generation
@@ -146,14 +165,29 @@ class Context(BaseContext):
         if self.principal.scope is not None:
             store = await run_in_threadpool(store.scoped, self.principal.scope)
         self.store = store
-        self.loaders = Loaders.over(store)
+        self.loaders = Loaders.over(store, self.run)
         self.generation = None  # read when the question starts (ReadGeneration)
+
+    async def run(self, fn: Callable[..., V], *args: Any, **kwargs: Any) -> V:
+        """One store call, off the event loop, on this request's worker."""
+        if self.worker is None:
+            return await run_in_threadpool(_read, fn, *args, **kwargs)
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(
+            self.worker, functools.partial(_read, fn, *args, **kwargs)
+        )
 
     async def call(self, fn: Callable[..., V], *args: Any, **kwargs: Any) -> V:
         """Run one store call off the event loop, stopped at the configured time limit."""
         limit = self.settings.query_timeout
+        if self.worker is not None:  # a heavy request: its questions take turns, each timed
+            async with self._turns:  # from its own start, not from when it was asked
+                return await self._timed(fn, limit, *args, **kwargs)
+        return await self._timed(fn, limit, *args, **kwargs)
+
+    async def _timed(self, fn: Callable[..., V], limit: float, *args: Any, **kwargs: Any) -> V:
         try:
-            return await asyncio.wait_for(run_in_threadpool(_read, fn, *args, **kwargs), limit)
+            return await asyncio.wait_for(self.run(fn, *args, **kwargs), limit)
         except TimeoutError:
             raise StoreTimeout(
                 f"the question took longer than {limit:g} s and was stopped; "
@@ -166,7 +200,10 @@ class ReadGeneration(SchemaExtension):
     runs (too deep, too costly, malformed) never reaches the store."""
 
     async def on_execute(self) -> AsyncIterator[None]:
-        context = self.execution_context.context
-        if isinstance(context, Context) and context.generation is None:
+        execution = self.execution_context
+        context = execution.context
+        # a mutation names the generation after it, once it has written (see api.app)
+        query = execution.operation_type is OperationType.QUERY
+        if query and isinstance(context, Context) and context.generation is None:
             context.generation = await run_in_threadpool(context.store.generation)
         yield

@@ -38,7 +38,7 @@ from api.audit import Audit
 from api.auth import AuthError, Keyring, Principal, role_scope_problem
 from api.settings import Settings
 from graph.scope import scope_policy, scope_problem
-from graph.store import GraphStore
+from graph.stores.port import GraphStore
 
 __all__ = ["Gate", "Refusal"]
 

@@ -19,7 +19,7 @@ from api.uploads import upload_folder
 from graph import answers, model
 from graph.questions import changes_between
 from graph.scope import OutOfScope
-from graph.store import NotFound, StoreBusy, StoreError
+from graph.stores.port import NotFound, StoreBusy, StoreError
 from loaders.problems import LoadError
 from loaders.reshuffle import PlanRefused, StalePlan, apply_reshuffle, plan_reshuffle
 

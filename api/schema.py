@@ -24,6 +24,7 @@ from api.access import require_writer, unseen
 from api.context import Context, ReadGeneration
 from api.errors import Code, bad_input, not_found, store_unavailable
 from api.errors import error as coded
+from api.lanes import HeavyLanes
 from api.limits import CostLimit
 from api.logs import log
 from api.reshuffles import (
@@ -58,23 +59,15 @@ from api.types import (
     decode_cursor,
     encode_cursor,
     on_date,
+    page_size,
 )
 from graph import model
 from graph.orphans import orphaned
 from graph.questions import what_if
-from graph.store import NotFound, StoreBusy, StoreError, StoreTimeout, UnitNotInForce
+from graph.stores.port import NotFound, StoreBusy, StoreError, StoreTimeout, UnitNotInForce
 from graph.validate import validate_store
 
-__all__ = ["make_schema", "page_size", "schema_text"]
-
-
-def page_size(info: Ctx, first: int | None) -> int:
-    settings = info.context.settings
-    if first is None:
-        return settings.default_page
-    if first < 0 or first > settings.max_page:
-        raise bad_input(f"first must be between 0 and {settings.max_page}; page with `after`")
-    return first
+__all__ = ["make_schema", "schema_text"]
 
 
 def _domain(exc: Exception) -> GraphQLError:
@@ -366,8 +359,8 @@ class Mutation:
             ),
         ] = None,
     ) -> ReshufflePlan:
-        info.context.wrote = True  # a mutation is never asked twice
         require_writer(info, "planReshuffle")
+        info.context.wrote = True  # a mutation is never asked twice
         return await make_plan(info, file, on, decision, str(scope) if scope else None, sheet)
 
     @strawberry.mutation(
@@ -375,8 +368,8 @@ class Mutation:
         "(STALE_PLAN when what it changes has changed since it was made)."
     )
     async def apply_plan(self, info: Ctx, id: strawberry.ID) -> PlanApplication:
-        info.context.wrote = True  # its answer names the generation after the write
         require_writer(info, "applyPlan")
+        info.context.wrote = True  # its answer names the generation after the write
         return await apply_plan(info, str(id))
 
 
@@ -433,6 +426,7 @@ def make_schema(settings: Settings | None = None) -> strawberry.Schema:
     settings = settings or Settings()
     extensions: list[object] = [
         ErrorCodes,
+        HeavyLanes(settings.heavy_lanes, settings.heavy_wait).extension(),
         ReadGeneration,
         lambda: QueryDepthLimiter(max_depth=settings.max_depth),
         lambda: MaxAliasesLimiter(max_alias_count=settings.max_aliases),

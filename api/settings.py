@@ -66,6 +66,9 @@ class Settings:
     upload_caps: Caps = UPLOAD_CAPS
     #: Origins a browser may send requests from; empty: only the server's own.
     allowed_origins: tuple[str, ...] = ()
+    #: Heavy questions running at once (see api.lanes), and how long one waits for its turn.
+    heavy_lanes: int = 1
+    heavy_wait: float = 10.0
 
     @classmethod
     def from_env(cls, data_dir: Path | None = None, demo: bool | None = None) -> Settings:
@@ -82,6 +85,8 @@ class Settings:
             max_tokens=_int("NAM_MAX_TOKENS", cls.max_tokens),
             max_cost=_int("NAM_MAX_COST", cls.max_cost),
             max_page=_int("NAM_MAX_PAGE", cls.max_page),
+            heavy_lanes=_int("NAM_HEAVY_LANES", cls.heavy_lanes),
+            heavy_wait=float(os.environ.get("NAM_HEAVY_WAIT") or cls.heavy_wait),
             default_page=_int("NAM_DEFAULT_PAGE", cls.default_page),
             max_upload_bytes=_int("NAM_MAX_UPLOAD_BYTES", cls.max_upload_bytes),
             introspection=_on("NAM_INTROSPECTION", cls.introspection),

@@ -12,6 +12,7 @@ import strawberry
 from strawberry.types import Info
 
 from api.context import Context
+from api.errors import bad_input
 from graph import answers, model
 
 __all__ = [
@@ -37,6 +38,7 @@ __all__ = [
     "decode_cursor",
     "encode_cursor",
     "on_date",
+    "page_size",
 ]
 
 Ctx = Info[Context, None]
@@ -50,9 +52,17 @@ def encode_cursor(kind: str, key: str) -> str:
     return base64.urlsafe_b64encode(f"{kind}:{key}".encode()).decode()
 
 
-def decode_cursor(kind: str, cursor: str) -> str:
-    from api.errors import bad_input
+def page_size(info: Ctx, first: int | None) -> int:
+    """The page a list field returns: ``first`` within the configured cap, or the default."""
+    settings = info.context.settings
+    if first is None:
+        return settings.default_page
+    if first < 0 or first > settings.max_page:
+        raise bad_input(f"first must be between 0 and {settings.max_page}; page with `after`")
+    return first
 
+
+def decode_cursor(kind: str, cursor: str) -> str:
     try:
         text = base64.urlsafe_b64decode(cursor.encode()).decode()
     except (ValueError, UnicodeDecodeError):
@@ -195,8 +205,6 @@ class Unit:
         after: str | None = None,
         as_of: date | None = None,
     ) -> list[Unit]:
-        from api.schema import page_size
-
         size = page_size(info, first)
         found = await info.context.loaders.children.load((self._unit.code, on_date(as_of)))
         units = [u for u in found or [] if after is None or u.code > after]

@@ -29,7 +29,7 @@ from api.app import create_app
 from api.dashboard import DASHBOARD
 from api.logs import JsonFormatter
 from api.settings import Settings
-from graph.store import GraphStore
+from graph.stores.port import GraphStore
 
 __all__ = [
     "CHAIN",

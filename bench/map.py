@@ -38,10 +38,10 @@ from typing import TypeVar
 
 from bench.neo4j_server import BenchNeo4j, missing_tools
 from bench.questions import SCALES, peak_mib, rss_mib, write
-from graph.memory_store import MemoryStore
-from graph.neo4j_store import Neo4jStore
-from graph.store import GraphStore
-from graph.stores import dump, in_parts
+from graph.stores.config import dump, in_parts
+from graph.stores.memory import MemoryStore
+from graph.stores.neo4j import Neo4jStore
+from graph.stores.port import GraphStore
 from loaders.admin import plan_admin
 from loaders.illustrative import illustrative_merges, merges_csv
 from loaders.merges import plan_merges

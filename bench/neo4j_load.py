@@ -14,7 +14,7 @@ from datetime import date
 from typing import Any
 
 import neo4j
-from graph.neo4j_store import Neo4jStore
+from graph.stores.neo4j import Neo4jStore
 
 __all__ = [
     "Watchdog",

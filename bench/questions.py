@@ -13,7 +13,7 @@ afterwards.
 
 The tables are rows of *cases* (a name and a callable) by columns of *targets*. A target loads a
 scale its own way (reporting its load steps) and gives the cases to time; the store questions
-are built once for any :class:`graph.store.GraphStore`, so every store answers the same cases.
+are built once for any :class:`graph.stores.port.GraphStore`, so every store answers the same cases.
 Each case goes through a *channel*: ``store`` (the store method), ``cypher`` (the Neo4j store's
 query text alone, through the driver) or ``http`` (POST /graphql to the real API app served by
 uvicorn in this process, see :mod:`bench.http_api`), under the same case names, so the tables put
@@ -89,14 +89,14 @@ from bench.neo4j_load import (
 )
 from bench.neo4j_server import BenchNeo4j, missing_tools
 from bench.reshuffle import EFFECTIVE, ReshuffleFile, write_file
-from graph import neo4j_cypher
 from graph.answers import ChainLink, Coverage, Gap, Load, Reach, WhatIf
-from graph.memory_store import STORE_FILE, MemoryStore
 from graph.model import Cadre, Severity, Unit, Violation
-from graph.neo4j_store import Neo4jStore
 from graph.questions import what_if
-from graph.store import ChangeSet, GraphStore
-from graph.stores import by_top_unit, dump
+from graph.stores import neo4j_cypher
+from graph.stores.config import by_top_unit, dump
+from graph.stores.memory import STORE_FILE, MemoryStore
+from graph.stores.neo4j import Neo4jStore
+from graph.stores.port import ChangeSet, GraphStore
 from graph.validate import validate_store
 from loaders.admin import plan_admin
 from loaders.generate import Roster, generate

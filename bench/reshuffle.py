@@ -26,7 +26,7 @@ from pathlib import Path
 
 from graph.model import Assignment, Cadre, Status, Unit
 from graph.policy import Rule
-from graph.store import GraphStore
+from graph.stores.port import GraphStore
 
 __all__ = ["DECISION", "EFFECTIVE", "HEADER", "ReshuffleFile", "shares", "write_file"]
 

@@ -16,7 +16,7 @@ import click
 
 from api.auth import Keyring, Role, parse_expiry, role_scope_problem
 from graph.scope import scope_policy, scope_problem
-from graph.store import StoreError
+from graph.stores.port import StoreError
 
 __all__ = ["keyring_path", "token"]
 

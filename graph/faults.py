@@ -11,8 +11,8 @@ diffed the file against the graph and not yet taken the digest of what it read) 
 ``plan-preview`` (it has its digest and is about to preview), ``scope-view`` (the embedded
 store has made a scoped view and not yet kept it), ``mid-apply`` (where the pause above is),
 ``mid-change`` (the embedded store has changed half the assignments of a change set in
-memory), ``read-done`` (an API request has one answer from the store and may ask it more). A process pauses there with
-``NAM_TEST_PAUSE_AT=POINT:SECONDS[,POINT:SECONDS]``; a test thread with :func:`hooked`.
+memory), ``read-done`` (an API request has one answer from the store and may ask it more).
+A process pauses there with ``NAM_TEST_PAUSE_AT=POINT:SECONDS[,POINT:SECONDS]``; a test thread with :func:`hooked`.
 """
 
 from __future__ import annotations

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from graph.model import Unit
-from graph.store import GraphStore
+from graph.stores.port import GraphStore
 
 __all__ = ["Orphan", "orphaned"]
 

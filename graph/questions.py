@@ -8,7 +8,7 @@ from datetime import date
 from graph.answers import Changes, Load, Takeover, WhatIf
 from graph.model import Cadre, Unit
 from graph.policy import Rule
-from graph.store import GraphStore, NotFound
+from graph.stores.port import GraphStore, NotFound
 
 __all__ = ["Takeover", "changes_between", "takeovers", "top_of", "what_if"]
 

@@ -37,7 +37,7 @@ from datetime import date, timedelta
 from graph.dates import today
 from graph.model import Assignment, Unit, UnitVersion
 from graph.policy import Policy
-from graph.store import ChangeSet, GraphStore, StoreError
+from graph.stores.port import ChangeSet, GraphStore, StoreError
 
 __all__ = [
     "ACCESS_KEY",

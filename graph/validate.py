@@ -48,7 +48,7 @@ import networkx as nx
 
 from graph.model import Assignment, Cadre, Severity, Status, Unit, Violation
 from graph.policy import Policy
-from graph.store import GraphStore
+from graph.stores.port import GraphStore
 from graph.timeline import PolicyTimeline
 
 __all__ = ["HIDDEN", "Snapshot", "check", "snapshot_of", "validate_store", "visible_only"]

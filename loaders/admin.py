@@ -24,7 +24,7 @@ from datetime import date
 from pathlib import Path
 
 from graph.model import Unit, UnitVersion
-from graph.store import GraphStore
+from graph.stores.port import GraphStore
 from loaders.columns import ADMIN
 from loaders.plan import Origin, Plan, make_plan
 from loaders.problems import LoadError, Problem

@@ -21,7 +21,7 @@ from datetime import date
 
 from graph.model import Assignment, Cadre, Unit
 from graph.policy import Policy, Rule
-from graph.store import GraphStore
+from graph.stores.port import GraphStore
 from loaders.problems import LoadError, Problem
 from loaders.records import assignment_id
 

@@ -20,7 +20,7 @@ from collections import Counter
 from datetime import date, timedelta
 
 from graph.model import Unit
-from graph.store import GraphStore
+from graph.stores.port import GraphStore
 from loaders.admin import ADMIN_LEVELS
 from loaders.columns import MERGES
 

@@ -23,7 +23,7 @@ import networkx as nx
 
 from graph.dates import parse_date
 from graph.model import Succession, Unit
-from graph.store import GraphStore
+from graph.stores.port import GraphStore
 from loaders.columns import MERGES
 from loaders.plan import Origin, Plan, make_plan
 from loaders.problems import LoadError, Problem

@@ -15,7 +15,7 @@ from graph.dates import today
 from graph.model import Assignment, Cadre, Severity, Status, Unit, Violation
 from graph.policy import Policy
 from graph.records import assignment_row, cadre_row, unit_row
-from graph.store import ChangeSet, GraphStore, StoreError
+from graph.stores.port import ChangeSet, GraphStore, StoreError
 from graph.validate import Snapshot, check
 from loaders.problems import LoadError, Problem
 

@@ -10,7 +10,7 @@ from typing import TypeVar
 from graph.dates import parse_date
 from graph.model import Assignment, Cadre, Status, StatusPeriod, Unit
 from graph.policy import Policy
-from graph.store import GraphStore
+from graph.stores.port import GraphStore
 from loaders.columns import ASSIGNMENTS, CADRES, UNITS
 from loaders.plan import Origin, Plan, make_plan
 from loaders.problems import LoadError, Problem

@@ -35,7 +35,7 @@ from typing import Any
 
 from graph.model import Assignment, Cadre, Unit
 from graph.scope import ACCESS_KEY
-from graph.store import ChangeSet, GraphStore, need_unit_on
+from graph.stores.port import ChangeSet, GraphStore, need_unit_on
 from loaders.columns import RESHUFFLE
 from loaders.plan import make_plan
 from loaders.records import assignment_id

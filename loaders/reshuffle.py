@@ -49,7 +49,7 @@ from graph.records import (
     unit_row,
 )
 from graph.scope import ACCESS_KEY
-from graph.store import ChangeSet, GraphStore, NotFound
+from graph.stores.port import ChangeSet, GraphStore, NotFound
 from graph.text import fold
 from graph.validate import Snapshot, check
 from loaders.caps import Caps
@@ -648,9 +648,8 @@ def preview(
         for code in scopes
     }
     out: list[ScopePreview] = []
-    # whole provinces: a cadre's load counts every unit they support, all inside their province
-    tops = {chain[-1].code if chain else code for code, chain in store.ancestors_of(scopes).items()}
-    with store.trial(changes, within=sorted(tops)) as tried:
+    # the whole graph: a candidate's load counts every unit they support, wherever it is
+    with store.trial(changes) as tried:
         for code in scopes:
             coverage, gaps_before = before[code]
             after = tried.coverage(code, on)

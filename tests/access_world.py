@@ -30,8 +30,8 @@ from graphql.pyutils import Undefined
 from api.auth import Keyring, Role
 from api.schema import make_schema
 from api.settings import Settings
-from graph.memory_store import MemoryStore
-from graph.store import GraphStore
+from graph.stores.memory import MemoryStore
+from graph.stores.port import GraphStore
 from tests.conftest import ON
 from tests.test_api import Server
 

@@ -23,10 +23,10 @@ import pytest
 from click.testing import CliRunner, Result
 
 from cli.main import main
-from graph.memory_store import POLICY_FILE, MemoryStore, later_policy_files
-from graph.neo4j_store import Neo4jStore
-from graph.store import GraphStore, StoreError
-from graph.stores import dump
+from graph.stores.config import dump
+from graph.stores.memory import POLICY_FILE, MemoryStore, later_policy_files
+from graph.stores.neo4j import Neo4jStore
+from graph.stores.port import GraphStore, StoreError
 from loaders.admin import plan_admin
 from loaders.generate import generate
 from loaders.illustrative import illustrative_merges, merges_csv

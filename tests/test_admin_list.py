@@ -7,7 +7,7 @@ from pathlib import Path
 
 from openpyxl import Workbook
 
-from graph.memory_store import MemoryStore
+from graph.stores.memory import MemoryStore
 from loaders.admin import plan_admin
 from loaders.plan import apply_plan
 from tests.conftest import ADMIN, Nam, tree_digest

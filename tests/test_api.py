@@ -20,8 +20,8 @@ from api.dashboard import DASHBOARD
 from api.logs import JsonFormatter
 from api.schema import schema_text
 from api.settings import Settings
-from graph.counting import CountingStore
-from graph.store import GraphStore
+from graph.stores.counting import CountingStore
+from graph.stores.port import GraphStore
 from tests.conftest import ROOT, Nam, write_csv
 
 D = "2024-03-01"

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from api.settings import Settings
-from graph.store import GraphStore
+from graph.stores.port import GraphStore
 from tests.test_api import Server
 from tests.test_reshuffle import DECISION, HEADER, E, Scenario, standing_members
 

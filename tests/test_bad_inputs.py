@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from openpyxl import Workbook
 
-from graph.store import GraphStore
+from graph.stores.port import GraphStore
 from tests.conftest import ADMIN, Nam
 
 UNITS = "Mã đơn vị,Tên đơn vị,Cấp,Loại,Mã đơn vị cấp trên,Số hộ\n"

@@ -12,10 +12,10 @@ from typing import Any
 import pytest
 
 from graph.answers import GapReason
-from graph.memory_store import MemoryStore
-from graph.neo4j_store import level_label
 from graph.policy import available_policies, load_policy
-from graph.store import ChangeSet, GraphStore
+from graph.stores.memory import MemoryStore
+from graph.stores.neo4j import level_label
+from graph.stores.port import ChangeSet, GraphStore
 from neo4j import Driver
 from tests.conftest import NEO4J_DATABASE, ON, ROOT, Neo4jBenTre
 

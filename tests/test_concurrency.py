@@ -18,9 +18,9 @@ from pathlib import Path
 import pytest
 
 from graph.faults import hooked
-from graph.memory_store import MemoryStore
 from graph.model import Status
-from graph.store import ChangeSet, GraphStore
+from graph.stores.memory import MemoryStore
+from graph.stores.port import ChangeSet, GraphStore
 from loaders.plan import StaleLoad, apply_plan, make_plan
 from loaders.reshuffle import PlanRefused, StalePlan, apply_reshuffle, plan_reshuffle
 from tests.conftest import ON, ROOT, write_csv
@@ -30,8 +30,8 @@ from tests.test_reshuffle import DECISION, HEADER, E, Scenario, standing_members
 RENAME = """
 import dataclasses, sys
 from pathlib import Path
-from graph.memory_store import MemoryStore
-from graph.store import ChangeSet, StoreError
+from graph.stores.memory import MemoryStore
+from graph.stores.port import ChangeSet, StoreError
 store = MemoryStore.open(Path(sys.argv[1]))  # pauses at "read"
 unit = store.unit(sys.argv[2])
 try:
@@ -235,7 +235,7 @@ def test_a_scoped_view_made_across_a_reload_is_not_kept(data_dir: Path) -> None:
 RELOADS = """
 import sys
 from pathlib import Path
-from graph.memory_store import MemoryStore
+from graph.stores.memory import MemoryStore
 
 def rss_mib() -> int:
     with open("/proc/self/status") as status:

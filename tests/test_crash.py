@@ -24,11 +24,11 @@ from pathlib import Path
 import pytest
 
 from graph.faults import MARKER
-from graph.memory_store import MemoryStore
-from graph.neo4j_store import Neo4jStore
 from graph.records import assignment_row, cadre_row, unit_row
-from graph.store import GraphStore
-from graph.stores import dump
+from graph.stores.config import dump
+from graph.stores.memory import MemoryStore
+from graph.stores.neo4j import Neo4jStore
+from graph.stores.port import GraphStore
 from loaders.reshuffle import plan_changes, plan_reshuffle
 from tests.conftest import NEO4J_DATABASE, ON, Neo4jBenTre, store_env, write_csv
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import yaml
 
-from graph.stores import StoreConfig
+from graph.stores.config import StoreConfig
 from tests.conftest import ROOT
 
 

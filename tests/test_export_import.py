@@ -9,10 +9,10 @@ import pytest
 from click.testing import CliRunner
 
 from cli.main import main
-from graph.memory_store import MemoryStore
-from graph.neo4j_store import Neo4jStore
-from graph.store import StoreError
-from graph.stores import dump
+from graph.stores.config import dump
+from graph.stores.memory import MemoryStore
+from graph.stores.neo4j import Neo4jStore
+from graph.stores.port import StoreError
 from loaders.admin import plan_admin
 from loaders.generate import generate
 from loaders.plan import apply_plan, make_plan

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections import Counter
 from pathlib import Path
 
-from graph.memory_store import MemoryStore
-from graph.store import GraphStore
+from graph.stores.memory import MemoryStore
+from graph.stores.port import GraphStore
 from graph.validate import validate_store
 from loaders.generate import generate
 from tests.conftest import ON, build

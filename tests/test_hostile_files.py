@@ -21,7 +21,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from cli.main import main
-from graph.memory_store import MemoryStore
+from graph.stores.memory import MemoryStore
 from tests import hostile_files as hf
 from tests.conftest import store_env
 

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from graph.store import GraphStore
+from graph.stores.port import GraphStore
 from tests.test_api import Server
 
 UNIT = """query($code: ID!, $asOf: Date) {

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from graph.model import Unit
-from graph.store import GraphStore, UnitNotInForce
+from graph.stores.port import GraphStore, UnitNotInForce
 from loaders.admin import plan_admin
 from loaders.plan import Plan, apply_plan
 from loaders.problems import LoadError

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from graph.memory_store import FORMAT, STORE_FILE, MemoryStore
-from graph.store import ChangeSet, StoreError
+from graph.stores.memory import FORMAT, STORE_FILE, MemoryStore
+from graph.stores.port import ChangeSet, StoreError
 from tests.conftest import ON, tree_digest
 
 

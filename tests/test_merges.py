@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from graph.store import GraphStore, UnitNotInForce
+from graph.stores.port import GraphStore, UnitNotInForce
 from loaders.admin import plan_admin
 from loaders.illustrative import ILLUSTRATIVE
 from loaders.merges import plan_merges

@@ -10,7 +10,7 @@ import pytest
 
 from graph.answers import GapReason
 from graph.questions import what_if
-from graph.store import GraphStore, NotFound
+from graph.stores.port import GraphStore, NotFound
 from graph.validate import validate_store
 from tests.conftest import ON, Nam, write_csv
 
@@ -206,7 +206,7 @@ def test_a_unit_that_ceased_to_exist_no_longer_counts(store: GraphStore) -> None
     hamlet = next(u for u in store.subtree("28801") if u.level == "hamlet")
     from dataclasses import replace
 
-    from graph.store import ChangeSet
+    from graph.stores.port import ChangeSet
 
     store.apply(ChangeSet(units=[replace(hamlet, valid_to=D)]))
     before = store.coverage("28801", D - timedelta(days=1))

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from graph.model import Severity
-from graph.store import ChangeSet, GraphStore
+from graph.stores.port import ChangeSet, GraphStore
 from graph.validate import validate_store
 from loaders.reorganisation import plan_reorganisation
 from loaders.reshuffle import StalePlan, apply_reshuffle
@@ -26,7 +26,7 @@ def writable(
     store_kind: str, merged_dir: Path, tmp_path: Path, request: pytest.FixtureRequest
 ) -> Callable[[], GraphStore]:
     """The merged graph on the store under test, to write to (a fresh handle per call)."""
-    from graph.memory_store import MemoryStore
+    from graph.stores.memory import MemoryStore
 
     if store_kind == "memory":
         data = tmp_path / "nam"
@@ -34,7 +34,7 @@ def writable(
         return lambda: MemoryStore.open(data)
     neo4j_merged: Neo4jBenTre = request.getfixturevalue("neo4j_merged")
     neo4j_merged.checkout()
-    from graph.neo4j_store import Neo4jStore
+    from graph.stores.neo4j import Neo4jStore
     from tests.conftest import NEO4J_DATABASE
 
     return lambda: Neo4jStore.open(neo4j_merged.driver, NEO4J_DATABASE)

@@ -17,10 +17,10 @@ from pathlib import Path
 import pytest
 
 from graph.answers import GapReason
-from graph.memory_store import MemoryStore
 from graph.model import Status
 from graph.questions import takeovers
-from graph.store import GraphStore
+from graph.stores.memory import MemoryStore
+from graph.stores.port import GraphStore
 from loaders.admin import plan_admin
 from loaders.generate import generate
 from loaders.plan import apply_plan, make_plan

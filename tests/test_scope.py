@@ -9,7 +9,7 @@ import pytest
 
 from graph.model import Assignment, Cadre, Unit
 from graph.scope import OutOfScope, scope_problem
-from graph.store import ChangeSet, GraphStore, NotFound
+from graph.stores.port import ChangeSet, GraphStore, NotFound
 from tests.conftest import ON, TwoProvinces
 
 DAY = date(2020, 1, 1)  # before the roster: plenty of gaps to compare

@@ -21,8 +21,8 @@ import pytest
 from api.auth import Keyring, Role
 from api.settings import Settings
 from graph.dates import today
-from graph.memory_store import MemoryStore
-from graph.store import GraphStore, NotFound
+from graph.stores.memory import MemoryStore
+from graph.stores.port import GraphStore, NotFound
 from tests.access_world import codes_in, strings
 from tests.conftest import ON, REFORM
 from tests.test_api import Server

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from graph.model import Assignment, Violation
 from graph.scope import scope_problem
-from graph.store import ChangeSet, GraphStore
+from graph.stores.port import ChangeSet, GraphStore
 from graph.validate import HIDDEN, validate_store
 from tests.access_world import Seen, codes_in
 from tests.conftest import ON, TwoProvinces

@@ -4,7 +4,9 @@
   (``cadre-history``), refused at load, so no store has to guess which came first.
 - Households are reached when every chain level *the policy lists* is covered: under a policy
   whose chain stops at the hamlet, an uncovered household group still has its households
-  reached."""
+  reached.
+- A reshuffle's preview counts a candidate's load over the whole graph, units in other
+  provinces included, on both stores."""
 
 from __future__ import annotations
 
@@ -15,12 +17,13 @@ from pathlib import Path
 
 import pytest
 
-from graph.memory_store import POLICY_FILE, MemoryStore
 from graph.model import Status, StatusPeriod
-from graph.store import ChangeSet, GraphStore
+from graph.stores.memory import POLICY_FILE, MemoryStore
+from graph.stores.port import ChangeSet, GraphStore
 from loaders.plan import make_plan
+from loaders.reshuffle import preview
 from neo4j import Driver
-from tests.conftest import ON, Nam, Neo4jBenTre, on_store, write_csv
+from tests.conftest import ON, Nam, Neo4jBenTre, TwoProvinces, on_store, write_csv
 
 SHORT_CHAIN = "chain: [commune, hamlet]"
 
@@ -87,3 +90,40 @@ def test_an_undated_status_after_a_dated_one_is_refused_at_load(
     assert result.exit_code == 2, result.output
     assert "row 2" in result.output and "Trạng thái từ ngày" in result.output
     assert store.cadre(cadre.id) == cadre  # nothing was written
+
+
+def test_a_reshuffle_preview_counts_a_candidates_units_in_another_province(
+    two: TwoProvinces,
+) -> None:
+    """The embedded store used to preview on a copy of the plan's provinces only: a candidate
+    who also supports a unit in another province carried 0 households there, so candidates
+    were ranked unlike on Neo4j. Each candidate's load in the preview is now their load on the
+    whole graph."""
+    store = two.store()
+    hamlet = next(u for u in store.subtree("28801") if u.level == "hamlet")
+    (leaving,) = {a.cadre for a in store.assignments(unit=hamlet.code) if a.in_force_on(ON)}
+    changes = ChangeSet(
+        assignments=[
+            dataclasses.replace(a, until=ON)
+            for a in store.assignments(cadre=leaving)
+            if a.in_force_on(ON)
+        ]
+    )
+    (first,) = preview(store, changes, ["83"], ON, candidates=50)
+    picked = [c for t in first.lost for c in t.candidates]
+    assert picked, "nobody could take the hamlet over: the test proves nothing"
+    helper = picked[0].cadre
+    # the unit they support is now one of Đà Nẵng, of the same level (an assignment across
+    # provinces): still one unit, so still a candidate, with that unit's households
+    (held,) = [a for a in store.assignments(cadre=helper.id) if a.in_force_on(ON)]
+    level = store.need_unit(held.unit).level
+    elsewhere = next(u for u in store.subtree("48") if u.level == level)
+    store.apply(ChangeSet(assignments=[dataclasses.replace(held, unit=elsewhere.code)]))
+    (after,) = preview(store, changes, ["83"], ON, candidates=50)
+    loads = {c.cadre.id: c for t in after.lost for c in t.candidates}
+    assert helper.id in loads
+    whole = store.loads_of(list(loads), ON)  # no plan change touches the candidates
+    assert {k: (v.units, v.households) for k, v in loads.items()} == {
+        k: (v.units, v.households) for k, v in whole.items()
+    }
+    assert loads[helper.id].households > 0

@@ -36,7 +36,6 @@ from pathlib import Path
 import networkx as nx
 import orjson
 
-from graph import memory_questions as q
 from graph.answers import ChainLink, Coverage, Gap, Load, Reach, Supporter
 from graph.dates import today
 from graph.faults import pause_at, pause_mid_apply
@@ -51,7 +50,8 @@ from graph.records import (
     unit_row,
 )
 from graph.scope import ScopeDays, check_within, clip, owns, scope_periods, seen_assignment
-from graph.store import (
+from graph.stores import memory_questions as q
+from graph.stores.port import (
     ChangeSet,
     GraphStore,
     Guard,
@@ -278,20 +278,14 @@ class MemoryStore:
 
     @contextlib.contextmanager
     def trial(self, changes: ChangeSet, within: Collection[str] = ()) -> Iterator[MemoryStore]:
-        """A copy of the graph with ``changes`` applied (no data directory: nothing is saved).
-
-        With ``within``, only what questions about those subtrees need is copied: the subtrees
-        and their ancestors, every cadre linked to them or working in those ancestors, and all
-        of those cadres' assignments, so that coverage, gaps and loads there answer as on the
-        whole graph."""
+        """The whole graph with ``changes`` applied, saved nowhere: a fork of this generation
+        (see :func:`_fork`), so it costs about what the change touches, and questions about any
+        unit answer as they would after the write (``within`` needs nothing)."""
         trial = MemoryStore(self.policy, timeline=self.timeline)
+        trial.g = _fork(self.g, self._touched(changes))
+        trial._assignments = dict(self._assignments)
+        trial._folded = dict(self._folded)
         with _bulk():
-            if within:
-                trial._apply(self._part(within, changes))
-            else:
-                trial.g = _fork(self.g, self._touched(changes))
-                trial._assignments = dict(self._assignments)
-                trial._folded = dict(self._folded)
             trial._apply(changes)
         yield trial
 
@@ -352,34 +346,6 @@ class MemoryStore:
                         assignments.append(data["a"])
                         keys.add(node)
         cadres = [self.g.nodes[key]["cadre"] for key in sorted(keys)]
-        return ChangeSet(units=units, cadres=cadres, assignments=assignments)
-
-    def _part(self, within: Collection[str], changes: ChangeSet) -> ChangeSet:
-        codes: set[str] = set()
-        above: set[str] = set()
-        for root in within:
-            unit = self.need_unit(root)
-            codes.update(u.code for u in q.subtree(self.g, unit, None))
-            above.update(u.code for u in q.ancestors(self.g, unit))
-        cadre_keys: set[CadreKey] = set()
-        for code in codes | above:
-            for node, edges in self.g.pred[code].items():
-                if not isinstance(node, str) and (code in codes or "WORKS_IN" in edges):
-                    cadre_keys.add(node)
-        cadre_keys |= {cadre_key(c.id) for c in changes.cadres if cadre_key(c.id) in self.g}
-        cadre_keys |= {
-            cadre_key(a.cadre) for a in changes.assignments if cadre_key(a.cadre) in self.g
-        }
-        cadres = [self.g.nodes[key]["cadre"] for key in cadre_keys]
-        assignments = [
-            d["a"] for key in cadre_keys for _, _, d in self.g.out_edges(key, data=True) if "a" in d
-        ]
-        wanted = codes | above | {c.home_unit for c in cadres} | {a.unit for a in assignments}
-        wanted |= {a.unit for a in changes.assignments}
-        for outside in self.units(wanted - codes - above).values():
-            wanted.update(u.code for u in q.ancestors(self.g, outside))
-        ranks = self.timeline.ranks()
-        units = sorted(self.units(wanted).values(), key=lambda u: ranks.get(u.level, 0))
         return ChangeSet(units=units, cadres=cadres, assignments=assignments)
 
     def changed_between(
@@ -763,7 +729,7 @@ class _ScopedView(MemoryStore):
 
 def _policy_path(policy: str | Path, loaded: Policy) -> Path:
     source = Path(policy) if Path(policy).suffix else None
-    return source or Path(__file__).with_name("policies") / f"{loaded.id}.yaml"
+    return source or Path(__file__).parents[1] / "policies" / f"{loaded.id}.yaml"
 
 
 def later_policy_files(data_dir: Path) -> list[tuple[date, Path]]:

@@ -1,7 +1,7 @@
 """The production store: the nắm graph in Neo4j 5, over Bolt with the official driver.
 
 Every question is answered by one Cypher query inside the database (see
-:mod:`graph.neo4j_cypher`); only the answer crosses the wire. Writes are managed transactions
+:mod:`graph.stores.neo4j_cypher`); only the answer crosses the wire. Writes are managed transactions
 (retried by the driver on transient errors) that apply a whole change set or nothing, in
 UNWIND batches. The schema (constraints, indexes) is created by idempotent migrations whose
 version is kept on a ``(:NamgraphMeta {key: 'schema'})`` node, with the chain policy in force.
@@ -22,7 +22,6 @@ import yaml
 from neo4j.exceptions import AuthError, Neo4jError, ServiceUnavailable, SessionExpired
 
 import neo4j
-from graph import neo4j_cypher as cy
 from graph.answers import (
     ChainLink,
     Coverage,
@@ -49,7 +48,8 @@ from graph.scope import (
     scope_periods,
     seen_assignment,
 )
-from graph.store import (
+from graph.stores import neo4j_cypher as cy
+from graph.stores.port import (
     ChangeSet,
     Guard,
     NotFound,
@@ -244,7 +244,7 @@ def _batches(rows: list[dict[str, Any]]) -> Iterator[list[dict[str, Any]]]:
 
 
 class Neo4jStore:
-    """The Neo4j adapter of :class:`graph.store.GraphStore`. One driver per process."""
+    """The Neo4j adapter of :class:`graph.stores.port.GraphStore`. One driver per process."""
 
     def __init__(
         self,

@@ -18,10 +18,10 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from graph.memory_store import MemoryStore
 from graph.model import Unit
-from graph.neo4j_store import Neo4jStore
-from graph.store import ChangeSet, GraphStore, StoreError
+from graph.stores.memory import MemoryStore
+from graph.stores.neo4j import Neo4jStore
+from graph.stores.port import ChangeSet, GraphStore, StoreError
 from neo4j import Driver
 
 __all__ = ["StoreConfig", "by_top_unit", "dump", "in_parts"]

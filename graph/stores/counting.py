@@ -1,6 +1,6 @@
 """A store wrapper that counts calls: each call of a store method is one round trip.
 
->>> from graph.memory_store import MemoryStore
+>>> from graph.stores.memory import MemoryStore
 >>> from graph.policy import load_policy
 >>> store = CountingStore(MemoryStore(load_policy()))
 >>> store.unit("83") is None, store.calls
@@ -13,7 +13,7 @@ import threading
 from collections import Counter
 from typing import Any
 
-from graph.store import GraphStore
+from graph.stores.port import GraphStore
 
 __all__ = ["CountingStore"]
 

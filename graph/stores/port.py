@@ -1,6 +1,6 @@
 """The GraphStore port: what every store of the nắm graph must answer.
 
-Two adapters implement it: the embedded networkx store (:mod:`graph.memory_store`), the default
+Two adapters implement it: the embedded networkx store (:mod:`graph.stores.memory`), the default
 and the oracle in tests, and the Neo4j store for production. Questions that need a whole
 subtree are methods of the port so that each store answers them where the data is.
 """
@@ -225,8 +225,9 @@ class GraphStore(Protocol):
     ) -> AbstractContextManager[GraphStore]:
         """A view of the store with ``changes`` applied, to ask questions of; nothing is kept.
 
-        ``within`` names the subtrees the questions will be about, so that a store may hold
-        less than the whole graph in the view (questions elsewhere may then answer wrongly)."""
+        ``within`` names the subtrees the questions will be about. Both stores give the whole
+        graph whatever it says (a view of part of it once counted a cadre's units in other
+        provinces as nothing), so answers are the same on either."""
         ...
 
     # --- reshuffle plans ------------------------------------------------------------------
