@@ -330,11 +330,14 @@ def test_a_reshuffle_workbook_plans_like_its_csv(store: GraphStore, tmp_path: Pa
         assert from_xlsx[key] == from_csv[key], key
 
 
-def test_the_embedded_stores_trial_of_a_province_answers_as_a_trial_of_the_whole_graph(
+def test_the_embedded_stores_trial_is_of_the_whole_graph_and_changes_nothing(
     memory_store: MemoryStore, tmp_path: Path
 ) -> None:
+    """A trial is a fork of the whole graph, whatever ``within`` names (it once copied only
+    the provinces named, and counted a cadre's units elsewhere as nothing); the store it was
+    forked from answers as before."""
     store = memory_store
-    # a second province, so that the part really is smaller than the whole
+    # a second province, outside the plan's
     apply_plan(store, plan_admin(store, ADMIN, "84"))
     roster = generate(store, "84", 1)
     apply_plan(store, make_plan(store, roster.units, roster.cadres, roster.assignments, on=ON))
@@ -348,9 +351,10 @@ def test_the_embedded_stores_trial_of_a_province_answers_as_a_trial_of_the_whole
     (preview,) = plan["preview"]
     assert preview["scope"]["code"] == district and plan["problems"] == []
     changes = plan_changes(plan)
+    before = store.coverage(district, E)
     with store.trial(changes) as whole, store.trial(changes, within=["83"]) as part:
-        assert part.counts()["commune"] < whole.counts()["commune"]
-        assert part.coverage(district, E) == whole.coverage(district, E)
+        assert part.counts() == whole.counts() == store.counts()
+        assert part.coverage(district, E) == whole.coverage(district, E) != before
         lost: list[str] = []
         for level in store.policy.coverage:
             gaps = whole.gaps(district, level, E)
@@ -360,6 +364,7 @@ def test_the_embedded_stores_trial_of_a_province_answers_as_a_trial_of_the_whole
         assert takeovers(part, lost, E, room_first=True) == takeovers(
             whole, lost, E, room_first=True
         )
+    assert store.coverage(district, E) == before
 
 
 def test_a_gap_says_what_happened_to_its_latest_supporter(
