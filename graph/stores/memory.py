@@ -219,9 +219,7 @@ class MemoryStore:
                     guard(self)
                 with _bulk():
                     following = self._next(changes, record)
-                    target = self.data_dir / STORE_FILE
-                    _write_atomically(target, following._document(), pause=True)
-                    following._stamp = _stamp(target)
+                    following._write()
                     self._swap_in(following)
         finally:
             self._writing.release()
@@ -229,15 +227,19 @@ class MemoryStore:
     def _next(self, changes: ChangeSet, record: Mapping[str, object] | None) -> MemoryStore:
         """The generation after this one: a fork with ``changes`` applied; this one unchanged."""
         following = copy.copy(self)
-        following.g = _fork(self.g, self._touched(changes))
-        following._assignments = dict(self._assignments)
-        following._folded = dict(self._folded)
         following._reshuffles = list(self._reshuffles)
-        with _bulk():
-            following._apply(changes)
         if record is not None:
             following._reshuffles.append(dict(record))
+        self._fork_into(following, changes)
         return following
+
+    def _fork_into(self, target: MemoryStore, changes: ChangeSet) -> None:
+        """Give ``target`` this graph forked (see :func:`_fork`) with ``changes`` applied."""
+        target.g = _fork(self.g, self._touched(changes))
+        target._assignments = dict(self._assignments)
+        target._folded = dict(self._folded)
+        with _bulk():
+            target._apply(changes)
 
     def _swap_in(self, following: MemoryStore) -> None:
         with self._swap:
@@ -282,11 +284,7 @@ class MemoryStore:
         (see :func:`_fork`), so it costs about what the change touches, and questions about any
         unit answer as they would after the write (``within`` needs nothing)."""
         trial = MemoryStore(self.policy, timeline=self.timeline)
-        trial.g = _fork(self.g, self._touched(changes))
-        trial._assignments = dict(self._assignments)
-        trial._folded = dict(self._folded)
-        with _bulk():
-            trial._apply(changes)
+        self._fork_into(trial, changes)
         yield trial
 
     def unscoped(self) -> MemoryStore:
