@@ -9,8 +9,7 @@ WORKDIR /app
 COPY pyproject.toml README.md ./
 COPY graph ./graph
 COPY loaders ./loaders
-COPY api ./api
-COPY cli ./cli
+COPY namgraph ./namgraph
 COPY data ./data
 RUN pip install . && useradd --system --uid 10001 namgraph \
     && mkdir -p /var/lib/namgraph && chown namgraph /var/lib/namgraph

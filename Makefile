@@ -43,7 +43,7 @@ demo: $(STAMP)
 
 ## test: lint, types, and every test on both stores (starts and stops a Neo4j test server)
 test: $(STAMP)
-	$(BIN)/ruff check graph loaders cli api tests bench
+	$(BIN)/ruff check graph loaders namgraph tests bench
 	$(BIN)/mypy
 ifeq ($(HAVE_JAVA),yes)
 	$(TEST_NEO4J) neo4j/neo4j.sh start

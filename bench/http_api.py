@@ -25,11 +25,11 @@ from typing import Any
 import httpx
 import uvicorn
 
-from api.app import create_app
-from api.dashboard import DASHBOARD
-from api.logs import JsonFormatter
-from api.settings import Settings
 from graph.stores.port import GraphStore
+from namgraph.api.app import create_app
+from namgraph.api.dashboard import DASHBOARD
+from namgraph.api.logs import JsonFormatter
+from namgraph.api.settings import Settings
 
 __all__ = [
     "CHAIN",
@@ -83,7 +83,7 @@ def quiet_request_logs() -> Iterator[None]:
 
 
 class ApiServer:
-    """``api.app.create_app(store, Settings())`` under uvicorn, in a daemon thread."""
+    """``namgraph.api.app.create_app(store, Settings())`` under uvicorn, in a daemon thread."""
 
     def __init__(self, store: GraphStore, settings: Settings | None = None) -> None:
         with socket.socket() as probe:

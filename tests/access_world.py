@@ -27,11 +27,11 @@ from graphql import (
 )
 from graphql.pyutils import Undefined
 
-from api.auth import Keyring, Role
-from api.schema import make_schema
-from api.settings import Settings
 from graph.stores.memory import MemoryStore
 from graph.stores.port import GraphStore
+from namgraph.api.auth import Keyring, Role
+from namgraph.api.schema import make_schema
+from namgraph.api.settings import Settings
 from tests.conftest import ON
 from tests.test_api import Server
 

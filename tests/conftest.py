@@ -22,7 +22,6 @@ from typing import Any
 import pytest
 from click.testing import CliRunner, Result
 
-from cli.main import main
 from graph.stores.config import dump
 from graph.stores.memory import POLICY_FILE, MemoryStore, later_policy_files
 from graph.stores.neo4j import Neo4jStore
@@ -32,6 +31,7 @@ from loaders.generate import generate
 from loaders.illustrative import illustrative_merges, merges_csv
 from loaders.merges import plan_merges
 from loaders.plan import apply_plan, make_plan
+from namgraph.cli.main import main
 from neo4j import Driver
 
 ROOT = Path(__file__).resolve().parent.parent

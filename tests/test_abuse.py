@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from api.auth import Role
+from namgraph.api.auth import Role
 from tests.access_world import World, open_world
 from tests.conftest import TwoProvinces
 

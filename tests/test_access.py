@@ -13,10 +13,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from starlette.websockets import WebSocketDisconnect
 
-from api.app import create_app
-from api.auth import Role
-from api.settings import Settings
 from graph.stores.memory import MemoryStore
+from namgraph.api.app import create_app
+from namgraph.api.auth import Role
+from namgraph.api.settings import Settings
 from tests.access_world import (
     World,
     asks,

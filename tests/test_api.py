@@ -15,13 +15,13 @@ import httpx
 import pytest
 import uvicorn
 
-from api.app import create_app
-from api.dashboard import DASHBOARD
-from api.logs import JsonFormatter
-from api.schema import schema_text
-from api.settings import Settings
 from graph.stores.counting import CountingStore
 from graph.stores.port import GraphStore
+from namgraph.api.app import create_app
+from namgraph.api.dashboard import DASHBOARD
+from namgraph.api.logs import JsonFormatter
+from namgraph.api.schema import schema_text
+from namgraph.api.settings import Settings
 from tests.conftest import ROOT, Nam, write_csv
 
 D = "2024-03-01"

@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
-from api.settings import Settings
 from graph.stores.port import GraphStore
+from namgraph.api.settings import Settings
 from tests.test_api import Server
 from tests.test_reshuffle import DECISION, HEADER, E, Scenario, standing_members
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from cli.main import main
 from loaders.columns import KINDS
+from namgraph.cli.main import main
 from tests.conftest import ADMIN, Nam, tree_digest, write_csv
 
 

@@ -90,7 +90,7 @@ class Trials:
         assert self.after != self.before
 
     def command(self) -> list[str]:
-        code = "from cli.main import main; main()"
+        code = "from namgraph.cli.main import main; main()"
         apply = ["reshuffle", "apply", self.plan_id]
         return [sys.executable, "-c", code, "--data", str(self.data_dir), *apply]
 

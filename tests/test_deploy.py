@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import tomllib
 from typing import Any
 
 import yaml
@@ -51,7 +52,11 @@ def test_the_api_runs_in_production_mode_with_a_kept_keyring_and_audit_log() -> 
 
 def test_the_dockerfile_installs_the_product_and_serves_the_api() -> None:
     dockerfile = (ROOT / "Dockerfile").read_text(encoding="utf-8")
-    for package in ("graph", "loaders", "api", "cli"):
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    found = project["tool"]["setuptools"]["packages"]["find"]["include"]
+    packages = {name for name in found if "." not in name}
+    assert packages == {"graph", "loaders", "namgraph"}
+    for package in packages:  # every package the wheel holds is in the image
         assert f"COPY {package} ./{package}" in dockerfile
     assert 'CMD ["nam", "serve", "--host", "0.0.0.0", "--port", "8000"]' in dockerfile
     assert "/readyz" in dockerfile

@@ -8,7 +8,6 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from cli.main import main
 from graph.stores.config import dump
 from graph.stores.memory import MemoryStore
 from graph.stores.neo4j import Neo4jStore
@@ -16,6 +15,7 @@ from graph.stores.port import StoreError
 from loaders.admin import plan_admin
 from loaders.generate import generate
 from loaders.plan import apply_plan, make_plan
+from namgraph.cli.main import main
 from tests.conftest import ADMIN, NEO4J_DATABASE, ON, REFORM, Neo4jBenTre, store_env
 
 

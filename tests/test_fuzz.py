@@ -18,8 +18,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis_graphql import queries
 
-from api.auth import Role
-from api.schema import schema_text
+from namgraph.api.auth import Role
+from namgraph.api.schema import schema_text
 from tests.access_world import World, nonexistent, strings
 
 EXAMPLES = 120

@@ -31,9 +31,9 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from api.settings import Settings
 from graph.stores.memory import MemoryStore
 from loaders.caps import Caps
+from namgraph.api.settings import Settings
 from tests import hostile_files as hf
 from tests.conftest import tree_digest
 from tests.test_api import Server
@@ -830,8 +830,8 @@ def test_honest_bodies_in_any_encoding_are_answered(door: Door) -> None:
 def test_the_cost_counts_first_on_connections_and_in_variables() -> None:
     from graphql import parse, validate
 
-    from api.limits import cost_rule
-    from api.schema import make_schema
+    from namgraph.api.limits import cost_rule
+    from namgraph.api.schema import make_schema
 
     schema = make_schema()._schema
 
@@ -1103,8 +1103,8 @@ def test_upload_folders_are_unique_and_what_a_killed_server_left_is_swept(
     import sys
     import tempfile
 
-    from api.app import create_app
-    from api.uploads import PREFIX, upload_folder
+    from namgraph.api.app import create_app
+    from namgraph.api.uploads import PREFIX, upload_folder
 
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
     with upload_folder() as first, upload_folder() as second:

@@ -20,8 +20,8 @@ from typing import Any
 import pytest
 from click.testing import CliRunner, Result
 
-from cli.main import main
 from graph.stores.memory import MemoryStore
+from namgraph.cli.main import main
 from tests import hostile_files as hf
 from tests.conftest import store_env
 

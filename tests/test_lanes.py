@@ -8,10 +8,10 @@ from typing import Any
 
 from graphql import parse
 
-from api.lanes import HEAVY, weight
-from api.settings import Settings
 from graph.faults import hooked
 from graph.stores.port import GraphStore
+from namgraph.api.lanes import HEAVY, weight
+from namgraph.api.settings import Settings
 from tests.test_api import Server
 
 HEAVY_QUERY = (

@@ -18,11 +18,11 @@ from typing import Any
 
 import pytest
 
-from api.auth import Keyring, Role
-from api.settings import Settings
 from graph.dates import today
 from graph.stores.memory import MemoryStore
 from graph.stores.port import GraphStore, NotFound
+from namgraph.api.auth import Keyring, Role
+from namgraph.api.settings import Settings
 from tests.access_world import codes_in, strings
 from tests.conftest import ON, REFORM
 from tests.test_api import Server

@@ -12,7 +12,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from api.auth import AuthError, Keyring, Role, parse_expiry
+from namgraph.api.auth import AuthError, Keyring, Role, parse_expiry
 from tests.conftest import Nam
 
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)

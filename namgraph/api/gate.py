@@ -14,7 +14,7 @@ status   code               when
                             no longer) a unit that can be a scope, or not of the level
                             its role needs (whoever signed the token)
 413      TOO_LARGE          a request body larger than the upload limit allows (as
-                            declared here; :mod:`api.body` counts what arrives)
+                            declared here; :mod:`namgraph.api.body` counts what arrives)
 429      RATE_LIMITED       more requests than the token's rate per minute
 =======  =================  ==========================================================
 
@@ -34,11 +34,11 @@ from fastapi import Request
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
-from api.audit import Audit
-from api.auth import AuthError, Keyring, Principal, role_scope_problem
-from api.settings import Settings
 from graph.scope import scope_policy, scope_problem
 from graph.stores.port import GraphStore
+from namgraph.api.audit import Audit
+from namgraph.api.auth import AuthError, Keyring, Principal, role_scope_problem
+from namgraph.api.settings import Settings
 
 __all__ = ["Gate", "Refusal"]
 

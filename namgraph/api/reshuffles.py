@@ -12,16 +12,16 @@ from graphql import GraphQLError
 from starlette.datastructures import UploadFile
 from strawberry.file_uploads import Upload
 
-from api.access import made_by, unseen
-from api.errors import Code, bad_input, error, not_found, store_unavailable
-from api.types import Assignment, Cadre, CadreStatus, Ctx, LevelCoverage, Unit
-from api.uploads import upload_folder
 from graph import answers, model
 from graph.questions import changes_between
 from graph.scope import OutOfScope
 from graph.stores.port import NotFound, StoreBusy, StoreError
 from loaders.problems import LoadError
 from loaders.reshuffle import PlanRefused, StalePlan, apply_reshuffle, plan_reshuffle
+from namgraph.api.access import made_by, unseen
+from namgraph.api.errors import Code, bad_input, error, not_found, store_unavailable
+from namgraph.api.types import Assignment, Cadre, CadreStatus, Ctx, LevelCoverage, Unit
+from namgraph.api.uploads import upload_folder
 
 __all__ = [
     "AppliedReshuffle",

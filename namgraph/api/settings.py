@@ -66,7 +66,7 @@ class Settings:
     upload_caps: Caps = UPLOAD_CAPS
     #: Origins a browser may send requests from; empty: only the server's own.
     allowed_origins: tuple[str, ...] = ()
-    #: Heavy questions running at once (see api.lanes), and how long one waits for its turn.
+    #: Heavy questions running at once (see namgraph.api.lanes), and how long one waits for its turn.
     heavy_lanes: int = 1
     heavy_wait: float = 10.0
 

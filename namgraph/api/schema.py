@@ -20,14 +20,19 @@ from strawberry.extensions import (
 from strawberry.file_uploads import Upload
 from strawberry.types import ExecutionContext
 
-from api.access import require_writer, unseen
-from api.context import Context, ReadGeneration
-from api.errors import Code, bad_input, not_found, store_unavailable
-from api.errors import error as coded
-from api.lanes import HeavyLanes
-from api.limits import CostLimit
-from api.logs import log
-from api.reshuffles import (
+from graph import model
+from graph.orphans import orphaned
+from graph.questions import what_if
+from graph.stores.port import NotFound, StoreBusy, StoreError, StoreTimeout, UnitNotInForce
+from graph.validate import validate_store
+from namgraph.api.access import require_writer, unseen
+from namgraph.api.context import Context, ReadGeneration
+from namgraph.api.errors import Code, bad_input, not_found, store_unavailable
+from namgraph.api.errors import error as coded
+from namgraph.api.lanes import HeavyLanes
+from namgraph.api.limits import CostLimit
+from namgraph.api.logs import log
+from namgraph.api.reshuffles import (
     AppliedReshuffle,
     CadreHistory,
     Changes,
@@ -39,8 +44,8 @@ from api.reshuffles import (
     kept_plan,
     make_plan,
 )
-from api.settings import Settings
-from api.types import (
+from namgraph.api.settings import Settings
+from namgraph.api.types import (
     Cadre,
     ChainLink,
     Coverage,
@@ -61,11 +66,6 @@ from api.types import (
     on_date,
     page_size,
 )
-from graph import model
-from graph.orphans import orphaned
-from graph.questions import what_if
-from graph.stores.port import NotFound, StoreBusy, StoreError, StoreTimeout, UnitNotInForce
-from graph.validate import validate_store
 
 __all__ = ["make_schema", "schema_text"]
 

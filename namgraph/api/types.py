@@ -11,9 +11,9 @@ from typing import Annotated, Generic, TypeVar
 import strawberry
 from strawberry.types import Info
 
-from api.context import Context
-from api.errors import bad_input
 from graph import answers, model
+from namgraph.api.context import Context
+from namgraph.api.errors import bad_input
 
 __all__ = [
     "Assignment",

@@ -14,9 +14,9 @@ from typing import Any, NoReturn
 
 import click
 
-from api.auth import Keyring, Role, parse_expiry, role_scope_problem
 from graph.scope import scope_policy, scope_problem
 from graph.stores.port import StoreError
+from namgraph.api.auth import Keyring, Role, parse_expiry, role_scope_problem
 
 __all__ = ["keyring_path", "token"]
 

@@ -22,8 +22,6 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from cli import render
-from cli.tokens import token
 from graph.dates import parse_date
 from graph.model import Severity, Unit
 from graph.orphans import orphaned as orphaned_units
@@ -45,6 +43,8 @@ from loaders.records import plan_file
 from loaders.reorganisation import decisions_csv, plan_reorganisation
 from loaders.reshuffle import PlanRefused, apply_reshuffle, plan_reshuffle
 from loaders.templates import write_template
+from namgraph.cli import render
+from namgraph.cli.tokens import token
 
 out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
@@ -1043,9 +1043,9 @@ def serve(ctx: Context, host: str, port: int, demo: bool) -> None:
     --demo (or NAM_DEMO=on) is given."""
     import uvicorn
 
-    from api.app import create_app
-    from api.logs import configure, log
-    from api.settings import Settings
+    from namgraph.api.app import create_app
+    from namgraph.api.logs import configure, log
+    from namgraph.api.settings import Settings
 
     configure()
     settings = Settings.from_env(ctx.data, demo=True if demo else None)
@@ -1065,7 +1065,7 @@ def serve(ctx: Context, host: str, port: int, demo: bool) -> None:
         graphiql=f"http://{host}:{port}/graphql",
     )
     # threads take turns on the interpreter every 1 ms rather than 5: a cheap request waits
-    # less for a heavy one's thread at each of its hand-overs (see api.lanes)
+    # less for a heavy one's thread at each of its hand-overs (see namgraph.api.lanes)
     sys.setswitchinterval(0.001)
     uvicorn.run(
         create_app(store, settings), host=host, port=port, log_config=None, access_log=False
@@ -1075,7 +1075,7 @@ def serve(ctx: Context, host: str, port: int, demo: bool) -> None:
 @main.command("schema")
 def schema_command() -> None:
     """Print the GraphQL schema (the contract published as schema.graphql)."""
-    from api.schema import schema_text
+    from namgraph.api.schema import schema_text
 
     sys.stdout.write(schema_text())
 

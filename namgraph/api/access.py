@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from strawberry.types import Info
 
-from api.auth import Principal
-from api.context import Context
-from api.errors import forbidden
+from namgraph.api.auth import Principal
+from namgraph.api.context import Context
+from namgraph.api.errors import forbidden
 
 __all__ = ["made_by", "require_writer", "unseen"]
 

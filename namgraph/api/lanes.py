@@ -28,8 +28,8 @@ from graphql import (
 from strawberry.extensions import SchemaExtension
 from strawberry.types import ExecutionResult
 
-from api.context import Context
-from api.errors import Code
+from namgraph.api.context import Context
+from namgraph.api.errors import Code
 
 __all__ = ["HEAVY", "SUBTREE", "HeavyLanes", "weight"]
 

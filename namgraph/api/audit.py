@@ -13,8 +13,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from api.auth import Principal
-from api.logs import log, request_id
+from namgraph.api.auth import Principal
+from namgraph.api.logs import log, request_id
 
 __all__ = ["Audit"]
 

@@ -1,8 +1,8 @@
 """The HTTP application: ``/graphql`` (with GraphiQL), ``/healthz``, ``/readyz``; no
 ``/docs`` nor ``/openapi.json`` (the schema is ``schema.graphql``).
 
-Every ``/graphql`` request passes the gate (:mod:`api.gate`: origin, token, scope, rate,
-size) and has its body read under the limit (:mod:`api.body`) before GraphQL sees it; its
+Every ``/graphql`` request passes the gate (:mod:`namgraph.api.gate`: origin, token, scope, rate,
+size) and has its body read under the limit (:mod:`namgraph.api.body`) before GraphQL sees it; its
 resolvers then read the store scoped to the caller. Every refusal, the framework's own
 included, is a GraphQL-shaped JSON error with ``extensions.code``."""
 
@@ -24,17 +24,17 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from strawberry.fastapi import GraphQLRouter
 from strawberry.types import ExecutionResult
 
-from api.audit import Audit
-from api.auth import Principal, Role
-from api.body import BodyGuard, JsonRefused, graphql_error, read_json
-from api.context import Context
-from api.errors import Code, error
-from api.gate import Gate, Refusal
-from api.logs import log, request_id
-from api.schema import make_schema
-from api.settings import Settings
-from api.uploads import sweep
 from graph.stores.port import GraphStore
+from namgraph.api.audit import Audit
+from namgraph.api.auth import Principal, Role
+from namgraph.api.body import BodyGuard, JsonRefused, graphql_error, read_json
+from namgraph.api.context import Context
+from namgraph.api.errors import Code, error
+from namgraph.api.gate import Gate, Refusal
+from namgraph.api.logs import log, request_id
+from namgraph.api.schema import make_schema
+from namgraph.api.settings import Settings
+from namgraph.api.uploads import sweep
 
 __all__ = ["Router", "create_app"]
 

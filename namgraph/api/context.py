@@ -29,13 +29,13 @@ from strawberry.extensions import SchemaExtension
 from strawberry.fastapi import BaseContext
 from strawberry.types.graphql import OperationType
 
-from api.audit import Audit
-from api.auth import Principal
-from api.settings import Settings
 from graph.answers import Coverage, Load, Supporter
 from graph.faults import pause_at
 from graph.model import Assignment, Cadre, Unit
 from graph.stores.port import GraphStore, StoreTimeout
+from namgraph.api.audit import Audit
+from namgraph.api.auth import Principal
+from namgraph.api.settings import Settings
 
 __all__ = ["Context", "Loaders", "ReadGeneration"]
 
@@ -134,7 +134,7 @@ class Context(BaseContext):
         self.request_id = request_id
         self.audit = audit or Audit()
         #: Where this request's store calls run: the shared thread pool, or for a heavy
-        #: request its lane's own thread (see api.lanes), so its questions run one at a time.
+        #: request its lane's own thread (see namgraph.api.lanes), so its questions run one at a time.
         self.worker: Executor | None = None
         self._turns = asyncio.Lock()
         self.loaders = Loaders.over(self.store, self.run)
@@ -202,7 +202,7 @@ class ReadGeneration(SchemaExtension):
     async def on_execute(self) -> AsyncIterator[None]:
         execution = self.execution_context
         context = execution.context
-        # a mutation names the generation after it, once it has written (see api.app)
+        # a mutation names the generation after it, once it has written (see namgraph.api.app)
         query = execution.operation_type is OperationType.QUERY
         if query and isinstance(context, Context) and context.generation is None:
             context.generation = await run_in_threadpool(context.store.generation)
