@@ -94,7 +94,7 @@ from graph.model import Cadre, Severity, Unit, Violation
 from graph.questions import what_if
 from graph.stores import neo4j_cypher
 from graph.stores.config import by_top_unit, dump
-from graph.stores.memory import STORE_FILE, MemoryStore
+from graph.stores.memory import DB_FILE, MemoryStore
 from graph.stores.neo4j import Neo4jStore
 from graph.stores.port import ChangeSet, GraphStore
 from graph.validate import validate_store
@@ -476,10 +476,10 @@ def _units_note(plan: Plan) -> str:
 
 
 def _size_note(data: Path) -> str:
-    size = (data / STORE_FILE).stat().st_size
+    size = (data / DB_FILE).stat().st_size
     if size < 2**20:
-        return f"{STORE_FILE} {size / 2**10:,.0f} KiB"
-    return f"{STORE_FILE} {size / 2**20:,.1f} MiB"
+        return f"{DB_FILE} {size / 2**10:,.0f} KiB"
+    return f"{DB_FILE} {size / 2**20:,.1f} MiB"
 
 
 def _plural(n: int, word: str) -> str:

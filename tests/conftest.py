@@ -9,10 +9,12 @@ no test server runs, the Neo4j half is skipped, except with ``CI=true``, where t
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import hashlib
 import os
 import shutil
+import sqlite3
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from datetime import date
@@ -23,7 +25,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from graph.stores.config import dump
-from graph.stores.memory import POLICY_FILE, MemoryStore, later_policy_files
+from graph.stores.memory import DB_FILE, POLICY_FILE, MemoryStore, later_policy_files
 from graph.stores.neo4j import Neo4jStore
 from graph.stores.port import GraphStore, StoreError
 from loaders.admin import plan_admin
@@ -330,9 +332,17 @@ def write_csv(path: Path, header: Sequence[str], rows: Sequence[Sequence[object]
 
 
 def tree_digest(folder: Path) -> dict[str, str]:
-    """Every file below ``folder`` with the SHA-256 of its bytes."""
-    return {
-        str(path.relative_to(folder)): hashlib.sha256(path.read_bytes()).hexdigest()
-        for path in sorted(folder.rglob("*"))
-        if path.is_file()
-    }
+    """Every file below ``folder`` with the SHA-256 of its bytes; for the embedded store's
+    SQLite database, of what it holds (its -wal and -shm files change as readers come and go,
+    and a checkpoint moves pages between them without changing a record)."""
+    out = {}
+    for path in sorted(folder.rglob("*")):
+        if not path.is_file() or path.name.endswith(("-wal", "-shm")):
+            continue
+        if path.name == DB_FILE:
+            with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as db:
+                content = "\n".join(db.iterdump()).encode()
+        else:
+            content = path.read_bytes()
+        out[str(path.relative_to(folder))] = hashlib.sha256(content).hexdigest()
+    return out

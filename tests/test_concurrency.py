@@ -50,8 +50,9 @@ def renamed(store: MemoryStore, code: str, name: str) -> None:
 
 
 def test_a_process_that_read_before_another_wrote_cannot_undo_that_write(data_dir: Path) -> None:
-    """The embedded store stamps the very file it read: a write that lands between its open and
-    its read is seen, and its own write is refused instead of silently undoing the other."""
+    """The embedded store reads the generation and the records in one SQLite read transaction:
+    a write that commits between the two is not half seen, and a write of the same record by
+    the process that read before it is refused instead of silently undoing the other."""
     env = {**os.environ, "NAM_TEST_PAUSE_AT": "read:3", "PYTHONPATH": str(ROOT)}
     slow = subprocess.Popen(
         [sys.executable, "-c", RENAME, str(data_dir), "831", "Huyện Chậm"],
@@ -61,13 +62,13 @@ def test_a_process_that_read_before_another_wrote_cannot_undo_that_write(data_di
         text=True,
     )
     assert slow.stderr is not None
-    assert "paused at read" in slow.stderr.readline()  # it has the file open, not read
-    renamed(MemoryStore.open(data_dir), "829", "Thành phố Nhanh")
+    assert "paused at read" in slow.stderr.readline()  # it has the generation, not the records
+    renamed(MemoryStore.open(data_dir), "831", "Huyện Nhanh")
     out, _ = slow.communicate(timeout=60)
     assert slow.returncode == 3 and "changed by another process" in out, out
+    assert "unit 831" in out
     after = MemoryStore.open(data_dir)
-    assert after.unit("829").name == "Thành phố Nhanh"  # type: ignore[union-attr]
-    assert after.unit("831").name == "Huyện Châu Thành"  # type: ignore[union-attr]
+    assert after.unit("831").name == "Huyện Nhanh"  # type: ignore[union-attr]
 
 
 def applied_meanwhile(store: GraphStore, plan_id: str) -> tuple[threading.Event, object]:

@@ -1,15 +1,22 @@
-"""The embedded store: saved whole or not at all, refused when someone else wrote first."""
+"""The embedded store: saved whole or not at all, refused when someone else wrote the same
+records first, and migrated from the JSON file of earlier versions without loss."""
 
 from __future__ import annotations
 
-import os
+import sqlite3
 from dataclasses import replace
 from pathlib import Path
 
+import orjson
 import pytest
+from click.testing import CliRunner
 
-from graph.stores.memory import FORMAT, STORE_FILE, MemoryStore
+from graph.faults import hooked
+from graph.records import assignment_row, cadre_row, unit_row
+from graph.stores.config import dump
+from graph.stores.memory import DB_FILE, FORMAT, JSON_FILE, MemoryStore
 from graph.stores.port import ChangeSet, StoreError
+from namgraph.cli.main import main
 from tests.conftest import ON, tree_digest
 
 
@@ -30,16 +37,14 @@ def test_a_failed_write_leaves_disk_and_memory_as_they_were(
     before = tree_digest(data_dir)
     hamlet = memory_store.children("28801")[0]
 
-    def crash(src: object, dst: object) -> None:
+    def crash() -> None:  # the records are written, the transaction not yet committed
         raise OSError("disk full")
 
-    monkeypatch.setattr(os, "replace", crash)
-    with pytest.raises(OSError, match="disk full"):
+    with hooked("mid-apply", crash), pytest.raises(OSError, match="disk full"):
         memory_store.apply(ChangeSet(units=[replace(hamlet, name="Ấp Không Lưu")]))
-    monkeypatch.undo()
     assert tree_digest(data_dir) == before
     assert memory_store.unit(hamlet.code) == hamlet
-    assert [p.name for p in data_dir.iterdir() if p.name.endswith(".tmp")] == []
+    assert MemoryStore.open(data_dir).unit(hamlet.code) == hamlet
 
 
 def test_a_store_read_before_another_write_is_refused(data_dir: Path) -> None:
@@ -50,6 +55,36 @@ def test_a_store_read_before_another_write_is_refused(data_dir: Path) -> None:
     with pytest.raises(StoreError, match="changed by another process"):
         second.apply(ChangeSet(units=[replace(hamlet, name="Ấp Hai")]))
     assert tree_digest(data_dir) == after_first
+
+
+def test_a_store_read_before_another_write_of_other_records_writes_and_both_stand(
+    data_dir: Path,
+) -> None:
+    """Guards are per record: a write about other units is no reason to refuse, and nothing
+    the other process wrote is undone."""
+    first, second = MemoryStore.open(data_dir), MemoryStore.open(data_dir)
+    one, two = first.children("28801")[:2]
+    first.apply(ChangeSet(units=[replace(one, name="Ấp Một")]))
+    second.apply(ChangeSet(units=[replace(two, name="Ấp Hai")]))
+    assert second.unit(one.code).name == "Ấp Một"  # type: ignore[union-attr]  # caught up
+    again = MemoryStore.open(data_dir)
+    assert [again.unit(u.code).name for u in (one, two)] == ["Ấp Một", "Ấp Hai"]  # type: ignore[union-attr]
+    assert again.generation() == second.generation() == first.generation() + 1
+
+
+def test_catching_up_reads_only_what_was_written_since(data_dir: Path) -> None:
+    reader, writer = MemoryStore.open(data_dir), MemoryStore.open(data_dir)
+    hamlet = writer.children("28801")[0]
+    writer.apply(ChangeSet(units=[replace(hamlet, name="Ấp Mới")]))
+    assert reader._db is not None
+    since = reader._db.since(reader.generation())
+    assert [u.code for u in since.changes.units] == [hamlet.code]
+    assert len(since.changes) == 1 and since.generation == writer.generation()
+    held = reader.pinned()
+    assert reader.refresh() and not reader.refresh()
+    assert reader.unit(hamlet.code).name == "Ấp Mới"  # type: ignore[union-attr]
+    assert held.unit(hamlet.code) == hamlet  # a pinned reader keeps its generation
+    assert reader.coverage("83", ON) == MemoryStore.open(data_dir).coverage("83", ON)
 
 
 def test_init_refuses_a_directory_that_holds_a_graph(data_dir: Path) -> None:
@@ -71,25 +106,85 @@ def test_moving_a_unit_moves_its_subtree(memory_store: MemoryStore) -> None:
     assert [u.code for u in memory_store.ancestors(group.code)][:2] == [second.code, "28801"]
 
 
-def test_the_store_file_is_json_with_a_format_number(data_dir: Path) -> None:
-    import orjson
+def test_the_store_is_sqlite_with_a_format_number_and_a_change_log(data_dir: Path) -> None:
+    with sqlite3.connect(data_dir / DB_FILE) as db:
+        meta = dict(db.execute("SELECT key, value FROM meta"))
+        units = db.execute("SELECT count(*) FROM units").fetchone()[0]
+        log = db.execute("SELECT gen, kind FROM changes ORDER BY gen").fetchall()
+    assert meta["format"] == FORMAT and meta["policy"] == "ben-tre-559"
+    assert units == len(list(MemoryStore.open(data_dir).subtree()))
+    assert log and [gen for gen, _ in log] == list(range(1, meta["generation"] + 1))
 
-    doc = orjson.loads((data_dir / STORE_FILE).read_bytes())
-    assert doc["format"] == FORMAT and doc["policy"] == "ben-tre-559"
-    assert len(doc["units"]) == 1 + 9 + 157 + sum(1 for u in doc["units"] if "." in u[0])
+
+def json_store(data_dir: Path, fmt: int = 2) -> bytes:
+    """Turn ``data_dir`` into one of the JSON data directories of earlier versions."""
+    records = dump(MemoryStore.open(data_dir))
+    store = MemoryStore.open(data_dir)
+    units = [unit_row(u) for u in records.units]
+    doc = {
+        "format": fmt,
+        "generation": store.generation(),
+        "policy": "ben-tre-559",
+        "units": units if fmt == 2 else [row[:8] for row in units],
+        "cadres": [cadre_row(c) for c in records.cadres],
+        "assignments": [assignment_row(a) for a in records.assignments],
+        "reshuffles": store.applied_plans(),
+    }
+    for name in (DB_FILE, f"{DB_FILE}-wal", f"{DB_FILE}-shm"):
+        (data_dir / name).unlink(missing_ok=True)
+    content = orjson.dumps(doc)
+    (data_dir / JSON_FILE).write_bytes(content)
+    return content
 
 
-def test_a_store_file_of_format_1_opens_as_it_is(data_dir: Path) -> None:
-    import orjson
+def test_a_json_store_is_migrated_on_first_open_without_loss(data_dir: Path) -> None:
+    before = MemoryStore.open(data_dir)
+    records, coverage = dump(before), before.coverage("83", ON)
+    content = json_store(data_dir)
+    after = MemoryStore.open(data_dir)
+    assert (data_dir / DB_FILE).is_file()
+    assert (data_dir / JSON_FILE).read_bytes() == content  # kept as it was, as a backup
+    moved = dump(after)
+    assert sorted(map(unit_row, moved.units)) == sorted(map(unit_row, records.units))
+    assert sorted(map(cadre_row, moved.cadres)) == sorted(map(cadre_row, records.cadres))
+    assert sorted(map(assignment_row, moved.assignments)) == sorted(
+        map(assignment_row, records.assignments)
+    )
+    assert after.coverage("83", ON) == coverage
+    assert after.generation() > before.generation()  # a generation never goes back
+    hamlet = after.children("28801")[0]
+    after.apply(ChangeSet(units=[replace(hamlet, name="Ấp Sau Chuyển")]))
+    assert MemoryStore.open(data_dir).unit(hamlet.code).name == "Ấp Sau Chuyển"  # type: ignore[union-attr]
+    assert (data_dir / JSON_FILE).read_bytes() == content
 
-    path = data_dir / STORE_FILE
-    doc = orjson.loads(path.read_bytes())
-    doc["format"] = 1
-    doc["units"] = [row[:8] for row in doc["units"]]
-    path.write_bytes(orjson.dumps(doc))
+
+def test_a_json_store_of_format_1_is_migrated_as_it_is(data_dir: Path) -> None:
+    json_store(data_dir, fmt=1)
     store = MemoryStore.open(data_dir)
     assert store.unit("83") is not None and store.unit("83").earlier == ()  # type: ignore[union-attr]
     assert len(store.children("831")) == 21
+
+
+def test_nam_migrate_says_what_it_moved_and_keeps_the_backup(data_dir: Path) -> None:
+    content = json_store(data_dir)
+    runner = CliRunner()
+    done = runner.invoke(main, ["--data", str(data_dir), "migrate"])
+    assert done.exit_code == 0, done.output
+    assert JSON_FILE in done.output and DB_FILE in done.output
+    assert (data_dir / JSON_FILE).read_bytes() == content
+    again = runner.invoke(main, ["--data", str(data_dir), "migrate"])
+    assert again.exit_code == 0 and "nothing to migrate" in again.output
+
+
+def test_a_migration_killed_half_way_leaves_the_json_store_to_migrate_again(
+    data_dir: Path,
+) -> None:
+    content = json_store(data_dir)
+    partial = data_dir / f".{DB_FILE}.999.partial"
+    partial.write_bytes(b"half a database")
+    store = MemoryStore.open(data_dir)
+    assert not partial.exists() and len(store.children("831")) == 21
+    assert (data_dir / JSON_FILE).read_bytes() == content
 
 
 def graph_dump(store: MemoryStore) -> tuple[object, ...]:

@@ -7,10 +7,13 @@ Neo4j store's relationships::
     (cadre) -[WORKS_IN]-> (home unit)
     (cadre) -[SUPPORTS {assignment}]-> (unit)      one edge per assignment, keyed by its id
 
-The data directory holds ``policy.yaml`` (the chain policy in force) and ``store.json``. A write
-goes to a temporary file that replaces ``store.json`` in one rename, under a lock, so a reader
-sees the old graph or the new one and never a mix; a process that loaded an older file than the
-one on disk is refused instead of overwriting someone else's changes.
+The data directory holds ``policy.yaml`` (the chain policy in force), ``timeline.json`` with the
+later policies, and ``store.db``: the records in SQLite with a change log (see
+:mod:`graph.stores.memory_db`). A write is one SQLite transaction: whole or absent after a
+crash, one writer at a time across processes, and readers never blocked. A process that holds
+an older generation catches up by reading only the records written since. A ``store.json``
+from earlier versions is migrated to ``store.db`` when the directory is first opened (or by
+``nam migrate``) and left beside it as a backup.
 
 In memory, each write generation is an immutable snapshot. A write never changes the graph that
 readers hold: it forks it (the top-level tables are copied, and only the nodes the change
@@ -43,14 +46,12 @@ from graph.model import Assignment, Cadre, Unit
 from graph.policy import Policy, load_policy
 from graph.records import (
     assignment_from_row,
-    assignment_row,
     cadre_from_row,
-    cadre_row,
     unit_from_row,
-    unit_row,
 )
 from graph.scope import ScopeDays, check_within, clip, owns, scope_periods, seen_assignment
 from graph.stores import memory_questions as q
+from graph.stores.memory_db import DB_FILE, FORMAT, Database, Since
 from graph.stores.port import (
     ChangeSet,
     GraphStore,
@@ -64,11 +65,10 @@ from graph.stores.port import (
 from graph.text import fold
 from graph.timeline import PolicyTimeline
 
-__all__ = ["FORMAT", "MemoryStore", "later_policy_files"]
+__all__ = ["DB_FILE", "FORMAT", "JSON_FILE", "MemoryStore", "later_policy_files", "migrate"]
 
-FORMAT = 2  # 2: units carry their earlier versions (format 1 files read as they are)
-READS = (1, 2)
-STORE_FILE = "store.json"
+JSON_READS = (1, 2)  # store.json before SQLite: 2 gave units their earlier versions
+JSON_FILE = "store.json"
 POLICY_FILE = "policy.yaml"
 TIMELINE_FILE = "timeline.json"
 LOCK_FILE = "lock"
@@ -78,7 +78,7 @@ CadreKey = tuple[str, str]
 Node = str | CadreKey
 
 #: What one write generation is made of; a write swaps all of it at once.
-STATE = ("g", "_assignments", "_folded", "_reshuffles", "_version")
+STATE = ("g", "_assignments", "_folded", "_reshuffles", "_version", "timeline", "policy")
 #: How long a write waits for another process's or thread's write to finish (NAM_WRITE_WAIT).
 WRITE_WAIT = 30.0
 
@@ -103,7 +103,7 @@ class MemoryStore:
         self.g: q.Graph = nx.MultiDiGraph()
         self._assignments: dict[str, Assignment] = {}
         self._folded: dict[str | CadreKey, str] = {}
-        self._stamp: tuple[int, int, int] | None = None
+        self._db: Database | None = None  # bound to a data directory: its store.db
         self._reshuffles: list[dict[str, object]] = []
         self._plans: dict[str, dict[str, object]] = {}  # without a data directory only
         self.scope: str | None = None
@@ -122,65 +122,34 @@ class MemoryStore:
     @classmethod
     def init(cls, data_dir: Path, policy: str | Path) -> MemoryStore:
         """Create an empty data directory with the chosen policy; refuse a non-empty one."""
-        if (data_dir / STORE_FILE).exists():
+        if (data_dir / DB_FILE).exists() or (data_dir / JSON_FILE).exists():
             raise StoreError(f"{data_dir} already holds a graph; choose another --data directory")
         loaded = load_policy(policy)
         data_dir.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(_policy_path(policy, loaded), data_dir / POLICY_FILE)
         (data_dir / LOCK_FILE).touch()
         store = cls(loaded, data_dir)
-        store._write()
+        store._db = Database.create(data_dir / DB_FILE, loaded.id, 0, _write_wait())
         return store
 
     @classmethod
     def open(cls, data_dir: Path) -> MemoryStore:
-        path = data_dir / STORE_FILE
-        if not path.is_file():
-            raise StoreError(f"no graph in {data_dir}: run `nam init` first (or pass --data DIR)")
-        store = cls(load_policy(data_dir / POLICY_FILE), data_dir, _timeline(data_dir))
-        with _bulk():
-            # the stamp is the file actually read: writers rename a new file in, so the one
-            # opened here never changes, and a write that lands meanwhile has another stamp
-            with path.open("rb") as handle:
-                store._stamp = _stamp_of(os.fstat(handle.fileno()))
-                pause_at("read")
-                raw = handle.read()
-            doc = orjson.loads(raw)
-            if doc.get("format") not in READS:
+        if not (data_dir / DB_FILE).is_file():
+            if not (data_dir / JSON_FILE).is_file():
                 raise StoreError(
-                    f"{path} has format {doc.get('format')}, this namgraph reads {FORMAT}"
+                    f"no graph in {data_dir}: run `nam init` first (or pass --data DIR)"
                 )
-            store._apply(
-                ChangeSet(
-                    units=[unit_from_row(r) for r in doc["units"]],
-                    cadres=[cadre_from_row(r) for r in doc["cadres"]],
-                    assignments=[assignment_from_row(r) for r in doc["assignments"]],
-                )
-            )
-            store._reshuffles = list(doc.get("reshuffles", []))
-            # the write generation is saved with the graph: every process reads the same one
-            store._version = int(doc.get("generation", store._version))
-            del doc, raw
+            migrate(data_dir)
+        store = cls(load_policy(data_dir / POLICY_FILE), data_dir, _timeline(data_dir))
+        store._db = Database(data_dir / DB_FILE, _write_wait())
+        with _bulk():
+            everything = store._db.everything()
+            store._apply(everything.changes)
+            store._reshuffles = everything.reshuffles
+            # the write generation is the database's: every process reads the same one
+            store._version = everything.generation
+            del everything
         return store
-
-    def _document(self) -> bytes:
-        return orjson.dumps(
-            {
-                "format": FORMAT,
-                "generation": self._version,
-                "policy": self.policy.id,
-                "units": [unit_row(u) for u in self._iter_units()],
-                "cadres": [cadre_row(c) for c in self._iter_cadres()],
-                "assignments": [assignment_row(a) for a in self._assignments.values()],
-                "reshuffles": self._reshuffles,
-            }
-        )
-
-    def _write(self) -> None:
-        assert self.data_dir is not None
-        target = self.data_dir / STORE_FILE
-        _write_atomically(target, self._document(), pause=True)
-        self._stamp = _stamp(target)
 
     # --- writing ------------------------------------------------------------------------
     def apply(
@@ -201,28 +170,50 @@ class MemoryStore:
         if not self._writing.acquire(timeout=wait):
             raise StoreBusy(wait)
         try:
-            if self.data_dir is None:
+            if self._db is None:
                 if guard is not None:
                     guard(self)
                 self._swap_in(self._next(changes, record))
                 return
-            with _locked(self.data_dir / LOCK_FILE, wait):
-                if _stamp(self.data_dir / STORE_FILE) != self._stamp:
-                    raise StoreError(
-                        f"the graph in {self.data_dir} was changed by another process since it "
-                        "was read; nothing was written: run the command again"
-                    )
-                # a writer killed before its rename leaves its temporary file: the lock is ours
-                for leftover in self.data_dir.glob(f".{STORE_FILE}.*.tmp"):
-                    leftover.unlink(missing_ok=True)
+            with self._db.writing() as writer:
+                if writer.generation != self._version:
+                    if guard is None:  # then no record it writes may have changed since
+                        self._refuse_overwrites(writer.written_after(changes, self._version))
+                    self._catch_up(writer.since(self._version))
                 if guard is not None:
-                    guard(self)
+                    guard(self)  # on the graph as it is now, inside the write transaction
                 with _bulk():
                     following = self._next(changes, record)
-                    following._write()
-                    self._swap_in(following)
+                    records = [record] if record is not None else []
+                    following._version = writer.write(changes, records, "write")
+                    pause_mid_apply()  # written, not committed
+            self._swap_in(following)
         finally:
             self._writing.release()
+
+    def _refuse_overwrites(self, written: list[str]) -> None:
+        if written:
+            shown = ", ".join(written[:5]) + (
+                f" and {len(written) - 5} more" if len(written) > 5 else ""
+            )
+            raise StoreError(
+                f"the graph in {self.data_dir} was changed by another process since it was read "
+                f"({shown}); nothing was written: run the command again"
+            )
+
+    def _catch_up(self, since: Since) -> None:
+        """Bring this store forward to ``since.generation`` with what was written meanwhile."""
+        if since.generation == self._version:
+            return
+        with _bulk():
+            following = copy.copy(self)
+            following._reshuffles = [*self._reshuffles, *since.reshuffles]
+            self._fork_into(following, since.changes)
+            if since.policy_changed and self.data_dir is not None:
+                following.timeline = _timeline(self.data_dir)
+                following.policy = following.timeline.on(today())
+            following._version = since.generation
+        self._swap_in(following)
 
     def _next(self, changes: ChangeSet, record: Mapping[str, object] | None) -> MemoryStore:
         """The generation after this one: a fork with ``changes`` applied; this one unchanged."""
@@ -243,7 +234,7 @@ class MemoryStore:
 
     def _swap_in(self, following: MemoryStore) -> None:
         with self._swap:
-            for name in (*STATE, "_stamp"):
+            for name in STATE:
                 setattr(self, name, getattr(following, name))
 
     def _touched(self, changes: ChangeSet) -> set[Node]:
@@ -394,14 +385,15 @@ class MemoryStore:
         return [dict(r) for r in self._reshuffles]
 
     def _reload(self) -> None:
-        assert self.data_dir is not None
-        fresh = MemoryStore.open(self.data_dir)
-        kept = {name: getattr(self, name) for name in ("_reloading", "_writing", "_swap")}
-        with self._swap:
-            version = self._version
-            fresh.__dict__.update(kept, _live=None)
-            self.__dict__.update(fresh.__dict__)
-            self._version = max(version + 1, fresh._version)  # a generation never goes back
+        """Catch up with what other processes wrote: only the records written since."""
+        assert self._db is not None
+        wait = _write_wait()
+        if not self._writing.acquire(timeout=wait):  # a write of this process is under way
+            raise StoreBusy(wait)
+        try:
+            self._catch_up(self._db.since(self._version))
+        finally:
+            self._writing.release()
 
     def _apply(self, changes: ChangeSet) -> None:
         self._version += 1
@@ -452,14 +444,18 @@ class MemoryStore:
         if self._live is not None:
             return self._live.set_policy(policy, start)
         loaded = load_policy(policy)
-        timeline = self.timeline.with_policy(loaded, start)
-        if self.data_dir is not None:
-            with _locked(self.data_dir / LOCK_FILE, _write_wait()):
-                if _stamp(self.data_dir / STORE_FILE) != self._stamp:
-                    raise StoreError(
-                        f"the graph in {self.data_dir} was changed by another process since it "
-                        "was read; nothing was written: run the command again"
-                    )
+        if self._db is None or self.data_dir is None:
+            self.timeline = self.timeline.with_policy(loaded, start)
+            self.policy = self.timeline.on(today())
+            self._version += 1
+            return self.timeline
+        wait = _write_wait()
+        if not self._writing.acquire(timeout=wait):
+            raise StoreBusy(wait)
+        try:
+            with self._db.writing() as writer:
+                self._catch_up(writer.since(self._version))
+                timeline = self.timeline.with_policy(loaded, start)
                 name = f"policy.{start.isoformat()}.yaml"
                 shutil.copyfile(_policy_path(policy, loaded), self.data_dir / name)
                 entries = [
@@ -468,13 +464,15 @@ class MemoryStore:
                     if s is not None
                 ]
                 _write_atomically(self.data_dir / TIMELINE_FILE, orjson.dumps(entries))
-                with self._swap:
-                    self.timeline = timeline
-                    self.policy = timeline.on(today())
-                    self._version += 1  # answers may change: a new generation
-                self._write()  # a new stamp: other processes reload, timeline included
-        self.timeline = timeline
-        self.policy = timeline.on(today())
+                # answers may change: a new generation, logged so other processes reread it
+                version = writer.write(ChangeSet(), [], "policy")
+            following = copy.copy(self)
+            following.timeline = timeline
+            following.policy = timeline.on(today())
+            following._version = version
+            self._swap_in(following)
+        finally:
+            self._writing.release()
         return timeline
 
     # --- records ------------------------------------------------------------------------
@@ -612,15 +610,16 @@ class MemoryStore:
         return self._version
 
     def ping(self) -> bool:
-        return self.data_dir is None or (self.data_dir / STORE_FILE).is_file()
+        return self._db is None or (self._db.path.is_file() and self._db.generation() >= 0)
 
     def refresh(self) -> bool:
-        """Reload when another process has written the data directory; True if reloaded."""
-        if self.data_dir is None or _stamp(self.data_dir / STORE_FILE) == self._stamp:
+        """Catch up when another process has written the data directory; True if it did."""
+        db = self._db
+        if db is None or self._live is not None or db.generation() == self._version:
             return False
         with self._reloading:
-            if _stamp(self.data_dir / STORE_FILE) == self._stamp:
-                return False  # another request reloaded it meanwhile
+            if db.generation() == self._version:
+                return False  # another request caught up meanwhile
             self._reload()
             return True
 
@@ -741,6 +740,51 @@ def later_policy_files(data_dir: Path) -> list[tuple[date, Path]]:
     ]
 
 
+def migrate(data_dir: Path) -> int | None:
+    """Copy a ``store.json`` (formats 1 and 2, before SQLite) into a new ``store.db``, in one
+    step that a crash leaves undone; ``store.json`` stays beside it as a backup until the user
+    removes it. The number of records copied, or None when there was nothing to migrate."""
+    source, target = data_dir / JSON_FILE, data_dir / DB_FILE
+    wait = _write_wait()
+    with _locked(data_dir / LOCK_FILE, wait):
+        if target.exists() or not source.is_file():
+            return None  # done already, by another process maybe
+        doc = orjson.loads(source.read_bytes())
+        if doc.get("format") not in JSON_READS:
+            raise StoreError(
+                f"{source} has format {doc.get('format')}; this namgraph migrates formats "
+                f"{' and '.join(map(str, JSON_READS))}"
+            )
+        changes = ChangeSet(
+            units=[unit_from_row(r) for r in doc["units"]],
+            cadres=[cadre_from_row(r) for r in doc["cadres"]],
+            assignments=[assignment_from_row(r) for r in doc["assignments"]],
+        )
+        policy = str(doc.get("policy") or load_policy(data_dir / POLICY_FILE).id)
+        for leftover in data_dir.glob(f".{DB_FILE}.*.partial*"):
+            leftover.unlink()  # a migration killed half way
+        partial = data_dir / f".{DB_FILE}.{os.getpid()}.partial"
+        db = Database.create(partial, policy, int(doc.get("generation", 0)), wait)
+        try:
+            with db.writing() as writer:
+                writer.write(changes, doc.get("reshuffles", []), "migrate")
+        finally:
+            db.close()
+        if partial.with_name(partial.name + "-wal").exists():
+            raise StoreError(f"{partial} was not closed cleanly; {source} is unchanged")
+        os.replace(partial, target)
+        _sync_folder(data_dir)
+        return len(changes)
+
+
+def _sync_folder(folder: Path) -> None:
+    dir_fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)
+
+
 def _timeline(data_dir: Path) -> PolicyTimeline:
     """The data directory's policy timeline: ``policy.yaml`` from the beginning, then the
     policies ``nam policy set`` put in force, listed in ``timeline.json``."""
@@ -769,22 +813,7 @@ def _write_atomically(target: Path, content: bytes, pause: bool = False) -> None
     finally:
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()
-    dir_fd = os.open(target.parent, os.O_RDONLY)
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)
-
-
-def _stamp(path: Path) -> tuple[int, int, int] | None:
-    try:
-        return _stamp_of(path.stat())
-    except FileNotFoundError:
-        return None
-
-
-def _stamp_of(st: os.stat_result) -> tuple[int, int, int]:
-    return (st.st_ino, st.st_mtime_ns, st.st_size)
+    _sync_folder(target.parent)
 
 
 @contextlib.contextmanager

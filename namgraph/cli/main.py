@@ -28,7 +28,14 @@ from graph.orphans import orphaned as orphaned_units
 from graph.policy import DEFAULT_POLICY, PolicyError, available_policies
 from graph.questions import changes_between, what_if
 from graph.stores.config import StoreConfig, dump, in_parts
-from graph.stores.memory import POLICY_FILE, MemoryStore, later_policy_files
+from graph.stores.memory import (
+    DB_FILE,
+    JSON_FILE,
+    POLICY_FILE,
+    MemoryStore,
+    later_policy_files,
+)
+from graph.stores.memory import migrate as migrate_data
 from graph.stores.neo4j import Neo4jStore
 from graph.stores.port import GraphStore, NotFound, StoreError, UnitNotInForce
 from graph.validate import validate_store
@@ -185,6 +192,24 @@ def main(ctx: click.Context, data: Path) -> None:
 
 pass_ctx = click.make_pass_decorator(Context)
 main.add_command(token)
+
+
+@main.command()
+@pass_ctx
+@handled
+def migrate(ctx: Context) -> None:
+    """Move a data directory of an earlier version (store.json) into the SQLite store.
+
+    Opening the directory does the same; this says what it did. store.json stays beside the new
+    store as a backup: remove it once you are satisfied."""
+    moved = migrate_data(ctx.data)
+    if moved is None:
+        out.print(f"{ctx.data}: nothing to migrate ({DB_FILE} is the store)")
+        return
+    out.print(
+        f"Migrated {moved:,} records from {ctx.data / JSON_FILE} to {ctx.data / DB_FILE}; "
+        f"{JSON_FILE} is kept as a backup: remove it once you are satisfied"
+    )
 
 
 @main.command()

@@ -1,0 +1,299 @@
+"""Where the embedded store keeps its records: one SQLite database, ``store.db``, in the data
+directory.
+
+SQLite in WAL mode gives the store what one JSON file could not: many readers and one writer at
+a time, across processes; a write that is whole or absent after a crash; and writes that cost
+what they change rather than the size of the graph.
+
+Tables::
+
+    meta(key, value)                   format, generation, policy (the first one)
+    units(code, gen, row)              one row per record, ``row`` as in graph/records.py;
+    cadres(id, gen, row)               ``gen`` is the write generation that last wrote it
+    assignments(id, gen, row)
+    reshuffles(seq, gen, row)          applied reshuffle plans, in order
+    changes(gen, at, kind, units, cadres, assignments)
+                                       the change log: one row per write generation
+
+A write runs in one ``BEGIN IMMEDIATE`` transaction: it reads the generation, brings its reader
+forward with the records written since (``gen > seen``), checks what it must (a plan's guard,
+or that no record it writes was written by someone else since it read it), writes its records
+under the next generation, logs the write and commits. A process that holds the graph in memory
+catches up the same way, by reading only the rows written after its generation.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sqlite3
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import orjson
+
+from graph.faults import pause_at
+from graph.model import Assignment, Cadre, Unit
+from graph.records import (
+    assignment_from_row,
+    assignment_row,
+    cadre_from_row,
+    cadre_row,
+    unit_from_row,
+    unit_row,
+)
+from graph.stores.port import ChangeSet, StoreBusy, StoreError
+
+__all__ = ["DB_FILE", "FORMAT", "Database", "Since", "Writer"]
+
+FORMAT = 3  # 3: SQLite with a change log (formats 1 and 2 were store.json, migrated on open)
+DB_FILE = "store.db"
+
+SCHEMA = """
+CREATE TABLE meta (key TEXT PRIMARY KEY, value) WITHOUT ROWID;
+CREATE TABLE units (code TEXT PRIMARY KEY, gen INTEGER NOT NULL, row BLOB NOT NULL) WITHOUT ROWID;
+CREATE TABLE cadres (id TEXT PRIMARY KEY, gen INTEGER NOT NULL, row BLOB NOT NULL) WITHOUT ROWID;
+CREATE TABLE assignments (id TEXT PRIMARY KEY, gen INTEGER NOT NULL, row BLOB NOT NULL)
+    WITHOUT ROWID;
+CREATE TABLE reshuffles (seq INTEGER PRIMARY KEY, gen INTEGER NOT NULL, row BLOB NOT NULL);
+CREATE TABLE changes (
+    gen INTEGER PRIMARY KEY, at TEXT NOT NULL, kind TEXT NOT NULL,
+    units INTEGER NOT NULL, cadres INTEGER NOT NULL, assignments INTEGER NOT NULL
+);
+CREATE INDEX units_gen ON units (gen);
+CREATE INDEX cadres_gen ON cadres (gen);
+CREATE INDEX assignments_gen ON assignments (gen);
+"""
+
+#: The record tables and their key columns.
+TABLES = (("units", "code"), ("cadres", "id"), ("assignments", "id"))
+CHUNK = 500  # keys per IN (...) list
+
+
+@dataclass
+class Since:
+    """What was written after a generation: the records as they are now, the reshuffle plans
+    applied, and whether a policy was put in force (then the timeline must be read again)."""
+
+    generation: int
+    changes: ChangeSet = field(default_factory=ChangeSet)
+    reshuffles: list[dict[str, object]] = field(default_factory=list)
+    policy_changed: bool = False
+
+    def __bool__(self) -> bool:
+        return bool(len(self.changes) or self.reshuffles or self.policy_changed)
+
+
+class Database:
+    """``store.db`` of one data directory. Two connections: one for reads (catching up, the
+    generation) and one for this process's writes, so a reader never waits for a write."""
+
+    def __init__(self, path: Path, wait: float) -> None:
+        if not path.is_file():
+            raise StoreError(
+                f"no graph in {path.parent}: run `nam init` first (or pass --data DIR)"
+            )
+        self.path = path
+        self._read = _connect(path, wait)
+        self._write = _connect(path, wait)
+        self.wait = wait
+
+    @classmethod
+    def create(cls, path: Path, policy: str, generation: int, wait: float) -> Database:
+        """A new, empty database at ``path`` (which must not exist)."""
+        if path.exists():
+            raise StoreError(
+                f"{path.parent} already holds a graph; choose another --data directory"
+            )
+        conn = sqlite3.connect(path, isolation_level=None)
+        try:
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.executescript(SCHEMA)
+            conn.executemany(
+                "INSERT INTO meta VALUES (?, ?)",
+                [("format", FORMAT), ("generation", generation), ("policy", policy)],
+            )
+        finally:
+            conn.close()
+        return cls(path, wait)
+
+    def close(self) -> None:
+        self._read.close()
+        self._write.close()
+
+    # --- reading --------------------------------------------------------------------------
+    def generation(self) -> int:
+        return _generation(self._read)
+
+    def everything(self) -> Since:
+        """Every record, read at one generation (the rows and the number always agree)."""
+        with _reading(self._read) as conn:
+            found = _format(conn)
+            if found != FORMAT:
+                raise StoreError(f"{self.path} has format {found}, this namgraph reads {FORMAT}")
+            generation = _generation(conn)
+            pause_at("read")  # a write that commits now is not seen: the snapshot is taken
+            return _rows_after(conn, -1, generation)
+
+    def since(self, generation: int) -> Since:
+        """What was written after ``generation`` (nothing when it is the current one)."""
+        with _reading(self._read) as conn:
+            return _rows_after(conn, generation, _generation(conn))
+
+    def policy(self) -> str:
+        row = self._read.execute("SELECT value FROM meta WHERE key = 'policy'").fetchone()
+        return str(row[0])
+
+    # --- writing --------------------------------------------------------------------------
+    @contextlib.contextmanager
+    def writing(self) -> Iterator[Writer]:
+        """The write transaction: waits up to ``wait`` seconds for another process's write
+        (else StoreBusy), commits when the block ends, rolls back if it raises."""
+        conn = self._write
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            if "locked" in str(exc) or "busy" in str(exc):
+                raise StoreBusy(self.wait) from None
+            raise
+        try:
+            yield Writer(conn)
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+
+
+class Writer:
+    """Inside a write transaction: what a write may read and write."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+        self.generation = _generation(conn)
+
+    def since(self, generation: int) -> Since:
+        return _rows_after(self.conn, generation, self.generation)
+
+    def written_after(self, changes: ChangeSet, generation: int) -> list[str]:
+        """The records of ``changes`` that a write after ``generation`` wrote: a write made by
+        someone who read them before would undo it."""
+        keys = (
+            ("units", "code", [u.code for u in changes.units]),
+            ("cadres", "id", [c.id for c in changes.cadres]),
+            ("assignments", "id", [a.id for a in changes.assignments]),
+        )
+        out: list[str] = []
+        for table, key, wanted in keys:
+            for part in _chunks(wanted):
+                marks = ", ".join("?" * len(part))
+                query = f"SELECT {key} FROM {table} WHERE gen > ? AND {key} IN ({marks})"  # names: constants
+                out += [
+                    f"{table[:-1]} {row[0]}"
+                    for row in self.conn.execute(query, (generation, *part))
+                ]
+        return out
+
+    def write(
+        self,
+        changes: ChangeSet,
+        records: Sequence[Mapping[str, object]],
+        kind: str,
+    ) -> int:
+        """Write ``changes`` and the applied reshuffle ``records`` as the next generation,
+        logged as ``kind``; the generation's number."""
+        gen = self.generation + 1
+        conn = self.conn
+        conn.executemany(
+            "INSERT OR REPLACE INTO units VALUES (?, ?, ?)",
+            ((u.code, gen, orjson.dumps(unit_row(u))) for u in changes.units),
+        )
+        conn.executemany(
+            "INSERT OR REPLACE INTO cadres VALUES (?, ?, ?)",
+            ((c.id, gen, orjson.dumps(cadre_row(c))) for c in changes.cadres),
+        )
+        conn.executemany(
+            "INSERT OR REPLACE INTO assignments VALUES (?, ?, ?)",
+            ((a.id, gen, orjson.dumps(assignment_row(a))) for a in changes.assignments),
+        )
+        conn.executemany(
+            "INSERT INTO reshuffles (gen, row) VALUES (?, ?)",
+            ((gen, orjson.dumps(dict(r))) for r in records),
+        )
+        conn.execute(
+            "INSERT INTO changes VALUES (?, ?, ?, ?, ?, ?)",
+            (
+                gen,
+                datetime.now(UTC).isoformat(timespec="seconds"),
+                kind,
+                len(changes.units),
+                len(changes.cadres),
+                len(changes.assignments),
+            ),
+        )
+        conn.execute("UPDATE meta SET value = ? WHERE key = 'generation'", (gen,))
+        self.generation = gen
+        return gen
+
+
+def _connect(path: Path, wait: float) -> sqlite3.Connection:
+    # autocommit (isolation_level=None): transactions are begun and ended explicitly here
+    conn = sqlite3.connect(path, timeout=wait, isolation_level=None, check_same_thread=False)
+    conn.execute("PRAGMA synchronous=FULL")  # a committed write survives a power cut
+    return conn
+
+
+@contextlib.contextmanager
+def _reading(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    """One read transaction: every SELECT in it sees the same committed state."""
+    conn.execute("BEGIN")
+    try:
+        yield conn
+    finally:
+        conn.execute("COMMIT")
+
+
+def _generation(conn: sqlite3.Connection) -> int:
+    row = conn.execute("SELECT value FROM meta WHERE key = 'generation'").fetchone()
+    return int(row[0])
+
+
+def _format(conn: sqlite3.Connection) -> int:
+    row = conn.execute("SELECT value FROM meta WHERE key = 'format'").fetchone()
+    return int(row[0]) if row else 0
+
+
+def _rows_after(conn: sqlite3.Connection, after: int, generation: int) -> Since:
+    if after >= generation:
+        return Since(generation)
+    loads = orjson.loads
+    units: list[Unit] = [
+        unit_from_row(loads(r))
+        for (r,) in conn.execute("SELECT row FROM units WHERE gen > ? ORDER BY code", (after,))
+    ]
+    cadres: list[Cadre] = [
+        cadre_from_row(loads(r))
+        for (r,) in conn.execute("SELECT row FROM cadres WHERE gen > ? ORDER BY id", (after,))
+    ]
+    assignments: list[Assignment] = [
+        assignment_from_row(loads(r))
+        for (r,) in conn.execute("SELECT row FROM assignments WHERE gen > ? ORDER BY id", (after,))
+    ]
+    reshuffles = [
+        loads(r)
+        for (r,) in conn.execute("SELECT row FROM reshuffles WHERE gen > ? ORDER BY seq", (after,))
+    ]
+    policy = conn.execute(
+        "SELECT count(*) FROM changes WHERE gen > ? AND kind = 'policy'", (after,)
+    ).fetchone()[0]
+    return Since(
+        generation,
+        ChangeSet(units=units, cadres=cadres, assignments=assignments),
+        reshuffles,
+        policy_changed=bool(policy) and after >= 0,
+    )
+
+
+def _chunks(keys: Sequence[str]) -> Iterable[Sequence[str]]:
+    for start in range(0, len(keys), CHUNK):
+        yield keys[start : start + CHUNK]
