@@ -64,6 +64,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.questions
 	$(BIN)/python -m bench.map
 	$(BIN)/python -m bench.load
+	$(BIN)/python -m bench.national
 
 clean:
 	rm -rf $(VENV) $(DEMO) .pytest_cache .mypy_cache .ruff_cache

@@ -3,8 +3,10 @@ records first, and migrated from the JSON file of earlier versions without loss.
 
 from __future__ import annotations
 
+import shutil
 import sqlite3
 from dataclasses import replace
+from datetime import date
 from pathlib import Path
 
 import orjson
@@ -15,9 +17,9 @@ from graph.faults import hooked
 from graph.records import assignment_row, cadre_row, unit_row
 from graph.stores.config import dump
 from graph.stores.memory import DB_FILE, FORMAT, JSON_FILE, MemoryStore
-from graph.stores.port import ChangeSet, StoreError
+from graph.stores.port import ChangeSet, NotFound, StoreError
 from namgraph.cli.main import main
-from tests.conftest import ON, tree_digest
+from tests.conftest import ON, REFORM, tree_digest
 
 
 def test_a_reopened_store_answers_as_the_one_that_wrote_it(
@@ -229,3 +231,53 @@ def test_a_write_forks_the_generation_readers_hold(
     assert graph_dump(memory_store) == graph_dump(in_place) != before
     assert memory_store.generation() == held.generation() + 1
     assert memory_store.pinned().unit("831").name == "Huyện Đổi Tên"  # type: ignore[union-attr]
+
+
+def whole_and_part_answers(whole: MemoryStore, part: MemoryStore, code: str, day: date) -> None:
+    """The questions a part is for answer in it as in the whole graph, for ``code`` and for
+    some units below it, on ``day``."""
+    assert part.coverage(code, day) == whole.coverage(code, day)
+    policy = whole.policy_on(day)
+    for level in policy.coverage:
+        assert part.gaps(code, level, day) == whole.gaps(code, level, day)
+    below = [u for u in whole.subtree(code) if u.exists_on(day)]
+    for unit in below[:: max(1, len(below) // 40)]:
+        assert part.chain(unit.code, day) == whole.chain(unit.code, day), unit.code
+        assert part.coverage(unit.code, day) == whole.coverage(unit.code, day), unit.code
+
+
+def test_a_part_of_the_graph_answers_as_the_whole_graph_on_both_maps(
+    merged_dir: Path, tmp_path: Path
+) -> None:
+    """Bến Tre of 2023 and, after 1 July 2025, the Vĩnh Long it merged into: the part around
+    any of their units holds both, and answers as the whole graph does on either day, also
+    for a supporter who works in another province."""
+    shutil.copytree(merged_dir, tmp_path / "nam")
+    merged_dir = tmp_path / "nam"
+    whole = MemoryStore.open(merged_dir)
+    supporter = next(whole.cadres_of(["83"]))
+    assert any(a.unit != "83" for a in whole.assignments(cadre=supporter.id))
+    whole.apply(ChangeSet(cadres=[replace(supporter, home_unit="01")]))  # Hà Nội
+    old_group = next(u for u in whole.subtree("831") if u.level == "household_group")
+    for code in ("83", "831", old_group.code, "86"):
+        part = MemoryStore.open(merged_dir, part=code)
+        assert part.unit("83") is not None and part.unit("86") is not None
+        assert part.counts()["cadres"] <= whole.counts()["cadres"]
+        assert part.generation() == whole.generation()
+        whole_and_part_answers(whole, part, "83", ON)
+        whole_and_part_answers(whole, part, "86", REFORM)
+        whole_and_part_answers(whole, part, "831", ON)
+    # a province merged into another one is not in the part
+    other = next(
+        u.code for u in whole.units_at_levels(["province"]) if u.code not in ("83", "84", "86")
+    )
+    assert MemoryStore.open(merged_dir, part="83").unit(other) is None
+
+
+def test_a_part_is_for_reading(data_dir: Path) -> None:
+    part = MemoryStore.open(data_dir, part="831")
+    hamlet = part.children("28801")[0]
+    with pytest.raises(StoreError, match="only the part"):
+        part.apply(ChangeSet(units=[replace(hamlet, name="Ấp Phần")]))
+    with pytest.raises(NotFound):
+        MemoryStore.open(data_dir, part="99999")

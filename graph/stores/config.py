@@ -62,9 +62,11 @@ class StoreConfig:
             raise StoreError("NEO4J_PASSWORD is not set; the Neo4j store needs it")
         return Neo4jStore.connect(self.uri, self.user, self.password)
 
-    def open(self) -> GraphStore:
+    def open(self, part: str | None = None) -> GraphStore:
+        """The store; the embedded one reads only the part of the graph around unit ``part``
+        when given (for one question about that unit: see MemoryStore.open)."""
         if self.kind == "memory":
-            return MemoryStore.open(self.data_dir)
+            return MemoryStore.open(self.data_dir, part)
         return Neo4jStore.open(self.driver(), self.database)
 
     def init(self, policy: str) -> GraphStore:

@@ -117,6 +117,8 @@ class MemoryStore:
         self._swap = threading.Lock()
         #: The live store this snapshot was pinned from; None for the live store itself.
         self._live: MemoryStore | None = None
+        #: The unit whose part of the graph this store holds (see open); None: all of it.
+        self._part: str | None = None
 
     # --- data directory ---------------------------------------------------------------
     @classmethod
@@ -133,7 +135,11 @@ class MemoryStore:
         return store
 
     @classmethod
-    def open(cls, data_dir: Path) -> MemoryStore:
+    def open(cls, data_dir: Path, part: str | None = None) -> MemoryStore:
+        """The graph in ``data_dir``; with ``part``, only the part of it that holds that unit
+        (see :meth:`Database.part`), which answers the questions about the units in it
+        (coverage, gaps, chain) as the whole graph does, at a fraction of the reading. A part
+        is for reading: writing through it is refused."""
         if not (data_dir / DB_FILE).is_file():
             if not (data_dir / JSON_FILE).is_file():
                 raise StoreError(
@@ -143,8 +149,14 @@ class MemoryStore:
         store = cls(load_policy(data_dir / POLICY_FILE), data_dir, _timeline(data_dir))
         store._db = Database(data_dir / DB_FILE, _write_wait())
         with _bulk():
-            everything = store._db.everything()
+            everything = store._db.everything() if part is None else store._db.part(part)
+            if everything is None:
+                raise NotFound("unit", part or "")
             store._apply(everything.changes)
+            if part is not None:  # cadres working outside the part point at units it lacks
+                bare = [n for n, d in store.g.nodes(data=True) if isinstance(n, str) and not d]
+                store.g.remove_nodes_from(bare)
+                store._part = part
             store._reshuffles = everything.reshuffles
             # the write generation is the database's: every process reads the same one
             store._version = everything.generation
@@ -166,6 +178,7 @@ class MemoryStore:
         if self._live is not None:  # a pinned snapshot writes through the live store
             self._live.apply(changes, guard=guard, record=record)
             return
+        self._refuse_part()
         wait = _write_wait()
         if not self._writing.acquire(timeout=wait):
             raise StoreBusy(wait)
@@ -190,6 +203,13 @@ class MemoryStore:
             self._swap_in(following)
         finally:
             self._writing.release()
+
+    def _refuse_part(self) -> None:
+        if self._part is not None:
+            raise StoreError(
+                f"this store holds only the part of {self.data_dir} around {self._part}, for "
+                "questions; open the whole data directory to write"
+            )
 
     def _refuse_overwrites(self, written: list[str]) -> None:
         if written:
@@ -443,6 +463,7 @@ class MemoryStore:
         """Put ``policy`` (a shipped id or a YAML file) in force from ``start``."""
         if self._live is not None:
             return self._live.set_policy(policy, start)
+        self._refuse_part()
         loaded = load_policy(policy)
         if self._db is None or self.data_dir is None:
             self.timeline = self.timeline.with_policy(loaded, start)
@@ -615,7 +636,9 @@ class MemoryStore:
     def refresh(self) -> bool:
         """Catch up when another process has written the data directory; True if it did."""
         db = self._db
-        if db is None or self._live is not None or db.generation() == self._version:
+        if db is None or self._live is not None or self._part is not None:
+            return False
+        if db.generation() == self._version:
             return False
         with self._reloading:
             if db.generation() == self._version:
@@ -747,7 +770,9 @@ def migrate(data_dir: Path) -> int | None:
     source, target = data_dir / JSON_FILE, data_dir / DB_FILE
     wait = _write_wait()
     with _locked(data_dir / LOCK_FILE, wait):
-        if target.exists() or not source.is_file():
+        if not target.exists() and not source.is_file():
+            raise StoreError(f"no graph in {data_dir}: run `nam init` first (or pass --data DIR)")
+        if target.exists():
             return None  # done already, by another process maybe
         doc = orjson.loads(source.read_bytes())
         if doc.get("format") not in JSON_READS:

@@ -9,11 +9,15 @@ Tables::
 
     meta(key, value)                   format, generation, policy (the first one)
     units(code, gen, row)              one row per record, ``row`` as in graph/records.py;
-    cadres(id, gen, row)               ``gen`` is the write generation that last wrote it
-    assignments(id, gen, row)
+    cadres(id, gen, home, row)         ``gen`` is the write generation that last wrote it
+    assignments(id, gen, cadre, unit, row)
+    links(code, other)                 each unit's parents, ever, and the units it merged into
     reshuffles(seq, gen, row)          applied reshuffle plans, in order
     changes(gen, at, kind, units, cadres, assignments)
                                        the change log: one row per write generation
+
+``links``, ``home`` and ``unit`` let a process read only the part of the graph around one unit
+(:meth:`Database.part`): one staff member's question about one province at national scale.
 
 A write runs in one ``BEGIN IMMEDIATE`` transaction: it reads the generation, brings its reader
 forward with the records written since (``gen > seen``), checks what it must (a plan's guard,
@@ -53,9 +57,15 @@ DB_FILE = "store.db"
 SCHEMA = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value) WITHOUT ROWID;
 CREATE TABLE units (code TEXT PRIMARY KEY, gen INTEGER NOT NULL, row BLOB NOT NULL) WITHOUT ROWID;
-CREATE TABLE cadres (id TEXT PRIMARY KEY, gen INTEGER NOT NULL, row BLOB NOT NULL) WITHOUT ROWID;
-CREATE TABLE assignments (id TEXT PRIMARY KEY, gen INTEGER NOT NULL, row BLOB NOT NULL)
+CREATE TABLE links (code TEXT NOT NULL, other TEXT NOT NULL, PRIMARY KEY (code, other))
     WITHOUT ROWID;
+CREATE TABLE cadres (
+    id TEXT PRIMARY KEY, gen INTEGER NOT NULL, home TEXT NOT NULL, row BLOB NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE assignments (
+    id TEXT PRIMARY KEY, gen INTEGER NOT NULL, cadre TEXT NOT NULL, unit TEXT NOT NULL,
+    row BLOB NOT NULL
+) WITHOUT ROWID;
 CREATE TABLE reshuffles (seq INTEGER PRIMARY KEY, gen INTEGER NOT NULL, row BLOB NOT NULL);
 CREATE TABLE changes (
     gen INTEGER PRIMARY KEY, at TEXT NOT NULL, kind TEXT NOT NULL,
@@ -64,6 +74,21 @@ CREATE TABLE changes (
 CREATE INDEX units_gen ON units (gen);
 CREATE INDEX cadres_gen ON cadres (gen);
 CREATE INDEX assignments_gen ON assignments (gen);
+CREATE INDEX links_other ON links (other);
+CREATE INDEX cadres_home ON cadres (home);
+CREATE INDEX assignments_unit ON assignments (unit);
+"""
+
+#: The units linked to a unit, whatever the date and the direction: its parents and children
+#: (``PART_OF``), the units it merged into and those merged into it. Closed under these links,
+#: a part of the graph answers every question about its units as the whole graph does.
+PART = """
+WITH RECURSIVE part(code) AS (
+    SELECT ?
+    UNION SELECT links.other FROM links JOIN part ON links.code = part.code
+    UNION SELECT links.code FROM links JOIN part ON links.other = part.code
+)
+SELECT code FROM part
 """
 
 #: The record tables and their key columns.
@@ -141,6 +166,41 @@ class Database:
         with _reading(self._read) as conn:
             return _rows_after(conn, generation, _generation(conn))
 
+    def part(self, code: str) -> Since | None:
+        """The records of the part of the graph that holds unit ``code`` (see :data:`PART`):
+        its units, every assignment to them and every cadre working in or assigned to them,
+        read at one generation; None when no unit has that code."""
+        with _reading(self._read) as conn:
+            generation = _generation(conn)
+            if conn.execute("SELECT 1 FROM units WHERE code = ?", (code,)).fetchone() is None:
+                return None
+            conn.execute("CREATE TEMP TABLE IF NOT EXISTS wanted (code TEXT PRIMARY KEY)")
+            conn.execute("DELETE FROM temp.wanted")
+            conn.execute(f"INSERT INTO temp.wanted {PART}", (code,))
+            loads = orjson.loads
+            units = [
+                unit_from_row(loads(r))
+                for (r,) in conn.execute(
+                    "SELECT row FROM units WHERE code IN (SELECT code FROM temp.wanted)"
+                )
+            ]
+            assignments = [
+                assignment_from_row(loads(r))
+                for (r,) in conn.execute(
+                    "SELECT row FROM assignments WHERE unit IN (SELECT code FROM temp.wanted)"
+                )
+            ]
+            cadres = [
+                cadre_from_row(loads(r))
+                for (r,) in conn.execute(
+                    "SELECT row FROM cadres WHERE home IN (SELECT code FROM temp.wanted) "
+                    "OR id IN (SELECT cadre FROM assignments "
+                    "WHERE unit IN (SELECT code FROM temp.wanted))"
+                )
+            ]
+            conn.execute("DELETE FROM temp.wanted")
+        return Since(generation, ChangeSet(units=units, cadres=cadres, assignments=assignments))
+
     def policy(self) -> str:
         row = self._read.execute("SELECT value FROM meta WHERE key = 'policy'").fetchone()
         return str(row[0])
@@ -208,13 +268,25 @@ class Writer:
             "INSERT OR REPLACE INTO units VALUES (?, ?, ?)",
             ((u.code, gen, orjson.dumps(unit_row(u))) for u in changes.units),
         )
+        conn.executemany("DELETE FROM links WHERE code = ?", ((u.code,) for u in changes.units))
         conn.executemany(
-            "INSERT OR REPLACE INTO cadres VALUES (?, ?, ?)",
-            ((c.id, gen, orjson.dumps(cadre_row(c))) for c in changes.cadres),
+            "INSERT OR IGNORE INTO links VALUES (?, ?)",
+            (
+                (u.code, other)
+                for u in changes.units
+                for other in sorted(u.parents() | {s.code for s in u.successors})
+            ),
         )
         conn.executemany(
-            "INSERT OR REPLACE INTO assignments VALUES (?, ?, ?)",
-            ((a.id, gen, orjson.dumps(assignment_row(a))) for a in changes.assignments),
+            "INSERT OR REPLACE INTO cadres VALUES (?, ?, ?, ?)",
+            ((c.id, gen, c.home_unit, orjson.dumps(cadre_row(c))) for c in changes.cadres),
+        )
+        conn.executemany(
+            "INSERT OR REPLACE INTO assignments VALUES (?, ?, ?, ?, ?)",
+            (
+                (a.id, gen, a.cadre, a.unit, orjson.dumps(assignment_row(a)))
+                for a in changes.assignments
+            ),
         )
         conn.executemany(
             "INSERT INTO reshuffles (gen, row) VALUES (?, ?)",

@@ -73,6 +73,14 @@ class Context:
             self.read_at = self._store.generation()
         return self._store
 
+    def store_about(self, unit: str) -> GraphStore:
+        """The store, for questions about ``unit`` and its subtree only: the embedded store
+        then reads just the part of the graph that holds the unit, not the whole country."""
+        if self._store is None:
+            self._store = self.config.open(part=unit)
+            self.read_at = self._store.generation()
+        return self._store
+
     def command(self) -> str:
         """``nam`` as the user must type it to reach the same store again."""
         default = Path(os.environ.get("NAM_DATA", ".nam"))
@@ -546,7 +554,7 @@ def validate(ctx: Context, unit: str | None, as_of: date, as_json: bool) -> None
 @handled
 def coverage(ctx: Context, unit: str, as_of: date, as_json: bool) -> None:
     """Coverage of a unit's subtree, per level and end to end (households)."""
-    answer = ctx.store.coverage(unit, as_of)
+    answer = ctx.store_about(unit).coverage(unit, as_of)
     if as_json:
         _emit(render.coverage_dict(answer), ctx)
     else:
@@ -575,7 +583,7 @@ def gaps(
         return
     if unit is None or level is None:
         raise click.UsageError("give a UNIT and --level (or --orphaned)")
-    level_id = ctx.store.policy_on(as_of).level_id(level) or level
+    level_id = ctx.store_about(unit).policy_on(as_of).level_id(level) or level
     found = ctx.store.gaps(unit, level_id, as_of)
     if as_json:
         _emit(
@@ -648,7 +656,7 @@ def _orphans(ctx: Context, unit: str | None, as_of: date, as_json: bool) -> None
 @handled
 def chain(ctx: Context, unit: str, as_of: date, as_json: bool) -> None:
     """The chain upward from a unit: each level and who supports it."""
-    links = ctx.store.chain(unit, as_of)
+    links = ctx.store_about(unit).chain(unit, as_of)
     if as_json:
         _emit([render.chain_dict(link) for link in links], ctx)
         return
