@@ -33,6 +33,7 @@ import shutil
 import threading
 import time
 from collections.abc import Collection, Iterable, Iterator, Mapping
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
@@ -161,6 +162,10 @@ class MemoryStore:
             # the write generation is the database's: every process reads the same one
             store._version = everything.generation
             del everything
+        if part is None:
+            # the millions of objects made while the collector was paused are all young: sort
+            # them out now, not in the middle of the first write (4 s at national scale)
+            gc.collect()
         return store
 
     # --- writing ------------------------------------------------------------------------
@@ -257,27 +262,31 @@ class MemoryStore:
             for name in STATE:
                 setattr(self, name, getattr(following, name))
 
-    def _touched(self, changes: ChangeSet) -> set[Node]:
-        """Every node whose tables ``_apply(changes)`` changes: the records and both ends of
-        every link they gain or lose."""
-        out: set[Node] = set()
+    def _touched(self, changes: ChangeSet) -> Touched:
+        """What ``_apply(changes)`` changes: the nodes whose records it replaces, and the pairs
+        of nodes whose links it adds, changes or removes (old links and new)."""
+        nodes: set[Node] = set()
+        pairs: set[tuple[Node, Node]] = set()
         for unit in changes.units:
-            out.add(unit.code)
-            out.update(unit.parents(), (s.code for s in unit.successors))
+            nodes.add(unit.code)
+            others = unit.parents() | {s.code for s in unit.successors}
             old = self.unit(unit.code)
             if old is not None:
-                out.update(old.parents(), (s.code for s in old.successors))
+                others |= old.parents() | {s.code for s in old.successors}
+            pairs.update((unit.code, other) for other in others)
         for cadre in changes.cadres:
-            out.update((cadre_key(cadre.id), cadre.home_unit))
+            key = cadre_key(cadre.id)
+            nodes.add(key)
+            pairs.add((key, cadre.home_unit))
             old_cadre = self.cadre(cadre.id)
             if old_cadre is not None:
-                out.add(old_cadre.home_unit)
+                pairs.add((key, old_cadre.home_unit))
         for a in changes.assignments:
-            out.update((cadre_key(a.cadre), a.unit))
+            pairs.add((cadre_key(a.cadre), a.unit))
             old_a = self._assignments.get(a.id)
             if old_a is not None:
-                out.update((cadre_key(old_a.cadre), old_a.unit))
-        return out
+                pairs.add((cadre_key(old_a.cadre), old_a.unit))
+        return Touched(nodes, pairs)
 
     def pinned(self) -> MemoryStore:
         """This generation, fixed: a snapshot whose reads never see a later write (writes made
@@ -880,43 +889,43 @@ def _write_wait() -> float:
         raise StoreError(f"NAM_WRITE_WAIT={raw!r} is not a number of seconds") from None
 
 
-def _fork(g: q.Graph, touched: Collection[Node]) -> q.Graph:
-    """A graph equal to ``g`` that can be changed at the ``touched`` nodes (and the links at
-    them) without changing ``g``: the top-level tables are copied, each touched node gets its
-    own attribute and neighbour tables, and each link at it its own key table (shared, as
-    networkx shares it, by the two ends). ``g`` stays as it was, for the readers holding it."""
+@dataclass(frozen=True)
+class Touched:
+    """What a change set changes in the graph (see :meth:`MemoryStore._touched`)."""
+
+    nodes: set[Node]
+    pairs: set[tuple[Node, Node]]  # (from, to): the links between them, any key
+
+
+def _fork(g: q.Graph, touched: Touched) -> q.Graph:
+    """A graph equal to ``g`` that can be changed at the ``touched`` nodes and pairs without
+    changing ``g``. The top-level tables are copied; each touched node gets its own attribute
+    table; each touched pair its own table of links (shared, as networkx shares it, by the
+    two ends) and each end its own table of neighbours. Everything else is shared with ``g``,
+    which stays as it was, for the readers holding it: a write costs about what it changes."""
     fork: q.Graph = nx.MultiDiGraph()
     fork.graph = dict(g.graph)
-    fork._node = dict(g._node)  # type: ignore[attr-defined]
+    nodes: dict[Node, dict[str, object]] = g._node  # type: ignore[attr-defined]
+    fork._node = dict(nodes)  # type: ignore[attr-defined]
     fork._adj = dict(g._succ)  # type: ignore[attr-defined]  # also sets fork._succ
     fork._pred = dict(g._pred)  # type: ignore[attr-defined]
     succ: dict[Node, dict[Node, dict[str, dict[str, object]]]] = fork._succ  # type: ignore[attr-defined]
     pred: dict[Node, dict[Node, dict[str, dict[str, object]]]] = fork._pred  # type: ignore[attr-defined]
     own_succ: set[Node] = set()
     own_pred: set[Node] = set()
-
-    def succ_of(node: Node) -> dict[Node, dict[str, dict[str, object]]]:
-        if node not in own_succ:
-            succ[node] = dict(succ[node])
-            own_succ.add(node)
-        return succ[node]
-
-    def pred_of(node: Node) -> dict[Node, dict[str, dict[str, object]]]:
-        if node not in own_pred:
-            pred[node] = dict(pred[node])
-            own_pred.add(node)
-        return pred[node]
-
-    for node in touched:
-        if node not in g._node:  # type: ignore[attr-defined]
-            continue
-        fork._node[node] = dict(g._node[node])  # type: ignore[attr-defined]
-        for other, keys in g._succ[node].items():  # type: ignore[attr-defined]
+    for node in touched.nodes:
+        if node in nodes:
+            fork._node[node] = dict(nodes[node])  # type: ignore[attr-defined]
+    for u, v in touched.pairs:
+        if u in succ and u not in own_succ:
+            succ[u] = dict(succ[u])
+            own_succ.add(u)
+        if v in pred and v not in own_pred:
+            pred[v] = dict(pred[v])
+            own_pred.add(v)
+        keys = succ[u].get(v) if u in succ else None
+        if keys is not None:
             own = {key: dict(data) for key, data in keys.items()}
-            succ_of(node)[other] = own
-            pred_of(other)[node] = own
-        for other, keys in g._pred[node].items():  # type: ignore[attr-defined]
-            own = {key: dict(data) for key, data in keys.items()}
-            succ_of(other)[node] = own
-            pred_of(node)[other] = own
+            succ[u][v] = own
+            pred[v][u] = own
     return fork
