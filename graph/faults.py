@@ -13,6 +13,8 @@ store has made a scoped view and not yet kept it), ``mid-apply`` (where the paus
 ``mid-change`` (the embedded store has changed half the assignments of a change set in
 memory), ``read-done`` (an API request has one answer from the store and may ask it more).
 A process pauses there with ``NAM_TEST_PAUSE_AT=POINT:SECONDS[,POINT:SECONDS]``; a test thread with :func:`hooked`.
+With ``NAM_TEST_RELEASE=FILE`` as well, a pause ends as soon as FILE exists (SECONDS is then
+the longest it waits), so a test never races the clock on a busy machine.
 """
 
 from __future__ import annotations
@@ -51,7 +53,17 @@ def pause_at(point: str) -> None:
         name, _, seconds = item.partition(":")
         if name == point:
             print(f"namgraph: paused at {point}", file=sys.stderr, flush=True)
-            time.sleep(float(seconds))
+            _wait(float(seconds))
+
+
+def _wait(seconds: float) -> None:
+    release = os.environ.get("NAM_TEST_RELEASE")
+    if not release:
+        time.sleep(seconds)
+        return
+    deadline = time.monotonic() + seconds
+    while not os.path.exists(release) and time.monotonic() < deadline:
+        time.sleep(0.01)
 
 
 @contextlib.contextmanager

@@ -53,7 +53,13 @@ def test_a_process_that_read_before_another_wrote_cannot_undo_that_write(data_di
     """The embedded store reads the generation and the records in one SQLite read transaction:
     a write that commits between the two is not half seen, and a write of the same record by
     the process that read before it is refused instead of silently undoing the other."""
-    env = {**os.environ, "NAM_TEST_PAUSE_AT": "read:3", "PYTHONPATH": str(ROOT)}
+    release = data_dir.parent / "release"
+    env = {
+        **os.environ,
+        "NAM_TEST_PAUSE_AT": "read:120",
+        "NAM_TEST_RELEASE": str(release),
+        "PYTHONPATH": str(ROOT),
+    }
     slow = subprocess.Popen(
         [sys.executable, "-c", RENAME, str(data_dir), "831", "Huyện Chậm"],
         env=env,
@@ -64,7 +70,8 @@ def test_a_process_that_read_before_another_wrote_cannot_undo_that_write(data_di
     assert slow.stderr is not None
     assert "paused at read" in slow.stderr.readline()  # it has the generation, not the records
     renamed(MemoryStore.open(data_dir), "831", "Huyện Nhanh")
-    out, _ = slow.communicate(timeout=60)
+    release.touch()  # the other write has committed: the slow process reads on
+    out, _ = slow.communicate(timeout=120)
     assert slow.returncode == 3 and "changed by another process" in out, out
     assert "unit 831" in out
     after = MemoryStore.open(data_dir)

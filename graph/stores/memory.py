@@ -80,6 +80,8 @@ Node = str | CadreKey
 
 #: What one write generation is made of; a write swaps all of it at once.
 STATE = ("g", "_assignments", "_folded", "_reshuffles", "_version", "timeline", "policy")
+#: Assignments from which opening the whole graph ends with a full garbage collection.
+COLLECT_AFTER = 200_000
 #: How long a write waits for another process's or thread's write to finish (NAM_WRITE_WAIT).
 WRITE_WAIT = 30.0
 
@@ -162,7 +164,7 @@ class MemoryStore:
             # the write generation is the database's: every process reads the same one
             store._version = everything.generation
             del everything
-        if part is None:
+        if part is None and len(store._assignments) >= COLLECT_AFTER:
             # the millions of objects made while the collector was paused are all young: sort
             # them out now, not in the middle of the first write (4 s at national scale)
             gc.collect()
