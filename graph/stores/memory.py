@@ -16,10 +16,10 @@ from earlier versions is migrated to ``store.db`` when the directory is first op
 ``nam migrate``) and left beside it as a backup.
 
 In memory, each write generation is an immutable snapshot. A write never changes the graph that
-readers hold: it forks it (the top-level tables are copied, and only the nodes the change
-touches get tables of their own), applies the change to the fork, saves it, and then swaps the
-fork in. A reader that pinned a snapshot (:meth:`MemoryStore.pinned`, as every API request does)
-reads that one generation from start to end, however many writes land meanwhile.
+readers hold: it forks it (the top-level tables are copied; only the records the change rewrites
+and the links it changes get tables of their own), applies the change to the fork, saves it, and
+then swaps the fork in. A reader that pinned a snapshot (:meth:`MemoryStore.pinned`, as every API
+request does) reads that one generation from start to end, however many writes land meanwhile.
 """
 
 from __future__ import annotations
@@ -186,10 +186,7 @@ class MemoryStore:
             self._live.apply(changes, guard=guard, record=record)
             return
         self._refuse_part()
-        wait = _write_wait()
-        if not self._writing.acquire(timeout=wait):
-            raise StoreBusy(wait)
-        try:
+        with self._turn():
             if self._db is None:
                 if guard is not None:
                     guard(self)
@@ -208,6 +205,16 @@ class MemoryStore:
                     following._version = writer.write(changes, records, "write")
                     pause_mid_apply()  # written, not committed
             self._swap_in(following)
+
+    @contextlib.contextmanager
+    def _turn(self) -> Iterator[None]:
+        """This process's write lock, waited for up to ``NAM_WRITE_WAIT`` seconds (else
+        StoreBusy): writes and catching up take turns."""
+        wait = _write_wait()
+        if not self._writing.acquire(timeout=wait):
+            raise StoreBusy(wait)
+        try:
+            yield
         finally:
             self._writing.release()
 
@@ -418,13 +425,8 @@ class MemoryStore:
     def _reload(self) -> None:
         """Catch up with what other processes wrote: only the records written since."""
         assert self._db is not None
-        wait = _write_wait()
-        if not self._writing.acquire(timeout=wait):  # a write of this process is under way
-            raise StoreBusy(wait)
-        try:
+        with self._turn():  # after a write of this process that is under way
             self._catch_up(self._db.since(self._version))
-        finally:
-            self._writing.release()
 
     def _apply(self, changes: ChangeSet) -> None:
         self._version += 1
@@ -481,10 +483,7 @@ class MemoryStore:
             self.policy = self.timeline.on(today())
             self._version += 1
             return self.timeline
-        wait = _write_wait()
-        if not self._writing.acquire(timeout=wait):
-            raise StoreBusy(wait)
-        try:
+        with self._turn():
             with self._db.writing() as writer:
                 self._catch_up(writer.since(self._version))
                 timeline = self.timeline.with_policy(loaded, start)
@@ -503,8 +502,6 @@ class MemoryStore:
             following.policy = timeline.on(today())
             following._version = version
             self._swap_in(following)
-        finally:
-            self._writing.release()
         return timeline
 
     # --- records ------------------------------------------------------------------------

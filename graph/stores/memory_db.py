@@ -30,15 +30,15 @@ from __future__ import annotations
 
 import contextlib
 import sqlite3
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any, TypeVar
 
 import orjson
 
 from graph.faults import pause_at
-from graph.model import Assignment, Cadre, Unit
 from graph.records import (
     assignment_from_row,
     assignment_row,
@@ -91,9 +91,8 @@ WITH RECURSIVE part(code) AS (
 SELECT code FROM part
 """
 
-#: The record tables and their key columns.
-TABLES = (("units", "code"), ("cadres", "id"), ("assignments", "id"))
 CHUNK = 500  # keys per IN (...) list
+T = TypeVar("T")
 
 
 @dataclass
@@ -105,9 +104,6 @@ class Since:
     changes: ChangeSet = field(default_factory=ChangeSet)
     reshuffles: list[dict[str, object]] = field(default_factory=list)
     policy_changed: bool = False
-
-    def __bool__(self) -> bool:
-        return bool(len(self.changes) or self.reshuffles or self.policy_changed)
 
 
 class Database:
@@ -153,10 +149,7 @@ class Database:
 
     def everything(self) -> Since:
         """Every record, read at one generation (the rows and the number always agree)."""
-        with _reading(self._read) as conn:
-            found = _format(conn)
-            if found != FORMAT:
-                raise StoreError(f"{self.path} has format {found}, this namgraph reads {FORMAT}")
+        with self._snapshot() as conn:
             generation = _generation(conn)
             pause_at("read")  # a write that commits now is not seen: the snapshot is taken
             return _rows_after(conn, -1, generation)
@@ -170,40 +163,37 @@ class Database:
         """The records of the part of the graph that holds unit ``code`` (see :data:`PART`):
         its units, every assignment to them and every cadre working in or assigned to them,
         read at one generation; None when no unit has that code."""
-        with _reading(self._read) as conn:
+        with self._snapshot() as conn:
             generation = _generation(conn)
             if conn.execute("SELECT 1 FROM units WHERE code = ?", (code,)).fetchone() is None:
                 return None
             conn.execute("CREATE TEMP TABLE IF NOT EXISTS wanted (code TEXT PRIMARY KEY)")
             conn.execute("DELETE FROM temp.wanted")
             conn.execute(f"INSERT INTO temp.wanted {PART}", (code,))
-            loads = orjson.loads
-            units = [
-                unit_from_row(loads(r))
-                for (r,) in conn.execute(
-                    "SELECT row FROM units WHERE code IN (SELECT code FROM temp.wanted)"
-                )
-            ]
-            assignments = [
-                assignment_from_row(loads(r))
-                for (r,) in conn.execute(
-                    "SELECT row FROM assignments WHERE unit IN (SELECT code FROM temp.wanted)"
-                )
-            ]
-            cadres = [
-                cadre_from_row(loads(r))
-                for (r,) in conn.execute(
-                    "SELECT row FROM cadres WHERE home IN (SELECT code FROM temp.wanted) "
-                    "OR id IN (SELECT cadre FROM assignments "
-                    "WHERE unit IN (SELECT code FROM temp.wanted))"
-                )
-            ]
+            wanted = "(SELECT code FROM temp.wanted)"
+            changes = ChangeSet(
+                units=_records(conn, unit_from_row, f"units WHERE code IN {wanted}"),
+                cadres=_records(
+                    conn,
+                    cadre_from_row,
+                    f"cadres WHERE home IN {wanted} OR id IN "
+                    f"(SELECT cadre FROM assignments WHERE unit IN {wanted})",
+                ),
+                assignments=_records(
+                    conn, assignment_from_row, f"assignments WHERE unit IN {wanted}"
+                ),
+            )
             conn.execute("DELETE FROM temp.wanted")
-        return Since(generation, ChangeSet(units=units, cadres=cadres, assignments=assignments))
+        return Since(generation, changes)
 
-    def policy(self) -> str:
-        row = self._read.execute("SELECT value FROM meta WHERE key = 'policy'").fetchone()
-        return str(row[0])
+    @contextlib.contextmanager
+    def _snapshot(self) -> Iterator[sqlite3.Connection]:
+        """A read transaction on a database of the format this namgraph reads."""
+        with _reading(self._read) as conn:
+            found = _format(conn)
+            if found != FORMAT:
+                raise StoreError(f"{self.path} has format {found}, this namgraph reads {FORMAT}")
+            yield conn
 
     # --- writing --------------------------------------------------------------------------
     @contextlib.contextmanager
@@ -338,32 +328,32 @@ def _format(conn: sqlite3.Connection) -> int:
 def _rows_after(conn: sqlite3.Connection, after: int, generation: int) -> Since:
     if after >= generation:
         return Since(generation)
-    loads = orjson.loads
-    units: list[Unit] = [
-        unit_from_row(loads(r))
-        for (r,) in conn.execute("SELECT row FROM units WHERE gen > ? ORDER BY code", (after,))
-    ]
-    cadres: list[Cadre] = [
-        cadre_from_row(loads(r))
-        for (r,) in conn.execute("SELECT row FROM cadres WHERE gen > ? ORDER BY id", (after,))
-    ]
-    assignments: list[Assignment] = [
-        assignment_from_row(loads(r))
-        for (r,) in conn.execute("SELECT row FROM assignments WHERE gen > ? ORDER BY id", (after,))
-    ]
-    reshuffles = [
-        loads(r)
-        for (r,) in conn.execute("SELECT row FROM reshuffles WHERE gen > ? ORDER BY seq", (after,))
-    ]
+    changes = ChangeSet(
+        units=_records(conn, unit_from_row, "units WHERE gen > ? ORDER BY code", after),
+        cadres=_records(conn, cadre_from_row, "cadres WHERE gen > ? ORDER BY id", after),
+        assignments=_records(
+            conn, assignment_from_row, "assignments WHERE gen > ? ORDER BY id", after
+        ),
+    )
+    reshuffles = _records(conn, dict, "reshuffles WHERE gen > ? ORDER BY seq", after)
     policy = conn.execute(
         "SELECT count(*) FROM changes WHERE gen > ? AND kind = 'policy'", (after,)
     ).fetchone()[0]
     return Since(
         generation,
-        ChangeSet(units=units, cadres=cadres, assignments=assignments),
+        changes,
         reshuffles,
         policy_changed=bool(policy) and after >= 0,
     )
+
+
+def _records(
+    conn: sqlite3.Connection, from_row: Callable[[Any], T], where: str, *params: object
+) -> list[T]:
+    """The records of ``SELECT row FROM {where}`` (a table and its condition, constants only;
+    values go in ``params``), each made from its JSON row."""
+    loads = orjson.loads
+    return [from_row(loads(r)) for (r,) in conn.execute(f"SELECT row FROM {where}", params)]
 
 
 def _chunks(keys: Sequence[str]) -> Iterable[Sequence[str]]:
