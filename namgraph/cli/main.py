@@ -68,12 +68,9 @@ class Context:
 
     @property
     def store(self) -> GraphStore:
-        if self._store is None:
-            self._store = self.config.open()
-            self.read_at = self._store.generation()
-        return self._store
+        return self.store_about(None)
 
-    def store_about(self, unit: str) -> GraphStore:
+    def store_about(self, unit: str | None) -> GraphStore:
         """The store, for questions about ``unit`` and its subtree only: the embedded store
         then reads just the part of the graph that holds the unit, not the whole country."""
         if self._store is None:
