@@ -93,7 +93,7 @@ RESHUFFLE = PEAK + textwrap.dedent(
     from loaders.reshuffle import apply_reshuffle, plan_reshuffle
     data, rows, csv = Path(sys.argv[1]), int(sys.argv[2]), Path(sys.argv[3])
     store = MemoryStore.open(data)
-    for later in range(0, 1000, 200):  # a directory measured before has the first file applied
+    for later in range(0, 3650, 100):  # a directory measured before has earlier files applied
         on = EFFECTIVE + datetime.timedelta(days=later)
         built = write_file(store, ("01", "38", "48", "79", "83"), rows, csv, on, 1)
         start = time.perf_counter()

@@ -3,8 +3,10 @@ records first, and migrated from the JSON file of earlier versions without loss.
 
 from __future__ import annotations
 
+import gc
 import shutil
 import sqlite3
+import sys
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
@@ -18,6 +20,7 @@ from graph.records import assignment_row, cadre_row, unit_row
 from graph.stores.config import dump
 from graph.stores.memory import DB_FILE, FORMAT, JSON_FILE, MemoryStore
 from graph.stores.port import ChangeSet, NotFound, StoreError
+from graph.stores.shared_map import SharedMap
 from namgraph.cli.main import main
 from tests.conftest import ON, REFORM, tree_digest
 
@@ -231,6 +234,31 @@ def test_a_write_forks_the_generation_readers_hold(
     assert graph_dump(memory_store) == graph_dump(in_place) != before
     assert memory_store.generation() == held.generation() + 1
     assert memory_store.pinned().unit("831").name == "Huyện Đổi Tên"  # type: ignore[union-attr]
+
+
+def test_a_generations_tables_are_left_out_of_the_cycle_collector_and_freed_with_it(
+    memory_store: MemoryStore,
+) -> None:
+    """The cycle collector never walks a generation's big tables (they are untracked after
+    each fork), and a generation that no reader holds any more is freed all the same: the
+    record a write replaced is gone once its last reader is."""
+
+    def tables(store: MemoryStore) -> list[object]:
+        g = store.g
+        assignments = store._assignments
+        assert isinstance(assignments, SharedMap)
+        return [g._node, g._succ, g._pred, *assignments._buckets]  # type: ignore[attr-defined]
+
+    assert not any(gc.is_tracked(t) for t in tables(memory_store))
+    held = memory_store.pinned()
+    old = held.need_unit("831")
+    memory_store.apply(ChangeSet(units=[replace(old, name="Huyện Mới")]))
+    assert not any(gc.is_tracked(t) for t in tables(memory_store))
+    gc.collect()
+    assert sys.getrefcount(old) > 2  # the pinned reader's generation still holds it
+    del held
+    gc.collect()
+    assert sys.getrefcount(old) == 2  # only this test does (and the call's argument)
 
 
 def whole_and_part_answers(whole: MemoryStore, part: MemoryStore, code: str, day: date) -> None:

@@ -5,6 +5,12 @@
     the change set and the store's errors. The rest of namgraph speaks only to this.
 ``memory.py`` and ``memory_questions.py``
     the embedded store: networkx in memory, saved in a data directory (the default).
+``memory_db.py``
+    the embedded store's SQLite database (``store.db``): records, change log, write turns.
+``shared_map.py``
+    a map whose copy shares its buckets: the embedded store's assignments by id.
+``untracked.py``
+    keeps the cycle collector off the embedded store's per-generation tables.
 ``neo4j.py`` and ``neo4j_cypher.py``
     the Neo4j store (production): Cypher over Bolt, every question answered inside Neo4j.
 ``config.py``

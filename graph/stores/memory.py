@@ -32,7 +32,7 @@ import os
 import shutil
 import threading
 import time
-from collections.abc import Collection, Iterable, Iterator, Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping, MutableMapping
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -63,6 +63,8 @@ from graph.stores.port import (
     need_unit,
     need_unit_on,
 )
+from graph.stores.shared_map import SharedMap, shared_copy
+from graph.stores.untracked import untrack
 from graph.text import fold
 from graph.timeline import PolicyTimeline
 
@@ -79,7 +81,7 @@ CadreKey = tuple[str, str]
 Node = str | CadreKey
 
 #: What one write generation is made of; a write swaps all of it at once.
-STATE = ("g", "_assignments", "_folded", "_reshuffles", "_version", "timeline", "policy")
+STATE = ("g", "_assignments", "_reshuffles", "_version", "timeline", "policy")
 #: Assignments from which opening the whole graph ends with a full garbage collection.
 COLLECT_AFTER = 200_000
 #: How long a write waits for another process's or thread's write to finish (NAM_WRITE_WAIT).
@@ -104,8 +106,7 @@ class MemoryStore:
         self.policy = self.timeline.on(today())
         self.data_dir = data_dir
         self.g: q.Graph = nx.MultiDiGraph()
-        self._assignments: dict[str, Assignment] = {}
-        self._folded: dict[str | CadreKey, str] = {}
+        self._assignments: MutableMapping[str, Assignment] = {}  # shared once written
         self._db: Database | None = None  # bound to a data directory: its store.db
         self._reshuffles: list[dict[str, object]] = []
         self._plans: dict[str, dict[str, object]] = {}  # without a data directory only
@@ -164,6 +165,9 @@ class MemoryStore:
             # the write generation is the database's: every process reads the same one
             store._version = everything.generation
             del everything
+            if part is None:  # the whole graph is for writing too: see shared_map
+                store._assignments = SharedMap(store._assignments)
+        store._untrack()
         if part is None and len(store._assignments) >= COLLECT_AFTER:
             # the millions of objects made while the collector was paused are all young: sort
             # them out now, not in the middle of the first write (4 s at national scale)
@@ -261,10 +265,18 @@ class MemoryStore:
     def _fork_into(self, target: MemoryStore, changes: ChangeSet) -> None:
         """Give ``target`` this graph forked (see :func:`_fork`) with ``changes`` applied."""
         target.g = _fork(self.g, self._touched(changes))
-        target._assignments = dict(self._assignments)
-        target._folded = dict(self._folded)
+        target._assignments = shared_copy(self._assignments)
         with _bulk():
             target._apply(changes)
+        target._untrack()
+
+    def _untrack(self) -> None:
+        """This generation's own tables are freed by reference counting alone: keep the cycle
+        collector from walking their millions of entries (see :mod:`untracked`)."""
+        g = self.g
+        untrack((g._node, g._succ, g._pred))  # type: ignore[attr-defined]
+        if isinstance(self._assignments, SharedMap):
+            self._assignments.untrack_own()
 
     def _swap_in(self, following: MemoryStore) -> None:
         with self._swap:
@@ -441,23 +453,23 @@ class MemoryStore:
                 for gone in {s.code for s in old.successors}:
                     if g.has_edge(unit.code, gone, key="MERGED_INTO"):
                         g.remove_edge(unit.code, gone, key="MERGED_INTO")
-            g.add_node(unit.code, unit=unit)
+            g.add_node(  # old names find the unit too
+                unit.code,
+                unit=unit,
+                folded=" | ".join(fold(v.name) for v in reversed(unit.versions())),
+            )
             for parent in parents:
                 g.add_edge(unit.code, parent, key="PART_OF")
             for successor in unit.successors:
                 g.add_edge(unit.code, successor.code, key="MERGED_INTO")
-            self._folded[unit.code] = " | ".join(  # old names find the unit too
-                fold(v.name) for v in reversed(unit.versions())
-            )
         for cadre in changes.cadres:
             key = cadre_key(cadre.id)
             if key in g:
                 old_c: Cadre = g.nodes[key]["cadre"]
                 if old_c.home_unit != cadre.home_unit:
                     g.remove_edge(key, old_c.home_unit, key="WORKS_IN")
-            g.add_node(key, cadre=cadre)
+            g.add_node(key, cadre=cadre, folded=fold(cadre.name))
             g.add_edge(key, cadre.home_unit, key="WORKS_IN")
-            self._folded[key] = fold(cadre.name)
         half = len(changes.assignments) // 2
         for i, a in enumerate(changes.assignments):
             if i == half:
@@ -576,7 +588,7 @@ class MemoryStore:
         return out
 
     def search(self, text: str, limit: int = 20) -> list[Unit | Cadre]:
-        return q.search(self.g, self.timeline.ranks(), self._folded, text, limit)
+        return q.search(self.g, self.timeline.ranks(), text, limit)
 
     def counts(self) -> dict[str, int]:
         out = {level.id: 0 for level in self.policy.levels}

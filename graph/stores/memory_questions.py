@@ -358,7 +358,6 @@ def load_of(
 def search(
     g: Graph,
     ranks: Mapping[str, int],
-    folded: Mapping[str | tuple[str, str], str],
     text: str,
     limit: int,
 ) -> list[Unit | Cadre]:
@@ -369,7 +368,9 @@ def search(
     if not key:
         return []
     ranked: list[tuple[int, int, str, str | tuple[str, str]]] = []
-    for node, name in folded.items():
+    for node, name in g.nodes(data="folded"):  # the name folded (old names too, for a unit)
+        if name is None:
+            continue
         position = name.find(key)
         if position < 0:
             continue
