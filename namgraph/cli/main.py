@@ -50,6 +50,7 @@ from loaders.records import plan_file
 from loaders.reorganisation import decisions_csv, plan_reorganisation
 from loaders.reshuffle import PlanRefused, apply_reshuffle, plan_reshuffle
 from loaders.templates import write_template
+from namgraph import reports
 from namgraph.cli import render
 from namgraph.cli.tokens import token
 
@@ -737,6 +738,109 @@ def workload(ctx: Context, unit: str, as_of: date, top: int, as_json: bool) -> N
             style="red" if item.overloaded else None,
         )
     out.print(table)
+
+
+# --- reports -------------------------------------------------------------------------------
+
+
+@main.group()
+def report() -> None:
+    """Tables for meetings, as an Excel workbook to print (--xlsx) or CSV (--csv)."""
+
+
+def output_options(f: F) -> F:
+    f = click.option(
+        "--csv",
+        "csv_file",
+        type=click.Path(dir_okay=False, path_type=Path),
+        metavar="FILE",
+        help="Write CSV here (UTF-8 with BOM; ids, plain numbers, ISO dates).",
+    )(f)
+    return click.option(
+        "--xlsx",
+        "xlsx_file",
+        type=click.Path(dir_okay=False, path_type=Path),
+        metavar="FILE",
+        help="Write an Excel workbook here, set up to print on A4.",
+    )(f)
+
+
+def _one_output(xlsx_file: Path | None, csv_file: Path | None) -> None:
+    if (xlsx_file is None) == (csv_file is None):
+        raise click.UsageError("give exactly one of --xlsx FILE or --csv FILE")
+
+
+def _write_report(built: reports.Report, xlsx_file: Path | None, csv_file: Path | None) -> None:
+    path = xlsx_file or csv_file
+    assert path is not None
+    try:
+        if xlsx_file is not None:
+            from namgraph.reports.xlsx import write_xlsx  # openpyxl: only when it is needed
+
+            write_xlsx(built, xlsx_file)
+        else:
+            reports.write_csv(built, path)
+    except OSError as exc:
+        raise click.FileError(str(path), exc.strerror) from None
+    sheets = len(built.sheets)
+    where = f" on {sheets} sheets" if xlsx_file is not None and sheets > 1 else ""
+    out.print(f"Wrote {built.rows} rows{where} to {path}.", markup=False, highlight=False)
+
+
+@report.command("gaps")
+@click.argument("unit")
+@click.option(
+    "--level",
+    help="Only this level (e.g. commune or xã); default: a sheet (or, in CSV, the rows) for "
+    "each level the policy counts for coverage at and below UNIT.",
+)
+@as_of_option
+@output_options
+@pass_ctx
+@handled
+def report_gaps(
+    ctx: Context,
+    unit: str,
+    level: str | None,
+    as_of: date,
+    xlsx_file: Path | None,
+    csv_file: Path | None,
+) -> None:
+    """Units under UNIT without coverage, or whose chain is broken above them, with why."""
+    _one_output(xlsx_file, csv_file)
+    built = reports.gaps_report(ctx.store_about(unit), unit, as_of, level)
+    _write_report(built, xlsx_file, csv_file)
+
+
+@report.command("coverage")
+@click.argument("unit")
+@as_of_option
+@output_options
+@pass_ctx
+@handled
+def report_coverage(
+    ctx: Context, unit: str, as_of: date, xlsx_file: Path | None, csv_file: Path | None
+) -> None:
+    """Coverage of each unit one level below UNIT (districts, or on the two-tier map
+    communes), per level and in households reached; UNIT itself last, as the total."""
+    _one_output(xlsx_file, csv_file)
+    built = reports.coverage_report(ctx.store_about(unit), unit, as_of)
+    _write_report(built, xlsx_file, csv_file)
+
+
+@report.command("workload")
+@click.argument("unit")
+@as_of_option
+@output_options
+@pass_ctx
+@handled
+def report_workload(
+    ctx: Context, unit: str, as_of: date, xlsx_file: Path | None, csv_file: Path | None
+) -> None:
+    """Units and households per active cadre working under UNIT; overloaded first."""
+    _one_output(xlsx_file, csv_file)
+    built = reports.workload_report(ctx.store, unit, as_of)
+    _write_report(built, xlsx_file, csv_file)
 
 
 @main.command()

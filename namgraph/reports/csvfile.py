@@ -1,0 +1,50 @@
+"""A report as CSV: UTF-8 with a byte order mark (so Excel reads Vietnamese right), commas,
+one header row. Values stay as machines read them: ids, plain numbers, ratios as fractions,
+ISO dates, ``true``/``false``. Every sheet of the report goes into the one file, so their
+columns must agree (the gap sheets of each level do: their rows carry their level).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date
+from pathlib import Path
+
+from namgraph.reports.files import replaced
+from namgraph.reports.table import Report, Value, formula_like
+
+__all__ = ["csv_cell", "write_csv"]
+
+
+def csv_cell(value: Value) -> str:
+    """A value as CSV text; a text a spreadsheet would take for a formula gets a leading
+    apostrophe, so that a unit named ``=HYPERLINK(...)`` stays a name.
+
+    >>> [csv_cell(v) for v in ("=1+1", "Ấp 1", -3, 0.5, True, None)]
+    ["'=1+1", 'Ấp 1', '-3', '0.5', 'true', '']
+    """
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, str):
+        return "'" + value if formula_like(value) else value
+    return str(value)
+
+
+def write_csv(report: Report, path: Path) -> None:
+    """Write the report's rows, all sheets in one table, to ``path`` whole or not at all."""
+    columns = report.sheets[0].columns
+    if any(sheet.columns != columns for sheet in report.sheets):
+        raise ValueError("the sheets of this report have different columns: write it as XLSX")
+    with replaced(path) as handle:
+        text = io.TextIOWrapper(handle, encoding="utf-8-sig", newline="")
+        writer = csv.writer(text)
+        writer.writerow(column.header for column in columns)
+        for sheet in report.sheets:
+            writer.writerows([csv_cell(value) for value in row] for row in sheet.rows)
+        text.flush()
+        text.detach()
