@@ -93,7 +93,9 @@ RESHUFFLE = PEAK + textwrap.dedent(
     from loaders.reshuffle import apply_reshuffle, plan_reshuffle
     data, rows, csv = Path(sys.argv[1]), int(sys.argv[2]), Path(sys.argv[3])
     store = MemoryStore.open(data)
+    tries = 0
     for later in range(0, 3650, 100):  # a directory measured before has earlier files applied
+        tries += 1
         on = EFFECTIVE + datetime.timedelta(days=later)
         built = write_file(store, ("01", "38", "48", "79", "83"), rows, csv, on, 1)
         start = time.perf_counter()
@@ -111,7 +113,7 @@ RESHUFFLE = PEAK + textwrap.dedent(
     print(json.dumps({
         "rows": built.rows, "written": done.written, "plan": planned, "apply": applied,
         "cadres": len(changes["cadres"]), "assignments": len(changes["assignments"]),
-        "collections": collections, "on": on.isoformat(),
+        "collections": collections, "on": on.isoformat(), "tries": tries,
     }))
     """
 )
@@ -251,7 +253,7 @@ def main() -> None:
                 f"reshuffle of {r['rows']:,} rows: apply",
                 f"{r['apply']:.2f} s",
                 f"one SQLite transaction; garbage collections in it by generation {collections}; "
-                f"process peak {shuffled.peak_mib:,.0f} MiB",
+                f"process peak {shuffled.peak_mib:,.0f} MiB; files planned in it {r['tries']}",
             )
         )
         rows.append(

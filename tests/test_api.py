@@ -16,6 +16,7 @@ import pytest
 import uvicorn
 
 from graph.stores.counting import CountingStore
+from graph.stores.memory import MemoryStore
 from graph.stores.port import GraphStore
 from namgraph.api.app import create_app
 from namgraph.api.dashboard import DASHBOARD
@@ -34,8 +35,13 @@ class Server:
             probe.bind(("127.0.0.1", 0))
             self.port = probe.getsockname()[1]
         app = create_app(self.store, settings or Settings(demo=True))  # type: ignore[arg-type]
-        config = uvicorn.Config(
-            app, host="127.0.0.1", port=self.port, log_config=None, lifespan="off"
+        config = uvicorn.Config(  # as `nam serve` runs it
+            app,
+            host="127.0.0.1",
+            port=self.port,
+            log_config=None,
+            lifespan="off",
+            proxy_headers=False,
         )
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)
@@ -356,3 +362,30 @@ def test_every_log_line_of_a_request_carries_its_request_id(api: Server) -> None
     mine = [line for line in lines if line.get("request_id") == "r-42"]
     assert [line["msg"] for line in mine] == ["graphql error", "request"]
     assert mine[0]["code"] == "NOT_FOUND" and mine[1]["status"] == 200
+
+
+@pytest.mark.parametrize("trusted", [(), ("127.0.0.0/8",)])
+def test_anonymous_callers_are_limited_per_client_and_a_proxy_is_believed_only_if_trusted(
+    memory_store: MemoryStore, trusted: tuple[str, ...]
+) -> None:
+    """Demo mode: one busy dashboard does not throttle everyone. The client is the peer, or,
+    behind a proxy named in NAM_TRUSTED_PROXIES, the address the proxy says it saw."""
+    settings = Settings(demo=True, rate_per_minute=3, trusted_proxies=trusted)
+    with Server(memory_store, settings) as api:  # its peer is 127.0.0.1
+
+        def ask(client: str) -> int:
+            headers = {"X-Forwarded-For": f"203.0.113.66, {client}"}  # the left one is a lie
+            body = {"query": '{ unit(code: "83") { code } }'}
+            return api.client.post("/graphql", json=body, headers=headers).status_code
+
+        assert [ask("198.51.100.7") for _ in range(4)] == [200, 200, 200, 429]
+        second = ask("198.51.100.8")
+        if trusted:
+            assert second == 200  # another office behind the same proxy has its own rate
+        else:
+            assert second == 429  # an untrusted peer cannot choose its own key
+
+
+def test_a_bad_trusted_proxy_stops_the_server_with_its_name(memory_store: MemoryStore) -> None:
+    with pytest.raises(ValueError, match=r"NAM_TRUSTED_PROXIES: 'proxy\.local'"):
+        create_app(memory_store, Settings(demo=True, trusted_proxies=("proxy.local",)))

@@ -5,8 +5,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
+from graph.stores.memory_db import DB_FILE
 from loaders.columns import KINDS
 from namgraph.cli.main import main
 from tests.conftest import ADMIN, Nam, tree_digest, write_csv
@@ -116,3 +118,22 @@ def test_generate_needs_the_administrative_list_first(tmp_path: Path) -> None:
         ).exit_code
         == 0
     )
+
+
+def test_the_version_and_the_first_errors_say_what_to_do_next(
+    nam_memory: Nam, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    version = CliRunner().invoke(main, ["--version"])
+    assert version.exit_code == 0 and version.output.startswith("nam, version ")
+    missing = nam_memory("coverage", "99999")
+    assert missing.exit_code == 1
+    assert "no unit '99999'" in missing.output and "nam search" in missing.output
+    monkeypatch.chdir(tmp_path)
+    empty = CliRunner().invoke(main, ["--data", "nothing-here", "coverage", "83"])
+    assert empty.exit_code == 1 and "nam init" in empty.output
+    assert ".nam-demo" not in empty.output  # no demo here to point at
+    demo = tmp_path / ".nam-demo"
+    demo.mkdir()
+    (demo / DB_FILE).touch()
+    pointed = CliRunner().invoke(main, ["--data", "nothing-here", "coverage", "83"])
+    assert "nam --data .nam-demo" in pointed.output

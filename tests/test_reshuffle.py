@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import json
+import shlex
 from collections.abc import Callable
 from datetime import date, timedelta
 from pathlib import Path
@@ -303,11 +304,16 @@ def test_the_command_line_plans_shows_and_applies_on_either_store(
     plan = json.loads(planned.output)
     shown = nam("reshuffle", "show", plan["id"])
     assert shown.exit_code == 0 and "loses coverage" in shown.output
-    applied = nam("reshuffle", "apply", plan["id"])
+    signed = nam("reshuffle", "plan", str(s.file), "--by", "Trần Thị B")
+    hint = next(line for line in signed.output.splitlines() if line.startswith("Apply it with"))
+    command = shlex.split(hint.split(": ", 1)[1])  # the hint keeps who signs
+    command = command[command.index("reshuffle") :]  # after `nam --data DIR`
+    assert command[:3] == ["reshuffle", "apply", plan["id"]], hint
+    applied = nam(*command)
     assert applied.exit_code == 0, applied.output
     assert "ended 5, started 3" in applied.output
-    listed = nam("reshuffle", "list", "--json")
-    assert [r["id"] for r in json.loads(listed.output)["items"]][-1] == plan["id"]
+    listed = json.loads(nam("reshuffle", "list", "--json").output)["items"]
+    assert (listed[-1]["id"], listed[-1]["applied_by"]) == (plan["id"], "Trần Thị B")
     again = nam("reshuffle", "apply", plan["id"])
     assert again.exit_code == 1 and "was applied" in again.output
 

@@ -57,6 +57,7 @@ from graph.stores.port import (
     ChangeSet,
     GraphStore,
     Guard,
+    NoGraph,
     NotFound,
     StoreBusy,
     StoreError,
@@ -146,9 +147,7 @@ class MemoryStore:
         is for reading: writing through it is refused."""
         if not (data_dir / DB_FILE).is_file():
             if not (data_dir / JSON_FILE).is_file():
-                raise StoreError(
-                    f"no graph in {data_dir}: run `nam init` first (or pass --data DIR)"
-                )
+                raise NoGraph(data_dir)
             migrate(data_dir)
         store = cls(load_policy(data_dir / POLICY_FILE), data_dir, _timeline(data_dir))
         store._db = Database(data_dir / DB_FILE, _write_wait())
@@ -791,7 +790,7 @@ def migrate(data_dir: Path) -> int | None:
     wait = _write_wait()
     with _locked(data_dir / LOCK_FILE, wait):
         if not target.exists() and not source.is_file():
-            raise StoreError(f"no graph in {data_dir}: run `nam init` first (or pass --data DIR)")
+            raise NoGraph(data_dir)
         if target.exists():
             return None  # done already, by another process maybe
         doc = orjson.loads(source.read_bytes())

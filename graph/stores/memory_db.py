@@ -47,7 +47,7 @@ from graph.records import (
     unit_from_row,
     unit_row,
 )
-from graph.stores.port import ChangeSet, StoreBusy, StoreError
+from graph.stores.port import ChangeSet, NoGraph, StoreBusy, StoreError
 
 __all__ = ["DB_FILE", "FORMAT", "Database", "Since", "Writer"]
 
@@ -112,9 +112,7 @@ class Database:
 
     def __init__(self, path: Path, wait: float) -> None:
         if not path.is_file():
-            raise StoreError(
-                f"no graph in {path.parent}: run `nam init` first (or pass --data DIR)"
-            )
+            raise NoGraph(path.parent)
         self.path = path
         self._read = _connect(path, wait)
         self._write = _connect(path, wait)

@@ -11,6 +11,7 @@ from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import date
+from pathlib import Path
 from typing import Protocol, runtime_checkable
 
 from graph.answers import ChainLink, Coverage, Gap, Load, Reach, Supporter
@@ -34,6 +35,14 @@ __all__ = [
 
 class StoreError(RuntimeError):
     """The store cannot do what was asked (unreachable, changed by someone else, ...)."""
+
+
+class NoGraph(StoreError):
+    """The data directory holds no graph (``nam init`` makes one)."""
+
+    def __init__(self, data_dir: Path) -> None:
+        super().__init__(f"no graph in {data_dir}: run `nam init` first (or pass --data DIR)")
+        self.data_dir = data_dir
 
 
 class StoreTimeout(StoreError):

@@ -15,7 +15,8 @@ status   code               when
                             its role needs (whoever signed the token)
 413      TOO_LARGE          a request body larger than the upload limit allows (as
                             declared here; :mod:`namgraph.api.body` counts what arrives)
-429      RATE_LIMITED       more requests than the token's rate per minute
+429      RATE_LIMITED       more requests than the token's rate per minute (anonymous
+                            callers in demo mode: per client address)
 =======  =================  ==========================================================
 
 A browser sends a form or a multipart request to any site without asking first, with the
@@ -26,6 +27,7 @@ that says where it comes from (``Origin``) must come from here.
 
 from __future__ import annotations
 
+import ipaddress
 import threading
 import time
 from dataclasses import dataclass
@@ -40,7 +42,9 @@ from namgraph.api.audit import Audit
 from namgraph.api.auth import AuthError, Keyring, Principal, role_scope_problem
 from namgraph.api.settings import Settings
 
-__all__ = ["Gate", "Refusal"]
+__all__ = ["Gate", "Refusal", "client_address", "trusted_networks"]
+
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 #: How long a token's scope, once checked, is taken to be still good.
 SCOPE_CHECK_SECONDS = 60.0
@@ -96,6 +100,7 @@ class Gate:
         self.audit = audit
         self.keyring = Keyring.open(settings.auth_file) if settings.auth_file else None
         self.buckets = _Buckets(settings.rate_per_minute)
+        self.proxies = trusted_networks(settings.trusted_proxies)
         self._good_scopes: dict[str, tuple[float, str, str]] = {}
 
     async def admit(self, request: Request) -> Principal | None:
@@ -118,7 +123,10 @@ class Gate:
                         f"the token's scope cannot be used: {problem}; ask an administrator "
                         "for a new token (`nam token create`)",
                     )
-            key = principal.token_id if principal.kind != "demo" else _client(request)
+            if principal.kind == "demo":
+                key = "demo:" + client_address(request, self.proxies)
+            else:
+                key = principal.token_id
             wait = self.buckets.take(key)
             if wait is not None:
                 raise Refusal(
@@ -232,5 +240,40 @@ def _own_origin(request: Request) -> str:
     return f"{request.url.scheme}://{host}".lower()
 
 
-def _client(request: Request) -> str:
-    return f"demo:{request.client.host if request.client else '?'}"
+def trusted_networks(proxies: tuple[str, ...]) -> tuple[IPNetwork, ...]:
+    """The networks of ``NAM_TRUSTED_PROXIES``; a bad entry stops the server, named."""
+    networks = []
+    for proxy in proxies:
+        try:
+            networks.append(ipaddress.ip_network(proxy, strict=False))
+        except ValueError:
+            raise ValueError(
+                f"NAM_TRUSTED_PROXIES: {proxy!r} is not an address or a network "
+                "(e.g. 10.0.0.5 or 10.0.0.0/24)"
+            ) from None
+    return tuple(networks)
+
+
+def client_address(request: Request, proxies: tuple[IPNetwork, ...]) -> str:
+    """The caller's address: the peer's, or, when the peer is a trusted proxy, the last
+    address in ``X-Forwarded-For`` that is not one (proxies append the address they saw, so
+    the ones further left were written by the client and prove nothing)."""
+    peer = request.client.host if request.client else "?"
+    if not proxies or not _trusted(peer, proxies):
+        return peer
+    hops = [h.strip() for h in ",".join(request.headers.getlist("x-forwarded-for")).split(",")]
+    for hop in reversed([h for h in hops if h]):
+        if not _trusted(hop, proxies):
+            try:
+                return str(ipaddress.ip_address(hop))
+            except ValueError:
+                return peer  # a proxy would not write this: keep to what is known
+    return peer
+
+
+def _trusted(address: str, proxies: tuple[IPNetwork, ...]) -> bool:
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(ip in network for network in proxies)

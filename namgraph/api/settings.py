@@ -19,6 +19,8 @@ variable                    meaning                                             
 ``NAM_UPLOAD_MAX_UNPACKED`` bytes an uploaded workbook may unpack to             50 MiB
 ``NAM_INTROSPECTION``       ``off`` turns schema introspection off               on
 ``NAM_ALLOWED_ORIGINS``     origins a browser may call from (comma-separated)    the server's
+``NAM_TRUSTED_PROXIES``     reverse proxies whose ``X-Forwarded-For`` names the  none
+                            client (addresses or networks, comma-separated)
 ==========================  ===================================================  ===========
 """
 
@@ -66,6 +68,9 @@ class Settings:
     upload_caps: Caps = UPLOAD_CAPS
     #: Origins a browser may send requests from; empty: only the server's own.
     allowed_origins: tuple[str, ...] = ()
+    #: Reverse proxies (addresses or networks) whose X-Forwarded-For header names the client;
+    #: from anyone else the header is ignored. Anonymous callers are rate limited per client.
+    trusted_proxies: tuple[str, ...] = ()
     #: Heavy questions running at once (see namgraph.api.lanes), and how long one waits for its turn.
     heavy_lanes: int = 1
     heavy_wait: float = 10.0
@@ -95,5 +100,10 @@ class Settings:
                 origin.strip().rstrip("/").lower()
                 for origin in os.environ.get("NAM_ALLOWED_ORIGINS", "").split(",")
                 if origin.strip()
+            ),
+            trusted_proxies=tuple(
+                proxy.strip()
+                for proxy in os.environ.get("NAM_TRUSTED_PROXIES", "").split(",")
+                if proxy.strip()
             ),
         )

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import os
+import shlex
 import sys
 import tempfile
 from collections import Counter
@@ -37,7 +38,7 @@ from graph.stores.memory import (
 )
 from graph.stores.memory import migrate as migrate_data
 from graph.stores.neo4j import Neo4jStore
-from graph.stores.port import GraphStore, NotFound, StoreError, UnitNotInForce
+from graph.stores.port import GraphStore, NoGraph, NotFound, StoreError, UnitNotInForce
 from graph.validate import validate_store
 from loaders.admin import plan_admin
 from loaders.columns import KINDS, TEMPLATES
@@ -54,6 +55,8 @@ from namgraph import reports
 from namgraph.cli import render
 from namgraph.cli.tokens import token
 
+#: Where `make run` builds the demo province (the README's tour uses it).
+DEMO_DIR = ".nam-demo"
 out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
 F = TypeVar("F", bound=Callable[..., Any])
@@ -157,10 +160,22 @@ def handled(f: F) -> F:
             err.print(f"error: {exc}", markup=False, highlight=False)
             sys.exit(1)
         except (NotFound, StoreError, PolicyError, PlanRefused, ValueError) as exc:
-            err.print(f"error: {exc}", markup=False, highlight=False)
+            err.print(f"error: {exc}{_hint(exc)}", markup=False, highlight=False)
             sys.exit(1)
 
     return wrapper  # type: ignore[return-value]
+
+
+def _hint(exc: Exception) -> str:
+    """What to try next, for the errors a new user meets first."""
+    if isinstance(exc, NotFound) and exc.kind in ("unit", "cadre"):
+        return f"; find a {exc.kind} by its name with `nam search NAME`"
+    if isinstance(exc, NoGraph):
+        demo = Path(DEMO_DIR)
+        there = (demo / DB_FILE).is_file() or (demo / JSON_FILE).is_file()
+        if there and exc.data_dir.resolve() != demo.resolve():
+            return f"; the demo's graph is in {DEMO_DIR}: `nam --data {DEMO_DIR} ...`"
+    return ""
 
 
 def _progress(disable: bool = False) -> Progress:
@@ -182,6 +197,7 @@ def _problems(problems: list[Any], limit: int = 50) -> None:
 
 
 @click.group()
+@click.version_option(package_name="namgraph", prog_name="nam")
 @click.option(
     "--data",
     type=click.Path(file_okay=False, path_type=Path),
@@ -1031,7 +1047,7 @@ def reshuffle_plan(
             document = plan_reorganisation(ctx.store, reorganisation, scope, decision or "", by)
         if out_file is not None:
             out_file.write_text(decisions_csv(document, reorganisation), encoding="utf-8")
-        _show_plan(document, as_json, ctx)
+        _show_plan(document, as_json, ctx, by)
         return
     if file is None:
         raise click.UsageError("give a reshuffle FILE, or --reorganisation DATE")
@@ -1042,7 +1058,7 @@ def reshuffle_plan(
         err.print(f"error: {exc}", markup=False, highlight=False)
         err.print("[red]Nothing was planned.[/red]")
         sys.exit(2)
-    _show_plan(document, as_json, ctx)
+    _show_plan(document, as_json, ctx, by)
     if document["problems"]:
         _problems([Problem(**p) for p in document["problems"]])
         err.print("[red]The plan cannot be applied: fix the file and plan it again.[/red]")
@@ -1116,7 +1132,9 @@ def reshuffle_list(ctx: Context, as_json: bool) -> None:
     out.print(table)
 
 
-def _show_plan(document: dict[str, Any], as_json: bool, ctx: Context) -> None:
+def _show_plan(
+    document: dict[str, Any], as_json: bool, ctx: Context, by: str | None = None
+) -> None:
     nam = ctx.command()
     if as_json:
         _emit(document, ctx)
@@ -1157,7 +1175,8 @@ def _show_plan(document: dict[str, Any], as_json: bool, ctx: Context) -> None:
     if not any(s[k] for k in ("end", "start", "status")):
         out.print("Nothing to change: the graph already holds this reshuffle.")
     else:
-        out.print(f"Apply it with: {nam} reshuffle apply {document['id']}", markup=False)
+        signed = f" --by {shlex.quote(by)}" if by else ""
+        out.print(f"Apply it with: {nam} reshuffle apply {document['id']}{signed}", markup=False)
 
 
 @main.command()
@@ -1202,7 +1221,12 @@ def serve(ctx: Context, host: str, port: int, demo: bool) -> None:
     # less for a heavy one's thread at each of its hand-overs (see namgraph.api.lanes)
     sys.setswitchinterval(0.001)
     uvicorn.run(
-        create_app(store, settings), host=host, port=port, log_config=None, access_log=False
+        create_app(store, settings),
+        host=host,
+        port=port,
+        log_config=None,
+        access_log=False,
+        proxy_headers=False,  # who the client is behind a proxy: NAM_TRUSTED_PROXIES decides
     )
 
 
