@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import copy
 import gc
+import pickle
 import random
 
 from graph.stores.shared_map import FIRST_BUCKETS, SharedMap
@@ -51,3 +53,12 @@ def test_a_copy_copies_only_the_buckets_written_and_leaves_them_to_reference_cou
     assert not any(gc.is_tracked(b) for b in c._buckets)
     m[("cadre", "8")] = [-8]  # the original copies a shared bucket before writing too
     assert c[("cadre", "8")] == [8]
+
+
+def test_copy_copy_and_pickle_give_maps_of_their_own() -> None:
+    m: SharedMap[str, int] = SharedMap({f"k{i}": i for i in range(1000)})
+    c = copy.copy(m)
+    c["k1"] = -1
+    assert m["k1"] == 1
+    again = pickle.loads(pickle.dumps(m))
+    assert dict(again.items()) == dict(m.items()) and again["k999"] == 999

@@ -263,14 +263,14 @@ class MemoryStore:
 
     def _fork_into(self, target: MemoryStore, changes: ChangeSet) -> None:
         """Give ``target`` this graph forked (see :func:`_fork`) with ``changes`` applied."""
-        target.g = _fork(self.g, self._touched(changes))
-        target._assignments = shared_copy(self._assignments)
-        with _bulk():
+        with _bulk():  # a trial forks too: no collection in the middle of it either
+            target.g = _fork(self.g, self._touched(changes))
+            target._assignments = shared_copy(self._assignments)
             target._apply(changes)
         target._untrack()
 
     def _untrack(self) -> None:
-        """This generation's own tables are freed by reference counting alone: keep the cycle
+        """This generation's own tables are in no reference cycle: keep the cycle
         collector from walking their millions of entries (see :mod:`untracked`)."""
         g = self.g
         untrack((g._node, g._succ, g._pred))  # type: ignore[attr-defined]

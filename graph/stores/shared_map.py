@@ -6,7 +6,7 @@ allocates and fills 50 MiB on every write. A :class:`SharedMap` keeps its entrie
 about 32: a copy copies the list of buckets, and a bucket is copied when first written to
 through either map, so a write of a thousand assignments copies a thousand small buckets.
 
-The buckets hold no reference cycles, so they are left to reference counting alone
+The buckets are in no reference cycle, so they are kept off the cycle collector's list
 (:func:`untrack`), like the store's other per-generation tables.
 """
 
@@ -57,8 +57,14 @@ class SharedMap(MutableMapping[K, V]):
         self._owned = set()  # the buckets are shared now: the original copies them too
         return other
 
+    __copy__ = copy  # copy.copy too: never an alias of the buckets this map may write
+
+    def __reduce__(self) -> tuple[type[SharedMap[K, V]], tuple[dict[K, V]]]:
+        return (SharedMap, (dict(self.items()),))  # buckets follow hashes: rebuilt on load
+
     def untrack_own(self) -> None:
-        """Leave the buckets this map wrote to reference counting (a write tracks them)."""
+        """Take the buckets this map wrote off the cycle collector's list (a write tracks
+        them)."""
         own = self._buckets if self._owned is None else [self._buckets[i] for i in self._owned]
         untrack(own)
 
