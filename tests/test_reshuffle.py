@@ -314,6 +314,10 @@ def test_the_command_line_plans_shows_and_applies_on_either_store(
     assert "ended 5, started 3" in applied.output
     listed = json.loads(nam("reshuffle", "list", "--json").output)["items"]
     assert (listed[-1]["id"], listed[-1]["applied_by"]) == (plan["id"], "Trần Thị B")
+    shown_list = nam("reshuffle", "list").output.splitlines()  # the runner's terminal: 80 wide
+    assert shown_list[0].startswith(plan["id"]) and "Trần Thị B" in shown_list[0]
+    assert "ended 5, started 3" in shown_list[1]
+    assert all(len(line) <= 80 for line in shown_list), shown_list
     again = nam("reshuffle", "apply", plan["id"])
     assert again.exit_code == 1 and "was applied" in again.output
 

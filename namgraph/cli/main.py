@@ -11,6 +11,7 @@ import os
 import shlex
 import sys
 import tempfile
+import textwrap
 from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
@@ -1117,19 +1118,24 @@ def reshuffle_list(ctx: Context, as_json: bool) -> None:
     if not records:
         out.print("No reshuffle has been applied yet (`nam reshuffle plan FILE` makes a plan).")
         return
-    table = Table("plan", "applied", "by", "decision", "effective", "file", "end", "start")
-    for column in table.columns[:2]:
-        column.no_wrap = True
-    for r in records:
+    width = max(40, min(out.width, 100))
+    for r in records:  # two or three short lines each: readable in an 80-column terminal
         counts = r.get("counts") or {}
         assert isinstance(counts, dict)
-        table.add_row(
-            *(str(r.get(k, "")) for k in ("id", "applied_at", "applied_by", "decision")),
-            *(str(r.get(k, "")) for k in ("effective", "file")),
-            str(counts.get("end", "")),
-            str(counts.get("start", "")),
+        applied = str(r.get("applied_at", "")).replace("T", " ")[:16]
+        out.print(
+            f"{r.get('id', '')}  applied {applied} by {r.get('applied_by', '')}", markup=False
         )
-    out.print(table)
+        what = (
+            f"effective {r.get('effective', '')}: ended {counts.get('end', 0)}, started "
+            f"{counts.get('start', 0)}, status changes {counts.get('status', 0)}; "
+            f"file {Path(str(r.get('file', ''))).name}"
+        )
+        decision = str(r.get("decision") or "")
+        if decision:
+            what = f"{what}; decision {decision}"
+        for line in textwrap.wrap(what, width - 2):
+            out.print(f"  {line}", markup=False, highlight=False)
 
 
 def _show_plan(
