@@ -7,8 +7,9 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, is_dataclass
 from datetime import date
+from enum import Enum
 from typing import Any
 
 from graph.dates import today
@@ -19,7 +20,7 @@ from graph.stores.port import ChangeSet, GraphStore, StoreError
 from graph.validate import Snapshot, check
 from loaders.problems import LoadError, Problem
 
-__all__ = ["Origin", "Plan", "apply_plan", "make_plan"]
+__all__ = ["Origin", "Plan", "apply_plan", "make_plan", "record_diff"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +48,8 @@ class Plan:
     provinces: dict[str, dict[str, int]] = field(default_factory=dict)
     #: A digest of the records the plan writes, as it read them; the write checks it.
     digest: str = ""
+    #: Per record changed or ended: the fields that change, before and after (plain values).
+    diffs: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -73,6 +76,7 @@ class Plan:
             "created": self.created[:limit],
             "changed": self.changed[:limit],
             "ended": self.ended[:limit],
+            "records": self.diffs[:limit],
             "problems": [p.as_dict() for p in self.problems],
             "warnings": [p.as_dict() for p in self.warnings[:limit]],
         }
@@ -86,6 +90,36 @@ def _ends(old: Unit | Cadre | Assignment, new: Unit | Cadre | Assignment) -> boo
     if isinstance(old, Unit) and isinstance(new, Unit):
         return old.valid_to is None and new.valid_to is not None
     return False
+
+
+def record_diff(
+    before: Unit | Cadre | Assignment, after: Unit | Cadre | Assignment
+) -> dict[str, dict[str, Any]]:
+    """The fields of a record that differ, each with its value before and after, as plain
+    values (ISO dates, ids, lists): what a dry run shows, and ``--json`` gives.
+
+    >>> from dataclasses import replace
+    >>> a = Assignment("a1", "c1", "28801", "support", date(2022, 8, 26))
+    >>> record_diff(a, replace(a, until=date(2024, 3, 1)))
+    {'until': {'before': None, 'after': '2024-03-01'}}
+    """
+    return {
+        f.name: {"before": _plain(getattr(before, f.name)), "after": _plain(getattr(after, f.name))}
+        for f in fields(before)
+        if getattr(before, f.name) != getattr(after, f.name)
+    }
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Enum):
+        return value.value
+    if is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _plain(getattr(value, f.name)) for f in fields(value)}
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return [_plain(v) for v in value]
+    return value
 
 
 def make_plan(
@@ -128,8 +162,18 @@ def make_plan(
                 plan.created.append(subject)
             elif _ends(previous, record):
                 plan.ended.append(subject)
+                plan.diffs.append(
+                    {"subject": subject, "action": "end", "fields": record_diff(previous, record)}
+                )
             else:
                 plan.changed.append(subject)
+                plan.diffs.append(
+                    {
+                        "subject": subject,
+                        "action": "change",
+                        "fields": record_diff(previous, record),
+                    }
+                )
             if isinstance(record, Unit):
                 plan.changes.units.append(record)
             elif isinstance(record, Cadre):

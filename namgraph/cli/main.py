@@ -311,6 +311,22 @@ def _timeline(timeline: Any) -> None:
 # --- loading -------------------------------------------------------------------------------
 
 
+def _diffs(diffs: list[dict[str, Any]], limit: int = 30) -> None:
+    """Each record a load changes or ends, with its fields before and after."""
+    for diff in diffs[:limit]:
+        fields = "; ".join(
+            f"{name}: {_shown(v['before'])} -> {_shown(v['after'])}"
+            for name, v in diff["fields"].items()
+        )
+        out.print(f"  {diff['action']} {diff['subject']}: {fields}", markup=False, highlight=False)
+    if len(diffs) > limit:
+        out.print(f"  ... and {len(diffs) - limit} more (--json gives them all)", markup=False)
+
+
+def _shown(value: Any) -> str:
+    return "-" if value is None or value == [] else str(value)
+
+
 def _finish(ctx: Context, plan: Plan, dry_run: bool, as_json: bool) -> None:
     if as_json and (dry_run or not plan.ok):
         _emit({"dry_run": dry_run, **plan.as_dict()}, ctx)
@@ -339,6 +355,7 @@ def _finish(ctx: Context, plan: Plan, dry_run: bool, as_json: bool) -> None:
                 "(--json gives each province)",
                 markup=False,
             )
+        _diffs(plan.diffs)
         _problems(plan.warnings, limit=20 if len(plan.warnings) <= 25 else 5)
     if not plan.ok:
         refused = LoadError(plan.problems)
