@@ -782,21 +782,18 @@ def report() -> None:
     """Tables for meetings, as an Excel workbook to print (--xlsx) or CSV (--csv)."""
 
 
+#: The report's two outputs, as (option, parameter, help); the first is listed first.
+REPORT_OUTPUTS = (
+    ("--xlsx", "xlsx_file", "Write an Excel workbook here, set up to print on A4."),
+    ("--csv", "csv_file", "Write CSV here (UTF-8 with BOM; ids, plain numbers, ISO dates)."),
+)
+
+
 def output_options(f: F) -> F:
-    f = click.option(
-        "--csv",
-        "csv_file",
-        type=click.Path(dir_okay=False, path_type=Path),
-        metavar="FILE",
-        help="Write CSV here (UTF-8 with BOM; ids, plain numbers, ISO dates).",
-    )(f)
-    return click.option(
-        "--xlsx",
-        "xlsx_file",
-        type=click.Path(dir_okay=False, path_type=Path),
-        metavar="FILE",
-        help="Write an Excel workbook here, set up to print on A4.",
-    )(f)
+    for option, name, text in reversed(REPORT_OUTPUTS):
+        path = click.Path(dir_okay=False, path_type=Path)
+        f = click.option(option, name, type=path, metavar="FILE", help=text)(f)
+    return f
 
 
 def _one_output(xlsx_file: Path | None, csv_file: Path | None) -> None:
