@@ -15,7 +15,7 @@ TEST_NEO4J := NEO4J_ROOT=$(CURDIR)/.neo4j/test NEO4J_LIB=$(CURDIR)/.neo4j/lib \
 	NEO4J_BOLT_PORT=17687 NEO4J_HTTP_PORT=17474 NEO4J_PASSWORD=namgraph-test
 HAVE_JAVA := $(shell command -v java >/dev/null 2>&1 && command -v mvn >/dev/null 2>&1 && echo yes)
 
-.PHONY: venv demo test lint typecheck bench clean neo4j neo4j-stop
+.PHONY: venv demo test lint typecheck bench clean neo4j neo4j-stop messages
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -52,6 +52,10 @@ else
 	@echo "Java 17 and Maven not found: the Neo4j half of the tests is skipped (with CI=true it fails)"
 	$(BIN)/pytest -q
 endif
+
+## messages: gather every message into the catalogs (graph/locales), keep translations, compile
+messages: $(STAMP)
+	$(BIN)/python -m namgraph.catalogs update
 
 ## neo4j: a local Neo4j 5.26 Community server from Maven Central (bolt://127.0.0.1:7687, Browser on :7474)
 neo4j:

@@ -36,6 +36,11 @@ from loaders.plan import apply_plan, make_plan
 from namgraph.cli.main import main
 from neo4j import Driver
 
+# The suite speaks English, the catalogs' source language: its assertions quote the messages
+# as the source writes them. Tests of the Vietnamese default choose the language themselves
+# (tests/test_language.py).
+os.environ["NAM_LANG"] = "en"
+
 ROOT = Path(__file__).resolve().parent.parent
 ADMIN = ROOT / "data" / "admin" / "vn-admin-2023-05-07.csv"
 ADMIN_2025 = ROOT / "data" / "admin" / "vn-admin-2025-10-18.csv"

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import dataclasses
 import zipfile
+from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,7 @@ from openpyxl import load_workbook
 from openpyxl.worksheet.worksheet import Worksheet
 
 from graph.answers import Coverage, GapReason
+from graph.i18n import _, number, use
 from graph.model import Assignment, Unit
 from graph.stores.memory import MemoryStore
 from graph.stores.port import ChangeSet
@@ -27,6 +29,14 @@ from tests.conftest import ON, REFORM, Nam, runner, store_env
 
 DISTRICT = "831"  # Huyện Châu Thành, Bến Tre
 TWO_TIER = REFORM + timedelta(days=31)
+
+
+@pytest.fixture(autouse=True)
+def vietnamese(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Reports as the users read them: in Vietnamese, the product's default language."""
+    monkeypatch.delenv("NAM_LANG")
+    with use("vi"):
+        yield
 
 
 @pytest.fixture
@@ -70,7 +80,7 @@ def level_label(store: MemoryStore, level: str) -> str:
 
 def wrote(result: Any, path: Path, rows: int) -> None:
     assert result.exit_code == 0, result.output
-    assert result.stdout.strip().startswith(f"Wrote {rows} rows")
+    assert result.stdout.strip().startswith(f"Đã ghi {number(rows)} dòng")
     assert str(path) in result.stdout and path.is_file()
 
 
@@ -102,7 +112,7 @@ def test_gaps_workbook_has_a_sheet_per_coverage_level_with_the_store_answers(
                 g.unit.code,
                 g.unit.name,
                 level_label(memory_store, level),
-                labels.REASONS[g.reason],
+                _(labels.REASONS[g.reason]),
                 g.broken_at,
             )
             for g in expected[level]
@@ -178,7 +188,7 @@ def test_gaps_at_one_level_named_in_vietnamese(
         (g.unit.code, memory_store.unit(DISTRICT).name)  # type: ignore[union-attr]
         for g in expected
     ]
-    assert {r["Lý do"] for r in rows} == {labels.REASONS[GapReason.NO_SUPPORTER]}
+    assert {r["Lý do"] for r in rows} == {_(labels.REASONS[GapReason.NO_SUPPORTER])}
 
 
 # --- coverage --------------------------------------------------------------------------------
@@ -418,7 +428,7 @@ def test_exactly_one_of_xlsx_and_csv(nam_memory: Nam, out: Path) -> None:
     for options in (both, []):
         result = nam_memory("report", "coverage", DISTRICT, *options)
         assert result.exit_code == 2
-        assert "give exactly one of --xlsx FILE or --csv FILE" in result.output
+        assert "hãy chọn đúng một trong hai: --xlsx FILE hoặc --csv FILE" in result.output
     assert list(out.iterdir()) == []
 
 

@@ -18,6 +18,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from graph.i18n import _
 from graph.model import Unit
 from graph.stores.memory import MemoryStore
 from graph.stores.neo4j import Neo4jStore
@@ -42,7 +43,11 @@ class StoreConfig:
     def from_env(cls, data_dir: Path | None = None, kind: str | None = None) -> StoreConfig:
         chosen = (kind or os.environ.get("NAM_STORE") or "memory").lower()
         if chosen not in KINDS:
-            raise StoreError(f"NAM_STORE={chosen!r}: use one of {', '.join(KINDS)}")
+            raise StoreError(
+                _("NAM_STORE={value}: use one of {kinds}").format(
+                    value=repr(chosen), kinds=", ".join(KINDS)
+                )
+            )
         return cls(
             kind=chosen,
             data_dir=data_dir or Path(os.environ.get("NAM_DATA", ".nam")),
@@ -54,12 +59,12 @@ class StoreConfig:
 
     def describe(self) -> str:
         if self.kind == "memory":
-            return f"memory store in {self.data_dir}"
-        return f"Neo4j database {self.database!r} at {self.uri}"
+            return _("memory store in {dir}").format(dir=self.data_dir)
+        return _("Neo4j database {name} at {uri}").format(name=repr(self.database), uri=self.uri)
 
     def driver(self) -> Driver:
         if not self.password:
-            raise StoreError("NEO4J_PASSWORD is not set; the Neo4j store needs it")
+            raise StoreError(_("NEO4J_PASSWORD is not set; the Neo4j store needs it"))
         return Neo4jStore.connect(self.uri, self.user, self.password)
 
     def open(self, part: str | None = None) -> GraphStore:
@@ -136,7 +141,7 @@ def in_parts(changes: ChangeSet, most: int) -> list[ChangeSet]:
     if len(changes) <= most:
         return [changes]
     parts: list[ChangeSet] = []
-    for _, part in by_top_unit(changes):
+    for _top, part in by_top_unit(changes):
         if parts and len(parts[-1]) + len(part) <= most:
             last = parts[-1]
             last.units += part.units

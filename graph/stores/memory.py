@@ -43,6 +43,7 @@ import orjson
 from graph.answers import ChainLink, Coverage, Gap, Load, Reach, Supporter
 from graph.dates import today
 from graph.faults import pause_at, pause_mid_apply
+from graph.i18n import _
 from graph.model import Assignment, Cadre, Unit
 from graph.policy import Policy, load_policy
 from graph.records import (
@@ -130,7 +131,11 @@ class MemoryStore:
     def init(cls, data_dir: Path, policy: str | Path) -> MemoryStore:
         """Create an empty data directory with the chosen policy; refuse a non-empty one."""
         if (data_dir / DB_FILE).exists() or (data_dir / JSON_FILE).exists():
-            raise StoreError(f"{data_dir} already holds a graph; choose another --data directory")
+            raise StoreError(
+                _("{dir} already holds a graph; choose another --data directory").format(
+                    dir=data_dir
+                )
+            )
         loaded = load_policy(policy)
         data_dir.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(_policy_path(policy, loaded), data_dir / POLICY_FILE)
@@ -224,18 +229,22 @@ class MemoryStore:
     def _refuse_part(self) -> None:
         if self._part is not None:
             raise StoreError(
-                f"this store holds only the part of {self.data_dir} around {self._part}, for "
-                "questions; open the whole data directory to write"
+                _(
+                    "this store holds only the part of {dir} around {unit}, for questions; open "
+                    "the whole data directory to write"
+                ).format(dir=self.data_dir, unit=self._part)
             )
 
     def _refuse_overwrites(self, written: list[str]) -> None:
         if written:
-            shown = ", ".join(written[:5]) + (
-                f" and {len(written) - 5} more" if len(written) > 5 else ""
-            )
+            shown = ", ".join(written[:5])
+            if len(written) > 5:
+                shown += " " + _("and {n} more").format(n=len(written) - 5)
             raise StoreError(
-                f"the graph in {self.data_dir} was changed by another process since it was read "
-                f"({shown}); nothing was written: run the command again"
+                _(
+                    "the graph in {dir} was changed by another process since it was read "
+                    "({records}); nothing was written: run the command again"
+                ).format(dir=self.data_dir, records=shown)
             )
 
     def _catch_up(self, since: Since) -> None:
@@ -796,8 +805,9 @@ def migrate(data_dir: Path) -> int | None:
         doc = orjson.loads(source.read_bytes())
         if doc.get("format") not in JSON_READS:
             raise StoreError(
-                f"{source} has format {doc.get('format')}; this namgraph migrates formats "
-                f"{' and '.join(map(str, JSON_READS))}"
+                _("{file} has format {found}; this namgraph migrates formats {formats}").format(
+                    file=source, found=doc.get("format"), formats=", ".join(map(str, JSON_READS))
+                )
             )
         changes = ChangeSet(
             units=[unit_from_row(r) for r in doc["units"]],
@@ -815,7 +825,11 @@ def migrate(data_dir: Path) -> int | None:
         finally:
             db.close()
         if partial.with_name(partial.name + "-wal").exists():
-            raise StoreError(f"{partial} was not closed cleanly; {source} is unchanged")
+            raise StoreError(
+                _("{partial} was not closed cleanly; {file} is unchanged").format(
+                    partial=partial, file=source
+                )
+            )
         os.replace(partial, target)
         _sync_folder(data_dir)
         return len(changes)
@@ -839,7 +853,9 @@ def _timeline(data_dir: Path) -> PolicyTimeline:
 
 def _plan_file(plan_id: str) -> str:
     if not plan_id.isalnum():
-        raise StoreError(f"{plan_id!r} is not a plan id; plan ids are letters and digits")
+        raise StoreError(
+            _("{id} is not a plan id; plan ids are letters and digits").format(id=repr(plan_id))
+        )
     return plan_id
 
 
@@ -896,7 +912,9 @@ def _write_wait() -> float:
     try:
         return max(0.0, float(raw)) if raw else WRITE_WAIT
     except ValueError:
-        raise StoreError(f"NAM_WRITE_WAIT={raw!r} is not a number of seconds") from None
+        raise StoreError(
+            _("NAM_WRITE_WAIT={value} is not a number of seconds").format(value=repr(raw))
+        ) from None
 
 
 @dataclass(frozen=True)

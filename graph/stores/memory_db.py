@@ -39,6 +39,7 @@ from typing import Any, TypeVar
 import orjson
 
 from graph.faults import pause_at
+from graph.i18n import _
 from graph.records import (
     assignment_from_row,
     assignment_row,
@@ -123,7 +124,9 @@ class Database:
         """A new, empty database at ``path`` (which must not exist)."""
         if path.exists():
             raise StoreError(
-                f"{path.parent} already holds a graph; choose another --data directory"
+                _("{dir} already holds a graph; choose another --data directory").format(
+                    dir=path.parent
+                )
             )
         conn = sqlite3.connect(path, isolation_level=None)
         try:
@@ -190,7 +193,11 @@ class Database:
         with _reading(self._read) as conn:
             found = _format(conn)
             if found != FORMAT:
-                raise StoreError(f"{self.path} has format {found}, this namgraph reads {FORMAT}")
+                raise StoreError(
+                    _("{file} has format {found}, this namgraph reads {format}").format(
+                        file=self.path, found=found, format=FORMAT
+                    )
+                )
             yield conn
 
     # --- writing --------------------------------------------------------------------------

@@ -30,6 +30,7 @@ from graph.answers import (
     Supporter,
     make_load,
 )
+from graph.i18n import _
 from graph.model import Cadre, Status, Unit
 from graph.policy import Policy, Rule
 from graph.text import fold
@@ -216,7 +217,11 @@ def gaps(g: Graph, policy: Policy, root: Unit, level: str, on: date, without: Wi
     rule = policy.coverage_rule(level)
     if rule is None:
         ruled = ", ".join(policy.coverage)
-        raise ValueError(f"level {level!r} has no coverage rule in the policy; use one of: {ruled}")
+        raise ValueError(
+            _("level {level} has no coverage rule in the policy; use one of: {levels}").format(
+                level=repr(level), levels=ruled
+            )
+        )
     if not root.exists_on(on) or policy.level(level).index < policy.level(root.level).index:
         return []
     chain = set(policy.chain)
@@ -259,7 +264,7 @@ def reach(g: Graph, policy: Policy, cadre: Cadre, on: date) -> Reach:
     status = cadre.status_on(on)
     direct: dict[str, Unit] = {}
     if status is Status.ACTIVE:
-        for _, code, data in g.out_edges(("cadre", cadre.id), data=True):
+        for _cadre, code, data in g.out_edges(("cadre", cadre.id), data=True):
             a = data.get("a")
             unit: Unit | None = g.nodes[code].get("unit")
             if a is None or unit is None or not a.in_force_on(on) or not unit.exists_on(on):
@@ -341,7 +346,7 @@ def load_of(
     """The cadre's load on ``on``; ``below`` caches households per unit code."""
     below = {} if below is None else below
     items: list[LoadItem] = []
-    for _, code, data in g.out_edges(("cadre", cadre.id), data=True):
+    for _cadre, code, data in g.out_edges(("cadre", cadre.id), data=True):
         a = data.get("a")
         unit: Unit | None = g.nodes[code].get("unit")
         if a is None or unit is None or not a.in_force_on(on) or not unit.exists_on(on):
@@ -389,7 +394,7 @@ def search(
             ranked.append((rank, len(ranks), node[1], node))
     ranked.sort(key=lambda item: item[:3])
     out: list[Unit | Cadre] = []
-    for *_, node in ranked[:limit]:
+    for *_rank, node in ranked[:limit]:
         data = g.nodes[node]
         out.append(data["unit"] if isinstance(node, str) else data["cadre"])
     return out

@@ -37,6 +37,7 @@ from graph.answers import (
 )
 from graph.dates import today
 from graph.faults import pause_mid_apply
+from graph.i18n import _
 from graph.model import Assignment, Cadre, Status, StatusPeriod, Succession, Unit, UnitVersion
 from graph.policy import POLICY_DIR, Policy, load_policy, parse_policy
 from graph.scope import (
@@ -346,17 +347,23 @@ class Neo4jStore:
         meta = cls._meta(driver, database)
         if meta is None:
             raise StoreError(
-                f"Neo4j database {database!r} holds no namgraph graph: run `nam init` first"
+                _("Neo4j database {name} holds no namgraph graph: run `nam init` first").format(
+                    name=repr(database)
+                )
             )
         if meta.get("version", 0) > SCHEMA_VERSION:
             raise StoreError(
-                f"the graph has schema version {meta['version']}, newer than this namgraph "
-                f"({SCHEMA_VERSION}); upgrade namgraph"
+                _(
+                    "the graph has schema version {found}, newer than this namgraph ({ours}); "
+                    "upgrade namgraph"
+                ).format(found=meta["version"], ours=SCHEMA_VERSION)
             )
         if meta.get("loading"):
             raise StoreError(
-                f"a copy into Neo4j database {database!r} started at {meta['loading']} did not "
-                "finish, so the graph there is incomplete: run `nam export neo4j --replace` again"
+                _(
+                    "a copy into Neo4j database {name} started at {at} did not finish, so the "
+                    "graph there is incomplete: run `nam export neo4j --replace` again"
+                ).format(name=repr(database), at=meta["loading"])
             )
         text = meta["policy_yaml"]
         later = tuple(
@@ -376,7 +383,9 @@ class Neo4jStore:
     def init(cls, driver: Driver, database: str, policy: str) -> Neo4jStore:
         """Set up an empty database under a policy; refuse one that already holds a graph."""
         if cls._meta(driver, database) is not None:
-            raise StoreError(f"Neo4j database {database!r} already holds a graph")
+            raise StoreError(
+                _("Neo4j database {name} already holds a graph").format(name=repr(database))
+            )
         loaded = load_policy(policy)
         path = Path(policy) if Path(policy).suffix else POLICY_DIR / f"{policy}.yaml"
         store = cls(driver, database, loaded, path.read_text(encoding="utf-8"))
@@ -561,8 +570,10 @@ class Neo4jStore:
         except Neo4jError as exc:
             if "TransactionTimedOut" in (exc.code or ""):
                 raise StoreTimeout(
-                    f"the question took longer than {self.timeout} s and was stopped; "
-                    "ask about a smaller unit"
+                    _(
+                        "the question took longer than {limit} s and was stopped; ask about a "
+                        "smaller unit"
+                    ).format(limit=f"{self.timeout:g}")
                 ) from exc
             raise
 
@@ -1062,7 +1073,9 @@ class Neo4jStore:
         if policy.coverage_rule(level) is None:
             ruled = ", ".join(policy.coverage)
             raise ValueError(
-                f"level {level!r} has no coverage rule in the policy; use one of: {ruled}"
+                _("level {level} has no coverage rule in the policy; use one of: {levels}").format(
+                    level=repr(level), levels=ruled
+                )
             )
         rows = self._ask(cy.GAPS, on, without, code=root.code, level=level)
         return [Gap(self._on(r["u"], on), GapReason(r["reason"]), r["broken_at"]) for r in rows]

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Protocol, runtime_checkable
 
 from graph.answers import ChainLink, Coverage, Gap, Load, Reach, Supporter
+from graph.i18n import _, day, number
 from graph.model import Assignment, Cadre, Unit
 from graph.policy import Policy
 from graph.timeline import PolicyTimeline
@@ -41,8 +42,13 @@ class NoGraph(StoreError):
     """The data directory holds no graph (``nam init`` makes one)."""
 
     def __init__(self, data_dir: Path) -> None:
-        super().__init__(f"no graph in {data_dir}: run `nam init` first (or pass --data DIR)")
+        super().__init__(str(data_dir))
         self.data_dir = data_dir
+
+    def __str__(self) -> str:
+        return _("no graph in {dir}: run `nam init` first (or pass --data DIR)").format(
+            dir=self.data_dir
+        )
 
 
 class StoreTimeout(StoreError):
@@ -53,11 +59,14 @@ class StoreBusy(StoreError):
     """Another write held the store for longer than a write waits (``NAM_WRITE_WAIT``)."""
 
     def __init__(self, waited: float) -> None:
-        super().__init__(
-            f"another change to the graph was still being written after {waited:g} s; "
-            "nothing was written: try again in a minute"
-        )
+        super().__init__(f"{waited:g}")
         self.waited = waited
+
+    def __str__(self) -> str:
+        return _(
+            "another change to the graph was still being written after {seconds} s; nothing was "
+            "written: try again in a minute"
+        ).format(seconds=number(round(self.waited, 3)))
 
 
 class NotFound(KeyError):
@@ -69,10 +78,16 @@ class NotFound(KeyError):
         self.key = key
 
     def __str__(self) -> str:
-        hint = {
-            "plan": "; `nam reshuffle plan FILE` makes one, `nam reshuffle list` shows applied ones"
-        }.get(self.kind, "")
-        return f"no {self.kind} {self.key!r} in the graph{hint}"
+        if self.kind == "unit":
+            return _("no unit {key} in the graph").format(key=repr(self.key))
+        if self.kind == "cadre":
+            return _("no cadre {key} in the graph").format(key=repr(self.key))
+        if self.kind == "plan":
+            return _(
+                "no plan {key} in the graph; `nam reshuffle plan FILE` makes one, "
+                "`nam reshuffle list` shows applied ones"
+            ).format(key=repr(self.key))
+        return _("no {kind} {key} in the graph").format(kind=self.kind, key=repr(self.key))
 
 
 @dataclass
@@ -268,27 +283,35 @@ class UnitNotInForce(NotFound):
         self.starts: date | None = min(later) if later else None
 
     def __str__(self) -> str:
-        name = f"{self.unit.code} {self.unit.name}"
+        words = {
+            "name": f"{self.unit.code} {self.unit.name}",
+            "scope": self.scope,
+            "ended": day(self.ended),
+            "starts": day(self.starts),
+            "on": day(self.on),
+        }
         if self.scope is not None and self.ended is not None:
-            return (
-                f"{name} is outside your scope ({self.scope}) from {self.ended}; "
-                "ask about an earlier date"
-            )
+            return _(
+                "{name} is outside your scope ({scope}) from {ended}; ask about an earlier date"
+            ).format(**words)
         if self.scope is not None:
-            return f"{name} is in your scope ({self.scope}) only from {self.starts}"
+            return _("{name} is in your scope ({scope}) only from {starts}").format(**words)
         if self.ended is None:
-            return f"{name} does not exist yet on {self.on}: it begins on {self.starts}"
-        text = f"{name} ended on {self.ended}"
+            return _("{name} does not exist yet on {on}: it begins on {starts}").format(**words)
         if self.successors:
             into = ", ".join(
-                f"{s.code} from {s.on}" + (f" ({s.resolution})" if s.resolution else "")
+                _("{code} from {date}").format(code=s.code, date=day(s.on))
+                + (f" ({s.resolution})" if s.resolution else "")
                 for s in self.successors
             )
-            return f"{text}; its successor: {into}. Ask about the successor, or an earlier date"
-        return (
-            f"{text}, and no successor is recorded (`nam load merges FILE` records one); "
-            "ask about an earlier date"
-        )
+            return _(
+                "{name} ended on {ended}; its successor: {into}. Ask about the successor, or an "
+                "earlier date"
+            ).format(**words, into=into)
+        return _(
+            "{name} ended on {ended}, and no successor is recorded (`nam load merges FILE` "
+            "records one); ask about an earlier date"
+        ).format(**words)
 
     def as_dict(self) -> dict[str, object]:
         return {

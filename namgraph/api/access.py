@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from strawberry.types import Info
 
+from graph.i18n import _
 from namgraph.api.auth import Principal
 from namgraph.api.context import Context
 from namgraph.api.errors import forbidden
@@ -21,9 +22,9 @@ def require_writer(info: Ctx, field: str) -> None:
     principal = info.context.principal
     if principal.can_write:
         return
-    message = (
-        f"a {principal.role} token may only read; {field} needs a loader or province_admin token"
-    )
+    message = _(
+        "a {role} token may only read; {field} needs a loader or province_admin token"
+    ).format(role=principal.role, field=field)
     info.context.audit("refused", principal, "FORBIDDEN", field=field, reason=message)
     raise forbidden(message)
 

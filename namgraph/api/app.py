@@ -24,6 +24,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from strawberry.fastapi import GraphQLRouter
 from strawberry.types import ExecutionResult
 
+from graph.i18n import _, from_accept_language, set_language
 from graph.stores.port import GraphStore
 from namgraph.api.audit import Audit
 from namgraph.api.auth import Principal, Role
@@ -88,7 +89,10 @@ class Router(GraphQLRouter[Context, None]):
             raise HTTPException(400, str(exc)) from None
         if not isinstance(parsed, dict | list):
             raise HTTPException(
-                400, 'the request must be a JSON object such as {"query": "...", "variables": {}}'
+                400,
+                _("the request must be a JSON object such as {example}").format(
+                    example='{"query": "...", "variables": {}}'
+                ),
             )
         return parsed
 
@@ -99,8 +103,10 @@ class Router(GraphQLRouter[Context, None]):
         except (AttributeError, TypeError, ValueError, IndexError) as exc:
             raise HTTPException(
                 400,
-                "the multipart request's `map` does not fit its `operations`: map each file "
-                'to a variable, e.g. {"0": ["variables.file"]} (GraphQL multipart request)',
+                _(
+                    "the multipart request's `map` does not fit its `operations`: map each file "
+                    "to a variable, e.g. {example} (GraphQL multipart request)"
+                ).format(example='{"0": ["variables.file"]}'),
             ) from exc
 
     async def run(self, *args: Any, **kwargs: Any) -> Any:
@@ -127,7 +133,7 @@ class Router(GraphQLRouter[Context, None]):
         Neo4j (READ COMMITTED) a write may land between two of a request's reads: the
         generation is read again after the answer, and a question that saw it move is asked
         again, up to three times. A request that wrote names the generation after its write."""
-        for _ in range(READ_ATTEMPTS):
+        for _attempt in range(READ_ATTEMPTS):
             result = await super().execute_single(
                 request, request_adapter, sub_response, context, root_value, request_data
             )
@@ -216,6 +222,8 @@ def create_app(store: GraphStore, settings: Settings | None = None) -> FastAPI:
         rid = request.headers.get("x-request-id") or uuid.uuid4().hex
         request.state.request_id = rid
         token = request_id.set(rid)
+        # the language of every message in the answer: Accept-Language, else Vietnamese
+        spoken = set_language(from_accept_language(request.headers.get("accept-language")))
         started = time.perf_counter()
         request.state.principal = None
         try:
@@ -227,9 +235,12 @@ def create_app(store: GraphStore, settings: Settings | None = None) -> FastAPI:
         except Exception as exc:  # a fault of ours: logged with its traceback, answered in JSON
             log("unexpected", logging.ERROR, exc_info=exc, path=request.url.path)
             response = graphql_error(
-                500, "INTERNAL", f"the server failed on this request; quote request id {rid}"
+                500,
+                "INTERNAL",
+                _("the server failed on this request; quote request id {rid}").format(rid=rid),
             )
         response.headers["x-request-id"] = rid
+        response.headers["content-language"] = spoken
         log(
             "request",
             method=request.method,

@@ -32,6 +32,8 @@ from typing import Any
 
 import jwt
 
+from graph.i18n import _
+
 __all__ = [
     "CONTACT_READERS",
     "ROLE_LEVEL",
@@ -76,7 +78,9 @@ def role_scope_problem(role: Role, scope: str, level: str, name: str) -> str | N
     commune_officer to a commune. The same for every token, whoever signed it."""
     wanted = ROLE_LEVEL.get(role)
     if wanted is not None and level != wanted:
-        return f"a {role}'s scope must be a {wanted}; {scope} ({name}) is a {level}"
+        return _("a {role}'s scope must be a {wanted}; {scope} ({name}) is a {level}").format(
+            role=role, wanted=wanted, scope=scope, name=name, level=level
+        )
     return None
 
 
@@ -124,14 +128,20 @@ def parse_expiry(text: str, now: datetime | None = None) -> datetime:
             )
         except ValueError:
             raise ValueError(
-                f"expiry {text!r}: give a span (30d, 12h, 90m, 1y) or a date (2027-01-31)"
+                _("expiry {text}: give a span (30d, 12h, 90m, 1y) or a date (2027-01-31)").format(
+                    text=repr(text)
+                )
             ) from None
         if when.tzinfo is None:
             when = when.replace(tzinfo=UTC)
     if when <= now:
-        raise ValueError(f"expiry {text!r} is not in the future")
+        raise ValueError(_("expiry {text} is not in the future").format(text=repr(text)))
     if when - now > LONGEST:
-        raise ValueError(f"expiry {text!r} is more than two years away; issue a shorter token")
+        raise ValueError(
+            _("expiry {text} is more than two years away; issue a shorter token").format(
+                text=repr(text)
+            )
+        )
     return when
 
 
@@ -233,7 +243,9 @@ class Keyring:
             self._refresh()
             known = {r["id"]: r for r in (*self._data["tokens"], *self._data["keys"])}
             if token_id not in known and not token_id.startswith("ext:"):
-                raise KeyError(f"no token or key {token_id!r}; `nam token list` shows them")
+                raise KeyError(
+                    _("no token or key {id}; `nam token list` shows them").format(id=repr(token_id))
+                )
             if token_id not in self._data["revoked"]:
                 self._data["revoked"].append(token_id)
                 self._save()
@@ -259,7 +271,9 @@ class Keyring:
         principal = self._api_key(bearer, now) if key else self._jwt(bearer, now)
         if principal.token_id in self._data["revoked"]:
             raise AuthError(
-                f"the token {principal.token_id} was revoked; ask an administrator for a new one"
+                _("the token {id} was revoked; ask an administrator for a new one").format(
+                    id=principal.token_id
+                )
             )
         return principal
 
@@ -270,7 +284,7 @@ class Keyring:
             record = next((r for r in self._data["keys"] if r["id"] == match[1]), None)
         digest = hashlib.sha256(key.encode()).hexdigest()
         if record is None or not hmac.compare_digest(digest, record["sha256"]):
-            raise AuthError("unknown API key; `nam token create --api-key` issues one")
+            raise AuthError(_("unknown API key; `nam token create --api-key` issues one"))
         expires = datetime.fromisoformat(record["expires"])
         if expires <= now:
             raise AuthError(_expired(expires))
@@ -287,16 +301,20 @@ class Keyring:
         try:
             header = jwt.get_unverified_header(token)
         except jwt.PyJWTError:
-            raise AuthError("the bearer token is neither a JWT nor an API key") from None
+            raise AuthError(_("the bearer token is neither a JWT nor an API key")) from None
         algorithm = header.get("alg")
         if algorithm == "HS256":
             key: str | None = self._secret()
         elif algorithm in ("RS256", "ES256") and self._public_key:
             key = self._public_key
         else:
-            raise AuthError(f"tokens signed with {algorithm!r} are not accepted here")
+            raise AuthError(
+                _("tokens signed with {algorithm} are not accepted here").format(
+                    algorithm=repr(algorithm)
+                )
+            )
         if key is None:
-            raise AuthError("this server has issued no tokens yet (`nam token create`)")
+            raise AuthError(_("this server has issued no tokens yet (`nam token create`)"))
         issuer = self.env.get("NAM_JWT_ISSUER") or (ISSUER if algorithm == "HS256" else None)
         try:
             claims = jwt.decode(
@@ -309,19 +327,23 @@ class Keyring:
                 leeway=0,
             )
         except jwt.InvalidSignatureError:
-            raise AuthError("the token's signature does not match; it was altered") from None
+            raise AuthError(_("the token's signature does not match; it was altered")) from None
         except jwt.InvalidAudienceError:
-            raise AuthError("the token was issued for another audience than this server") from None
+            raise AuthError(
+                _("the token was issued for another audience than this server")
+            ) from None
         except jwt.InvalidIssuerError:
-            raise AuthError("the token's issuer is not the one this server trusts") from None
+            raise AuthError(_("the token's issuer is not the one this server trusts")) from None
         except jwt.PyJWTError as exc:
-            raise AuthError(f"the token cannot be accepted: {exc}") from None
+            raise AuthError(
+                _("the token cannot be accepted: {problem}").format(problem=exc)
+            ) from None
         expires = datetime.fromtimestamp(int(claims["exp"]), UTC)
         if expires <= now:
             raise AuthError(_expired(expires))
         scope = claims.get("scope")
         if not isinstance(scope, str) or not scope:
-            raise AuthError("the token names no scope (claim `scope`, a unit code)")
+            raise AuthError(_("the token names no scope (claim `scope`, a unit code)"))
         token_id = str(claims["jti"])
         if algorithm != "HS256":
             token_id = f"ext:{token_id}"
@@ -335,11 +357,12 @@ def _role(value: Any) -> Role:
         return Role(value)
     except ValueError:
         roles = ", ".join(r.value for r in Role)
-        raise AuthError(f"role {value!r} is not one of {roles}") from None
+        raise AuthError(
+            _("role {role} is not one of {roles}").format(role=repr(value), roles=roles)
+        ) from None
 
 
 def _expired(when: datetime) -> str:
-    return (
-        f"the token expired at {when.isoformat(timespec='seconds')}; ask an administrator "
-        "for a new one (`nam token create`)"
-    )
+    return _(
+        "the token expired at {when}; ask an administrator for a new one (`nam token create`)"
+    ).format(when=when.isoformat(timespec="seconds"))

@@ -20,6 +20,8 @@ import orjson
 from fastapi.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from graph.i18n import N_, _
+
 __all__ = ["MAX_JSON_DEPTH", "BodyGuard", "JsonRefused", "graphql_error", "read_json"]
 
 #: The deepest JSON a request may hold (GraphQL variables of this schema nest two deep).
@@ -42,28 +44,36 @@ class JsonRefused(ValueError):
     """JSON a request may not carry; the message says why."""
 
 
-def read_json(data: str | bytes, what: str = "the request body") -> object:
+def read_json(data: str | bytes, what: str = N_("the request body")) -> object:
     """``data`` parsed as JSON, or :class:`JsonRefused`: not UTF-8, not JSON, or too deep."""
     if isinstance(data, bytes):
         try:
             data.decode("utf-8")
         except UnicodeDecodeError as exc:
             raise JsonRefused(
-                f"{what} is not UTF-8 text (byte {exc.start} is not); send JSON encoded as UTF-8"
+                _(
+                    "{what} is not UTF-8 text (byte {byte} is not); send JSON encoded as UTF-8"
+                ).format(what=_(what), byte=exc.start)
             ) from None
     try:
         parsed = orjson.loads(data)
     except orjson.JSONDecodeError as exc:
         if "recursion" in str(exc).lower():
             raise JsonRefused(_too_deep(what)) from None
-        raise JsonRefused(f"{what} is not valid JSON ({exc.msg} at position {exc.pos})") from None
+        raise JsonRefused(
+            _("{what} is not valid JSON ({problem} at position {pos})").format(
+                what=_(what), problem=exc.msg, pos=exc.pos
+            )
+        ) from None
     if _depth(parsed) > MAX_JSON_DEPTH:
         raise JsonRefused(_too_deep(what))
     return parsed
 
 
 def _too_deep(what: str) -> str:
-    return f"{what} is JSON nested deeper than {MAX_JSON_DEPTH} levels; send flat variables"
+    return _("{what} is JSON nested deeper than {n} levels; send flat variables").format(
+        what=_(what), n=MAX_JSON_DEPTH
+    )
 
 
 def _depth(value: object) -> int:
@@ -121,10 +131,9 @@ class BodyGuard:
             return
         bad_part = _text_part_not_utf8(body, headers.get("content-type", ""))
         if bad_part is not None:
-            message = (
-                f"the multipart part {bad_part!r} is not UTF-8 text; send operations and map "
-                "as UTF-8 JSON"
-            )
+            message = _(
+                "the multipart part {part} is not UTF-8 text; send operations and map as UTF-8 JSON"
+            ).format(part=repr(bad_part))
             if self.refused is not None:
                 self.refused(scope, "BAD_INPUT", message)
             await graphql_error(400, "BAD_INPUT", message)(scope, receive, send)
@@ -154,8 +163,10 @@ class BodyGuard:
             raise _Refused(
                 415,
                 "BAD_INPUT",
-                f"the request body is encoded as {encoding!r}; send it as it is, or with "
-                "Content-Encoding gzip or deflate",
+                _(
+                    "the request body is encoded as {encoding}; send it as it is, or with "
+                    "Content-Encoding gzip or deflate"
+                ).format(encoding=repr(encoding)),
             )
         inflate = zlib.decompressobj(ENCODINGS[encoding]) if encoding in ENCODINGS else None
         parts: list[bytes] = []
@@ -164,7 +175,7 @@ class BodyGuard:
         while more:
             message = await receive()
             if message["type"] == "http.disconnect":
-                raise _Refused(400, "BAD_INPUT", "the client went away before the body ended")
+                raise _Refused(400, "BAD_INPUT", _("the client went away before the body ended"))
             chunk = message.get("body", b"")
             more = bool(message.get("more_body", False))
             pieces = [chunk] if inflate is None else _inflate(inflate, chunk, limit - size + 1)
@@ -174,13 +185,19 @@ class BodyGuard:
                     raise _Refused(
                         413,
                         "TOO_LARGE",
-                        f"the request body is larger than {limit} bytes (counted as it "
-                        "arrives, decoded); split the reshuffle file",
+                        _(
+                            "the request body is larger than {limit} bytes (counted as it "
+                            "arrives, decoded); split the reshuffle file"
+                        ).format(limit=limit),
                     )
                 parts.append(piece)
         if inflate is not None and not inflate.eof:
             raise _Refused(
-                400, "BAD_INPUT", f"the {encoding} request body is cut short; send it whole"
+                400,
+                "BAD_INPUT",
+                _("the {encoding} request body is cut short; send it whole").format(
+                    encoding=encoding
+                ),
             )
         return b"".join(parts)
 
@@ -200,7 +217,7 @@ def _inflate(inflate: Any, chunk: bytes, room: int) -> list[bytes]:
                 break
     except zlib.error:
         raise _Refused(
-            400, "BAD_INPUT", "the request body does not decode as its Content-Encoding says"
+            400, "BAD_INPUT", _("the request body does not decode as its Content-Encoding says")
         ) from None
     return out
 

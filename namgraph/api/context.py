@@ -7,6 +7,7 @@ of a province, say) into one store call per level of the query, whatever the num
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import functools
 from collections import defaultdict
 from collections.abc import (
@@ -31,6 +32,7 @@ from strawberry.types.graphql import OperationType
 
 from graph.answers import Coverage, Load, Supporter
 from graph.faults import pause_at
+from graph.i18n import _
 from graph.model import Assignment, Cadre, Unit
 from graph.stores.port import GraphStore, StoreTimeout
 from namgraph.api.audit import Audit
@@ -173,8 +175,10 @@ class Context(BaseContext):
         if self.worker is None:
             return await run_in_threadpool(_read, fn, *args, **kwargs)
         loop = asyncio.get_running_loop()
+        # the caller's context (its language, its request id) goes with the call
+        call = contextvars.copy_context().run
         return await loop.run_in_executor(
-            self.worker, functools.partial(_read, fn, *args, **kwargs)
+            self.worker, functools.partial(call, _read, fn, *args, **kwargs)
         )
 
     async def call(self, fn: Callable[..., V], *args: Any, **kwargs: Any) -> V:
@@ -190,8 +194,10 @@ class Context(BaseContext):
             return await asyncio.wait_for(self.run(fn, *args, **kwargs), limit)
         except TimeoutError:
             raise StoreTimeout(
-                f"the question took longer than {limit:g} s and was stopped; "
-                "ask about a smaller unit"
+                _(
+                    "the question took longer than {limit} s and was stopped; ask about a "
+                    "smaller unit"
+                ).format(limit=f"{limit:g}")
             ) from None
 
 

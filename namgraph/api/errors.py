@@ -6,6 +6,8 @@ from enum import StrEnum
 
 from graphql import GraphQLError
 
+from graph.i18n import _
+
 __all__ = ["Code", "bad_input", "forbidden", "not_found", "store_unavailable"]
 
 
@@ -29,12 +31,15 @@ def error(code: Code, message: str) -> GraphQLError:
 
 
 def not_found(kind: str, key: str) -> GraphQLError:
-    how = {
-        "unit": "search(text:) finds codes by name",
-        "cadre": "search(text:) finds cadres by name",
-        "plan": "planReshuffle(file:) makes one",
-    }.get(kind, "check the id")
-    return error(Code.NOT_FOUND, f"no {kind} {key!r}; {how}")
+    if kind == "unit":
+        text = _("no unit {key}; search(text:) finds codes by name")
+    elif kind == "cadre":
+        text = _("no cadre {key}; search(text:) finds cadres by name")
+    elif kind == "plan":
+        text = _("no plan {key}; planReshuffle(file:) makes one")
+    else:
+        text = _("no {kind} {key}; check the id")
+    return error(Code.NOT_FOUND, text.format(kind=kind, key=repr(key)))
 
 
 def bad_input(message: str) -> GraphQLError:
@@ -47,5 +52,6 @@ def forbidden(message: str) -> GraphQLError:
 
 def store_unavailable(detail: str) -> GraphQLError:
     return error(
-        Code.STORE_UNAVAILABLE, f"the graph store cannot answer now ({detail}); retry shortly"
+        Code.STORE_UNAVAILABLE,
+        _("the graph store cannot answer now ({detail}); retry shortly").format(detail=detail),
     )

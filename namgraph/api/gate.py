@@ -36,6 +36,7 @@ from fastapi import Request
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
+from graph.i18n import _
 from graph.scope import scope_policy, scope_problem
 from graph.stores.port import GraphStore
 from namgraph.api.audit import Audit
@@ -120,8 +121,10 @@ class Gate:
                     raise Refusal(
                         403,
                         "FORBIDDEN",
-                        f"the token's scope cannot be used: {problem}; ask an administrator "
-                        "for a new token (`nam token create`)",
+                        _(
+                            "the token's scope cannot be used: {problem}; ask an administrator "
+                            "for a new token (`nam token create`)"
+                        ).format(problem=problem),
                     )
             if principal.kind == "demo":
                 key = "demo:" + client_address(request, self.proxies)
@@ -132,8 +135,9 @@ class Gate:
                 raise Refusal(
                     429,
                     "RATE_LIMITED",
-                    f"more than {self.settings.rate_per_minute} requests a minute with this "
-                    f"token; retry in {wait} s",
+                    _("more than {n} requests a minute with this token; retry in {wait} s").format(
+                        n=self.settings.rate_per_minute, wait=wait
+                    ),
                     retry_after=wait,
                 )
         except Refusal as refusal:
@@ -153,8 +157,10 @@ class Gate:
                 raise Refusal(
                     403,
                     "FORBIDDEN",
-                    f"requests from the web page at {origin!r} are not accepted; an "
-                    "administrator can allow that origin in NAM_ALLOWED_ORIGINS",
+                    _(
+                        "requests from the web page at {origin} are not accepted; an "
+                        "administrator can allow that origin in NAM_ALLOWED_ORIGINS"
+                    ).format(origin=repr(origin)),
                 )
         if request.method in ("GET", "HEAD", "OPTIONS"):
             return
@@ -163,8 +169,10 @@ class Gate:
             raise Refusal(
                 400,
                 "BAD_INPUT",
-                "a request that is not JSON (a multipart upload, a form) must carry the "
-                "header `X-Namgraph-Request: 1`",
+                _(
+                    "a request that is not JSON (a multipart upload, a form) must carry the "
+                    "header `X-Namgraph-Request: 1`"
+                ),
             )
 
     def _check_size(self, request: Request) -> None:
@@ -178,28 +186,32 @@ class Gate:
             raise Refusal(
                 413,
                 "TOO_LARGE",
-                f"the request body is larger than {limit} bytes (uploads up to "
-                f"{self.settings.max_upload_bytes} bytes); split the reshuffle file",
+                _(
+                    "the request body is larger than {limit} bytes (uploads up to {upload} "
+                    "bytes); split the reshuffle file"
+                ).format(limit=limit, upload=self.settings.max_upload_bytes),
             )
 
     async def _authenticate(self, request: Request) -> Principal:
         header = request.headers.get("authorization", "")
-        scheme, _, token = header.partition(" ")
+        scheme, _sep, token = header.partition(" ")
         if not header:
             if self.settings.demo:
                 return Principal.demo()
             raise Refusal(
                 401,
                 "UNAUTHENTICATED",
-                "no bearer token: send `Authorization: Bearer <token>` "
-                "(`nam token create` issues one)",
+                _(
+                    "no bearer token: send `Authorization: Bearer <token>` "
+                    "(`nam token create` issues one)"
+                ),
             )
         if scheme.lower() != "bearer" or not token.strip():
             raise Refusal(
-                401, "UNAUTHENTICATED", "send the token as `Authorization: Bearer <token>`"
+                401, "UNAUTHENTICATED", _("send the token as `Authorization: Bearer <token>`")
             )
         if self.keyring is None:
-            raise Refusal(401, "UNAUTHENTICATED", "this server has no keyring (NAM_AUTH_FILE)")
+            raise Refusal(401, "UNAUTHENTICATED", _("this server has no keyring (NAM_AUTH_FILE)"))
         try:
             return await run_in_threadpool(self.keyring.authenticate, token.strip())
         except AuthError as exc:

@@ -28,6 +28,7 @@ from graphql import (
 from strawberry.extensions import SchemaExtension
 from strawberry.types import ExecutionResult
 
+from graph.i18n import _
 from namgraph.api.context import Context
 from namgraph.api.errors import Code
 
@@ -116,9 +117,11 @@ class HeavyLanes:
                         data=None,
                         errors=[
                             GraphQLError(
-                                f"the server is answering {lanes.lanes} heavy question(s) "
-                                f"already and this one waited {lanes.wait:g} s for its turn; "
-                                f"ask again in {retry} s, or ask fewer questions at once",
+                                _(
+                                    "the server is answering {lanes} heavy questions already and "
+                                    "this one waited {wait} s for its turn; ask again in {retry} "
+                                    "s, or ask fewer questions at once"
+                                ).format(lanes=lanes.lanes, wait=f"{lanes.wait:g}", retry=retry),
                                 extensions={"code": str(Code.BUSY), "retryAfter": retry},
                             )
                         ],

@@ -33,6 +33,8 @@ from graphql import (
 )
 from strawberry.extensions import SchemaExtension
 
+from graph.i18n import _
+
 __all__ = ["CostLimit", "cost_rule"]
 
 #: Fields whose list is a page of their parent connection: sized by the connection's ``first``.
@@ -92,7 +94,7 @@ def cost_rule(
     max_cost: int, default_page: int, variables: Mapping[str, object] | None = None
 ) -> type[ValidationRule]:
     class CostRule(ValidationRule):
-        def enter_operation_definition(self, node: OperationDefinitionNode, *_: Any) -> None:
+        def enter_operation_definition(self, node: OperationDefinitionNode, *_args: Any) -> None:
             schema = self.context.schema
             root = {
                 "query": schema.query_type,
@@ -106,11 +108,15 @@ def cost_rule(
             estimate = _Estimate(self.context, default_page, max_cost + 1, given)
             cost = _selection_cost(estimate, root, node.selection_set, set(), None)
             if cost > max_cost:
-                said = f"more than {max_cost}" if cost >= estimate.ceiling else str(cost)
+                said = (
+                    _("more than {n}").format(n=max_cost) if cost >= estimate.ceiling else str(cost)
+                )
                 self.report_error(
                     GraphQLError(
-                        f"this query could cost {said} field reads, more than the limit of "
-                        f"{max_cost}; ask for fewer nested lists or smaller pages (first:)",
+                        _(
+                            "this query could cost {cost} field reads, more than the limit of "
+                            "{limit}; ask for fewer nested lists or smaller pages (first:)"
+                        ).format(cost=said, limit=max_cost),
                         node,
                         extensions={"code": "QUERY_TOO_COMPLEX", "cost": cost, "limit": max_cost},
                     )

@@ -13,6 +13,7 @@ from starlette.datastructures import UploadFile
 from strawberry.file_uploads import Upload
 
 from graph import answers, model
+from graph.i18n import _
 from graph.questions import changes_between
 from graph.scope import OutOfScope
 from graph.stores.port import NotFound, StoreBusy, StoreError
@@ -405,21 +406,29 @@ async def make_plan(
     limit = info.context.settings.max_upload_bytes
     if not isinstance(file, UploadFile):
         raise bad_input(
-            "`file` must be an uploaded file: send the request as multipart/form-data with the "
-            "file mapped to the variable (GraphQL multipart request), not as text"
+            _(
+                "`file` must be an uploaded file: send the request as multipart/form-data with "
+                "the file mapped to the variable (GraphQL multipart request), not as text"
+            )
         )
     name = PurePath(str(file.filename or "reshuffle.csv")).name
     suffix = PurePath(name).suffix.lower()
     if suffix not in UPLOAD_SUFFIXES:
         raise bad_input(
-            f"{name!r}: upload a .csv or .xlsx reshuffle file (`nam template reshuffle`)"
+            _("{file}: upload a .csv or .xlsx reshuffle file (`nam template reshuffle`)").format(
+                file=repr(name)
+            )
         )
     content = await file.read(limit + 1)
     audit = info.context.audit
     principal = info.context.principal
     if len(content) > limit:
         audit("refused", principal, "TOO_LARGE", field="planReshuffle", file=name)
-        raise bad_input(f"{name!r} is larger than {limit} bytes; split the reshuffle")
+        raise bad_input(
+            _("{file} is larger than {limit} bytes; split the reshuffle").format(
+                file=repr(name), limit=limit
+            )
+        )
     with upload_folder() as folder:
         path = Path(folder) / f"upload{suffix}"
         path.write_bytes(content)

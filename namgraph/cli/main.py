@@ -24,7 +24,8 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from graph.dates import parse_date
+from graph.dates import parse_date, today
+from graph.i18n import DEFAULT, LANGUAGES, _, day, number
 from graph.model import Severity, Unit
 from graph.orphans import orphaned as orphaned_units
 from graph.policy import DEFAULT_POLICY, PolicyError, available_policies
@@ -54,6 +55,7 @@ from loaders.reshuffle import PlanRefused, apply_reshuffle, plan_reshuffle
 from loaders.templates import write_template
 from namgraph import reports
 from namgraph.cli import render
+from namgraph.cli.commands import NamGroup
 from namgraph.cli.tokens import token
 
 #: Where `make run` builds the demo province (the README's tour uses it).
@@ -96,6 +98,21 @@ class Context:
             close()
 
 
+def _day_text(value: object) -> str:
+    """An ISO date from a stored document, as the reader writes dates."""
+    try:
+        return day(date.fromisoformat(str(value)))
+    except ValueError:
+        return str(value or "")
+
+
+def _plan_date(document: dict[str, Any]) -> date:
+    try:
+        return date.fromisoformat(str(document.get("effective")))
+    except ValueError:
+        return today()
+
+
 def _emit(payload: Any, ctx: Context | None = None, wrote: bool = False) -> None:
     """Print JSON. With ``ctx``, the answer names the write generation it was read at (a
     list becomes ``{"generation": G, "items": [...]}``); after a write, the one it made. A
@@ -107,8 +124,10 @@ def _emit(payload: Any, ctx: Context | None = None, wrote: bool = False) -> None
         if not wrote and now != ctx.read_at:
             generation = None
             err.print(
-                f"warning: the graph changed while this answer was read (generation "
-                f"{ctx.read_at} to {now}); run the command again for an answer of one generation",
+                _(
+                    "warning: the graph changed while this answer was read (generation "
+                    "{before} to {after}); run the command again for an answer of one generation"
+                ).format(before=ctx.read_at, after=now),
                 markup=False,
                 highlight=False,
             )
@@ -121,7 +140,7 @@ def _emit(payload: Any, ctx: Context | None = None, wrote: bool = False) -> None
 
 def _date(_: click.Context, __: click.Parameter, value: str | None) -> date:
     if value is None:
-        return date.today()
+        return today()
     try:
         return parse_date(value)
     except ValueError as exc:
@@ -153,15 +172,19 @@ def handled(f: F) -> F:
             if kwargs.get("as_json") and not exc.emitted:  # for scripts: each with its code
                 _emit({"written": False, "problems": [p.as_dict() for p in exc.problems]})
             _problems(exc.problems)
-            err.print("[red]Nothing was written.[/red]")
+            err.print("[red]" + _("Nothing was written.") + "[/red]")
             sys.exit(2)
         except UnitNotInForce as exc:
             if kwargs.get("as_json"):
                 _emit(exc.as_dict())
-            err.print(f"error: {exc}", markup=False, highlight=False)
+            err.print(_("error: {message}").format(message=exc), markup=False, highlight=False)
             sys.exit(1)
         except (NotFound, StoreError, PolicyError, PlanRefused, ValueError) as exc:
-            err.print(f"error: {exc}{_hint(exc)}", markup=False, highlight=False)
+            err.print(
+                _("error: {message}").format(message=exc) + _hint(exc),
+                markup=False,
+                highlight=False,
+            )
             sys.exit(1)
 
     return wrapper  # type: ignore[return-value]
@@ -170,12 +193,14 @@ def handled(f: F) -> F:
 def _hint(exc: Exception) -> str:
     """What to try next, for the errors a new user meets first."""
     if isinstance(exc, NotFound) and exc.kind in ("unit", "cadre"):
-        return f"; find a {exc.kind} by its name with `nam search NAME`"
+        if exc.kind == "unit":
+            return _("; find a unit by its name with `nam search NAME`")
+        return _("; find a cadre by their name with `nam search NAME`")
     if isinstance(exc, NoGraph):
         demo = Path(DEMO_DIR)
         there = (demo / DB_FILE).is_file() or (demo / JSON_FILE).is_file()
         if there and exc.data_dir.resolve() != demo.resolve():
-            return f"; the demo's graph is in {DEMO_DIR}: `nam --data {DEMO_DIR} ...`"
+            return _("; the demo's graph is in {dir}: `nam --data {dir} ...`").format(dir=DEMO_DIR)
     return ""
 
 
@@ -192,13 +217,24 @@ def _progress(disable: bool = False) -> Progress:
 
 def _problems(problems: list[Any], limit: int = 50) -> None:
     for problem in problems[:limit]:
-        err.print(f"{problem.severity} [{problem.code}]: {problem}", markup=False, highlight=False)
+        severity = _("error") if problem.severity == "error" else _("warning")
+        err.print(f"{severity} [{problem.code}]: {problem}", markup=False, highlight=False)
     if len(problems) > limit:
-        err.print(f"... and {len(problems) - limit} more", markup=False)
+        err.print(_("... and {n} more").format(n=number(len(problems) - limit)), markup=False)
 
 
-@click.group()
+@click.group(cls=NamGroup)
 @click.version_option(package_name="namgraph", prog_name="nam")
+@click.option(
+    "--lang",
+    type=click.Choice(LANGUAGES),
+    envvar="NAM_LANG",
+    default=DEFAULT,
+    show_default="$NAM_LANG or vi",
+    expose_value=False,
+    is_eager=True,
+    help="The language of messages and tables: vi (Vietnamese) or en (English).",
+)
 @click.option(
     "--data",
     type=click.Path(file_okay=False, path_type=Path),
@@ -227,11 +263,15 @@ def migrate(ctx: Context) -> None:
     store as a backup: remove it once you are satisfied."""
     moved = migrate_data(ctx.data)
     if moved is None:
-        out.print(f"{ctx.data}: nothing to migrate ({DB_FILE} is the store)")
+        out.print(
+            _("{dir}: nothing to migrate ({file} is the store)").format(dir=ctx.data, file=DB_FILE)
+        )
         return
     out.print(
-        f"Migrated {moved:,} records from {ctx.data / JSON_FILE} to {ctx.data / DB_FILE}; "
-        f"{JSON_FILE} is kept as a backup: remove it once you are satisfied"
+        _(
+            "Migrated {n} records from {old} to {new}; {json} is kept as a backup: remove it "
+            "once you are satisfied"
+        ).format(n=number(moved), old=ctx.data / JSON_FILE, new=ctx.data / DB_FILE, json=JSON_FILE)
     )
 
 
@@ -248,7 +288,9 @@ def init(ctx: Context, policy: str) -> None:
     """Create an empty graph in the data directory under a chain policy."""
     store = ctx.config.init(policy)
     out.print(
-        f"Created the graph ({ctx.config.describe()}) with policy {store.policy.id}: {store.policy.name}"
+        _("Created the graph ({store}) with policy {id}: {name}").format(
+            store=ctx.config.describe(), id=store.policy.id, name=store.policy.name
+        )
     )
 
 
@@ -273,7 +315,12 @@ def policy_set(ctx: Context, name: str, start: date) -> None:
     """Put a policy (a shipped one or a YAML file) in force from a date."""
     timeline = ctx.store.set_policy(name, start)
     chosen = timeline.on(start)
-    out.print(f"Policy {chosen.id} ({chosen.name}) is in force from {start}.", markup=False)
+    out.print(
+        _("Policy {id} ({name}) is in force from {date}.").format(
+            id=chosen.id, name=chosen.name, date=day(start)
+        ),
+        markup=False,
+    )
     _timeline(timeline)
 
 
@@ -303,8 +350,8 @@ def policy_list(ctx: Context, as_json: bool) -> None:
 
 def _timeline(timeline: Any) -> None:
     for start, until, p in timeline:
-        since = f"from {start}" if start else "from the beginning"
-        end = f" until {until - timedelta(days=1)}" if until else ""
+        since = _("from {date}").format(date=day(start)) if start else _("from the beginning")
+        end = " " + _("until {date}").format(date=day(until - timedelta(days=1))) if until else ""
         out.print(f"  {p.id}: {since}{end} ({p.name})", markup=False)
 
 
@@ -318,9 +365,14 @@ def _diffs(diffs: list[dict[str, Any]], limit: int = 30) -> None:
             f"{name}: {_shown(v['before'])} -> {_shown(v['after'])}"
             for name, v in diff["fields"].items()
         )
-        out.print(f"  {diff['action']} {diff['subject']}: {fields}", markup=False, highlight=False)
+        action = {"change": _("change"), "end": _("end")}.get(diff["action"], diff["action"])
+        out.print(f"  {action} {diff['subject']}: {fields}", markup=False, highlight=False)
     if len(diffs) > limit:
-        out.print(f"  ... and {len(diffs) - limit} more (--json gives them all)", markup=False)
+        out.print(
+            "  "
+            + _("... and {n} more (--json gives them all)").format(n=number(len(diffs) - limit)),
+            markup=False,
+        )
 
 
 def _shown(value: Any) -> str:
@@ -333,15 +385,20 @@ def _finish(ctx: Context, plan: Plan, dry_run: bool, as_json: bool) -> None:
     elif not as_json:
         s = plan.summary()
         out.print(
-            f"Plan: create {s['create']}, change {s['change']}, end {s['end']}, "
-            f"unchanged {s['unchanged']} ({s['units']} units, {s['cadres']} cadres, "
-            f"{s['assignments']} assignments); {s['errors']} errors, {s['warnings']} warnings"
+            _(
+                "Plan: create {create}, change {change}, end {end}, unchanged {unchanged} "
+                "({units} units, {cadres} cadres, {assignments} assignments); {errors} errors, "
+                "{warnings} warnings"
+            ).format(**{k: number(v) for k, v in s.items() if isinstance(v, int)})
         )
         shown = plan.provinces.items() if len(plan.provinces) <= 8 else ()
         for code, counts in shown:
             out.print(
-                f"  province {code}: {counts['started']} started, {counts['ended']} ended, "
-                f"{counts['renamed']} renamed, {counts['moved']} moved",
+                "  "
+                + _(
+                    "province {code}: {started} started, {ended} ended, {renamed} renamed, "
+                    "{moved} moved"
+                ).format(code=code, **{k: number(v) for k, v in counts.items()}),
                 markup=False,
             )
         if len(plan.provinces) > 8:
@@ -350,9 +407,11 @@ def _finish(ctx: Context, plan: Plan, dry_run: bool, as_json: bool) -> None:
                 for k in ("started", "ended", "renamed", "moved")
             }
             out.print(
-                f"  {len(plan.provinces)} provinces: {total['started']} units started, "
-                f"{total['ended']} ended, {total['renamed']} renamed, {total['moved']} moved "
-                "(--json gives each province)",
+                "  "
+                + _(
+                    "{n} provinces: {started} units started, {ended} ended, {renamed} renamed, "
+                    "{moved} moved (--json gives each province)"
+                ).format(n=len(plan.provinces), **{k: number(v) for k, v in total.items()}),
                 markup=False,
             )
         _diffs(plan.diffs)
@@ -363,14 +422,14 @@ def _finish(ctx: Context, plan: Plan, dry_run: bool, as_json: bool) -> None:
         raise refused
     if dry_run:
         if not as_json:
-            out.print("Dry run: nothing was written.")
+            out.print(_("Dry run: nothing was written."))
         return
-    with err.status("writing the graph"):
+    with err.status(_("writing the graph")):
         apply_plan(ctx.store, plan)
     if as_json:
         _emit({"dry_run": False, **plan.as_dict()}, ctx, wrote=True)
     else:
-        out.print(f"Written to the {ctx.config.describe()}.")
+        out.print(_("Written to the {store}.").format(store=ctx.config.describe()))
 
 
 dry_run_option = click.option("--dry-run", is_flag=True, help="Show the plan; write nothing.")
@@ -469,7 +528,10 @@ def illustrate_merges(ctx: Context, on: date, province: str | None, out_file: Pa
     else:
         out_file.write_text(text, encoding="utf-8")
         rows = text.count("\n") - 1
-        out.print(f"Wrote {rows} illustrative merges to {out_file}.", markup=False)
+        out.print(
+            _("Wrote {n} illustrative merges to {file}.").format(n=number(rows), file=out_file),
+            markup=False,
+        )
 
 
 def _load_kind(kind: str) -> None:
@@ -514,14 +576,14 @@ def generate_command(
         codes = [u.code for u in store.subtree() if u.level == store.policy.top_level]
     units, cadres, assignments = [], [], []
     with _progress(disable=as_json) as progress:
-        task = progress.add_task("generating", total=len(codes))
+        task = progress.add_task(_("generating"), total=len(codes))
         for code in codes:
             roster = generate(store, code, seed)
             units += roster.units
             cadres += roster.cadres
             assignments += roster.assignments
             progress.advance(task)
-    with err.status("checking the plan"):
+    with err.status(_("checking the plan")):
         plan = make_plan(store, units, cadres, assignments)
     _finish(ctx, plan, dry_run, as_json)
 
@@ -540,7 +602,7 @@ def template(kind: str, xlsx: Path | None) -> None:
     if xlsx is None:
         sys.stdout.write(text)
     else:
-        out.print(f"Wrote {xlsx}")
+        out.print(_("Wrote {file}").format(file=xlsx), markup=False)
 
 
 # --- questions -----------------------------------------------------------------------------
@@ -568,12 +630,19 @@ def validate(ctx: Context, unit: str | None, as_of: date, as_json: bool) -> None
         )
     else:
         for v in found[:200]:
+            severity = _("error") if v.severity is Severity.ERROR else _("warning")
             out.print(
-                f"{v.severity} {v.rule} {v.subject}: {v.message}", markup=False, highlight=False
+                f"{severity} {v.rule} {v.subject}: {v.message}", markup=False, highlight=False
             )
         if len(found) > 200:
-            out.print(f"... and {len(found) - 200} more (use --json for all)")
-        out.print(f"{len(errors)} errors, {len(found) - len(errors)} warnings on {as_of}.")
+            out.print(_("... and {n} more (use --json for all)").format(n=number(len(found) - 200)))
+        out.print(
+            _("{errors} errors, {warnings} warnings on {date}.").format(
+                errors=number(len(errors)),
+                warnings=number(len(found) - len(errors)),
+                date=day(as_of),
+            )
+        )
     if errors:
         sys.exit(1)
 
@@ -614,7 +683,7 @@ def gaps(
         _orphans(ctx, unit, as_of, as_json)
         return
     if unit is None or level is None:
-        raise click.UsageError("give a UNIT and --level (or --orphaned)")
+        raise click.UsageError(_("give a UNIT and --level (or --orphaned)"))
     level_id = ctx.store_about(unit).policy_on(as_of).level_id(level) or level
     found = ctx.store.gaps(unit, level_id, as_of)
     if as_json:
@@ -628,14 +697,21 @@ def gaps(
             ctx,
         )
         return
+    words = {"level": render.level_name(ctx.store.policy_on(as_of), level_id), "unit": unit}
     if not found:
-        out.print(f"No gaps at {level_id} under {unit} on {as_of}.")
+        out.print(_("No gaps at {level} under {unit} on {date}.").format(**words, date=day(as_of)))
         return
-    table = Table(title=f"Gaps at {level_id} under {unit} on {as_of}: {len(found)}")
-    for name in ("code", "name", "reason", "broken at"):
+    table = Table(
+        title=_("Gaps at {level} under {unit} on {date}: {n}").format(
+            **words, date=day(as_of), n=number(len(found))
+        )
+    )
+    for name in (_("code"), _("name"), _("reason"), _("broken at")):
         table.add_column(name)
     for gap in found:
-        table.add_row(gap.unit.code, gap.unit.name, str(gap.reason), gap.broken_at or "")
+        table.add_row(
+            gap.unit.code, gap.unit.name, render.reason_name(gap.reason), gap.broken_at or ""
+        )
     out.print(table)
 
 
@@ -661,12 +737,21 @@ def _orphans(ctx: Context, unit: str | None, as_of: date, as_json: bool) -> None
             ctx,
         )
         return
-    where = f" under {unit}" if unit else ""
     if not found:
-        out.print(f"No orphaned units{where} on {as_of}.")
+        if unit:
+            out.print(
+                _("No orphaned units under {unit} on {date}.").format(unit=unit, date=day(as_of))
+            )
+        else:
+            out.print(_("No orphaned units on {date}.").format(date=day(as_of)))
         return
-    table = Table(title=f"Orphaned units{where} on {as_of}: {len(found)}")
-    for name in ("code", "name", "ended parent", "ended on", "last living ancestor"):
+    title = (
+        _("Orphaned units under {unit} on {date}: {n}")
+        if unit
+        else _("Orphaned units on {date}: {n}")
+    )
+    table = Table(title=title.format(unit=unit, date=day(as_of), n=number(len(found))))
+    for name in (_("code"), _("name"), _("ended parent"), _("ended on"), _("last living ancestor")):
         table.add_column(name)
     for o in found:
         living = o.living_ancestor
@@ -674,7 +759,7 @@ def _orphans(ctx: Context, unit: str | None, as_of: date, as_json: bool) -> None
             o.unit.code,
             o.unit.name,
             f"{o.ended_parent.code} {o.ended_parent.name}",
-            str(o.ended_on),
+            day(o.ended_on),
             f"{living.code} {living.name}" if living else "-",
         )
     out.print(table)
@@ -693,17 +778,17 @@ def chain(ctx: Context, unit: str, as_of: date, as_json: bool) -> None:
         _emit([render.chain_dict(link) for link in links], ctx)
         return
     policy = ctx.store.policy_on(as_of)
-    table = Table(title=f"Chain of {unit} on {as_of}")
-    for name in ("level", "unit", "supported by", "since", "phone"):
+    table = Table(title=_("Chain of {unit} on {date}").format(unit=unit, date=day(as_of)))
+    for name in (_("level"), _("unit"), _("supported by"), _("since"), _("phone")):
         table.add_column(name)
     for link in links:
         who = "; ".join(f"{s.cadre.name} ({s.cadre.id})" for s in link.supporters)
         if not who:
-            who = "-" if link.rule is None else "[red]NO ACTIVE SUPPORTER[/red]"
-        since = "; ".join(str(s.assignment.since) for s in link.supporters)
+            who = "-" if link.rule is None else "[red]" + _("NO ACTIVE SUPPORTER") + "[/red]"
+        since = "; ".join(day(s.assignment.since) for s in link.supporters)
         phone = "; ".join(s.cadre.phone for s in link.supporters)
         table.add_row(
-            policy.level(link.unit.level).label,
+            render.level_name(policy, link.unit.level),
             f"{link.unit.code} {link.unit.name}",
             who,
             since,
@@ -725,19 +810,33 @@ def reach(ctx: Context, cadre: str, as_of: date, as_json: bool) -> None:
         _emit(render.reach_dict(answer), ctx)
         return
     c = answer.cadre
+    policy = ctx.store.policy_on(as_of)
     out.print(
-        f"{c.id} {c.name} ({c.level}), {answer.status} on {as_of}; supports: "
-        + (", ".join(f"{u.code} {u.name}" for u in answer.direct) or "nothing")
+        _("{id} {name} ({level}), {status} on {date}; supports: {units}").format(
+            id=c.id,
+            name=c.name,
+            level=render.level_name(policy, c.level),
+            status=render.status_name(answer.status),
+            date=day(as_of),
+            units=", ".join(f"{u.code} {u.name}" for u in answer.direct) or _("nothing"),
+        ),
+        markup=False,
     )
     table = Table()
-    for name in ("level", "units below", "reached"):
-        table.add_column(name, justify="left" if name == "level" else "right")
+    table.add_column(_("level"))
+    table.add_column(_("units below"), justify="right")
+    table.add_column(_("reached"), justify="right")
     for lr in answer.levels:
-        table.add_row(lr.level, str(lr.units), str(lr.reached))
+        table.add_row(render.level_name(policy, lr.level), number(lr.units), number(lr.reached))
     out.print(table)
-    out.print(f"Households reached: {answer.households}")
+    out.print(_("Households reached: {n}").format(n=number(answer.households)))
     for gap in answer.breaks:
-        out.print(f"chain broken at {gap.unit.code} {gap.unit.name}: {gap.reason}", markup=False)
+        out.print(
+            _("chain broken at {code} {name}: {reason}").format(
+                code=gap.unit.code, name=gap.unit.name, reason=render.reason_name(gap.reason)
+            ),
+            markup=False,
+        )
 
 
 @main.command()
@@ -756,19 +855,24 @@ def workload(ctx: Context, unit: str, as_of: date, top: int, as_json: bool) -> N
     idle = sum(1 for item in loads if item.units == 0)
     over = sum(1 for item in loads if item.overloaded)
     table = Table(
-        title=f"Load of {len(loads)} active cadres under {unit} on {as_of}: "
-        f"{over} overloaded, {idle} with nothing"
+        title=_(
+            "Load of {n} active cadres under {unit} on {date}: {over} overloaded, "
+            "{idle} with nothing"
+        ).format(
+            n=number(len(loads)), unit=unit, date=day(as_of), over=number(over), idle=number(idle)
+        )
     )
-    for name in ("cadre", "name", "level", "units", "max", "households"):
+    for name in (_("cadre"), _("name"), _("level"), _("units"), _("max"), _("households")):
         table.add_column(name)
+    policy = ctx.store.policy_on(as_of)
     for item in loads[:top]:
         table.add_row(
             item.cadre.id,
             item.cadre.name,
-            item.cadre.level,
-            str(item.units),
-            str(item.max_units or "-"),
-            str(item.households),
+            render.level_name(policy, item.cadre.level),
+            number(item.units),
+            number(item.max_units) if item.max_units else "-",
+            number(item.households),
             style="red" if item.overloaded else None,
         )
     out.print(table)
@@ -798,7 +902,7 @@ def output_options(f: F) -> F:
 
 def _one_output(xlsx_file: Path | None, csv_file: Path | None) -> None:
     if (xlsx_file is None) == (csv_file is None):
-        raise click.UsageError("give exactly one of --xlsx FILE or --csv FILE")
+        raise click.UsageError(_("give exactly one of --xlsx FILE or --csv FILE"))
 
 
 def _write_report(built: reports.Report, xlsx_file: Path | None, csv_file: Path | None) -> None:
@@ -814,8 +918,13 @@ def _write_report(built: reports.Report, xlsx_file: Path | None, csv_file: Path 
     except OSError as exc:
         raise click.FileError(str(path), exc.strerror) from None
     sheets = len(built.sheets)
-    where = f" on {sheets} sheets" if xlsx_file is not None and sheets > 1 else ""
-    out.print(f"Wrote {built.rows} rows{where} to {path}.", markup=False, highlight=False)
+    if xlsx_file is not None and sheets > 1:
+        text = _("Wrote {n} rows on {sheets} sheets to {file}.")
+    else:
+        text = _("Wrote {n} rows to {file}.")
+    out.print(
+        text.format(n=number(built.rows), sheets=sheets, file=path), markup=False, highlight=False
+    )
 
 
 @report.command("gaps")
@@ -896,22 +1005,31 @@ def whatif(
         _emit(render.whatif_dict(answer), ctx)
         return
     policy = ctx.store.policy_on(on)
-    out.print(render.coverage_table(answer.before, policy, "before"))
-    out.print(render.coverage_table(answer.after, policy, f"if they leave on {on}"))
-    out.print(f"Households losing an unbroken chain: {answer.households_lost}")
+    out.print(render.coverage_table(answer.before, policy, _("before")))
+    out.print(
+        render.coverage_table(
+            answer.after, policy, _("if they leave on {date}").format(date=day(on))
+        )
+    )
+    out.print(
+        _("Households losing an unbroken chain: {n}").format(n=number(answer.households_lost))
+    )
     for takeover in answer.lost:
         names = ", ".join(
-            f"{c.cadre.id} {c.cadre.name} (carries {c.units})" for c in takeover.candidates
+            _("{id} {name} (carries {n})").format(id=c.cadre.id, name=c.cadre.name, n=c.units)
+            for c in takeover.candidates
         )
         out.print(
-            f"loses coverage: {takeover.unit.code} {takeover.unit.name}; could take over: {names or 'nobody'}",
+            _("loses coverage: {code} {name}; could take over: {names}").format(
+                code=takeover.unit.code, name=takeover.unit.name, names=names or _("nobody")
+            ),
             markup=False,
         )
 
 
 @main.command()
 @click.argument("text")
-@click.option("--first", default=10, show_default=True)
+@click.option("--first", default=10, show_default=True, help="How many to list.")
 @json_option
 @pass_ctx
 @handled
@@ -927,15 +1045,25 @@ def search(ctx: Context, text: str, first: int, as_json: bool) -> None:
     if as_json:
         _emit(rows, ctx)
         return
+    policy = ctx.store.policy
     for row, hit in zip(rows, hits, strict=True):
         key = row.get("code") or row.get("id")
         now = f"; {render.unit_now(hit)}" if isinstance(hit, Unit) and render.unit_now(hit) else ""
-        out.print(f"{row['type']:5} {key:14} {row['name']} ({row['level']}{now})", markup=False)
+        kind = _("unit") if row["type"] == "unit" else _("cadre")
+        level = render.level_name(policy, row["level"])
+        out.print(f"{kind:7} {key:14} {row['name']} ({level}{now})", markup=False)
 
 
 @main.command("diff")
 @click.argument("unit")
-@click.option("--from", "start", required=True, callback=_date, metavar="DATE")
+@click.option(
+    "--from",
+    "start",
+    required=True,
+    callback=_date,
+    metavar="DATE",
+    help="The day before the first change.",
+)
 @click.option("--to", "end", callback=_date, metavar="DATE", help="Default today.")
 @json_option
 @pass_ctx
@@ -943,34 +1071,64 @@ def search(ctx: Context, text: str, first: int, as_json: bool) -> None:
 def diff_command(ctx: Context, unit: str, start: date, end: date, as_json: bool) -> None:
     """What changed in a unit's subtree after --from, up to and including --to."""
     if end < start:
-        raise click.BadParameter(f"{end} is before --from {start}; swap them", param_hint="--to")
+        raise click.BadParameter(
+            _("{end} is before --from {start}; swap them").format(end=day(end), start=day(start)),
+            param_hint="--to",
+        )
     answer = changes_between(ctx.store, unit, start, end)
     if as_json:
         _emit(render.changes_dict(answer), ctx)
         return
     out.print(
-        f"Changes in {answer.unit.code} {answer.unit.name} after {start} up to {end}: "
-        f"{len(answer.started)} started, {len(answer.ended)} ended, "
-        f"{len(answer.statuses)} status changes, {len(answer.units)} units",
+        _(
+            "Changes in {code} {name} after {start} up to {end}: {started} started, {ended} ended, "
+            "{statuses} status changes, {units} units"
+        ).format(
+            code=answer.unit.code,
+            name=answer.unit.name,
+            start=day(start),
+            end=day(end),
+            started=number(len(answer.started)),
+            ended=number(len(answer.ended)),
+            statuses=number(len(answer.statuses)),
+            units=number(len(answer.units)),
+        ),
         markup=False,
     )
     for cadre, status, since in answer.statuses:
-        out.print(f"  {since}  {cadre.id} {cadre.name}: {status}", markup=False)
+        out.print(
+            f"  {day(since)}  {cadre.id} {cadre.name}: {render.status_name(status)}", markup=False
+        )
     for verb, items in (("ends", answer.ended), ("starts", answer.started)):
         for a in items:
-            day = a.until if verb == "ends" else a.since
-            why = f"decision {a.decision}" if verb == "starts" else f"held since {a.since}"
-            out.print(f"  {day}  {verb}: {a.cadre} -> {a.unit} ({a.role}, {why})", markup=False)
+            when = a.until if verb == "ends" else a.since
+            if verb == "starts":
+                line = _("starts: {cadre} -> {unit} ({role}, decision {decision})")
+            else:
+                line = _("ends: {cadre} -> {unit} ({role}, held since {since})")
+            text = line.format(
+                cadre=a.cadre, unit=a.unit, role=a.role, decision=a.decision, since=day(a.since)
+            )
+            out.print(f"  {day(when)}  {text}", markup=False)
     for u in answer.units:
-        what = u.change_between(start, end)
+        change = u.change_between(start, end)
         was, now = u.version_on(start), u.version_on(end)
-        if what == "moved" and was is not None and now is not None:
-            what = f"moved from {was.parent} to {now.parent}"
-        elif what == "renamed" and was is not None:
-            what = f"renamed (was {was.name})"
-        elif what == "ended" and u.successors:
-            what = "ended, into " + ", ".join(m.code for m in u.successors if m.on <= end)
-        out.print(f"  unit {u.code} {u.on(end).name}: {what}", markup=False)
+        what = {"started": _("started"), "ended": _("ended"), "moved": _("moved")}.get(
+            str(change), str(change)
+        )
+        if change == "moved" and was is not None and now is not None:
+            what = _("moved from {old} to {new}").format(old=was.parent, new=now.parent)
+        elif change == "renamed" and was is not None:
+            what = _("renamed (was {name})").format(name=was.name)
+        elif change == "ended" and u.successors:
+            what = _("ended, into {codes}").format(
+                codes=", ".join(m.code for m in u.successors if m.on <= end)
+            )
+        out.print(
+            "  "
+            + _("unit {code} {name}: {what}").format(code=u.code, name=u.on(end).name, what=what),
+            markup=False,
+        )
 
 
 @main.command("history")
@@ -997,12 +1155,21 @@ def history_command(ctx: Context, cadre: str, as_json: bool) -> None:
             ctx,
         )
         return
-    out.print(f"{found.id} {found.name} ({found.level}, {found.home_unit})", markup=False)
+    policy = ctx.store.policy
+    level = render.level_name(policy, found.level)
+    out.print(f"{found.id} {found.name} ({level}, {found.home_unit})", markup=False)
     for p in found.history:
-        out.print(f"  {p.since or '(from the start)'}  {p.status}", markup=False)
-    table = Table("unit", "role", "since", "until", "decision")
+        since = day(p.since) if p.since else _("(from the start)")
+        out.print(f"  {since}  {render.status_name(p.status)}", markup=False)
+    table = Table(_("unit"), _("role"), _("since"), _("until"), _("decision"))
     for a in held:
-        table.add_row(a.unit, a.role, str(a.since), str(a.until or ""), a.decision)
+        table.add_row(
+            a.unit,
+            render.role_name(policy, a.role),
+            day(a.since),
+            day(a.until) if a.until else "",
+            a.decision,
+        )
     out.print(table)
 
 
@@ -1058,25 +1225,27 @@ def reshuffle_plan(
 ) -> None:
     """Diff a reshuffle file against the graph on its date, preview it and keep the plan."""
     if reorganisation is not None:
-        with err.status("planning the reorganisation"):
+        with err.status(_("planning the reorganisation")):
             document = plan_reorganisation(ctx.store, reorganisation, scope, decision or "", by)
         if out_file is not None:
             out_file.write_text(decisions_csv(document, reorganisation), encoding="utf-8")
         _show_plan(document, as_json, ctx, by)
         return
     if file is None:
-        raise click.UsageError("give a reshuffle FILE, or --reorganisation DATE")
+        raise click.UsageError(_("give a reshuffle FILE, or --reorganisation DATE"))
     try:
-        with err.status("planning the reshuffle"):
+        with err.status(_("planning the reshuffle")):
             document = plan_reshuffle(ctx.store, file, on, decision, scope, by, sheet=sheet)
     except (NotFound, ValueError) as exc:  # the file or an option names what is not there
-        err.print(f"error: {exc}", markup=False, highlight=False)
-        err.print("[red]Nothing was planned.[/red]")
+        err.print(_("error: {message}").format(message=exc), markup=False, highlight=False)
+        err.print("[red]" + _("Nothing was planned.") + "[/red]")
         sys.exit(2)
     _show_plan(document, as_json, ctx, by)
     if document["problems"]:
         _problems([Problem(**p) for p in document["problems"]])
-        err.print("[red]The plan cannot be applied: fix the file and plan it again.[/red]")
+        err.print(
+            "[red]" + _("The plan cannot be applied: fix the file and plan it again.") + "[/red]"
+        )
         sys.exit(2)
 
 
@@ -1101,7 +1270,7 @@ def reshuffle_show(ctx: Context, plan: str, as_json: bool) -> None:
 @handled
 def reshuffle_apply(ctx: Context, plan: str, by: str | None, as_json: bool) -> None:
     """Apply a kept plan in one write, or refuse it (stale, problems) writing nothing."""
-    with err.status("applying the plan"):
+    with err.status(_("applying the plan")):
         done = apply_reshuffle(ctx.store, plan, by)
     if as_json:
         _emit(
@@ -1112,11 +1281,23 @@ def reshuffle_apply(ctx: Context, plan: str, by: str | None, as_json: bool) -> N
     elif done.written:
         counts = done.record["counts"]
         out.print(
-            f"Applied plan {plan}: ended {counts['end']}, started {counts['start']}, "
-            f"status changes {counts['status']} ({ctx.config.describe()})."
+            _(
+                "Applied plan {plan}: ended {end}, started {start}, status changes {status} "
+                "({store})."
+            ).format(
+                plan=plan,
+                end=number(counts["end"]),
+                start=number(counts["start"]),
+                status=number(counts["status"]),
+                store=ctx.config.describe(),
+            )
         )
     else:
-        out.print(f"Plan {plan} changes nothing: the graph already holds it. Nothing was written.")
+        out.print(
+            _(
+                "Plan {plan} changes nothing: the graph already holds it. Nothing was written."
+            ).format(plan=plan)
+        )
 
 
 @reshuffle.command("list")
@@ -1130,7 +1311,7 @@ def reshuffle_list(ctx: Context, as_json: bool) -> None:
         _emit(records, ctx)
         return
     if not records:
-        out.print("No reshuffle has been applied yet (`nam reshuffle plan FILE` makes a plan).")
+        out.print(_("No reshuffle has been applied yet (`nam reshuffle plan FILE` makes a plan)."))
         return
     width = max(40, min(out.width, 100))
     for r in records:  # two or three short lines each: readable in an 80-column terminal
@@ -1138,16 +1319,23 @@ def reshuffle_list(ctx: Context, as_json: bool) -> None:
         assert isinstance(counts, dict)
         applied = str(r.get("applied_at", "")).replace("T", " ")[:16]
         out.print(
-            f"{r.get('id', '')}  applied {applied} by {r.get('applied_by', '')}", markup=False
+            _("{id}  applied {at} by {by}").format(
+                id=r.get("id", ""), at=applied, by=r.get("applied_by", "")
+            ),
+            markup=False,
         )
-        what = (
-            f"effective {r.get('effective', '')}: ended {counts.get('end', 0)}, started "
-            f"{counts.get('start', 0)}, status changes {counts.get('status', 0)}; "
-            f"file {Path(str(r.get('file', ''))).name}"
+        what = _(
+            "effective {date}: ended {end}, started {start}, status changes {status}; file {file}"
+        ).format(
+            date=_day_text(r.get("effective")),
+            end=number(counts.get("end", 0)),
+            start=number(counts.get("start", 0)),
+            status=number(counts.get("status", 0)),
+            file=Path(str(r.get("file", ""))).name,
         )
         decision = str(r.get("decision") or "")
         if decision:
-            what = f"{what}; decision {decision}"
+            what = what + "; " + _("decision {decision}").format(decision=decision)
         for line in textwrap.wrap(what, width - 2):
             out.print(f"  {line}", markup=False, highlight=False)
 
@@ -1160,48 +1348,81 @@ def _show_plan(
         _emit(document, ctx)
         return
     s = document["summary"]
-    out.print(
-        f"Plan {document['id']} ({document['kind']}, {document['decision']}, effective "
-        f"{document['effective']}), made by {document['made_by']} at {document['made_at']}"
+    kind = {"reshuffle": _("reshuffle"), "reorganisation": _("reorganisation")}.get(
+        document["kind"], document["kind"]
     )
+    out.print(
+        _("Plan {id} ({kind}, {decision}, effective {date}), made by {by} at {at}").format(
+            id=document["id"],
+            kind=kind,
+            decision=document["decision"],
+            date=_day_text(document["effective"]),
+            by=document["made_by"],
+            at=document["made_at"],
+        ),
+        markup=False,
+    )
+    counts = {k: number(v) for k, v in s.items() if isinstance(v, int)}
     if document["kind"] == "reorganisation":
         out.print(
-            f"  assignments in force the day before: {s['continue']} continue, "
-            f"{s['carried']} carried to successors, {s['ended_with_reason']} ended with a "
-            f"reason, {s['undecided']} need a decision",
+            "  "
+            + _(
+                "assignments in force the day before: {continue} continue, {carried} carried to "
+                "successors, {ended_with_reason} ended with a reason, {undecided} need a decision"
+            ).format(**counts),
             markup=False,
         )
         reasons = Counter(r["reason"] for r in document["reorganisation"]["ended"])
         for reason, n in sorted(reasons.items()):
-            out.print(f"  ended, {reason}: {n}", markup=False)
+            out.print("  " + _("ended, {reason}: {n}").format(reason=reason, n=n), markup=False)
     out.print(
-        f"  end {s['end']}, start {s['start']}, continue {s['continue']}, "
-        f"status changes {s['status']}; {s['errors']} errors, {s['warnings']} warnings"
+        "  "
+        + _(
+            "end {end}, start {start}, continue {continue}, status changes {status}; {errors} "
+            "errors, {warnings} warnings"
+        ).format(**counts),
+        markup=False,
     )
     _problems([Problem(**w) for w in document["warnings"]], limit=20)
     for st in document["statuses"][:30]:
-        out.print(f"  {st['cadre']} {st['name']}: {st['from']} -> {st['to']}")
+        out.print(
+            f"  {st['cadre']} {st['name']}: {render.status_name(st['from'])} -> "
+            f"{render.status_name(st['to'])}",
+            markup=False,
+        )
     if len(document["statuses"]) > 30:
-        out.print(f"  ... and {len(document['statuses']) - 30} more")
-    for key, verb in (("ended", "ends"), ("started", "starts")):
+        out.print("  " + _("... and {n} more").format(n=number(len(document["statuses"]) - 30)))
+    for key in ("ended", "started"):
+        line = (
+            _("ends: {cadre} -> {unit} ({role}, since {since})")
+            if key == "ended"
+            else _("starts: {cadre} -> {unit} ({role}, since {since})")
+        )
         for a in document[key][:30]:
-            out.print(f"  {verb}: {a['cadre']} -> {a['unit']} ({a['role']}, since {a['since']})")
+            out.print(
+                "  "
+                + line.format(
+                    cadre=a["cadre"], unit=a["unit"], role=a["role"], since=_day_text(a["since"])
+                ),
+                markup=False,
+            )
         if len(document[key]) > 30:
-            out.print(f"  ... and {len(document[key]) - 30} more")
+            out.print("  " + _("... and {n} more").format(n=number(len(document[key]) - 30)))
     for p in document["preview"]:
-        out.print(render.preview_table(p))
+        out.print(render.preview_table(p, ctx.store.policy_on(_plan_date(document))))
     if document["problems"]:
         return
     if not any(s[k] for k in ("end", "start", "status")):
-        out.print("Nothing to change: the graph already holds this reshuffle.")
+        out.print(_("Nothing to change: the graph already holds this reshuffle."))
     else:
         signed = f" --by {shlex.quote(by)}" if by else ""
-        out.print(f"Apply it with: {nam} reshuffle apply {document['id']}{signed}", markup=False)
+        command = f"{nam} reshuffle apply {document['id']}{signed}"
+        out.print(_("Apply it with: {command}").format(command=command), markup=False)
 
 
 @main.command()
-@click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--host", default="127.0.0.1", show_default=True, help="The address to listen on.")
+@click.option("--port", default=8000, show_default=True, type=int, help="The port to listen on.")
 @click.option(
     "--demo",
     is_flag=True,
@@ -1225,8 +1446,13 @@ def serve(ctx: Context, host: str, port: int, demo: bool) -> None:
     store = ctx.store
     if settings.demo:
         err.print(
-            "[bold red]DEMO MODE[/]: no token needed; anyone who can reach "
-            f"http://{host}:{port} sees and changes everything. Never serve real data this way."
+            "[bold red]"
+            + _("DEMO MODE")
+            + "[/]: "
+            + _(
+                "no token needed; anyone who can reach {url} sees and changes everything. Never "
+                "serve real data this way."
+            ).format(url=f"http://{host}:{port}")
         )
     log(
         "starting",
@@ -1290,24 +1516,33 @@ def export_command(ctx: Context, target: str, replace: bool, part_records: int) 
     for start, policy_file in later_policy_files(ctx.data):
         store.set_policy(str(policy_file), start)
     try:
-        with err.status("reading the graph"):
+        with err.status(_("reading the graph")):
             changes = dump(source)
         parts = in_parts(changes, part_records)
         if len(parts) == 1:
-            with err.status("copying the graph"):
+            with err.status(_("copying the graph")):
                 store.apply(changes)
         else:
             store.loading(datetime.now(UTC).isoformat(timespec="seconds"))
             with _progress() as progress:
-                task = progress.add_task("copying, province by province", total=len(changes))
+                task = progress.add_task(_("copying, province by province"), total=len(changes))
                 for part in parts:
                     store.apply(part)
                     progress.advance(task, len(part))
             store.loading(None)
     finally:
         store.close()
-    how = "one transaction" if len(parts) == 1 else f"{len(parts)} transactions"
-    out.print(f"Copied {len(changes)} records from {ctx.data} to the {neo.describe()} ({how}).")
+    how = (
+        _("one transaction")
+        if len(parts) == 1
+        else _("{n} transactions").format(n=number(len(parts)))
+    )
+    out.print(
+        _("Copied {n} records from {source} to the {target} ({how}).").format(
+            n=number(len(changes)), source=ctx.data, target=neo.describe(), how=how
+        ),
+        markup=False,
+    )
 
 
 @main.command("import")
@@ -1326,16 +1561,21 @@ def import_command(ctx: Context, source_kind: str) -> None:
             policy_file = Path(tmp) / "policy.yaml"
             policy_file.write_text(source.policy_text, encoding="utf-8")
             target = MemoryStore.init(ctx.data, str(policy_file))
-            for start, _, text in source.later:
+            for start, _until, text in source.later:
                 later = Path(tmp) / f"policy.{start.isoformat()}.yaml"
                 later.write_text(text, encoding="utf-8")
                 target.set_policy(str(later), start)
-        with err.status("copying the graph"):
+        with err.status(_("copying the graph")):
             changes = dump(source)
             target.apply(changes)
     finally:
         source.close()
-    out.print(f"Copied {len(changes)} records from the {neo.describe()} to {ctx.data}.")
+    out.print(
+        _("Copied {n} records from the {source} to {target}.").format(
+            n=number(len(changes)), source=neo.describe(), target=ctx.data
+        ),
+        markup=False,
+    )
 
 
 @main.command()
@@ -1344,6 +1584,11 @@ def import_command(ctx: Context, source_kind: str) -> None:
 def status(ctx: Context) -> None:
     """What the data directory holds."""
     store = ctx.store
-    out.print(f"{ctx.config.describe()}: policy {store.policy.id} ({store.policy.name})")
+    out.print(
+        _("{store}: policy {id} ({name})").format(
+            store=ctx.config.describe(), id=store.policy.id, name=store.policy.name
+        ),
+        markup=False,
+    )
     for key, value in store.counts().items():
-        out.print(f"  {key}: {value}")
+        out.print(f"  {key}: {number(value) if isinstance(value, int) else value}")

@@ -12,7 +12,12 @@ from graph.documents import cadre_dict as cadre_dict
 from graph.documents import coverage_dict as coverage_dict
 from graph.documents import unit_dict as unit_dict
 from graph.documents import unit_now as unit_now
+from graph.i18n import _, day, number, percent
 from graph.policy import Policy
+from namgraph.reports.labels import level_name as level_name
+from namgraph.reports.labels import reason_name as reason_name
+from namgraph.reports.labels import role_name as role_name
+from namgraph.reports.labels import status_name as status_name
 
 
 def gap_dict(g: Gap) -> dict[str, Any]:
@@ -77,65 +82,86 @@ def whatif_dict(w: WhatIf) -> dict[str, Any]:
 
 
 def pct(value: float | None) -> str:
-    return "-" if value is None else f"{value * 100:.1f}%"
+    return percent(value)
 
 
 def coverage_table(c: Coverage, policy: Policy, note: str = "") -> Table:
-    title = f"Coverage of {c.unit.code} {c.unit.name} on {c.as_of}"
+    title = _("Coverage of {code} {name} on {date}").format(
+        code=c.unit.code, name=c.unit.name, date=day(c.as_of)
+    )
     table = Table(title=f"{title} ({note})" if note else title)
-    for name in ("level", "units", "covered", "ratio"):
-        table.add_column(name, justify="left" if name == "level" else "right")
+    table.add_column(_("level"))
+    for name in (_("units"), _("covered"), _("ratio")):
+        table.add_column(name, justify="right")
     for lc in c.levels:
-        table.add_row(policy.level(lc.level).label, str(lc.units), str(lc.covered), pct(lc.ratio))
+        table.add_row(
+            level_name(policy, lc.level), number(lc.units), number(lc.covered), pct(lc.ratio)
+        )
     table.add_section()
     table.add_row(
-        "households (end to end)", str(c.households), str(c.households_reached), pct(c.ratio)
+        _("households (end to end)"),
+        number(c.households),
+        number(c.households_reached),
+        pct(c.ratio),
     )
     return table
 
 
-def preview_table(p: dict[str, Any]) -> Table:
+def preview_table(p: dict[str, Any], policy: Policy | None = None) -> Table:
     """One scope of a reshuffle plan's preview: coverage before and after, what changes."""
     scope = p["scope"]
     table = Table(
-        "level",
-        "before",
-        "after",
-        title=f"Preview: {scope['code']} {scope['name']}",
-        caption=_preview_caption(p),
+        _("level"),
+        _("before"),
+        _("after"),
+        title=_("Preview: {code} {name}").format(code=scope["code"], name=scope["name"]),
+        caption=_preview_caption(p, policy),
         caption_justify="left",
     )
     for was, now in zip(p["before"]["levels"], p["after"]["levels"], strict=True):
         table.add_row(
-            was["level"],
-            f"{was['covered']}/{was['units']}",
-            f"{now['covered']}/{now['units']}",
+            _level(policy, was["level"]),
+            f"{number(was['covered'])}/{number(was['units'])}",
+            f"{number(now['covered'])}/{number(now['units'])}",
         )
     table.add_row(
-        "households reached",
-        f"{p['before']['households_reached']:,}",
-        f"{p['after']['households_reached']:,}",
+        _("households reached"),
+        number(p["before"]["households_reached"]),
+        number(p["after"]["households_reached"]),
     )
     return table
 
 
-def _preview_caption(p: dict[str, Any]) -> str:
+def _level(policy: Policy | None, level_id: str) -> str:
+    return level_id if policy is None else level_name(policy, level_id)
+
+
+def _preview_caption(p: dict[str, Any], policy: Policy | None) -> str:
     lines = []
     for lost in p["lost"]:
         unit = lost["unit"]
         names = ", ".join(
-            f"{c['cadre']} {c['name']} (carries {c['units']})" for c in lost["candidates"]
+            _("{id} {name} (carries {n})").format(id=c["cadre"], name=c["name"], n=c["units"])
+            for c in lost["candidates"]
         )
         lines.append(
-            f"loses coverage: {unit['code']} {unit['name']} ({unit['level']}); "
-            f"could take over: {names or 'nobody'}"
+            _("loses coverage: {code} {name} ({level}); could take over: {names}").format(
+                code=unit["code"],
+                name=unit["name"],
+                level=_level(policy, unit["level"]),
+                names=names or _("nobody"),
+            )
         )
     if p["broken"]:
-        counts = ", ".join(f"{level} {n}" for level, n in p["broken"].items())
-        lines.append(f"newly below a broken chain: {counts}")
+        counts = ", ".join(f"{_level(policy, level)} {n}" for level, n in p["broken"].items())
+        lines.append(_("newly below a broken chain: {counts}").format(counts=counts))
     for unit in p["gained"]:
-        lines.append(f"gains coverage: {unit['code']} {unit['name']} ({unit['level']})")
-    return "\n".join(lines) or "no unit loses or gains coverage"
+        lines.append(
+            _("gains coverage: {code} {name} ({level})").format(
+                code=unit["code"], name=unit["name"], level=_level(policy, unit["level"])
+            )
+        )
+    return "\n".join(lines) or _("no unit loses or gains coverage")
 
 
 def changes_dict(c: Changes) -> dict[str, Any]:

@@ -14,6 +14,7 @@ from typing import Any, NoReturn
 
 import click
 
+from graph.i18n import _
 from graph.scope import scope_policy, scope_problem
 from graph.stores.port import StoreError
 from namgraph.api.auth import Keyring, Role, parse_expiry, role_scope_problem
@@ -27,7 +28,7 @@ def keyring_path(data: Path) -> Path:
 
 
 def _fail(message: str) -> NoReturn:
-    click.echo(f"error: {message}", err=True)
+    click.echo(_("error: {message}").format(message=message), err=True)
     raise SystemExit(2)
 
 
@@ -70,7 +71,11 @@ def create(
         _fail(str(exc))
     problem = scope_problem(scope_policy(store, unit) if unit else store.policy, unit, scope)
     if unit is None:
-        _fail(f"no unit {scope!r} in the graph; `nam search NAME` finds codes by name")
+        _fail(
+            _("no unit {key} in the graph; `nam search NAME` finds codes by name").format(
+                key=repr(scope)
+            )
+        )
     if problem is not None:
         _fail(problem)
     problem = role_scope_problem(chosen, scope, unit.level, unit.name)
@@ -84,12 +89,18 @@ def create(
         click.echo(json.dumps({"token": secret, **record}, ensure_ascii=False))
         return
     click.echo(secret)
-    kind = "API key" if api_key else "token"
-    click.echo(
-        f"{kind} {record['id']}: {chosen} over {scope} ({unit.name}), until {record['expires']}. "
-        "Keep it secret: it is shown only now.",
-        err=True,
-    )
+    if api_key:
+        said = _(
+            "API key {id}: {role} over {scope} ({name}), until {until}. Keep it secret: it is "
+            "shown only now."
+        )
+    else:
+        said = _(
+            "token {id}: {role} over {scope} ({name}), until {until}. Keep it secret: it is "
+            "shown only now."
+        )
+    words = {"id": record["id"], "role": chosen, "scope": scope, "name": unit.name}
+    click.echo(said.format(**words, until=record["expires"]), err=True)
 
 
 @token.command("list")
@@ -102,18 +113,19 @@ def list_tokens(obj: Any, as_json: bool) -> None:
         click.echo(json.dumps(records, ensure_ascii=False))
         return
     if not records:
-        click.echo("no tokens yet; `nam token create --role ... --scope ... --expires ...`")
+        click.echo(_("no tokens yet; `nam token create --role ... --scope ... --expires ...`"))
         return
     now = datetime.now(UTC)
     for r in records:
         state = (
-            "revoked"
+            _("revoked")
             if r["revoked"]
-            else ("expired" if datetime.fromisoformat(r["expires"]) <= now else "valid")
+            else (_("expired") if datetime.fromisoformat(r["expires"]) <= now else _("valid"))
         )
+        until = _("until {date}").format(date=r["expires"])
         click.echo(
             f"{r['id']:<16} {r['kind']:<8} {r['role']:<17} {r['scope']:<8} "
-            f"until {r['expires']}  {state:<8} {r['subject']}"
+            f"{until}  {state:<8} {r['subject']}"
         )
 
 
@@ -126,4 +138,8 @@ def revoke(obj: Any, token_id: str) -> None:
         record = Keyring.open(keyring_path(obj.data)).revoke(token_id)
     except KeyError as exc:
         _fail(str(exc.args[0]))
-    click.echo(f"revoked {token_id} ({record.get('role', '?')} over {record.get('scope', '?')})")
+    click.echo(
+        _("revoked {id} ({role} over {scope})").format(
+            id=token_id, role=record.get("role", "?"), scope=record.get("scope", "?")
+        )
+    )

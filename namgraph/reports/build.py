@@ -11,6 +11,7 @@ from collections.abc import Collection
 from datetime import date
 
 from graph.answers import Coverage
+from graph.i18n import _
 from graph.policy import Policy
 from graph.stores.port import GraphStore, need_unit_on
 from namgraph.reports import labels
@@ -56,7 +57,7 @@ WORKLOAD_COLUMNS = (
 def level_label(policy: Policy, level_id: str) -> str:
     """The policy's name for a level; the id itself for a level the policy does not know (a
     district cadre's level under the two-tier policy, say)."""
-    return policy.level(level_id).label if policy.has_level(level_id) else level_id
+    return labels.level_name(policy, level_id)
 
 
 def coverage_levels(policy: Policy, level_id: str) -> list[str]:
@@ -105,7 +106,7 @@ def gaps_report(store: GraphStore, code: str, on: date, level: str | None = None
                 g.unit.parent,
                 parents.get(g.unit.parent or ""),
                 str(g.reason),
-                labels.REASONS.get(g.reason, str(g.reason)),
+                labels.reason_name(g.reason),
                 g.broken_at,
                 on,
             )
@@ -128,9 +129,9 @@ def coverage_report(store: GraphStore, code: str, on: date) -> Report:
     for level_id in levels:
         label = level_label(policy, level_id)
         columns += [
-            Column(labels.LEVEL_UNITS.format(level=label), Kind.COUNT, width=9),
-            Column(labels.LEVEL_COVERED.format(level=label), Kind.COUNT, width=9),
-            Column(labels.LEVEL_RATIO.format(level=label), Kind.RATIO, width=8),
+            Column(_(labels.LEVEL_UNITS).format(level=label), Kind.COUNT, width=9),
+            Column(_(labels.LEVEL_COVERED).format(level=label), Kind.COUNT, width=9),
+            Column(_(labels.LEVEL_RATIO).format(level=label), Kind.RATIO, width=8),
         ]
     columns += [
         Column(labels.HOUSEHOLDS, Kind.COUNT, width=10),
@@ -171,7 +172,7 @@ def workload_report(store: GraphStore, code: str, on: date) -> Report:
     homes = names_on(store, {item.cadre.home_unit for item in loads}, on)
 
     def titles(ids: tuple[str, ...]) -> str:
-        return "; ".join(policy.titles[t].label if t in policy.titles else t for t in ids)
+        return "; ".join(labels.title_name(policy, t) for t in ids)
 
     rows: list[tuple[Value, ...]] = [
         (

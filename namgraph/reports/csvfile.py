@@ -11,6 +11,7 @@ import io
 from datetime import date
 from pathlib import Path
 
+from graph.i18n import _
 from namgraph.reports.files import replaced
 from namgraph.reports.table import Report, Value, formula_like
 
@@ -43,7 +44,7 @@ def write_csv(report: Report, path: Path) -> None:
     with replaced(path) as handle:
         text = io.TextIOWrapper(handle, encoding="utf-8-sig", newline="")
         writer = csv.writer(text)
-        writer.writerow(column.header for column in columns)
+        writer.writerow(_(column.header) for column in columns)
         for sheet in report.sheets:
             writer.writerows([csv_cell(value) for value in row] for row in sheet.rows)
         text.flush()

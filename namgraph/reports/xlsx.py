@@ -23,6 +23,7 @@ from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
+from graph.i18n import _, day
 from namgraph.reports import labels
 from namgraph.reports.files import replaced
 from namgraph.reports.table import Column, Kind, Report, Sheet, Value, formula_like
@@ -56,7 +57,7 @@ def workbook(report: Report) -> Workbook:
         book.remove(first)
     taken: set[str] = set()
     for sheet in report.sheets:
-        page = book.create_sheet(_sheet_name(sheet.title, taken))
+        page = book.create_sheet(_sheet_name(_(sheet.title), taken))
         _fill(page, sheet)
         _print_setup(page, report, sheet)
     return book
@@ -67,7 +68,7 @@ def _fill(page: Worksheet, sheet: Sheet) -> None:
     columns = [sheet.columns[i] for i in shown]
     for col, column in enumerate(columns, start=1):
         cell = _cell(page, 1, col)
-        _set_text(cell, column.header)
+        _set_text(cell, _(column.header))
         cell.font = _BOLD
         cell.alignment = _HEADER
     last = len(sheet.rows) + 1
@@ -97,7 +98,7 @@ def _set(cell: Cell, column: Column, value: Value) -> None:
         return
     if column.kind is Kind.FLAG:
         if value:
-            _set_text(cell, labels.YES)
+            _set_text(cell, _(labels.YES))
         return
     if isinstance(value, str):
         _set_text(cell, value)
@@ -151,14 +152,13 @@ def _print_setup(page: Worksheet, report: Report, sheet: Sheet) -> None:
     page.sheet_properties.pageSetUpPr.fitToPage = True  # type: ignore[union-attr]
     page.print_title_rows = "1:1"
     unit = report.unit
-    title = report.title if len(report.sheets) == 1 else f"{report.title}: {sheet.title}"
-    on = f"{report.as_of.day}/{report.as_of.month}/{report.as_of.year}"
+    title = _(report.title) if len(report.sheets) == 1 else f"{_(report.title)}: {_(sheet.title)}"
     header, footer = page.oddHeader, page.oddFooter
     assert header is not None and footer is not None
     header.left.text = _page_text(f"{unit.code} {unit.name}")
     header.center.text = _page_text(title)
-    header.right.text = _page_text(labels.PAGE_DATE.format(date=on))
-    footer.center.text = labels.PAGE_NUMBER
+    header.right.text = _page_text(_(labels.PAGE_DATE).format(date=day(report.as_of)))
+    footer.center.text = _(labels.PAGE_NUMBER)
 
 
 def _page_text(text: str) -> str:
