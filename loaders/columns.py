@@ -36,6 +36,10 @@ class Layout:
         raise KeyError(key)
 
 
+#: The example rows fit the demo's map of today (``make demo``: Bến Tre, then the two-tier
+#: policy and map from 1 July 2025): cadre 28756-0031 of Phường Phú Khương (28756), a commune
+#: cadre, supports its hamlet 28756.01. Loaded as they are into the demo, each template's
+#: example passes a dry run without a problem (tests/test_templates.py).
 UNITS = Layout(
     "units",
     (
@@ -53,11 +57,11 @@ UNITS = Layout(
 CADRES = Layout(
     "cadres",
     (
-        Column("id", "Mã cán bộ", True, ("ma can bo", "cadre"), "831-0001"),
+        Column("id", "Mã cán bộ", True, ("ma can bo", "cadre"), "28756-0031"),
         Column("name", "Họ và tên", True, ("họ tên", "tên"), "Nguyễn Văn An"),
-        Column("level", "Cấp", True, ("cap",), "huyện"),
-        Column("home_unit", "Mã đơn vị công tác", True, ("đơn vị công tác", "home"), "831"),
-        Column("titles", "Chức danh", False, ("chuc danh",), "Huyện ủy viên"),
+        Column("level", "Cấp", True, ("cap",), "xã"),
+        Column("home_unit", "Mã đơn vị công tác", True, ("đơn vị công tác", "home"), "28756"),
+        Column("titles", "Chức danh", False, ("chuc danh",), "Cán bộ, công chức xã"),
         Column("status", "Trạng thái", False, ("trang thai",), "đang công tác"),
         Column("status_since", "Trạng thái từ ngày", False, ("since",), "26/8/2022"),
         Column("phone", "Điện thoại", False, ("so dien thoai", "số điện thoại"), "0912345678"),
@@ -68,12 +72,12 @@ ASSIGNMENTS = Layout(
     "assignments",
     (
         Column("id", "Mã phân công", False, ("ma phan cong",), ""),
-        Column("cadre", "Mã cán bộ", True, ("cadre id",), "831-0001"),
+        Column("cadre", "Mã cán bộ", True, ("cadre id",), "28756-0031"),
         Column("unit", "Mã đơn vị", True, ("unit code",), "28756.01"),
         Column("role", "Nhiệm vụ", False, ("nhiem vu",), "theo dõi, hỗ trợ"),
-        Column("since", "Từ ngày", True, ("tu ngay",), "26/8/2022"),
+        Column("since", "Từ ngày", True, ("tu ngay",), "1/7/2025"),
         Column("until", "Đến ngày", False, ("den ngay",), ""),
-        Column("decision", "Quyết định", False, ("quyet dinh", "số quyết định"), "559-QĐ/TU"),
+        Column("decision", "Quyết định", False, ("quyet dinh", "số quyết định"), "12-QĐ/ĐU"),
     ),
 )
 
@@ -98,12 +102,12 @@ RESHUFFLE = Layout(
     "reshuffle",
     (
         Column("action", "Thao tác", False, ("thao tac", "hành động", "change"), "phân công"),
-        Column("cadre", "Mã cán bộ", True, ("cadre id", "ma can bo"), "83-0001"),
-        Column("unit", "Mã đơn vị", False, ("unit code", "from unit", "từ đơn vị"), "28756"),
+        Column("cadre", "Mã cán bộ", True, ("cadre id", "ma can bo"), "28756-0031"),
+        Column("unit", "Mã đơn vị", False, ("unit code", "from unit", "từ đơn vị"), "28756.01"),
         Column("to_unit", "Đến đơn vị", False, ("to unit", "mã đơn vị mới", "den don vi"), ""),
         Column("role", "Nhiệm vụ", False, ("nhiem vu",), "theo dõi, hỗ trợ"),
-        Column("on", "Ngày hiệu lực", False, ("effective date", "ngày", "date"), "1/6/2023"),
-        Column("decision", "Quyết định", False, ("quyet dinh", "số quyết định"), "559-QĐ/TU"),
+        Column("on", "Ngày hiệu lực", False, ("effective date", "ngày", "date"), "1/1/2026"),
+        Column("decision", "Quyết định", False, ("quyet dinh", "số quyết định"), "12-QĐ/ĐU"),
     ),
 )
 
