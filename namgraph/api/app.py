@@ -26,6 +26,7 @@ from strawberry.types import ExecutionResult
 
 from graph.i18n import _, from_accept_language, set_language
 from graph.stores.port import GraphStore
+from namgraph.api import downloads
 from namgraph.api.audit import Audit
 from namgraph.api.auth import Principal, Role
 from namgraph.api.body import BodyGuard, JsonRefused, graphql_error, read_json
@@ -196,6 +197,7 @@ def create_app(store: GraphStore, settings: Settings | None = None) -> FastAPI:
         openapi_url=None,
     )
     app.include_router(router, prefix="/graphql")
+    app.include_router(downloads.router(store, settings, audit))  # /reports/{kind}.{xlsx|csv}
 
     def body_refused(scope: Scope, code: str, reason: str) -> None:
         principal = scope.get("state", {}).get("principal")
@@ -227,7 +229,7 @@ def create_app(store: GraphStore, settings: Settings | None = None) -> FastAPI:
         started = time.perf_counter()
         request.state.principal = None
         try:
-            if request.url.path.startswith("/graphql"):
+            if request.url.path.startswith(("/graphql", downloads.PREFIX)):
                 request.state.principal = await gate.admit(request)
             response = await call_next(request)
         except Refusal as refusal:

@@ -238,7 +238,8 @@ class Gate:
 
 def _is_ide_page(request: Request) -> bool:
     return (
-        request.method == "GET"
+        request.url.path.startswith("/graphql")
+        and request.method == "GET"
         and "text/html" in request.headers.get("accept", "")
         and "query" not in request.query_params
     )

@@ -11,8 +11,11 @@ nothing. Cheap requests (a unit, a chain, one coverage) never wait for a lane.
 from __future__ import annotations
 
 import asyncio
+import contextvars
+import functools
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
 
 from graphql import (
     DocumentNode,
@@ -33,6 +36,8 @@ from namgraph.api.context import Context
 from namgraph.api.errors import Code
 
 __all__ = ["HEAVY", "SUBTREE", "HeavyLanes", "weight"]
+
+V = TypeVar("V")
 
 #: Top-level questions over a whole subtree, and what each weighs.
 SUBTREE = {
@@ -96,6 +101,18 @@ class HeavyLanes:
         #: The lanes' own threads: a heavy request's questions (30 aliases, say) run one after
         #: another on one of them, never as 30 threads fighting cheap requests for the CPU.
         self.workers = ThreadPoolExecutor(self.lanes, thread_name_prefix="heavy-lane")
+
+    async def run(self, fn: Callable[..., V], *args: Any) -> V:
+        """``fn(*args)`` on one of the lanes' threads once a lane is free: heavy work that is
+        not a GraphQL question (a report file). :class:`TimeoutError` when no lane was free
+        within ``wait`` seconds; nothing has run then."""
+        await asyncio.wait_for(self._free.acquire(), self.wait)
+        try:
+            loop = asyncio.get_running_loop()
+            call = functools.partial(contextvars.copy_context().run, fn, *args)  # request id
+            return await loop.run_in_executor(self.workers, call)
+        finally:
+            self._free.release()
 
     def extension(self) -> Callable[[], SchemaExtension]:
         lanes = self

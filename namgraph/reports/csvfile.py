@@ -15,7 +15,7 @@ from graph.i18n import _
 from namgraph.reports.files import replaced
 from namgraph.reports.table import Report, Value, formula_like
 
-__all__ = ["csv_cell", "write_csv"]
+__all__ = ["csv_bytes", "csv_cell", "write_csv"]
 
 
 def csv_cell(value: Value) -> str:
@@ -36,16 +36,21 @@ def csv_cell(value: Value) -> str:
     return str(value)
 
 
-def write_csv(report: Report, path: Path) -> None:
-    """Write the report's rows, all sheets in one table, to ``path`` whole or not at all."""
+def csv_bytes(report: Report) -> bytes:
+    """The report's rows, all sheets in one table, as the bytes of a CSV file."""
     columns = report.sheets[0].columns
     if any(sheet.columns != columns for sheet in report.sheets):
         raise ValueError("the sheets of this report have different columns: write it as XLSX")
+    text = io.StringIO(newline="")
+    writer = csv.writer(text)
+    writer.writerow(_(column.header) for column in columns)
+    for sheet in report.sheets:
+        writer.writerows([csv_cell(value) for value in row] for row in sheet.rows)
+    return text.getvalue().encode("utf-8-sig")
+
+
+def write_csv(report: Report, path: Path) -> None:
+    """Write the report's rows, all sheets in one table, to ``path`` whole or not at all."""
+    data = csv_bytes(report)
     with replaced(path) as handle:
-        text = io.TextIOWrapper(handle, encoding="utf-8-sig", newline="")
-        writer = csv.writer(text)
-        writer.writerow(_(column.header) for column in columns)
-        for sheet in report.sheets:
-            writer.writerows([csv_cell(value) for value in row] for row in sheet.rows)
-        text.flush()
-        text.detach()
+        handle.write(data)

@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import io
 import re
 from collections.abc import Iterable
 from datetime import date
@@ -28,7 +29,7 @@ from namgraph.reports import labels
 from namgraph.reports.files import replaced
 from namgraph.reports.table import Column, Kind, Report, Sheet, Value, formula_like
 
-__all__ = ["DATE_FORMAT", "workbook", "write_xlsx"]
+__all__ = ["DATE_FORMAT", "workbook", "write_xlsx", "xlsx_bytes"]
 
 COUNT_FORMAT = "#,##0"
 RATIO_FORMAT = "0.0%"
@@ -48,6 +49,13 @@ def write_xlsx(report: Report, path: Path) -> None:
     book = workbook(report)
     with replaced(path) as handle:
         book.save(handle)
+
+
+def xlsx_bytes(report: Report) -> bytes:
+    """The report as the bytes of a workbook file."""
+    buffer = io.BytesIO()
+    workbook(report).save(buffer)
+    return buffer.getvalue()
 
 
 def workbook(report: Report) -> Workbook:
