@@ -17,6 +17,7 @@ import httpx
 import pytest
 from openpyxl import load_workbook
 
+from graph.i18n import use
 from graph.stores.memory import MemoryStore
 from namgraph.api import downloads
 from namgraph.api.auth import Role
@@ -35,6 +36,15 @@ ASKED = [
     ("coverage", "83", "2023-05-01"),
     ("workload", "831", "2023-05-01"),
 ]
+
+
+@pytest.fixture(autouse=True)
+def vietnamese(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Files as the users get them: in Vietnamese, the product's default language (the server's
+    and the command line's)."""
+    monkeypatch.delenv("NAM_LANG")
+    with use("vi"):
+        yield
 
 
 @pytest.fixture(scope="module")
@@ -161,7 +171,7 @@ def test_an_ended_unit_names_its_successor(demo: Server) -> None:
     response = demo.client.get("/reports/gaps.csv", params={"unit": "83", "asOf": "2026-01-01"})
     status, code, message = error(response)
     assert (status, code) == (404, "NOT_FOUND")
-    assert "ended on 2025-07-01" in message and "86" in message
+    assert "đã kết thúc ngày 1/7/2025" in message and "86" in message
 
 
 # --- gate, scope and audit -------------------------------------------------------------------

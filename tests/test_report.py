@@ -410,7 +410,7 @@ def test_an_unknown_unit_is_a_clear_error_and_writes_nothing(
     for option, path in (("--xlsx", kept), ("--csv", out / "new.csv")):
         result = nam_memory("report", kind, "99999", option, str(path))
         assert result.exit_code == 1
-        assert "no unit '99999' in the graph" in result.stderr
+        assert "không có đơn vị '99999' trong đồ thị" in result.stderr
     assert kept.read_bytes() == b"the report of last month"
     assert sorted(p.name for p in out.iterdir()) == ["kept.xlsx"]
 

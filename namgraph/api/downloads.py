@@ -41,7 +41,8 @@ from urllib.parse import quote
 from fastapi import APIRouter, Request, Response
 from starlette.concurrency import run_in_threadpool
 
-from graph.dates import parse_date
+from graph.dates import parse_date, today
+from graph.i18n import _
 from graph.stores.port import (
     GraphStore,
     NotFound,
@@ -177,31 +178,37 @@ def _asked(name: str, request: Request) -> Asked:
         raise Refused(
             400,
             "BAD_INPUT",
-            f"no report {(kind or name)[:LONGEST]!r}; ask for one of "
-            + ", ".join(f"{PREFIX}/{k}.xlsx" for k in KINDS),
+            _("no report {name}; ask for one of {kinds}").format(
+                name=repr((kind or name)[:LONGEST]),
+                kinds=", ".join(f"{PREFIX}/{k}.xlsx" for k in KINDS),
+            ),
         )
     if form not in FORMATS:
         raise Refused(
             400,
             "BAD_INPUT",
-            f"no format {form[:LONGEST]!r}; ask for {PREFIX}/{kind}.xlsx or {PREFIX}/{kind}.csv",
+            _("no format {form}; ask for {xlsx} or {csv}").format(
+                form=repr(form[:LONGEST]), xlsx=f"{PREFIX}/{kind}.xlsx", csv=f"{PREFIX}/{kind}.csv"
+            ),
         )
     query = request.query_params
     unit = (query.get("unit") or "").strip()
     if not unit or len(unit) > LONGEST:
-        raise Refused(400, "BAD_INPUT", "give the unit's code: ?unit=83")
+        raise Refused(400, "BAD_INPUT", _("give the unit's code: ?unit=83"))
     text = query.get("asOf")
     try:
-        on = date.today() if text is None else parse_date(text[:LONGEST])
+        on = today() if text is None else parse_date(text[:LONGEST])
     except ValueError as exc:
         raise Refused(400, "BAD_INPUT", f"asOf: {exc}") from None
     level = query.get("level")
     if level is not None:
         level = level.strip()
         if kind != "gaps":
-            raise Refused(400, "BAD_INPUT", f"the {kind} report takes no level; gaps does")
+            raise Refused(
+                400, "BAD_INPUT", _("the {kind} report takes no level; gaps does").format(kind=kind)
+            )
         if not level or len(level) > LONGEST:
-            raise Refused(400, "BAD_INPUT", "level: give a level such as commune or xã")
+            raise Refused(400, "BAD_INPUT", _("level: give a level such as commune or xã"))
     return Asked(kind, form, unit, on, level)
 
 
@@ -216,8 +223,10 @@ async def _built(
         raise Refused(
             503,
             "BUSY",
-            f"the server is building {lanes.lanes} heavy answer(s) already and this file "
-            f"waited {lanes.wait:g} s for its turn; ask again in {retry} s",
+            _(
+                "the server is building {lanes} heavy answers already and this file waited "
+                "{wait} s for its turn; ask again in {retry} s"
+            ).format(lanes=lanes.lanes, wait=f"{lanes.wait:g}", retry=retry),
             retry_after=retry,
         ) from None
 
@@ -251,12 +260,14 @@ def _build(store: GraphStore, principal: Principal, audit: Audit, asked: Asked) 
         raise Refused(503, "BUSY", str(exc)) from None
     except StoreError as exc:
         raise Refused(
-            503, "STORE_UNAVAILABLE", f"the graph store cannot answer now ({exc}); retry shortly"
+            503,
+            "STORE_UNAVAILABLE",
+            _("the graph store cannot answer now ({detail}); retry shortly").format(detail=exc),
         ) from None
     except ValueError as exc:  # an unknown level, a policy that counts nothing there
         raise Refused(400, "BAD_INPUT", str(exc)) from None
     unit = report.unit
-    title = f"{report.title} - {unit.code} {unit.name} - {report.as_of.isoformat()}"
+    title = f"{_(report.title)} - {unit.code} {unit.name} - {report.as_of.isoformat()}"
     name = " ".join(_UNSAFE.sub(" ", title).split()) + "." + asked.form
     fallback = f"{asked.kind}-{_UNSAFE.sub('', unit.code)}-{report.as_of}.{asked.form}"
     fallback = fallback.encode("ascii", "ignore").decode()
@@ -278,6 +289,8 @@ def _out_of_scope(store: GraphStore, principal: Principal, audit: Audit, asked: 
     raise Refused(
         403,
         "FORBIDDEN",
-        f"no unit {asked.unit!r} in your scope ({principal.scope}); "
-        "ask about a unit in it, or for a token of a wider scope",
+        _(
+            "no unit {key} in your scope ({scope}); ask about a unit in it, or for a token of a "
+            "wider scope"
+        ).format(key=repr(asked.unit), scope=principal.scope),
     )
