@@ -23,6 +23,7 @@ from typing import Any
 
 import yaml
 
+from graph.i18n import _
 from graph.model import Cadre, Status
 from graph.text import fold
 
@@ -185,7 +186,9 @@ def load_policy(name_or_path: str | Path = DEFAULT_POLICY) -> Policy:
         path = POLICY_DIR / f"{name_or_path}.yaml"
     if not path.is_file():
         raise PolicyError(
-            f"no policy {str(name_or_path)!r}; shipped policies: {', '.join(available_policies())}"
+            _("no policy {name}; shipped policies: {policies}").format(
+                name=repr(str(name_or_path)), policies=", ".join(available_policies())
+            )
         )
     with path.open(encoding="utf-8") as handle:
         data = yaml.safe_load(handle)
@@ -200,7 +203,7 @@ def _as_date(value: Any) -> date | None:
 
 def _need(data: Mapping[str, Any], key: str, where: str) -> Any:
     if key not in data:
-        raise PolicyError(f"{where}: missing key {key!r}")
+        raise PolicyError(_("{where}: missing key {key}").format(where=where, key=repr(key)))
     return data[key]
 
 
@@ -243,7 +246,7 @@ def parse_policy(data: Mapping[str, Any], source: str = "<policy>") -> Policy:
     titles, roles = named("titles"), named("roles")
     rules: list[Rule] = []
     for raw in _need(data, "rules", source):
-        where = f"{source}: rule {raw.get('id', '?')}"
+        where = _("{source}: rule {rule}").format(source=source, rule=raw.get("id", "?"))
         rule = Rule(
             id=str(_need(raw, "id", where)),
             cadre_level=str(_need(raw, "cadre_level", where)),
@@ -258,25 +261,43 @@ def parse_policy(data: Mapping[str, Any], source: str = "<policy>") -> Policy:
         )
         for level in (rule.cadre_level, rule.unit_level):
             if level not in level_ids:
-                raise PolicyError(f"{where}: unknown level {level!r}")
+                raise PolicyError(
+                    _("{where}: unknown level {level}").format(where=where, level=repr(level))
+                )
         if rule.role not in roles:
-            raise PolicyError(f"{where}: unknown role {rule.role!r}")
+            raise PolicyError(
+                _("{where}: unknown role {role}").format(where=where, role=repr(rule.role))
+            )
         unknown = set(rule.titles) - titles.keys()
         if unknown:
-            raise PolicyError(f"{where}: unknown titles {sorted(unknown)}")
+            raise PolicyError(
+                _("{where}: unknown titles {titles}").format(where=where, titles=sorted(unknown))
+            )
         rules.append(rule)
     by_id = {rule.id: rule for rule in rules}
     coverage: dict[str, Rule] = {}
     for level_id, rule_id in (data.get("coverage") or {}).items():
         if level_id not in level_ids or rule_id not in by_id:
-            raise PolicyError(f"{source}: coverage {level_id}: {rule_id} names no level or rule")
+            raise PolicyError(
+                _("{source}: coverage {level}: {rule} names no level or rule").format(
+                    source=source, level=level_id, rule=rule_id
+                )
+            )
         if by_id[rule_id].unit_level != level_id:
-            raise PolicyError(f"{source}: coverage of {level_id} uses a rule for another level")
+            raise PolicyError(
+                _("{source}: coverage of {level} uses a rule for another level").format(
+                    source=source, level=level_id
+                )
+            )
         coverage[level_id] = by_id[rule_id]
     chain = tuple(data.get("chain", ()))
     for level_id in chain:
         if level_id not in coverage:
-            raise PolicyError(f"{source}: chain level {level_id!r} has no coverage rule")
+            raise PolicyError(
+                _("{source}: chain level {level} has no coverage rule").format(
+                    source=source, level=repr(level_id)
+                )
+            )
     aliases = {
         "level": _alias_map(level_aliases),
         "role": _alias_map(

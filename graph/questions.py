@@ -6,6 +6,7 @@ from collections.abc import Collection, Iterable
 from datetime import date
 
 from graph.answers import Changes, Load, Takeover, WhatIf
+from graph.i18n import _, day
 from graph.model import Cadre, Unit
 from graph.policy import Rule
 from graph.stores.port import GraphStore, NotFound
@@ -151,7 +152,11 @@ def _room(store: GraphStore, rule: Rule, cadres: list[Cadre], on: date) -> dict[
 def changes_between(store: GraphStore, code: str, start: date, end: date) -> Changes:
     """What changed in the subtree of ``code`` after ``start`` up to and including ``end``."""
     if end < start:
-        raise ValueError(f"the end date {end} is before the start date {start}; swap them")
+        raise ValueError(
+            _("the end date {end} is before the start date {start}; swap them").format(
+                end=day(end), start=day(start)
+            )
+        )
     root = store.unit(code)
     if root is None:
         raise NotFound("unit", code)

@@ -35,6 +35,7 @@ from collections.abc import Callable, Collection, Mapping
 from datetime import date, timedelta
 
 from graph.dates import today
+from graph.i18n import _
 from graph.model import Assignment, Unit, UnitVersion
 from graph.policy import Policy
 from graph.stores.port import ChangeSet, GraphStore, StoreError
@@ -192,10 +193,10 @@ def scope_policy(store: GraphStore, unit: Unit) -> Policy:
 def scope_problem(policy: Policy, unit: Unit | None, code: str) -> str | None:
     """Why ``code`` cannot be a scope root (None when it can)."""
     if unit is None:
-        return f"no unit {code!r} in the graph"
+        return _("no unit {code} in the graph").format(code=repr(code))
     if not policy.has_level(unit.level):
-        return (
-            f"{code} ({unit.name}) is a {unit.level}, a level the policy {policy.id} does not have"
+        return _("{code} ({name}) is a {level}, a level the policy {policy} does not have").format(
+            code=code, name=unit.name, level=unit.level, policy=policy.id
         )
     index = policy.level(unit.level).index
     above = [level.id for level in policy.levels[:index] if level.id in policy.chain]
@@ -206,10 +207,9 @@ def scope_problem(policy: Policy, unit: Unit | None, code: str) -> str | None:
             if level.has_cadres
             and not any(x.id in policy.chain for x in policy.levels[: level.index])
         ]
-        return (
-            f"{code} ({unit.name}) is a {unit.level}; a scope must be a unit of one of these "
-            f"levels: {', '.join(allowed)}"
-        )
+        return _(
+            "{code} ({name}) is a {level}; a scope must be a unit of one of these levels: {levels}"
+        ).format(code=code, name=unit.name, level=unit.level, levels=", ".join(allowed))
     return None
 
 
@@ -230,6 +230,8 @@ def check_within(view: GraphStore, changes: ChangeSet) -> None:
     if outside:
         shown = ", ".join(outside[:5]) + (" ..." if len(outside) > 5 else "")
         raise OutOfScope(
-            f"the change reaches units outside your scope ({view.scope}) or not in the graph: "
-            f"{shown}; nothing was written"
+            _(
+                "the change reaches units outside your scope ({scope}) or not in the graph: "
+                "{units}; nothing was written"
+            ).format(scope=view.scope, units=shown)
         )

@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from datetime import date
 
+from graph.i18n import _
 from graph.policy import Policy, PolicyError
 
 __all__ = ["PolicyTimeline"]
@@ -30,9 +31,11 @@ class PolicyTimeline:
     def __init__(self, entries: Iterable[tuple[date | None, Policy]]) -> None:
         ordered = sorted(entries, key=lambda e: e[0] or date.min)
         if not ordered or ordered[0][0] is not None:
-            raise PolicyError("a policy timeline starts with a policy in force from the beginning")
-        if any(start is None for start, _ in ordered[1:]):
-            raise PolicyError("only the first policy of a timeline is undated")
+            raise PolicyError(
+                _("a policy timeline starts with a policy in force from the beginning")
+            )
+        if any(start is None for start, _policy in ordered[1:]):
+            raise PolicyError(_("only the first policy of a timeline is undated"))
         self.entries: tuple[tuple[date | None, Policy], ...] = tuple(ordered)
 
     def __iter__(self) -> Iterator[tuple[date | None, date | None, Policy]]:
@@ -73,7 +76,7 @@ class PolicyTimeline:
         1
         """
         ranks: dict[str, int] = {}
-        for _, policy in self.entries:
+        for _start, policy in self.entries:
             for level in policy.levels:
                 ranks[level.id] = max(ranks.get(level.id, 0), level.index)
         return ranks

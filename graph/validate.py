@@ -46,6 +46,8 @@ from typing import TypeAlias
 
 import networkx as nx
 
+from graph.i18n import N_, _
+from graph.i18n import day as written_day
 from graph.model import Assignment, Cadre, Severity, Status, Unit, Violation
 from graph.policy import Policy
 from graph.stores.port import GraphStore
@@ -142,7 +144,7 @@ def check(
 def _refs(snap: Snapshot, v: Violation) -> list[str]:
     """The codes and ids a violation's message may name: its subject and what the subject
     refers to (parents, home unit, the cadre and unit of an assignment)."""
-    kind, _, key = v.subject.partition(":")
+    kind, _sep, key = v.subject.partition(":")
     if kind == "unit":
         unit = snap.units.get(key)
         return [key, *sorted(unit.parents())] if unit else [key]
@@ -158,8 +160,9 @@ def _refs(snap: Snapshot, v: Violation) -> list[str]:
     return []
 
 
-#: The words a scoped caller reads in place of a code or id outside the scope.
-HIDDEN = "(ngoài phạm vi)"
+#: The words a scoped caller reads in place of a code or id outside the scope (a message id:
+#: translated with ``_()`` where it is written).
+HIDDEN = N_("(outside the scope)")
 
 
 def visible_only(view: GraphStore, found: list[Violation]) -> list[Violation]:
@@ -168,7 +171,7 @@ def visible_only(view: GraphStore, found: list[Violation]) -> list[Violation]:
     subjects: dict[str, set[str]] = {"unit": set(), "cadre": set(), "assignment": set()}
     refs: set[str] = set()
     for v in found:
-        kind, _, key = v.subject.partition(":")
+        kind, _sep, key = v.subject.partition(":")
         subjects.setdefault(kind, set()).add(key)
         refs.update(v.extra.get("refs", ()))
     seen = {
@@ -177,15 +180,18 @@ def visible_only(view: GraphStore, found: list[Violation]) -> list[Violation]:
         "assignment": set(view.assignments_by_id(subjects["assignment"])),
     }
     shown = set(view.units(refs)) | set(view.cadres(refs))
+    hidden = _(HIDDEN)
     out: list[Violation] = []
     for v in found:
-        kind, _, key = v.subject.partition(":")
+        kind, _sep, key = v.subject.partition(":")
         if key not in seen.get(kind, set()):
             continue
         message = v.message
         for ref in v.extra.get("refs", ()):
             if ref not in shown:
-                message = re.sub(rf"(?<![\w.-]){re.escape(ref)}(?![\w-]|\.\w)", HIDDEN, message)
+                message = re.sub(
+                    rf"(?<![\w.-]){re.escape(ref)}(?![\w-]|\.\w)", lambda _m: hidden, message
+                )
         out.append(dataclasses.replace(v, message=message, extra=dict(v.extra)))
     return out
 
@@ -213,7 +219,7 @@ def _before_reorganisation(
     policy, tree = timeline.on(before), snap.hierarchy(before)
     out: list[Violation] = []
     for v in found:
-        kind, _, key = v.subject.partition(":")
+        kind, _sep, key = v.subject.partition(":")
         right_before: bool | None = None
         if v.severity is E and v.rule in _MAP_RULES:
             if kind == "assignment" and key in snap.assignments:
@@ -230,8 +236,10 @@ def _before_reorganisation(
                     "needs_reorganisation",
                     W,
                     v.subject,
-                    f"{v.message} (right until the map or policy changed on {changed}: "
-                    f"`nam reshuffle plan --reorganisation {changed}` moves the chain)",
+                    _(
+                        "{message} (right until the map or policy changed on {day}: "
+                        "`nam reshuffle plan --reorganisation {date}` moves the chain)"
+                    ).format(message=v.message, day=written_day(changed), date=changed.isoformat()),
                     v.attribute,
                     {"rule": v.rule},
                 )
@@ -253,7 +261,9 @@ def _units(snap: Snapshot, policy: Policy, tree: Tree, on: date) -> Iterator[Vio
                 "cycle",
                 E,
                 f"unit:{code}",
-                f"parent links loop ({path}); give one of these units its real parent",
+                _("parent links loop ({path}); give one of these units its real parent").format(
+                    path=path
+                ),
                 "parent",
             )
     for record in snap.units.values():
@@ -263,8 +273,9 @@ def _units(snap: Snapshot, policy: Policy, tree: Tree, on: date) -> Iterator[Vio
                 "unit-dates",
                 E,
                 s,
-                f"valid_to {record.valid_to} is not after valid_from {record.valid_from}; "
-                "swap or fix them",
+                _("valid_to {to} is not after valid_from {start}; swap or fix them").format(
+                    to=written_day(record.valid_to), start=written_day(record.valid_from)
+                ),
                 "valid_to",
             )
         if not record.exists_on(on) and not policy.has_level(record.level):
@@ -273,7 +284,13 @@ def _units(snap: Snapshot, policy: Policy, tree: Tree, on: date) -> Iterator[Vio
         if not policy.has_level(u.level):
             names = ", ".join(level.id for level in policy.levels)
             yield Violation(
-                "unit-level", E, s, f"level {u.level!r} is not one of: {names}", "level"
+                "unit-level",
+                E,
+                s,
+                _("level {level} is not one of: {levels}").format(
+                    level=repr(u.level), levels=names
+                ),
+                "level",
             )
             continue
         level = policy.level(u.level)
@@ -282,7 +299,9 @@ def _units(snap: Snapshot, policy: Policy, tree: Tree, on: date) -> Iterator[Vio
                 "unit-code",
                 E,
                 s,
-                f"{u.code!r} is not a {level.id} code (expected {level.code_pattern.pattern})",
+                _("{code} is not a {level} code (expected {pattern})").format(
+                    code=repr(u.code), level=level.id, pattern=level.code_pattern.pattern
+                ),
                 "code",
             )
         if u.kind and level.kinds and u.kind not in level.kinds:
@@ -290,7 +309,9 @@ def _units(snap: Snapshot, policy: Policy, tree: Tree, on: date) -> Iterator[Vio
                 "unit-kind",
                 W,
                 s,
-                f"kind {u.kind!r} is unusual for a {level.id}; expected one of {', '.join(level.kinds)}",
+                _("kind {kind} is unusual for a {level}; expected one of {kinds}").format(
+                    kind=repr(u.kind), level=level.id, kinds=", ".join(level.kinds)
+                ),
                 "kind",
             )
         above = policy.parent_level(u.level)
@@ -302,7 +323,9 @@ def _units(snap: Snapshot, policy: Policy, tree: Tree, on: date) -> Iterator[Vio
                     "unit-root",
                     E,
                     s,
-                    f"a {u.level} needs a parent {above}; fill in the parent code",
+                    _("a {level} needs a parent {above}; fill in the parent code").format(
+                        level=u.level, above=above
+                    ),
                     "parent",
                 )
         elif u.parent not in snap.units:
@@ -310,7 +333,9 @@ def _units(snap: Snapshot, policy: Policy, tree: Tree, on: date) -> Iterator[Vio
                 "unit-parent",
                 E,
                 s,
-                f"parent {u.parent!r} is no known unit; load it first or fix the code",
+                _("parent {parent} is no known unit; load it first or fix the code").format(
+                    parent=repr(u.parent)
+                ),
                 "parent",
             )
         elif above is None or snap.units[u.parent].level != above:
@@ -319,8 +344,14 @@ def _units(snap: Snapshot, policy: Policy, tree: Tree, on: date) -> Iterator[Vio
                 "level-order",
                 E,
                 s,
-                f"a {u.level}'s parent must be a {above or 'nothing (top level)'}, "
-                f"but {parent.code} is a {parent.level}",
+                (
+                    _("a {level}'s parent must be a {above}, but {parent} is a {parent_level}")
+                    if above
+                    else _(
+                        "a {level}'s parent must be a nothing (top level), but {parent} is a "
+                        "{parent_level}"
+                    )
+                ).format(level=u.level, above=above, parent=parent.code, parent_level=parent.level),
                 "parent",
             )
         if level.has_households:
@@ -329,7 +360,7 @@ def _units(snap: Snapshot, policy: Policy, tree: Tree, on: date) -> Iterator[Vio
                     "households",
                     E,
                     s,
-                    "give the number of households (a whole number, 0 or more)",
+                    _("give the number of households (a whole number, 0 or more)"),
                     "households",
                 )
         elif u.households:
@@ -337,7 +368,9 @@ def _units(snap: Snapshot, policy: Policy, tree: Tree, on: date) -> Iterator[Vio
                 "households",
                 E,
                 s,
-                f"households are counted on {policy.household_level} units only; leave it empty",
+                _("households are counted on {level} units only; leave it empty").format(
+                    level=policy.household_level
+                ),
                 "households",
             )
 
@@ -366,7 +399,13 @@ def _cadre_rules(snap: Snapshot, policy: Policy, c: Cadre) -> Iterator[Violation
     if not policy.has_level(c.level) or not policy.level(c.level).has_cadres:
         levels = ", ".join(level.id for level in policy.levels if level.has_cadres)
         yield Violation(
-            "cadre-level", E, s, f"cadre level {c.level!r} is not one of: {levels}", "level"
+            "cadre-level",
+            E,
+            s,
+            _("cadre level {level} is not one of: {levels}").format(
+                level=repr(c.level), levels=levels
+            ),
+            "level",
         )
     home = snap.units.get(c.home_unit)
     if home is None:
@@ -374,7 +413,7 @@ def _cadre_rules(snap: Snapshot, policy: Policy, c: Cadre) -> Iterator[Violation
             "cadre-home",
             E,
             s,
-            f"home unit {c.home_unit!r} is no known unit; load it first",
+            _("home unit {unit} is no known unit; load it first").format(unit=repr(c.home_unit)),
             "home_unit",
         )
     elif home.level != c.level:
@@ -382,7 +421,9 @@ def _cadre_rules(snap: Snapshot, policy: Policy, c: Cadre) -> Iterator[Violation
             "cadre-home",
             E,
             s,
-            f"a {c.level} cadre's home unit must be a {c.level}, but {home.code} is a {home.level}",
+            _("a {level} cadre's home unit must be a {level}, but {home} is a {home_level}").format(
+                level=c.level, home=home.code, home_level=home.level
+            ),
             "home_unit",
         )
     for title in c.titles:
@@ -391,21 +432,25 @@ def _cadre_rules(snap: Snapshot, policy: Policy, c: Cadre) -> Iterator[Violation
                 "cadre-title",
                 E,
                 s,
-                f"title {title!r} is not in the policy; known titles: {', '.join(policy.titles)}",
+                _("title {title} is not in the policy; known titles: {titles}").format(
+                    title=repr(title), titles=", ".join(policy.titles)
+                ),
                 "titles",
             )
     dates = [p.since for p in c.history if p.since is not None]
     if dates != sorted(dates):
         yield Violation(
-            "cadre-history", E, s, "status periods must be in date order", "status_since"
+            "cadre-history", E, s, _("status periods must be in date order"), "status_since"
         )
     if any(p.since is None for p in c.history[1:]):
         yield Violation(
             "cadre-history",
             E,
             s,
-            "only a cadre's first status may be undated: give the date this status began "
-            "(Trạng thái từ ngày)",
+            _(
+                "only a cadre's first status may be undated: give the date this status began "
+                "(Trạng thái từ ngày)"
+            ),
             "status_since",
         )
 
@@ -447,7 +492,9 @@ def _assignment_rules(
             "assignment-dates",
             E,
             s,
-            f"until {a.until} is not after since {a.since}; fix the dates",
+            _("until {until} is not after since {since}; fix the dates").format(
+                until=written_day(a.until), since=written_day(a.since)
+            ),
             "until",
         )
     if a.role not in policy.roles:
@@ -455,7 +502,9 @@ def _assignment_rules(
             "assignment-policy",
             E,
             s,
-            f"role {a.role!r} is not one of: {', '.join(policy.roles)}",
+            _("role {role} is not one of: {roles}").format(
+                role=repr(a.role), roles=", ".join(policy.roles)
+            ),
             "role",
         )
         return
@@ -465,7 +514,7 @@ def _assignment_rules(
             "assignment-cadre",
             E,
             s,
-            f"cadre {a.cadre!r} is not known; load the cadre first",
+            _("cadre {cadre} is not known; load the cadre first").format(cadre=repr(a.cadre)),
             "cadre",
         )
     if unit is None:
@@ -473,7 +522,7 @@ def _assignment_rules(
             "assignment-unit",
             E,
             s,
-            f"unit {a.unit!r} is not known; load the unit first",
+            _("unit {unit} is not known; load the unit first").format(unit=repr(a.unit)),
             "unit",
         )
     if cadre is None or unit is None:
@@ -483,17 +532,27 @@ def _assignment_rules(
         allowed = sorted(
             {r.unit_level for r in policy.rules if r.role == a.role and r.admits(cadre)}
         )
-        hint = (
-            f"a {cadre.level} cadre with these titles may hold it over: {', '.join(allowed)}"
-            if allowed
-            else "the policy gives this cadre no such role"
-        )
         yield Violation(
             "assignment-policy",
             E,
             s,
-            f"the policy does not let {cadre.id} ({cadre.level}) hold {a.role!r} over a "
-            f"{unit.level}; {hint}",
+            (
+                _(
+                    "the policy does not let {cadre} ({level}) hold {role} over a {unit_level}; "
+                    "a {level} cadre with these titles may hold it over: {allowed}"
+                )
+                if allowed
+                else _(
+                    "the policy does not let {cadre} ({level}) hold {role} over a {unit_level}; "
+                    "the policy gives this cadre no such role"
+                )
+            ).format(
+                cadre=cadre.id,
+                level=cadre.level,
+                role=repr(a.role),
+                unit_level=unit.level,
+                allowed=", ".join(allowed),
+            ),
             "unit",
         )
     elif any(r.jurisdiction_home for r in rules) and not any(
@@ -503,8 +562,9 @@ def _assignment_rules(
             "jurisdiction",
             E,
             s,
-            f"{unit.code} is outside {cadre.id}'s home unit {cadre.home_unit}; "
-            "assign a cadre of that area instead",
+            _(
+                "{unit} is outside {cadre}'s home unit {home}; assign a cadre of that area instead"
+            ).format(unit=unit.code, cadre=cadre.id, home=cadre.home_unit),
             "unit",
         )
     if a.in_force_on(on):
@@ -514,7 +574,17 @@ def _assignment_rules(
                 "inactive-counted",
                 W,
                 s,
-                f"{cadre.id} is {status} but this assignment is still in force; give it an end date",
+                (
+                    _(
+                        "{cadre} is retired but this assignment is still in force; "
+                        "give it an end date"
+                    )
+                    if status is Status.RETIRED
+                    else _(
+                        "{cadre} is transferred but this assignment is still in force; "
+                        "give it an end date"
+                    )
+                ).format(cadre=cadre.id),
                 "until",
             )
         if not unit.exists_on(on):
@@ -522,7 +592,9 @@ def _assignment_rules(
                 "unit-ended",
                 W,
                 s,
-                f"{unit.code} no longer exists on {on} but the assignment is in force; end it",
+                _("{unit} no longer exists on {on} but the assignment is in force; end it").format(
+                    unit=unit.code, on=written_day(on)
+                ),
                 "until",
             )
 
@@ -547,16 +619,20 @@ def _counts(snap: Snapshot, policy: Policy, on: date) -> Iterator[Violation]:
                     "min-per-unit",
                     W,
                     _unit(u),
-                    f"{u.code} {u.name} has {n} active supporter(s) under rule {rule.id}; "
-                    f"the policy asks for at least {rule.min_per_unit}",
+                    _(
+                        "{code} {name} has {n} active supporter(s) under rule {rule}; "
+                        "the policy asks for at least {min}"
+                    ).format(code=u.code, name=u.name, n=n, rule=rule.id, min=rule.min_per_unit),
                 )
             if rule.max_per_unit is not None and n > rule.max_per_unit:
                 yield Violation(
                     "max-per-unit",
                     W,
                     _unit(u),
-                    f"{u.code} {u.name} has {n} supporters under rule {rule.id}; "
-                    f"the policy allows {rule.max_per_unit}",
+                    _(
+                        "{code} {name} has {n} supporters under rule {rule}; "
+                        "the policy allows {max}"
+                    ).format(code=u.code, name=u.name, n=n, rule=rule.id, max=rule.max_per_unit),
                 )
         if rule.max_per_cadre is not None:
             for (rule_id, cadre_id), n in per_cadre.items():
@@ -565,8 +641,9 @@ def _counts(snap: Snapshot, policy: Policy, on: date) -> Iterator[Violation]:
                         "max-per-cadre",
                         W,
                         f"cadre:{cadre_id}",
-                        f"{cadre_id} carries {n} units under rule {rule.id}; "
-                        f"the policy allows {rule.max_per_cadre}",
+                        _(
+                            "{cadre} carries {n} units under rule {rule}; the policy allows {max}"
+                        ).format(cadre=cadre_id, n=n, rule=rule.id, max=rule.max_per_cadre),
                     )
 
 
@@ -589,7 +666,7 @@ def snapshot_of(store: GraphStore, code: str | None = None) -> Snapshot:
     # that moved into the subtree, or an assignment to one that merged into it, is checked
     # against the map of its own days
     wanted = {a.unit for a in snap.assignments.values()} - snap.units.keys()
-    for _ in range(len(store.timeline.ranks()) + 1):
+    for _round in range(len(store.timeline.ranks()) + 1):
         wanted |= {p for u in snap.units.values() for p in u.parents()} - snap.units.keys()
         if not wanted:
             break

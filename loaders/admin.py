@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
+from graph.i18n import _, day
 from graph.model import Unit, UnitVersion
 from graph.stores.port import GraphStore
 from loaders.columns import ADMIN
@@ -115,7 +116,9 @@ def plan_admin(
                     table.file,
                     None,
                     table.headers.get("province"),
-                    f"no rows for province {wanted}; check the code (Bến Tre is 83)",
+                    _("no rows for province {province}; check the code (Bến Tre is 83)").format(
+                        province=wanted
+                    ),
                     code="no_rows",
                 )
             ]
@@ -196,10 +199,20 @@ def _read_units(
                 table.problem(
                     row.number,
                     "district",
-                    f"province {codes['province']} has rows with a district (row {known[1]}"
-                    + (")" if known[0] else " has none)")
-                    + " and rows without one; one list, one layout per province: fill in every "
-                    "district (the map before 1 July 2025) or none (the two-tier map)",
+                    (
+                        _(
+                            "province {province} has rows with a district (row {row}) and rows "
+                            "without one; one list, one layout per province: fill in every "
+                            "district (the map before 1 July 2025) or none (the two-tier map)"
+                        )
+                        if known[0]
+                        else _(
+                            "province {province} has rows with a district (row {row} has none) "
+                            "and rows without one; one list, one layout per province: fill in "
+                            "every district (the map before 1 July 2025) or none (the two-tier "
+                            "map)"
+                        )
+                    ).format(province=codes["province"], row=known[1]),
                     "layout_mixed",
                 )
             )
@@ -209,10 +222,19 @@ def _read_units(
                 table.problem(
                     row.number,
                     "district",
-                    f"the list has no districts (the two-tier map), but the policy in force"
-                    f"{f' on {on}' if on else ''} ({policy_id}) has districts: put the two-tier "
-                    "policy in force first, e.g. `nam policy set two-tier-2025 --from "
-                    f"{on or '2025-07-01'}`, and load the list with --on",
+                    _(
+                        "the list has no districts (the two-tier map), but the policy in force "
+                        "on {day} ({policy}) has districts: put the two-tier policy in force "
+                        "first, e.g. `nam policy set two-tier-2025 --from {date}`, and load the "
+                        "list with --on"
+                    ).format(day=day(on), policy=policy_id, date=on.isoformat())
+                    if on
+                    else _(
+                        "the list has no districts (the two-tier map), but the policy in force "
+                        "({policy}) has districts: put the two-tier policy in force first, e.g. "
+                        "`nam policy set two-tier-2025 --from 2025-07-01`, and load the list "
+                        "with --on"
+                    ).format(policy=policy_id),
                     "layout_policy",
                 )
             )
@@ -227,8 +249,14 @@ def _read_units(
                     table.problem(
                         row.number,
                         level if not code else f"{level}_name",
-                        "empty; every row needs the province's and the commune's name and code"
-                        + (" (and the district's, as on the rows above)" if tiers else ""),
+                        _(
+                            "empty; every row needs the province's and the commune's name and "
+                            "code (and the district's, as on the rows above)"
+                        )
+                        if tiers
+                        else _(
+                            "empty; every row needs the province's and the commune's name and code"
+                        ),
                     )
                 )
                 break
@@ -243,12 +271,14 @@ def _read_units(
                     table.problem(
                         row.number,
                         column,
-                        f"{level} {code} is also on row {first.row} "
-                        + (
-                            "with another name or parent; one code, one unit"
+                        (
+                            _(
+                                "{level} {code} is also on row {row} with another name or "
+                                "parent; one code, one unit"
+                            )
                             if level != "commune"
-                            else "; each commune once"
-                        ),
+                            else _("commune {code} is also on row {row}; each commune once")
+                        ).format(level=level, code=code, row=first.row),
                         "duplicate",
                     )
                 )
@@ -322,20 +352,38 @@ def _check_order(
     if not dates:
         return None
     latest = max(dates)
-    provinces = "province " + ", ".join(sorted(covered)) if covered else "the country"
+    provinces = ", ".join(sorted(covered)) if covered else ""
     if on is None:
         message = (
-            f"the graph already holds a list dated {latest} for {provinces}; an undated list "
-            "cannot follow a dated one: give the date the list is in force from with --on"
-        )
+            _(
+                "the graph already holds a list dated {latest} for province {provinces}; an "
+                "undated list cannot follow a dated one: give the date the list is in force "
+                "from with --on"
+            )
+            if provinces
+            else _(
+                "the graph already holds a list dated {latest} for the country; an undated list "
+                "cannot follow a dated one: give the date the list is in force from with --on"
+            )
+        ).format(latest=day(latest), provinces=provinces)
     elif on < latest and force_past:
-        return min(day for day in dates if day > on)
+        return min(d for d in dates if d > on)
     elif on < latest:
         message = (
-            f"the graph already holds a list dated {latest} for {provinces}, later than {on}; "
-            "lists are loaded in date order: to insert this one at its date and re-derive the "
-            "later dates from it, give --force-past (preview the plan first with --dry-run)"
-        )
+            _(
+                "the graph already holds a list dated {latest} for province {provinces}, later "
+                "than {on}; lists are loaded in date order: to insert this one at its date and "
+                "re-derive the later dates from it, give --force-past (preview the plan first "
+                "with --dry-run)"
+            )
+            if provinces
+            else _(
+                "the graph already holds a list dated {latest} for the country, later than "
+                "{on}; lists are loaded in date order: to insert this one at its date and "
+                "re-derive the later dates from it, give --force-past (preview the plan first "
+                "with --dry-run)"
+            )
+        ).format(latest=day(latest), provinces=provinces, on=day(on))
     else:
         return None
     raise LoadError([Problem(table.file, None, None, message, "list_order")])
@@ -432,9 +480,18 @@ def _merge_dates(
             file,
             None,
             None,
-            f"{code} {unit.name} is not on this list, so it ends on {on}, but a merge file "
-            f"merges it into {s.code} on {s.on}; make the two dates agree (load the list with "
-            f"--on {s.on}, or correct the merge file and load it again)",
+            _(
+                "{code} {name} is not on this list, so it ends on {on}, but a merge file merges "
+                "it into {successor} on {merged}; make the two dates agree (load the list with "
+                "--on {merged_date}, or correct the merge file and load it again)"
+            ).format(
+                code=code,
+                name=unit.name,
+                on=day(on),
+                successor=s.code,
+                merged=day(s.on),
+                merged_date=s.on.isoformat(),
+            ),
             "merge_date_mismatch",
         )
         for code, unit in sorted(current.items())
@@ -493,10 +550,18 @@ def _orphans(
                 file,
                 None,
                 None,
-                f"{unit.code} {unit.name} ends on {on} with {len(staying)} unit(s) below it and "
-                f"{len(held)} assignment(s) in force: they stay as they were before that date, "
-                "and hang from nothing after it until a merge file names its successor "
-                "(`nam load merges`)",
+                _(
+                    "{code} {name} ends on {on} with {units} unit(s) below it and {assignments} "
+                    "assignment(s) in force: they stay as they were before that date, and hang "
+                    "from nothing after it until a merge file names its successor "
+                    "(`nam load merges`)"
+                ).format(
+                    code=unit.code,
+                    name=unit.name,
+                    on=day(on),
+                    units=len(staying),
+                    assignments=len(held),
+                ),
                 "orphaned",
                 "warning",
             )

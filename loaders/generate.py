@@ -19,6 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
+from graph.i18n import _
 from graph.model import Assignment, Cadre, Unit
 from graph.policy import Policy, Rule
 from graph.stores.port import GraphStore
@@ -170,7 +171,11 @@ def split(total: int, weights: list[float], rng: random.Random, minimum: int = 1
     base = [minimum] * n
     rest = total - minimum * n
     if rest < 0:
-        raise ValueError(f"cannot split {total} into {n} parts of at least {minimum}")
+        raise ValueError(
+            _("cannot split {total} into {parts} parts of at least {minimum}").format(
+                total=total, parts=n, minimum=minimum
+            )
+        )
     scale = sum(weights) or 1.0
     shares = [rest * w / scale for w in weights]
     parts = [b + int(s) for b, s in zip(base, shares, strict=True)]
@@ -230,8 +235,10 @@ def generate(
                     "(generate)",
                     None,
                     "--province",
-                    f"province {province} is not in the graph; run "
-                    f"`nam load admin FILE --province {province}` first",
+                    _(
+                        "province {province} is not in the graph; run "
+                        "`nam load admin FILE --province {province}` first"
+                    ).format(province=province),
                 )
             ]
         )
@@ -268,7 +275,10 @@ class _Generator:
                         "(generate)",
                         None,
                         "--province",
-                        f"province {self.top.code} has no communes; load the administrative list first",
+                        _(
+                            "province {province} has no communes; load the administrative list "
+                            "first"
+                        ).format(province=self.top.code),
                     )
                 ]
             )

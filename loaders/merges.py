@@ -22,6 +22,8 @@ from pathlib import Path
 import networkx as nx
 
 from graph.dates import parse_date
+from graph.i18n import _
+from graph.i18n import day as written_day
 from graph.model import Succession, Unit
 from graph.stores.port import GraphStore
 from loaders.columns import MERGES
@@ -108,9 +110,10 @@ def moved_child(unit: Unit, parent: str, on: date, decision: str) -> Unit:
     )
 
 
-def _list_date(unit: Unit, on: date) -> str | None:
-    """What the administrative lists say against ``unit`` ending on ``on`` (None: they agree,
-    or no list has ended it yet, and the merge ends it)."""
+def _list_date(unit: Unit, on: date) -> tuple[bool, date] | None:
+    """What the administrative lists say against ``unit`` ending on ``on``: whether a list
+    still has it (else one ended it), and on which date (None: they agree, or no list has ended
+    it yet, and the merge ends it)."""
     if unit.started is not None and on <= unit.started:
         return None  # refused as a merge before the start
     if unit.exists_on(on):
@@ -121,12 +124,12 @@ def _list_date(unit: Unit, on: date) -> str | None:
             if day is not None and day > on
         )
         if later:
-            return f"an administrative list still has {unit.code} {unit.name} on {later[0]}"
+            return True, later[0]
         return None
     if unit.exists_on(on - timedelta(days=1)):
         return None
     ends = [v.valid_to for v in unit.versions() if v.valid_to is not None and v.valid_to < on]
-    return f"the administrative list ends {unit.code} {unit.name} on {max(ends)}" if ends else None
+    return (False, max(ends)) if ends else None
 
 
 def _read(
@@ -150,7 +153,7 @@ def _read(
                     table.problem(
                         row.number,
                         "new_parent" if child else "child_code",
-                        "a split row names both the child and its new parent",
+                        _("a split row names both the child and its new parent"),
                         "merge_split_row",
                     )
                 )
@@ -163,7 +166,9 @@ def _read(
                 table.problem(
                     row.number,
                     "old_code",
-                    f"{old} into {new} on {on} is also on row {seen[key]}; once is enough",
+                    _("{old} into {new} on {on} is also on row {row}; once is enough").format(
+                        old=old, new=new, on=written_day(on), row=seen[key]
+                    ),
                     "duplicate",
                 )
             )
@@ -189,8 +194,10 @@ def _check(
                     table.problem(
                         m.row,
                         column,
-                        f"{code!r} is no unit in the graph; check the code (load the "
-                        "administrative lists first)",
+                        _(
+                            "{code} is no unit in the graph; check the code (load the "
+                            "administrative lists first)"
+                        ).format(code=repr(code)),
                         "merge_unknown_code",
                     )
                 )
@@ -200,20 +207,39 @@ def _check(
                 table.problem(
                     m.row,
                     "effective",
-                    f"{m.old} {old.name} began on {old.started}; a merge of it must come later",
+                    _("{code} {name} began on {started}; a merge of it must come later").format(
+                        code=m.old, name=old.name, started=written_day(old.started)
+                    ),
                     "merge_before_start",
                 )
             )
         if old is not None and old.level != (new.level if new else old.level):
             pass  # a district into a province (dissolved) is allowed: its children move up
         listed = _list_date(old, m.on) if old is not None else None
-        if listed is not None:
+        if listed is not None and old is not None:
+            still, listed_on = listed
             problems.append(
                 table.problem(
                     m.row,
                     "effective",
-                    f"{listed}, but this row merges it on {m.on}; make the two dates agree "
-                    "(the merge date is the day the unit ends)",
+                    (
+                        _(
+                            "an administrative list still has {code} {name} on {listed}, but "
+                            "this row merges it on {on}; make the two dates agree (the merge "
+                            "date is the day the unit ends)"
+                        )
+                        if still
+                        else _(
+                            "the administrative list ends {code} {name} on {listed}, but this "
+                            "row merges it on {on}; make the two dates agree (the merge date is "
+                            "the day the unit ends)"
+                        )
+                    ).format(
+                        code=old.code,
+                        name=old.name,
+                        listed=written_day(listed_on),
+                        on=written_day(m.on),
+                    ),
                     "merge_date_mismatch",
                 )
             )
@@ -222,8 +248,12 @@ def _check(
                 table.problem(
                     m.row,
                     "new_code",
-                    f"{m.new} {new.name} does not exist on {m.on}; load the administrative list "
-                    f"in force that day first (nam load admin FILE --on {m.on})",
+                    _(
+                        "{code} {name} does not exist on {on}; load the administrative list in "
+                        "force that day first (nam load admin FILE --on {date})"
+                    ).format(
+                        code=m.new, name=new.name, on=written_day(m.on), date=m.on.isoformat()
+                    ),
                     "merge_successor_missing",
                 )
             )
@@ -235,21 +265,34 @@ def _check(
                 table.problem(
                     targets[1].row,
                     "new_code",
-                    f"{old_code} goes into {', '.join(m.new for m in targets)} on {on}: a split "
-                    "must say where each of its units goes, on rows with the child's code and "
-                    "its new parent",
+                    _(
+                        "{code} goes into {targets} on {on}: a split must say where each of its "
+                        "units goes, on rows with the child's code and its new parent"
+                    ).format(
+                        code=old_code,
+                        targets=", ".join(m.new for m in targets),
+                        on=written_day(on),
+                    ),
                     "merge_split_unspecified",
                 )
             )
-    for (old_code, on, _child), (_, parent, row) in splits.items():
+    for (old_code, on, _child), (_same_child, parent, row) in splits.items():
         allowed = {m.new for m in into.get((old_code, on), [])}
         if parent not in allowed:
             problems.append(
                 table.problem(
                     row,
                     "new_parent",
-                    f"{parent} is not one of the units {old_code} goes into on {on} "
-                    f"({', '.join(sorted(allowed)) or 'none'})",
+                    (
+                        _("{parent} is not one of the units {code} goes into on {on} ({units})")
+                        if allowed
+                        else _("{parent} is not one of the units {code} goes into on {on} (none)")
+                    ).format(
+                        parent=parent,
+                        code=old_code,
+                        on=written_day(on),
+                        units=", ".join(sorted(allowed)),
+                    ),
                     "merge_split_row",
                 )
             )
@@ -258,7 +301,9 @@ def _check(
     for m in merges:
         if m.old == m.new:
             problems.append(
-                table.problem(m.row, "new_code", "a unit cannot merge into itself", "merge_cycle")
+                table.problem(
+                    m.row, "new_code", _("a unit cannot merge into itself"), "merge_cycle"
+                )
             )
     try:
         cycle = nx.find_cycle(graph)
@@ -270,8 +315,9 @@ def _check(
         table.problem(
             first.row,
             "old_code",
-            f"the merges loop ({' -> '.join([*codes, codes[0]])}); a unit cannot go, through "
-            "others, into itself",
+            _("the merges loop ({path}); a unit cannot go, through others, into itself").format(
+                path=" -> ".join([*codes, codes[0]])
+            ),
             "merge_cycle",
         )
     )

@@ -13,6 +13,7 @@ from enum import Enum
 from typing import Any
 
 from graph.dates import today
+from graph.i18n import _
 from graph.model import Assignment, Cadre, Severity, Status, Unit, Violation
 from graph.policy import Policy
 from graph.records import assignment_row, cadre_row, unit_row
@@ -319,8 +320,10 @@ def apply_plan(store: GraphStore, plan: Plan) -> None:
         )
         if now != plan.digest:
             raise StaleLoad(
-                "what this load writes has changed since it was planned (another load or "
-                "reshuffle was applied meanwhile); nothing was written: run the load again"
+                _(
+                    "what this load writes has changed since it was planned (another load or "
+                    "reshuffle was applied meanwhile); nothing was written: run the load again"
+                )
             )
 
     store.apply(changes, guard=guard if plan.digest else None)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from graph.i18n import _
+
 __all__ = ["LoadError", "Problem"]
 
 
@@ -31,9 +33,9 @@ class Problem:
     def __str__(self) -> str:
         where = [self.file]
         if self.row is not None:
-            where.append(f"row {self.row}")
+            where.append(_("row {row}").format(row=self.row))
         if self.column:
-            where.append(f"column {self.column!r}")
+            where.append(_("column {column}").format(column=repr(self.column)))
         return f"{', '.join(where)}: {self.message}"
 
     def as_dict(self) -> dict[str, Any]:

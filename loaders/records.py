@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from graph.dates import parse_date
+from graph.i18n import _, day
 from graph.model import Assignment, Cadre, Status, StatusPeriod, Unit
 from graph.policy import Policy
 from graph.stores.port import GraphStore
@@ -54,7 +55,12 @@ class _Reader:
         value = row.get(key)
         if required and not value:
             self.fail(
-                row, key, f"empty; fill in {self.table.layout.column(key).header!r}", "empty_cell"
+                row,
+                key,
+                _("empty; fill in {column}").format(
+                    column=repr(self.table.layout.column(key).header)
+                ),
+                "empty_cell",
             )
         return value
 
@@ -63,7 +69,9 @@ class _Reader:
             self.fail(
                 row,
                 key,
-                f"{value!r} is also on row {self.seen[value]}; each row needs its own",
+                _("{value} is also on row {row}; each row needs its own").format(
+                    value=repr(value), row=self.seen[value]
+                ),
                 "duplicate_id",
             )
             return False
@@ -75,9 +83,12 @@ class _Reader:
         row: Row,
         key: str,
         parse: Callable[[str], T | None],
-        hint: str,
+        wrong: str,
         code: str = "bad_value",
+        **fields: str,
     ) -> T | None:
+        """The cell parsed; ``wrong`` is the translated message for a value that does not parse,
+        with ``{value}`` (the cell, quoted) and the other ``fields`` as placeholders."""
         value = row.get(key)
         if not value:
             return None
@@ -87,36 +98,47 @@ class _Reader:
             self.fail(row, key, str(err), code)
             return None
         if result is None:
-            self.fail(row, key, f"{value!r} is not {hint}", code)
+            self.fail(row, key, wrong.format(value=repr(value), **fields), code)
         return result
 
     def date(self, row: Row, key: str, required: bool = False) -> date | None:
         if required and not row.get(key):
-            self.fail(row, key, "empty; give a date such as 26/8/2022", "empty_cell")
+            self.fail(row, key, _("empty; give a date such as 26/8/2022"), "empty_cell")
             return None
-        when = self.parsed(row, key, parse_date, "a date", "bad_date")
+        when = self.parsed(row, key, parse_date, _("{value} is not a date"), "bad_date")
         if when is not None and far_ahead(when):
             self.warn(
                 row,
                 key,
-                f"{when.isoformat()} is more than five years ahead; loaded as written "
-                "(check the year)",
+                _(
+                    "{date} is more than five years ahead; loaded as written (check the year)"
+                ).format(date=day(when)),
                 "date_far_ahead",
             )
         return when
 
     def level(self, row: Row, key: str = "level") -> str | None:
         names = ", ".join(level.label for level in self.policy.levels)
-        return self.parsed(row, key, self.policy.level_id, f"a level of this policy ({names})")
+        return self.parsed(
+            row,
+            key,
+            self.policy.level_id,
+            _("{value} is not a level of this policy ({names})"),
+            names=names,
+        )
 
     def count(self, row: Row, key: str) -> int | None:
         def whole(text: str) -> int:
             cleaned = text.replace(" ", "")
             if not cleaned.isdigit():
-                raise ValueError(f"{text!r} is not a whole number of households (0 or more)")
+                raise ValueError(
+                    _("{value} is not a whole number of households (0 or more)").format(
+                        value=repr(text)
+                    )
+                )
             return int(cleaned)
 
-        return self.parsed(row, key, whole, "a whole number")
+        return self.parsed(row, key, whole, _("{value} is not a whole number"))
 
 
 def plan_units(
@@ -132,7 +154,10 @@ def plan_units(
         level = reader.level(row) if row.get("level") else None
         if not row.get("level"):
             reader.fail(
-                row, "level", "empty; give the level (e.g. ấp, tổ nhân dân tự quản)", "empty_cell"
+                row,
+                "level",
+                _("empty; give the level (e.g. ấp, tổ nhân dân tự quản)"),
+                "empty_cell",
             )
         households = reader.count(row, "households")
         valid_from, valid_to = reader.date(row, "valid_from"), reader.date(row, "valid_to")
@@ -175,7 +200,7 @@ def plan_cadres(
         level = reader.level(row) if row.get("level") else None
         if not row.get("level"):
             reader.fail(
-                row, "level", "empty; give the cadre's level (tỉnh, huyện, xã)", "empty_cell"
+                row, "level", _("empty; give the cadre's level (tỉnh, huyện, xã)"), "empty_cell"
             )
         titles: list[str] = []
         for text in filter(None, (t.strip() for t in row.get("titles").split(";"))):
@@ -184,14 +209,19 @@ def plan_cadres(
                 reader.fail(
                     row,
                     "titles",
-                    f"{text!r} is not a title of this policy; "
-                    f"use one of: {'; '.join(t.label for t in policy.titles.values())}",
+                    _("{title} is not a title of this policy; use one of: {titles}").format(
+                        title=repr(text),
+                        titles="; ".join(t.label for t in policy.titles.values()),
+                    ),
                 )
             else:
                 titles.append(title)
         status = (
             reader.parsed(
-                row, "status", policy.status, "a status (đang công tác, chuyển công tác, nghỉ hưu)"
+                row,
+                "status",
+                policy.status,
+                _("{value} is not a status (đang công tác, chuyển công tác, nghỉ hưu)"),
             )
             or Status.ACTIVE
         )
@@ -206,8 +236,10 @@ def plan_cadres(
             reader.fail(
                 row,
                 "status_since",
-                f"{since} is before the cadre's last recorded status change "
-                f"({old.status_since if old else ''}); give a later date",
+                _(
+                    "{since} is before the cadre's last recorded status change ({last}); "
+                    "give a later date"
+                ).format(since=day(since), last=day(old.status_since) if old else ""),
             )
             continue
         cadres.append(Cadre(cadre_id, name, level, home, tuple(titles), history, row.get("phone")))
@@ -256,7 +288,8 @@ def plan_assignments(
                 row,
                 "role",
                 policy.role_id,
-                f"a role ({', '.join(r.label for r in policy.roles.values())})",
+                _("{value} is not a role ({roles})"),
+                roles=", ".join(r.label for r in policy.roles.values()),
             )
             if row.get("role")
             else "support"
@@ -301,7 +334,9 @@ def plan_file(
                     str(path),
                     None,
                     None,
-                    f"unknown kind {kind!r}; use units, cadres or assignments",
+                    _("unknown kind {kind}; use units, cadres or assignments").format(
+                        kind=repr(kind)
+                    ),
                     code="unknown_kind",
                 )
             ]

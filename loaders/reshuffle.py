@@ -38,6 +38,8 @@ from graph.answers import Coverage, GapReason, Takeover
 from graph.dates import parse_date
 from graph.documents import assignment_dict, coverage_dict, unit_dict
 from graph.faults import pause_at
+from graph.i18n import N_, _
+from graph.i18n import day as written_day
 from graph.model import Assignment, Cadre, Status, StatusPeriod, Unit, Violation
 from graph.policy import Policy
 from graph.questions import takeovers
@@ -81,6 +83,18 @@ ACTIONS: dict[str, tuple[str, ...]] = {
 }
 _ACTION_WORDS = {fold(word): action for action, words in ACTIONS.items() for word in words}
 _LEAVING = {"retire": Status.RETIRED, "transfer": Status.TRANSFERRED}
+#: What a row of each action that needs a unit says when the unit is empty.
+_NEEDS_UNIT = {
+    "start": N_("empty; start needs the unit's code (Mã đơn vị)"),
+    "move": N_("empty; move needs the unit's code (Mã đơn vị)"),
+    "keep": N_("empty; keep needs the unit's code (Mã đơn vị)"),
+}
+#: What a row says when the cadre it retires or transfers has already left.
+_ALREADY: dict[Status | None, str] = {
+    Status.TRANSFERRED: N_("{cadre} is already transferred on {on}"),
+    Status.RETIRED: N_("{cadre} is already retired on {on}"),
+    None: N_("{cadre} has no recorded status yet on {on}"),
+}
 
 
 class PlanRefused(Exception):
@@ -184,9 +198,10 @@ def plan_reshuffle(
                 file_name,
                 None,
                 RESHUFFLE.column("action").header,
-                "no action column, so this is read as the full roster of a scope: "
-                "give the scope (--scope CODE), or add the action column "
-                f"({', '.join(ACTIONS)})",
+                _(
+                    "no action column, so this is read as the full roster of a scope: "
+                    "give the scope (--scope CODE), or add the action column ({actions})"
+                ).format(actions=", ".join(ACTIONS)),
                 code="roster_without_scope",
             )
         )
@@ -195,7 +210,7 @@ def plan_reshuffle(
     # the digest must be of the graph the diff read: a write between the two makes the plan
     # again (a write after the digest, during the preview say, makes the plan stale)
     read_so_far = len(reader.problems), len(reader.warnings)
-    for _ in range(3):
+    for _attempt in range(3):
         del reader.problems[read_so_far[0] :], reader.warnings[read_so_far[1] :]
         generation = store.generation()
         diff = _Diff(store, effective, chosen, reader)
@@ -210,7 +225,7 @@ def plan_reshuffle(
             break
     else:
         raise StalePlan(
-            "the graph changed three times while this plan was being made; plan it again"
+            _("the graph changed three times while this plan was being made; plan it again")
         )
     pause_at("plan-preview")
     changes = diff.change_set()
@@ -306,7 +321,7 @@ class _StepReader:
     def step(self, row: Row) -> Step | None:
         cadre = row.get("cadre")
         if not cadre:
-            self.fail(row.number, "cadre", "empty; give the cadre's id (Mã cán bộ)")
+            self.fail(row.number, "cadre", _("empty; give the cadre's id (Mã cán bộ)"))
         if text := row.get("on"):
             try:
                 day = parse_date(text)
@@ -314,7 +329,11 @@ class _StepReader:
                 self.fail(row.number, "on", str(err))
             else:
                 if day is None:
-                    self.fail(row.number, "on", f"{text!r} is not a date such as 1/6/2023")
+                    self.fail(
+                        row.number,
+                        "on",
+                        _("{value} is not a date such as 1/6/2023").format(value=repr(text)),
+                    )
                 else:
                     self.dates.setdefault(day, row.number)
         if text := row.get("decision"):
@@ -324,25 +343,41 @@ class _StepReader:
             role = self.policy.role_id(text)
             if role is None:
                 roles = ", ".join(r.label for r in self.policy.roles.values())
-                self.fail(row.number, "role", f"{text!r} is not a role of this policy ({roles})")
+                self.fail(
+                    row.number,
+                    "role",
+                    _("{value} is not a role of this policy ({roles})").format(
+                        value=repr(text), roles=roles
+                    ),
+                )
                 return None
         action = "keep"
         if text := row.get("action"):
             found = _ACTION_WORDS.get(fold(text))
             if found is None:
                 words = "; ".join(f"{a} ({', '.join(w[1:3])})" for a, w in ACTIONS.items())
-                self.fail(row.number, "action", f"{text!r} is not an action; use one of: {words}")
+                self.fail(
+                    row.number,
+                    "action",
+                    _("{value} is not an action; use one of: {actions}").format(
+                        value=repr(text), actions=words
+                    ),
+                )
                 return None
             action = found
         elif self.with_actions:
-            self.fail(row.number, "action", f"empty; give one of: {', '.join(ACTIONS)}")
+            self.fail(
+                row.number,
+                "action",
+                _("empty; give one of: {actions}").format(actions=", ".join(ACTIONS)),
+            )
             return None
         unit, to_unit = row.get("unit"), row.get("to_unit")
         needs_unit = action in ("start", "move", "keep")
         if needs_unit and not unit:
-            self.fail(row.number, "unit", f"empty; {action} needs the unit's code (Mã đơn vị)")
+            self.fail(row.number, "unit", _(_NEEDS_UNIT[action]))
         if action == "move" and not to_unit:
-            self.fail(row.number, "to_unit", "empty; move needs the new unit (Đến đơn vị)")
+            self.fail(row.number, "to_unit", _("empty; move needs the new unit (Đến đơn vị)"))
         if not cadre or (needs_unit and not unit) or (action == "move" and not to_unit):
             return None
         return Step(row.number, action, cadre, unit, to_unit, role, row.get("decision"))
@@ -354,8 +389,10 @@ class _StepReader:
                 self.table.problem(
                     None if on is not None else self.dates.get(day),
                     None if on is not None else "on",
-                    f"the effective date {day.isoformat()} is more than five years ahead; "
-                    "planned as written (check the year)",
+                    _(
+                        "the effective date {date} is more than five years ahead; "
+                        "planned as written (check the year)"
+                    ).format(date=written_day(day)),
                     code="date_far_ahead",
                     severity="warning",
                 )
@@ -369,17 +406,26 @@ class _StepReader:
                     self.fail(
                         number,
                         "on",
-                        f"{day.isoformat()} differs from the plan's date {on.isoformat()}; "
-                        "one reshuffle has one effective date: split the file",
+                        _(
+                            "{date} differs from the plan's date {on}; "
+                            "one reshuffle has one effective date: split the file"
+                        ).format(date=written_day(day), on=written_day(on)),
                     )
             return on
         if len(self.dates) == 1:
             return next(iter(self.dates))
         if not self.dates:
-            self.fail(None, "on", "no effective date: fill in the column or give --on DATE")
+            self.fail(None, "on", _("no effective date: fill in the column or give --on DATE"))
         else:
-            listed = ", ".join(f"{d.isoformat()} (row {n})" for d, n in sorted(self.dates.items()))
-            self.fail(None, "on", f"rows give several dates ({listed}); split the file")
+            listed = ", ".join(
+                _("{date} (row {row})").format(date=written_day(d), row=n)
+                for d, n in sorted(self.dates.items())
+            )
+            self.fail(
+                None,
+                "on",
+                _("rows give several dates ({dates}); split the file").format(dates=listed),
+            )
         return None
 
     def decision(self, given: str | None) -> str:
@@ -387,7 +433,7 @@ class _StepReader:
             return given
         if self.decisions:
             return "; ".join(self.decisions)
-        self.fail(None, "decision", "no decision: fill in the column or give --decision TEXT")
+        self.fail(None, "decision", _("no decision: fill in the column or give --decision TEXT"))
         return ""
 
 
@@ -428,12 +474,18 @@ class _Diff:
         ok = True
         if step.cadre not in self.cadres:
             self.reader.fail(
-                step.row, "cadre", f"no cadre {step.cadre!r} in the graph; load it first"
+                step.row,
+                "cadre",
+                _("no cadre {cadre} in the graph; load it first").format(cadre=repr(step.cadre)),
             )
             ok = False
         for key, code in (("unit", step.unit), ("to_unit", step.to_unit)):
             if code and code not in self.units:
-                self.reader.fail(step.row, key, f"no unit {code!r} in the graph; check the code")
+                self.reader.fail(
+                    step.row,
+                    key,
+                    _("no unit {code} in the graph; check the code").format(code=repr(code)),
+                )
                 ok = False
         return ok
 
@@ -453,7 +505,11 @@ class _Diff:
 
     def roster(self, scope: str, steps: list[Step]) -> None:
         if self.store.unit(scope) is None:
-            self.reader.fail(None, None, f"no unit {scope!r} for --scope; check the code")
+            self.reader.fail(
+                None,
+                None,
+                _("no unit {code} for --scope; check the code").format(code=repr(scope)),
+            )
             return
         own = [c.id for c in self.store.cadres_of([scope])]
         self._load([*own, *(s.cadre for s in steps)], (s.unit for s in steps))
@@ -463,12 +519,20 @@ class _Diff:
                 continue
             home = self.cadres[step.cadre].home_unit
             if home != scope:
-                where = home if self.store.units([home]) else "a unit outside your scope"
                 self.reader.fail(
                     step.row,
                     "cadre",
-                    f"{step.cadre} works in {where}, not in the scope {scope}; "
-                    "a roster lists the scope's own cadres",
+                    (
+                        _(
+                            "{cadre} works in {home}, not in the scope {scope}; "
+                            "a roster lists the scope's own cadres"
+                        )
+                        if self.store.units([home])
+                        else _(
+                            "{cadre} works in a unit outside your scope, not in the scope "
+                            "{scope}; a roster lists the scope's own cadres"
+                        )
+                    ).format(cadre=step.cadre, home=home, scope=scope),
                 )
                 continue
             listed.setdefault((step.cadre, step.unit, step.role or "support"), step)
@@ -506,7 +570,9 @@ class _Diff:
             return  # already recorded: planning the same file again changes nothing
         if now is not Status.ACTIVE:
             self.reader.fail(
-                step.row, "action", f"{cadre.id} is already {now} on {self.on.isoformat()}"
+                step.row,
+                "action",
+                _(_ALREADY[now]).format(cadre=cadre.id, on=written_day(self.on)),
             )
             return
         last = cadre.status_since
@@ -514,8 +580,10 @@ class _Diff:
             self.reader.fail(
                 step.row,
                 "on",
-                f"{cadre.id} has a later status change ({last.isoformat()}); "
-                "a reshuffle cannot go back before it",
+                _(
+                    "{cadre} has a later status change ({last}); "
+                    "a reshuffle cannot go back before it"
+                ).format(cadre=cadre.id, last=written_day(last)),
             )
             return
         changed = replace(cadre, history=(*cadre.history, StatusPeriod(status, self.on)))
@@ -540,12 +608,17 @@ class _Diff:
             self._set(replace(a, until=self.on), step.row, ended=True)
         if live or any(a.until == self.on for a in mine):
             return True
-        where = f" to {unit}" if unit else ""
         self.reader.fail(
             step.row,
             "unit" if unit else "cadre",
-            f"{step.cadre} holds no assignment{where} in force on {self.on.isoformat()}; "
-            "check the codes and the date",
+            (
+                _(
+                    "{cadre} holds no assignment to {unit} in force on {on}; "
+                    "check the codes and the date"
+                )
+                if unit
+                else _("{cadre} holds no assignment in force on {on}; check the codes and the date")
+            ).format(cadre=step.cadre, unit=unit, on=written_day(self.on)),
         )
         return False
 
@@ -722,14 +795,17 @@ def apply_reshuffle(store: GraphStore, plan_id: str, by: str | None = None) -> A
     for done in store.applied_plans():
         if done.get("id") == plan_id:
             raise PlanRefused(
-                f"plan {plan_id} was applied on {done.get('applied_at')} by "
-                f"{done.get('applied_by')}; nothing was written"
+                _("plan {plan} was applied on {at} by {by}; nothing was written").format(
+                    plan=plan_id, at=done.get("applied_at"), by=done.get("applied_by")
+                )
             )
     problems = document.get("problems")
     if isinstance(problems, list) and problems:
         raise PlanRefused(
-            f"plan {plan_id} has problems ({len(problems)}; `nam reshuffle show {plan_id}` lists "
-            "them): fix the file and plan it again. Nothing was written."
+            _(
+                "plan {plan} has problems ({count}; `nam reshuffle show {plan}` lists them): "
+                "fix the file and plan it again. Nothing was written."
+            ).format(plan=plan_id, count=len(problems))
         )
     changes = plan_changes(document)
     if not len(changes):
@@ -740,9 +816,11 @@ def apply_reshuffle(store: GraphStore, plan_id: str, by: str | None = None) -> A
     def guard(view: GraphStore) -> None:
         if scope_digest(view, reads) != document["digest"]:
             raise StalePlan(
-                f"plan {plan_id} was made on {document['made_at']} and what it changes has "
-                "changed since (another plan or load was applied); nothing was written: "
-                f"plan the file again (`nam reshuffle plan {document['file']}`)"
+                _(
+                    "plan {plan} was made on {at} and what it changes has changed since "
+                    "(another plan or load was applied); nothing was written: plan the file "
+                    "again (`nam reshuffle plan {file}`)"
+                ).format(plan=plan_id, at=document["made_at"], file=document["file"])
             )
 
     summary = document["summary"]

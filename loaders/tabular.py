@@ -16,6 +16,8 @@ import io
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from graph.i18n import _
+from graph.i18n import number as written
 from graph.text import fold, nfc
 from loaders.caps import Caps
 from loaders.columns import Layout
@@ -72,7 +74,9 @@ def read_table(
     name = name or str(path)
     caps = caps or Caps.for_command_line()
     if not path.is_file():
-        raise LoadError([Problem(name, None, None, "no such file; check the path", code="no_file")])
+        raise LoadError(
+            [Problem(name, None, None, _("no such file; check the path"), code="no_file")]
+        )
     size = path.stat().st_size
     if size == 0:
         raise LoadError([Problem(name, None, None, _empty_hint(layout), code="empty_file")])
@@ -83,7 +87,7 @@ def read_table(
                     name,
                     None,
                     None,
-                    f"file is larger than {MAX_BYTES} bytes; split it",
+                    _("file is larger than {max} bytes; split it").format(max=MAX_BYTES),
                     code="file_too_large",
                 )
             ]
@@ -102,7 +106,9 @@ def read_table(
                     name,
                     None,
                     None,
-                    f"{suffix or 'no extension'}: save the file as .csv (UTF-8) or .xlsx",
+                    _("{suffix}: save the file as .csv (UTF-8) or .xlsx").format(suffix=suffix)
+                    if suffix
+                    else _("no extension: save the file as .csv (UTF-8) or .xlsx"),
                     code="file_type",
                 )
             ]
@@ -122,8 +128,10 @@ def read_table(
                     name,
                     number,
                     None,
-                    f"the row has {len(cells)} cells but the header has {len(header)}; "
-                    "remove the extra cells or quote text that contains a comma",
+                    _(
+                        "the row has {cells} cells but the header has {header}; "
+                        "remove the extra cells or quote text that contains a comma"
+                    ).format(cells=len(cells), header=len(header)),
                     code="extra_cells",
                 )
             )
@@ -139,7 +147,7 @@ def read_table(
                     name,
                     None,
                     None,
-                    "the file has a header but no rows; add rows below it",
+                    _("the file has a header but no rows; add rows below it"),
                     code="no_rows",
                 )
             ]
@@ -149,8 +157,8 @@ def read_table(
 
 def _empty_hint(layout: Layout) -> str:
     if layout.kind == "admin":
-        return "the file is empty; export the administrative-unit list again"
-    return f"the file is empty; start from `nam template {layout.kind}`"
+        return _("the file is empty; export the administrative-unit list again")
+    return _("the file is empty; start from `nam template {kind}`").format(kind=layout.kind)
 
 
 def _header_keys(layout: Layout, header: list[str]) -> list[str | None]:
@@ -171,7 +179,9 @@ def _bind_header(name: str, layout: Layout, number: int, header: list[str]) -> T
                     name,
                     number,
                     nfc(text),
-                    f"this column repeats {headers[key]!r}; keep one of them",
+                    _("this column repeats {column}; keep one of them").format(
+                        column=repr(headers[key])
+                    ),
                     code="column_repeated",
                 )
             )
@@ -183,8 +193,9 @@ def _bind_header(name: str, layout: Layout, number: int, header: list[str]) -> T
                     name,
                     number,
                     column.header,
-                    f"required column {column.header!r} (or {column.key!r}) is missing; "
-                    f"add it to the header row",
+                    _(
+                        "required column {header} (or {key}) is missing; add it to the header row"
+                    ).format(header=repr(column.header), key=repr(column.key)),
                     code="column_missing",
                 )
             )
@@ -205,8 +216,10 @@ def _csv_rows(path: Path, name: str, caps: Caps) -> list[tuple[int, list[str]]]:
                     name,
                     line,
                     None,
-                    f"byte {err.start} is not UTF-8 text; save the file as 'CSV UTF-8' "
-                    "(in Excel: File > Save As > CSV UTF-8)",
+                    _(
+                        "byte {byte} is not UTF-8 text; save the file as 'CSV UTF-8' "
+                        "(in Excel: File > Save As > CSV UTF-8)"
+                    ).format(byte=err.start),
                     code="not_utf8",
                 )
             ]
@@ -218,7 +231,7 @@ def _csv_rows(path: Path, name: str, caps: Caps) -> list[tuple[int, list[str]]]:
                     name,
                     None,
                     None,
-                    "the file holds binary data; save it as CSV UTF-8",
+                    _("the file holds binary data; save it as CSV UTF-8"),
                     code="binary_data",
                 )
             ]
@@ -236,8 +249,10 @@ def _csv_rows(path: Path, name: str, caps: Caps) -> list[tuple[int, list[str]]]:
                             name,
                             reader.line_num,
                             None,
-                            f"the file has more than {caps.rows:,} rows, the most one file "
-                            f"may have ({caps.rows_setting}); split it",
+                            _(
+                                "the file has more than {rows} rows, the most one file "
+                                "may have ({setting}); split it"
+                            ).format(rows=written(caps.rows), setting=caps.rows_setting),
                             code="row_cap",
                         )
                     ]
@@ -250,7 +265,7 @@ def _csv_rows(path: Path, name: str, caps: Caps) -> list[tuple[int, list[str]]]:
                     name,
                     reader.line_num,
                     None,
-                    f"cannot read the row: {err}",
+                    _("cannot read the row: {error}").format(error=err),
                     code="csv_unreadable",
                 )
             ]

@@ -25,6 +25,8 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+from graph.i18n import N_, _
+from graph.i18n import number as written
 from loaders.caps import Caps
 from loaders.problems import LoadError, Problem
 
@@ -36,6 +38,22 @@ MAX_COLUMNS = 256
 MAX_MEMBERS = 2000
 _MARKERS = (b"<!doctype", b"<!entity")
 _XML_SUFFIXES = (".xml", ".rels", ".vml")
+#: Why a workbook cannot be read, by the exception the parser raised.
+_UNREADABLE = {
+    "BadZipFile": N_(
+        "not a readable .xlsx workbook (not a zip archive, or a damaged one); "
+        "save it again from Excel"
+    ),
+    "ParseError": N_(
+        "not a readable .xlsx workbook (its XML is damaged); save it again from Excel"
+    ),
+    "KeyError": N_(
+        "not a readable .xlsx workbook (a part it names is missing); save it again from Excel"
+    ),
+}
+_UNREADABLE_OTHER = N_(
+    "not a readable .xlsx workbook (its content is not what Excel writes); save it again from Excel"
+)
 
 
 class Sheet:
@@ -67,16 +85,12 @@ def read_xlsx(path: Path, name: str, sheet: str | None, caps: Caps) -> Sheet:
 
 
 def _unreadable(name: str, exc: Exception) -> Problem:
-    reason = {
-        "BadZipFile": "not a zip archive, or a damaged one",
-        "ParseError": "its XML is damaged",
-        "KeyError": "a part it names is missing",
-    }.get(type(exc).__name__, "its content is not what Excel writes")
+    message = _UNREADABLE.get(type(exc).__name__, _UNREADABLE_OTHER)
     return Problem(
         name,
         None,
         None,
-        f"not a readable .xlsx workbook ({reason}); save it again from Excel",
+        _(message),
         code="xlsx_unreadable",
     )
 
@@ -93,9 +107,16 @@ def _check_archive(path: Path, name: str, caps: Caps) -> None:
                             name,
                             None,
                             None,
-                            f"the workbook unpacks to {unpacked:,} bytes in {len(members)} "
-                            f"parts, more than the {caps.unpacked_bytes:,} bytes allowed "
-                            f"({caps.unpacked_setting}); split it into smaller files",
+                            _(
+                                "the workbook unpacks to {unpacked} bytes in {parts} parts, "
+                                "more than the {allowed} bytes allowed ({setting}); "
+                                "split it into smaller files"
+                            ).format(
+                                unpacked=written(unpacked),
+                                parts=len(members),
+                                allowed=written(caps.unpacked_bytes),
+                                setting=caps.unpacked_setting,
+                            ),
                             code="workbook_too_large",
                         )
                     ]
@@ -110,10 +131,12 @@ def _check_archive(path: Path, name: str, caps: Caps) -> None:
                                 name,
                                 None,
                                 None,
-                                f"the workbook's part {member.filename!r} declares a document "
-                                "type or entities (<!DOCTYPE>, <!ENTITY>), which Excel never "
-                                "writes and which can expand without end or read other files; "
-                                "it was not read. Copy the data into a new workbook",
+                                _(
+                                    "the workbook's part {part} declares a document type or "
+                                    "entities (<!DOCTYPE>, <!ENTITY>), which Excel never writes "
+                                    "and which can expand without end or read other files; it "
+                                    "was not read. Copy the data into a new workbook"
+                                ).format(part=repr(member.filename)),
                                 code="xlsx_unsafe",
                             )
                         ]
@@ -147,7 +170,9 @@ def _read_book(book: Any, name: str, sheet: str | None, caps: Caps) -> Sheet:
                         name,
                         None,
                         None,
-                        f"no sheet {sheet!r} in the workbook; its sheets are {names}",
+                        _("no sheet {sheet} in the workbook; its sheets are {names}").format(
+                            sheet=repr(sheet), names=names
+                        ),
                         code="sheet_missing",
                     )
                 ]
@@ -165,9 +190,11 @@ def _read_book(book: Any, name: str, sheet: str | None, caps: Caps) -> Sheet:
                         name,
                         None,
                         None,
-                        f"the workbook has data on more than one sheet ({listed}); only one "
-                        "is read: keep the data on one sheet, or choose it (--sheet NAME; "
-                        "in the API, the sheet argument)",
+                        _(
+                            "the workbook has data on more than one sheet ({sheets}); only one "
+                            "is read: keep the data on one sheet, or choose it (--sheet NAME; "
+                            "in the API, the sheet argument)"
+                        ).format(sheets=listed),
                         code="sheet_extra",
                     )
                 ]
@@ -212,8 +239,10 @@ def _read_sheet(book: Any, ws: Any, name: str, caps: Caps) -> Sheet:
                         name,
                         number,
                         None,
-                        f"the sheet has more than {caps.rows:,} rows, the most one file may "
-                        f"have ({caps.rows_setting}); split it",
+                        _(
+                            "the sheet has more than {rows} rows, the most one file may "
+                            "have ({setting}); split it"
+                        ).format(rows=written(caps.rows), setting=caps.rows_setting),
                         code="row_cap",
                     )
                 ]
@@ -227,8 +256,10 @@ def _read_sheet(book: Any, ws: Any, name: str, caps: Caps) -> Sheet:
                     name,
                     number,
                     None,
-                    f"row {number} is hidden in the workbook; it was read like the others "
-                    "(unhide it to see what it holds)",
+                    _(
+                        "row {row} is hidden in the workbook; it was read like the others "
+                        "(unhide it to see what it holds)"
+                    ).format(row=number),
                     severity="warning",
                     code="hidden_row",
                 )
@@ -247,7 +278,7 @@ def _row_values(
         index = int(cell["column"]) - 1
         value = cell["value"]
         text = _cell_text(value)
-        column = header[index] if index < len(header) else f"column {index + 1}"
+        column = header[index] if index < len(header) else _("column {n}").format(n=index + 1)
         if index >= MAX_COLUMNS:
             if text.strip():
                 problems.append(
@@ -255,7 +286,7 @@ def _row_values(
                         name,
                         number,
                         column,
-                        f"a value beyond the first {MAX_COLUMNS} columns; remove it",
+                        _("a value beyond the first {n} columns; remove it").format(n=MAX_COLUMNS),
                         code="extra_cells",
                     )
                 )
@@ -266,7 +297,9 @@ def _row_values(
                     name,
                     number,
                     column,
-                    f"cell holds a formula ({text}); copy the column and paste it as values",
+                    _(
+                        "cell holds a formula ({formula}); copy the column and paste it as values"
+                    ).format(formula=text),
                     code="formula_cell",
                 )
             )
