@@ -208,7 +208,7 @@ def _before_reorganisation(
     """Errors that the latest change of the map or the policy (on or before ``on``) caused in
     records that were right the day before it, as ``needs_reorganisation`` warnings: the map
     changes before the chain is moved, and ``nam reshuffle plan --reorganisation`` moves it."""
-    days = {start for start, _, _ in timeline if start is not None and start <= on}
+    days = {start for start, _until, _policy in timeline if start is not None and start <= on}
     for unit in snap.units.values():
         for version in unit.versions():
             days |= {d for d in (version.valid_from, version.valid_to) if d and d <= on}

@@ -291,14 +291,14 @@ class _Generator:
         for done, (area, members) in enumerate(sorted(by_area.items())):
             size = KNOWN_DISTRICTS.get(area)
             mean = HAMLETS_PER_COMMUNE.get(self.top.code, NATIONAL_HAMLETS_PER_COMMUNE)
-            weights = [max(0.3, self.rng.gauss(1.0, 0.3)) for _ in members]
+            weights = [max(0.3, self.rng.gauss(1.0, 0.3)) for _member in members]
             hamlets_total = size.hamlets if size else max(len(members), round(mean * len(members)))
             per_commune = split(hamlets_total, weights, self.rng, 1)
             area_hamlets: list[Unit] = []
             for commune, count in zip(members, per_commune, strict=True):
                 hamlets_of[commune.code] = self._hamlets(commune, count)
                 area_hamlets.extend(hamlets_of[commune.code])
-            hamlet_weights = [max(0.3, self.rng.gauss(1.0, 0.35)) for _ in area_hamlets]
+            hamlet_weights = [max(0.3, self.rng.gauss(1.0, 0.35)) for _hamlet in area_hamlets]
             groups_total = size.groups if size else round(GROUPS_PER_HAMLET * len(area_hamlets))
             per_hamlet = split(groups_total, hamlet_weights, self.rng, 3)
             for hamlet, count in zip(area_hamlets, per_hamlet, strict=True):

@@ -309,7 +309,7 @@ def _check(
         cycle = nx.find_cycle(graph)
     except nx.NetworkXNoCycle:
         return
-    codes = [a for a, _ in cycle]
+    codes = [a for a, _b in cycle]
     first = min((m for m in merges if m.old in codes), key=lambda m: m.row)
     problems.append(
         table.problem(

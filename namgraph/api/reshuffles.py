@@ -306,6 +306,9 @@ class ReshufflePlan:
                     _cadre=st["cadre"],
                 )
                 for st in doc["statuses"]
+                # a reorganisation also lists cadres whose home unit moves to its successor
+                # ("home 831" -> "home 86"): not a change of status
+                if st["from"] in _STATUSES and st["to"] in _STATUSES
             ],
             problems=[PlanProblem.of(p) for p in doc["problems"]],
             warnings=[PlanProblem.of(p) for p in doc["warnings"]],
@@ -369,6 +372,8 @@ class Changes:
             units=[Unit.of(u) for u in c.units],
         )
 
+
+_STATUSES = frozenset(s.value for s in CadreStatus)
 
 # --- resolvers --------------------------------------------------------------------------------
 
