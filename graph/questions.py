@@ -9,9 +9,17 @@ from graph.answers import Changes, Load, Takeover, WhatIf
 from graph.i18n import _, day
 from graph.model import Cadre, Unit
 from graph.policy import Rule
-from graph.stores.port import GraphStore, NotFound
+from graph.stores.port import GraphStore, NotFound, need_unit_on
 
-__all__ = ["Takeover", "changes_between", "takeovers", "top_of", "what_if"]
+__all__ = [
+    "Takeover",
+    "cadres_in",
+    "changes_between",
+    "takeovers",
+    "top_of",
+    "units_below",
+    "what_if",
+]
 
 
 def top_of(store: GraphStore, code: str) -> Unit:
@@ -21,6 +29,28 @@ def top_of(store: GraphStore, code: str) -> Unit:
         raise NotFound("unit", code)
     above = store.ancestors(code)
     return above[-1] if above else unit
+
+
+def units_below(store: GraphStore, code: str, on: date) -> list[str]:
+    """The codes of the units below ``code`` on ``on``, the unit itself first: one store call
+    per level. :class:`NotFound` (or :class:`UnitNotInForce`) when there is no such unit that
+    day."""
+    root = need_unit_on(store, code, on)
+    codes = [root.code]
+    seen = {root.code}
+    frontier = [root.code]
+    while frontier:
+        below = store.children_of(frontier, on)
+        frontier = [u.code for units in below.values() for u in units if u.code not in seen]
+        seen.update(frontier)
+        codes += frontier
+    return codes
+
+
+def cadres_in(store: GraphStore, code: str, on: date) -> list[Cadre]:
+    """The cadres whose home unit is ``code`` or a unit below it on ``on``, whatever their
+    status, by id."""
+    return sorted(store.cadres_of(units_below(store, code, on)), key=lambda c: c.id)
 
 
 def what_if(

@@ -89,7 +89,9 @@ class Loaders:
     units: DataLoader[str, Unit | None]
     cadres: DataLoader[str, Cadre | None]
     ancestors: DataLoader[str, list[Unit] | None]
+    ancestors_on: DataLoader[tuple[str, date], list[Unit] | None]
     assignments: DataLoader[str, list[Assignment] | None]
+    assignments_at: DataLoader[str, list[Assignment] | None]
     children: DataLoader[tuple[str, date], list[Unit] | None]
     coverage: DataLoader[tuple[str, date], Coverage | None]
     supporters: DataLoader[tuple[str, date], tuple[Supporter, ...] | None]
@@ -104,7 +106,9 @@ class Loaders:
             units=_plain(store.units, run),
             cadres=_plain(store.cadres, run),
             ancestors=_plain(store.ancestors_of, run),
+            ancestors_on=_dated(store.ancestors_of, run),
             assignments=_plain(store.assignments_of, run),
+            assignments_at=_plain(store.assignments_at, run),
             children=_dated(store.children_of, run),
             coverage=_dated(store.coverage_of, run),
             supporters=_dated(supporters, run),
@@ -145,6 +149,9 @@ class Context(BaseContext):
         #: True for a mutation: it is never asked twice, and its answer names the generation
         #: after it.
         self.wrote = False
+        #: The request's date (``query @asOf(date: ...)``, else today in ``NAM_TZ``): every
+        #: field's ``asOf`` when it names none (see namgraph.api.schema.RequestDate).
+        self.as_of: date | None = None
 
     @classmethod
     async def pinned(

@@ -45,6 +45,7 @@ SUBTREE = {
     "gaps": 1,
     "reach": 1,
     "workload": 1,
+    "cadres": 1,
     "orphaned": 1,
     "diff": 1,
     "history": 1,

@@ -133,7 +133,7 @@ class PlanCoverage:
     households: int
     households_reached: int
     ratio: float | None
-    levels: list[LevelCoverage]
+    levels: list[LevelCoverage] = strawberry.field(description="Every level; complete.")
 
     @classmethod
     def of(cls, raw: dict[str, Any]) -> PlanCoverage:
@@ -164,7 +164,10 @@ class PlanCandidate:
 
 @strawberry.type(description="A unit that loses its own supporter under the plan.")
 class PlanLoss:
-    candidates: list[PlanCandidate]
+    candidates: list[PlanCandidate] = strawberry.field(
+        description="Not complete: the three cadres who could take it over with the most room "
+        "and fewest units."
+    )
     _unit: strawberry.Private[str]
 
     @strawberry.field
@@ -182,9 +185,11 @@ class LevelCount:
 class ScopePreview:
     before: PlanCoverage
     after: PlanCoverage
-    lost: list[PlanLoss]
+    lost: list[PlanLoss] = strawberry.field(
+        description="Every unit that loses its own supporter; complete."
+    )
     newly_broken_below: list[LevelCount] = strawberry.field(
-        description="Per level, units whose chain the plan breaks above them."
+        description="Per level, units whose chain the plan breaks above them; complete."
     )
     _scope: strawberry.Private[str]
     _gained: strawberry.Private[list[str]]
@@ -218,7 +223,7 @@ class ScopePreview:
     async def scope(self, info: Ctx) -> Unit | None:
         return await _unit(info, self._scope)
 
-    @strawberry.field(description="Units covered after the plan and not before.")
+    @strawberry.field(description="Units covered after the plan and not before; complete.")
     async def gained(self, info: Ctx) -> list[Unit]:
         found = await info.context.loaders.units.load_many(self._gained)
         return [Unit.of(u) for u in found if u is not None]
@@ -269,12 +274,24 @@ class ReshufflePlan:
     made_at: str
     made_by: str
     summary: PlanSummary
-    ended: list[PlannedAssignment]
-    started: list[PlannedAssignment]
-    status_changes: list[PlannedStatus]
-    problems: list[PlanProblem]
-    warnings: list[PlanProblem]
-    preview: list[ScopePreview]
+    ended: list[PlannedAssignment] = strawberry.field(
+        description="Every assignment it ends; complete."
+    )
+    started: list[PlannedAssignment] = strawberry.field(
+        description="Every assignment it starts; complete."
+    )
+    status_changes: list[PlannedStatus] = strawberry.field(
+        description="Every status it changes; complete."
+    )
+    problems: list[PlanProblem] = strawberry.field(
+        description="Every error found in the file; complete."
+    )
+    warnings: list[PlanProblem] = strawberry.field(
+        description="Every warning found in the file; complete."
+    )
+    preview: list[ScopePreview] = strawberry.field(
+        description="One per scope the plan touches; complete."
+    )
     _scope: strawberry.Private[str | None]
 
     @classmethod
@@ -336,8 +353,10 @@ class StatusPeriod:
 @strawberry.type(description="A cadre's statuses and assignments over time.")
 class CadreHistory:
     cadre: Cadre
-    statuses: list[StatusPeriod]
-    assignments: list[Assignment] = strawberry.field(description="Every assignment, by date.")
+    statuses: list[StatusPeriod] = strawberry.field(description="Every status, by date; complete.")
+    assignments: list[Assignment] = strawberry.field(
+        description="Every assignment, by date; complete."
+    )
 
 
 @strawberry.type(description="A status change of a cadre, with its date.")
@@ -352,10 +371,16 @@ class Changes:
     unit: Unit
     from_: date = strawberry.field(name="from")
     to: date
-    started: list[Assignment]
-    ended: list[Assignment]
-    status_changes: list[StatusChange]
-    units: list[Unit] = strawberry.field(description="Units that appeared or were dissolved.")
+    started: list[Assignment] = strawberry.field(
+        description="Every assignment that started; complete."
+    )
+    ended: list[Assignment] = strawberry.field(description="Every assignment that ended; complete.")
+    status_changes: list[StatusChange] = strawberry.field(
+        description="Every status change; complete."
+    )
+    units: list[Unit] = strawberry.field(
+        description="Units that appeared or were dissolved; complete."
+    )
 
     @classmethod
     def of(cls, c: answers.Changes) -> Changes:

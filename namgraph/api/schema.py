@@ -6,10 +6,11 @@ import logging
 import re
 from collections.abc import Iterator
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Any
 
 import strawberry
-from graphql import GraphQLError
+from graphql import GraphQLError, get_directive_values, get_operation_ast, get_variable_values
+from strawberry.directive import DirectiveLocation
 from strawberry.extensions import (
     DisableIntrospection,
     MaxAliasesLimiter,
@@ -20,10 +21,18 @@ from strawberry.extensions import (
 from strawberry.file_uploads import Upload
 from strawberry.types import ExecutionContext
 
-from graph import model
+from graph import answers, model
+from graph.dates import today
 from graph.orphans import orphaned
-from graph.questions import what_if
-from graph.stores.port import NotFound, StoreBusy, StoreError, StoreTimeout, UnitNotInForce
+from graph.questions import cadres_in, what_if
+from graph.stores.port import (
+    GraphStore,
+    NotFound,
+    StoreBusy,
+    StoreError,
+    StoreTimeout,
+    UnitNotInForce,
+)
 from graph.validate import validate_store
 from namgraph.api.access import require_writer, unseen
 from namgraph.api.context import Context, ReadGeneration
@@ -47,13 +56,17 @@ from namgraph.api.reshuffles import (
 from namgraph.api.settings import Settings
 from namgraph.api.types import (
     Cadre,
+    CadreConnection,
+    CadreStatus,
     ChainLink,
     Coverage,
     Ctx,
     Edge,
     Gap,
     GapConnection,
+    GapReason,
     Load,
+    LoadOrder,
     PageInfo,
     Reach,
     SearchHit,
@@ -63,11 +76,66 @@ from namgraph.api.types import (
     WhatIf,
     decode_cursor,
     encode_cursor,
+    keyed_page,
     on_date,
     page_size,
 )
 
-__all__ = ["make_schema", "schema_text"]
+__all__ = ["RequestDate", "make_schema", "schema_text"]
+
+#: The operation directive that names a request's date.
+AS_OF = "asOf"
+
+
+@strawberry.directive(
+    locations=[DirectiveLocation.QUERY],
+    name=AS_OF,
+    description='The date of the whole request: `query Dashboard @asOf(date: "2023-05-01") '
+    "{ ... }`. Every field with an `asOf` argument answers for this date unless its own "
+    "`asOf` names another; without the directive, the date is today in Việt Nam (the "
+    "server's NAM_TZ). Every answer names its date in `extensions.asOf`.",
+)
+def as_of_directive(date: date) -> None:  # read by RequestDate, never called
+    return None
+
+
+class RequestDate(SchemaExtension):
+    """Reads the request's date from ``query @asOf(date: ...)`` (else today in ``NAM_TZ``)
+    into the context before the resolvers run, and names it in ``extensions.asOf``."""
+
+    def __init__(self) -> None:
+        self.on: date | None = None
+
+    def on_execute(self) -> Iterator[None]:
+        execution = self.execution_context
+        self.on = _directive_date(execution) or today()
+        context = execution.context
+        if isinstance(context, Context):
+            context.as_of = self.on
+        yield
+
+    def get_results(self) -> dict[str, Any]:
+        return {"asOf": self.on.isoformat()} if self.on is not None else {}
+
+
+def _directive_date(execution: ExecutionContext) -> date | None:
+    """The date of the operation's ``@asOf`` directive; None without one, or when its
+    variables do not fit (execution then reports them)."""
+    document = execution.graphql_document
+    operation = get_operation_ast(document, execution.operation_name) if document else None
+    directive = execution.schema._schema.get_directive(AS_OF)
+    if operation is None or directive is None or not operation.directives:
+        return None
+    variables = get_variable_values(
+        execution.schema._schema,
+        operation.variable_definitions or (),
+        execution.variables or {},
+    )
+    if isinstance(variables, list):
+        return None
+    values = get_directive_values(directive, operation, variables)
+    found = (values or {}).get("date")
+    return found if isinstance(found, date) else None
 
 
 def _domain(exc: Exception) -> GraphQLError:
@@ -121,25 +189,27 @@ class Orphan:
 @strawberry.type
 class Query:
     @strawberry.field(
-        description="A unit by its code; null when there is none. With `asOf`, its name, kind "
-        "and parent of that date (a unit that did not exist that day keeps its latest ones: "
-        "`validFrom` and `validTo` say so)."
+        description="A unit by its code; null when there is none. Its name, kind and parent "
+        "of the date (`asOf`, else the request's date; a unit that did not exist that day "
+        "keeps its latest ones: `validFrom` and `validTo` say so)."
     )
     async def unit(self, info: Ctx, code: strawberry.ID, as_of: date | None = None) -> Unit | None:
         found = await info.context.loaders.units.load(str(code))
         if found is None:
             await unseen(info, "unit", str(code))
             return None
-        return Unit.of(found.on(as_of), as_of)
+        on = on_date(info, as_of)
+        return Unit.of(found.on(on), on if found.exists_on(on) else None)
 
     @strawberry.field(
         description="Units alive on the date whose parent has ended (no merge file named a "
-        "successor), by code; with `unit`, those below that ended unit or one under it."
+        "successor), by code; with `unit`, those below that ended unit or one under it. "
+        "Complete: not paged."
     )
     async def orphaned(
         self, info: Ctx, unit: strawberry.ID | None = None, as_of: date | None = None
     ) -> list[Orphan]:
-        on = on_date(as_of)
+        on = on_date(info, as_of)
         found = await info.context.call(
             orphaned, info.context.store, on, str(unit) if unit else None
         )
@@ -160,7 +230,10 @@ class Query:
             await unseen(info, "cadre", str(id))
         return Cadre.of(found) if found else None
 
-    @strawberry.field(description="Units and cadres by name, with or without diacritics.")
+    @strawberry.field(
+        description="Units and cadres by name, with or without diacritics: the `first` best "
+        "hits (default 10), best first. Not complete: a longer `text` narrows it."
+    )
     async def search(self, info: Ctx, text: str, first: int | None = 10) -> list[SearchHit]:
         size = page_size(info, first)
         hits = await info.context.call(info.context.store.search, text, size)
@@ -170,12 +243,19 @@ class Query:
     async def coverage(self, info: Ctx, unit: strawberry.ID, as_of: date | None = None) -> Coverage:
         try:
             return Coverage.of(
-                await info.context.call(info.context.store.coverage, str(unit), on_date(as_of))
+                await info.context.call(
+                    info.context.store.coverage, str(unit), on_date(info, as_of)
+                )
             )
         except (NotFound, StoreError) as exc:
             raise await _refuse(info, exc) from None
 
-    @strawberry.field(description="Units at a level with no unbroken chain on the date, by code.")
+    @strawberry.field(
+        description="Units at a level of a unit's subtree with no unbroken chain on the date, "
+        "by code, a page at a time (`totalCount` counts them all). With `reason`, only gaps "
+        "for these reasons; with `under`, only those in that unit's subtree (a district of "
+        "the province, say)."
+    )
     async def gaps(
         self,
         info: Ctx,
@@ -184,35 +264,41 @@ class Query:
         as_of: date | None = None,
         first: int | None = None,
         after: str | None = None,
+        reason: list[GapReason] | None = None,
+        under: strawberry.ID | None = None,
     ) -> GapConnection:
         size = page_size(info, first)
+        if after is not None:
+            decode_cursor("gap", after)  # a bad cursor is refused before the store is asked
         store = info.context.store
-        level_id = store.policy_on(on_date(as_of)).level_id(level) or level
+        on = on_date(info, as_of)
+        level_id = store.policy_on(on).level_id(level) or level
         try:
-            found = await info.context.call(store.gaps, str(unit), level_id, on_date(as_of))
+            found = await info.context.call(store.gaps, str(unit), level_id, on)
+            if under is not None:
+                found = await info.context.call(_gaps_under, store, found, str(under), on)
         except (NotFound, StoreError, ValueError) as exc:
             raise await _refuse(info, exc) from None
-        start = 0
-        if after is not None:
-            code = decode_cursor("gap", after)
-            start = next((i + 1 for i, g in enumerate(found) if g.unit.code == code), len(found))
-        page = found[start : start + size]
-        edges = [Edge(cursor=encode_cursor("gap", g.unit.code), node=Gap.of(g)) for g in page]
+        if reason is not None:
+            wanted = {r.value for r in reason}
+            found = [g for g in found if str(g.reason) in wanted]
+        page, page_info = keyed_page("gap", found, lambda g: g.unit.code, size, after)
         return GapConnection(
             total_count=len(found),
-            page_info=PageInfo(
-                has_next_page=start + size < len(found),
-                end_cursor=edges[-1].cursor if edges else None,
-            ),
-            edges=edges,
+            page_info=page_info,
+            edges=[Edge(cursor=cursor, node=Gap.of(g)) for cursor, g in page],
         )
 
-    @strawberry.field(description="The chain upward from a unit, level by level, with supporters.")
+    @strawberry.field(
+        description="The chain upward from a unit, level by level, with supporters; complete."
+    )
     async def chain(
         self, info: Ctx, unit: strawberry.ID, as_of: date | None = None
     ) -> list[ChainLink]:
         try:
-            links = await info.context.call(info.context.store.chain, str(unit), on_date(as_of))
+            links = await info.context.call(
+                info.context.store.chain, str(unit), on_date(info, as_of)
+            )
         except (NotFound, StoreError) as exc:
             raise await _refuse(info, exc) from None
         return [ChainLink.of(link) for link in links]
@@ -221,7 +307,7 @@ class Query:
     async def reach(self, info: Ctx, cadre: strawberry.ID, as_of: date | None = None) -> Reach:
         try:
             return Reach.of(
-                await info.context.call(info.context.store.reach, str(cadre), on_date(as_of))
+                await info.context.call(info.context.store.reach, str(cadre), on_date(info, as_of))
             )
         except (NotFound, StoreError) as exc:
             raise await _refuse(info, exc) from None
@@ -247,7 +333,7 @@ class Query:
     async def plan(self, info: Ctx, id: strawberry.ID) -> ReshufflePlan | None:
         return await kept_plan(info, str(id))
 
-    @strawberry.field(description="Every applied reshuffle, oldest first.")
+    @strawberry.field(description="Every applied reshuffle, oldest first; complete.")
     async def reshuffles(self, info: Ctx) -> list[AppliedReshuffle]:
         records = await info.context.call(info.context.store.applied_plans)
         return [AppliedReshuffle.of(r) for r in records]
@@ -280,7 +366,10 @@ class Query:
         size = page_size(info, first)
         try:
             found = await info.context.call(
-                validate_store, info.context.store, on_date(as_of), str(unit) if unit else None
+                validate_store,
+                info.context.store,
+                on_date(info, as_of),
+                str(unit) if unit else None,
             )
         except (NotFound, StoreError) as exc:
             raise await _refuse(info, exc) from None
@@ -312,17 +401,85 @@ class Query:
         )
 
     @strawberry.field(
-        description="Active cadres working in a unit's subtree with their load, overloaded first."
+        description="Active cadres working in a unit's subtree with their load on the date, "
+        "most units first (`orderBy` sorts by units or households, either way); with "
+        "`overloadedOnly`, only those over their rule's limit. Ranked, not complete: the "
+        "first `first` (default 100, at most 500); a shorter list is all of them."
     )
     async def workload(
-        self, info: Ctx, unit: strawberry.ID, as_of: date | None = None, first: int | None = None
+        self,
+        info: Ctx,
+        unit: strawberry.ID,
+        as_of: date | None = None,
+        first: int | None = None,
+        order_by: LoadOrder = LoadOrder.UNITS_DESC,
+        overloaded_only: bool = False,
     ) -> list[Load]:
         size = page_size(info, first)
         try:
-            loads = await info.context.call(info.context.store.load, str(unit), on_date(as_of))
+            loads = await info.context.call(
+                info.context.store.load, str(unit), on_date(info, as_of)
+            )
         except (NotFound, StoreError) as exc:
             raise await _refuse(info, exc) from None
+        if overloaded_only:
+            loads = [item for item in loads if item.overloaded]
+        loads = sorted(loads, key=order_by.key)
         return [Load.of(item) for item in loads[:size]]
+
+    @strawberry.field(
+        description="Cadres whose home unit is the unit or one below it on the date, by id, "
+        "whatever their status, a page at a time (`totalCount` counts them all). With "
+        "`level`, only cadres of that level; with `title`, only those holding that title; "
+        "with `status`, only those with that status on the date."
+    )
+    async def cadres(
+        self,
+        info: Ctx,
+        unit: strawberry.ID,
+        level: str | None = None,
+        title: str | None = None,
+        status: CadreStatus | None = None,
+        as_of: date | None = None,
+        first: int | None = None,
+        after: str | None = None,
+    ) -> CadreConnection:
+        size = page_size(info, first)
+        if after is not None:
+            decode_cursor("cadre", after)  # a bad cursor is refused before the store is asked
+        on = on_date(info, as_of)
+        try:
+            found = await info.context.call(cadres_in, info.context.store, str(unit), on)
+        except (NotFound, StoreError) as exc:
+            raise await _refuse(info, exc) from None
+        chosen = [
+            c
+            for c in found
+            if (level is None or c.level == level)
+            and (title is None or title in c.titles)
+            and (status is None or str(c.status_on(on)) == status.value)
+        ]
+        page, page_info = keyed_page("cadre", chosen, lambda c: c.id, size, after)
+        return CadreConnection(
+            total_count=len(chosen),
+            page_info=page_info,
+            edges=[Edge(cursor=cursor, node=Cadre.of(c)) for cursor, c in page],
+        )
+
+
+def _gaps_under(
+    store: GraphStore, found: list[answers.Gap], under: str, on: date
+) -> list[answers.Gap]:
+    """The gaps of ``found`` in the subtree of ``under`` on ``on`` (one store call for the
+    ancestors of them all); :class:`NotFound` when there is no unit ``under``."""
+    if store.unit(under) is None:
+        raise NotFound("unit", under)
+    above = store.ancestors_of([g.unit.code for g in found], on)
+    return [
+        g
+        for g in found
+        if g.unit.code == under or any(u.code == under for u in above.get(g.unit.code, ()))
+    ]
 
 
 def _violation_start(after: str | None) -> int:
@@ -426,6 +583,7 @@ def make_schema(settings: Settings | None = None) -> strawberry.Schema:
     settings = settings or Settings()
     extensions: list[object] = [
         ErrorCodes,
+        RequestDate,
         HeavyLanes(settings.heavy_lanes, settings.heavy_wait).extension(),
         ReadGeneration,
         lambda: QueryDepthLimiter(max_depth=settings.max_depth),
@@ -435,7 +593,12 @@ def make_schema(settings: Settings | None = None) -> strawberry.Schema:
     ]
     if not settings.introspection:
         extensions.append(DisableIntrospection)
-    return Schema(query=Query, mutation=Mutation, extensions=extensions)  # type: ignore[arg-type]
+    return Schema(
+        query=Query,
+        mutation=Mutation,
+        directives=[as_of_directive],
+        extensions=extensions,  # type: ignore[arg-type]
+    )
 
 
 def schema_text() -> str:

@@ -4,6 +4,8 @@ through the request's data loaders, so a list of units costs one store call per 
 from __future__ import annotations
 
 import base64
+import bisect
+from collections.abc import Callable, Sequence
 from datetime import date, timedelta
 from enum import Enum
 from typing import Annotated, Generic, TypeVar
@@ -12,12 +14,14 @@ import strawberry
 from strawberry.types import Info
 
 from graph import answers, model
+from graph.dates import today
 from namgraph.api.context import Context
 from namgraph.api.errors import bad_input
 
 __all__ = [
     "Assignment",
     "Cadre",
+    "CadreConnection",
     "ChainLink",
     "Coverage",
     "Gap",
@@ -25,18 +29,21 @@ __all__ = [
     "LevelCoverage",
     "LevelReach",
     "Load",
+    "LoadOrder",
     "PageInfo",
     "Reach",
     "Succession",
     "Supporter",
     "Takeover",
     "Unit",
+    "UnitConnection",
     "UnitVersion",
     "Violation",
     "ViolationConnection",
     "WhatIf",
     "decode_cursor",
     "encode_cursor",
+    "keyed_page",
     "on_date",
     "page_size",
 ]
@@ -44,8 +51,10 @@ __all__ = [
 Ctx = Info[Context, None]
 
 
-def on_date(as_of: date | None) -> date:
-    return as_of or date.today()
+def on_date(info: Ctx, as_of: date | None) -> date:
+    """The date a field answers for: its own ``asOf``, else the request's date
+    (``query @asOf(date: ...)``), else today in ``NAM_TZ``."""
+    return as_of or info.context.as_of or today()
 
 
 def encode_cursor(kind: str, key: str) -> str:
@@ -60,6 +69,27 @@ def page_size(info: Ctx, first: int | None) -> int:
     if first < 0 or first > settings.max_page:
         raise bad_input(f"first must be between 0 and {settings.max_page}; page with `after`")
     return first
+
+
+T = TypeVar("T")
+
+
+def keyed_page(
+    kind: str, items: Sequence[T], key: Callable[[T], str], size: int, after: str | None
+) -> tuple[list[tuple[str, T]], PageInfo]:
+    """The page of ``items`` (sorted by ``key``) after the cursor ``after``, with a cursor for
+    each item: the cursor names the key, so a page goes on after the same key even when the
+    list has changed since the page before."""
+    keys = [key(item) for item in items]
+    start = 0 if after is None else bisect.bisect_right(keys, decode_cursor(kind, after))
+    chosen = slice(start, start + size)
+    page = [
+        (encode_cursor(kind, k), item) for k, item in zip(keys[chosen], items[chosen], strict=True)
+    ]
+    info = PageInfo(
+        has_next_page=start + size < len(items), end_cursor=page[-1][0] if page else None
+    )
+    return page, info
 
 
 def decode_cursor(kind: str, cursor: str) -> str:
@@ -158,16 +188,17 @@ class Unit:
         found = await info.context.loaders.units.load(self._unit.parent)
         return Unit.of(found.on(self._as_of), self._as_of) if found else None
 
-    @strawberry.field(description="Parent first, up to the province, on the date asked about.")
+    @strawberry.field(
+        description="Parent first, up to the province, on the date asked about; complete."
+    )
     async def ancestors(self, info: Ctx) -> list[Unit]:
         if self._as_of is not None:
-            store = info.context.store
-            dated = await info.context.call(store.ancestors_of, [self._unit.code], self._as_of)
-            return [Unit.of(u, self._as_of) for u in dated.get(self._unit.code, [])]
+            dated = await info.context.loaders.ancestors_on.load((self._unit.code, self._as_of))
+            return [Unit.of(u, self._as_of) for u in dated or []]
         found = await info.context.loaders.ancestors.load(self._unit.code)
         return [Unit.of(u) for u in found or []]
 
-    @strawberry.field(description="Every version of the unit, oldest first.")
+    @strawberry.field(description="Every version of the unit, oldest first; complete.")
     def versions(self) -> list[UnitVersion]:
         return [
             UnitVersion(
@@ -181,7 +212,9 @@ class Unit:
             for v in self._unit.versions()
         ]
 
-    @strawberry.field(description="The units it went into when it ended (merge files).")
+    @strawberry.field(
+        description="The units it went into when it ended (merge files); all you may see."
+    )
     async def successors(self, info: Ctx) -> list[Succession]:
         codes = [m.code for m in self._unit.successors]
         visible = await info.context.loaders.units.load_many(codes) if codes else []
@@ -191,13 +224,19 @@ class Unit:
             if seen is not None
         ]
 
-    @strawberry.field(description="The units that went into this one (merge files), by code.")
+    @strawberry.field(
+        description="The units that went into this one (merge files), by code; all you may see."
+    )
     async def predecessors(self, info: Ctx) -> list[Unit]:
         store = info.context.store
         found = await info.context.call(store.predecessors_of, [self._unit.code])
         return [Unit.of(u) for u in found.get(self._unit.code, [])]
 
-    @strawberry.field(description="Units directly below, by code; `after` is a code.")
+    @strawberry.field(
+        description="Units directly below on the date, by code; `after` is a code. Not "
+        "complete: at most `first` units (default 100, NAM_DEFAULT_PAGE), with no sign that "
+        "more were left off. `childrenConnection` pages through all of them with a count."
+    )
     async def children(
         self,
         info: Ctx,
@@ -206,9 +245,33 @@ class Unit:
         as_of: date | None = None,
     ) -> list[Unit]:
         size = page_size(info, first)
-        found = await info.context.loaders.children.load((self._unit.code, on_date(as_of)))
+        on = on_date(info, as_of)
+        found = await info.context.loaders.children.load((self._unit.code, on))
         units = [u for u in found or [] if after is None or u.code > after]
-        return [Unit.of(u) for u in units[:size]]
+        return [Unit.of(u, on) for u in units[:size]]
+
+    @strawberry.field(
+        description="Units directly below on the date, by code, a page at a time: "
+        "`totalCount` of them all, `first` per page (default 100), the next page "
+        "`after: pageInfo.endCursor`."
+    )
+    async def children_connection(
+        self,
+        info: Ctx,
+        as_of: date | None = None,
+        first: int | None = None,
+        after: str | None = None,
+    ) -> UnitConnection:
+        size = page_size(info, first)
+        on = on_date(info, as_of)
+        found = await info.context.loaders.children.load((self._unit.code, on))
+        units = found or []
+        page, page_info = keyed_page("unit", units, lambda u: u.code, size, after)
+        return UnitConnection(
+            total_count=len(units),
+            page_info=page_info,
+            edges=[Edge(cursor=cursor, node=Unit.of(u, on)) for cursor, u in page],
+        )
 
     @strawberry.field(
         description="Households: a group's own count, else the sum below on the date."
@@ -216,19 +279,54 @@ class Unit:
     async def households(self, info: Ctx, as_of: date | None = None) -> int:
         if self._unit.households is not None:
             return self._unit.households
-        found = await info.context.loaders.coverage.load((self._unit.code, on_date(as_of)))
+        found = await info.context.loaders.coverage.load((self._unit.code, on_date(info, as_of)))
         return found.households if found else 0
 
-    @strawberry.field(description="Who supports this unit on the date, counting for its coverage.")
+    @strawberry.field(
+        description="Who supports this unit on the date and counts for its coverage; all of "
+        "them. `assignments` lists everyone assigned to it, whatever the role."
+    )
     async def supporters(self, info: Ctx, as_of: date | None = None) -> list[Supporter]:
-        found = await info.context.loaders.supporters.load((self._unit.code, on_date(as_of)))
+        found = await info.context.loaders.supporters.load((self._unit.code, on_date(info, as_of)))
         return [Supporter.of(s) for s in found or ()]
+
+    @strawberry.field(
+        description="Every assignment to this unit in force on the date, whatever its role "
+        "(supporters, cluster heads, cell attendees, ...), by start date; `countsForCoverage` "
+        "tells those that count. With `role`, only that role; with `all`, past and future ones "
+        "too. Complete: not paged."
+    )
+    async def assignments(
+        self,
+        info: Ctx,
+        as_of: date | None = None,
+        role: str | None = None,
+        all: bool = False,
+    ) -> list[Assignment]:
+        on = on_date(info, as_of)
+        found = await info.context.loaders.assignments_at.load(self._unit.code)
+        return [
+            Assignment.of(a, on)
+            for a in found or []
+            if (all or a.in_force_on(on)) and (role is None or a.role == role)
+        ]
 
     @strawberry.field
     async def coverage(self, info: Ctx, as_of: date | None = None) -> Coverage:
-        found = await info.context.loaders.coverage.load((self._unit.code, on_date(as_of)))
+        found = await info.context.loaders.coverage.load((self._unit.code, on_date(info, as_of)))
         assert found is not None
         return Coverage.of(found)
+
+
+@strawberry.type(description="A page of units, with the count of them all.")
+class UnitConnection:
+    total_count: int
+    page_info: PageInfo
+    edges: list[Edge[Unit]]
+
+    @strawberry.field
+    def nodes(self) -> list[Unit]:
+        return [edge.node for edge in self.edges]
 
 
 @strawberry.type(description="A cadre assigned to follow and support units.")
@@ -236,7 +334,7 @@ class Cadre:
     id: strawberry.ID
     name: str
     level: str
-    titles: list[str]
+    titles: list[str] = strawberry.field(description="Every title the cadre holds.")
     status: CadreStatus = strawberry.field(description="The latest status.")
     status_since: date | None
     _cadre: strawberry.Private[model.Cadre]
@@ -261,8 +359,8 @@ class Cadre:
         return self._cadre.phone if info.context.principal.sees_contacts else None
 
     @strawberry.field(description="The status in force on the date.")
-    def status_on(self, as_of: date | None = None) -> CadreStatus | None:
-        status = self._cadre.status_on(on_date(as_of))
+    def status_on(self, info: Ctx, as_of: date | None = None) -> CadreStatus | None:
+        status = self._cadre.status_on(on_date(info, as_of))
         return CadreStatus(str(status)) if status else None
 
     @strawberry.field
@@ -270,27 +368,31 @@ class Cadre:
         found = await info.context.loaders.units.load(self._cadre.home_unit)
         return Unit.of(found) if found else None
 
-    @strawberry.field(description="Assignments in force on the date (all of them when `all`).")
+    @strawberry.field(
+        description="Assignments in force on the date (all of them when `all`); complete."
+    )
     async def assignments(
         self, info: Ctx, as_of: date | None = None, all: bool = False
     ) -> list[Assignment]:
         found = await info.context.loaders.assignments.load(self._cadre.id)
-        on = on_date(as_of)
-        return [Assignment.of(a) for a in found or [] if all or a.in_force_on(on)]
+        on = on_date(info, as_of)
+        return [Assignment.of(a, on) for a in found or [] if all or a.in_force_on(on)]
 
     @strawberry.field
     async def reach(self, info: Ctx, as_of: date | None = None) -> Reach:
         store = info.context.store
-        return Reach.of(await info.context.call(store.reach, self._cadre.id, on_date(as_of)))
+        return Reach.of(await info.context.call(store.reach, self._cadre.id, on_date(info, as_of)))
 
     @strawberry.field
     async def load(self, info: Ctx, as_of: date | None = None) -> Load:
-        found = await info.context.loaders.loads.load((self._cadre.id, on_date(as_of)))
+        found = await info.context.loaders.loads.load((self._cadre.id, on_date(info, as_of)))
         assert found is not None
         return Load.of(found)
 
 
-@strawberry.type
+@strawberry.type(
+    description="A cadre assigned to a unit in a role, from `since` until the day before `until`."
+)
 class Assignment:
     id: strawberry.ID
     role: str
@@ -298,9 +400,10 @@ class Assignment:
     until: date | None
     decision: str
     _a: strawberry.Private[model.Assignment]
+    _on: strawberry.Private[date | None] = None
 
     @classmethod
-    def of(cls, a: model.Assignment) -> Assignment:
+    def of(cls, a: model.Assignment, on: date | None = None) -> Assignment:
         return cls(
             id=strawberry.ID(a.id),
             role=a.role,
@@ -308,7 +411,18 @@ class Assignment:
             until=a.until,
             decision=a.decision,
             _a=a,
+            _on=on,
         )
+
+    @strawberry.field(
+        description="Whether it counts for its unit's coverage on the date of the list it is "
+        "in (else the request's date): in force, the cadre active, and the role and the "
+        "cadre's level those the policy's rule for the unit's level asks for."
+    )
+    async def counts_for_coverage(self, info: Ctx) -> bool:
+        on = self._on or on_date(info, None)
+        found = await info.context.loaders.supporters.load((self._a.unit, on))
+        return any(s.assignment.id == self._a.id for s in found or ())
 
     @strawberry.field
     async def unit(self, info: Ctx) -> Unit | None:
@@ -349,7 +463,7 @@ class LevelCoverage:
 class Coverage:
     unit: Unit
     as_of: date
-    levels: list[LevelCoverage]
+    levels: list[LevelCoverage] = strawberry.field(description="Every level below; complete.")
     households: int
     households_reached: int = strawberry.field(
         description="Households in groups whose whole chain (commune, hamlet, group) is covered."
@@ -400,7 +514,18 @@ class Edge(Generic[N]):
     node: N
 
 
-@strawberry.type
+@strawberry.type(description="A page of cadres, with the count of them all.")
+class CadreConnection:
+    total_count: int
+    page_info: PageInfo
+    edges: list[Edge[Cadre]]
+
+    @strawberry.field
+    def nodes(self) -> list[Cadre]:
+        return [edge.node for edge in self.edges]
+
+
+@strawberry.type(description="A page of gaps, with the count of them all.")
 class GapConnection:
     total_count: int
     page_info: PageInfo
@@ -418,7 +543,9 @@ class ChainLink:
     rule: str | None = strawberry.field(description="The policy rule that decides its coverage.")
     in_chain: bool
     covered: bool
-    supporters: list[Supporter]
+    supporters: list[Supporter] = strawberry.field(
+        description="Every supporter who counts for its coverage; complete."
+    )
 
     @classmethod
     def of(cls, link: answers.ChainLink) -> ChainLink:
@@ -446,10 +573,12 @@ class Reach:
     cadre: Cadre
     as_of: date
     status: CadreStatus | None
-    direct: list[Unit]
-    levels: list[LevelReach]
+    direct: list[Unit] = strawberry.field(description="Every unit they support; complete.")
+    levels: list[LevelReach] = strawberry.field(description="Every level below; complete.")
     households: int
-    breaks: list[Gap]
+    breaks: list[Gap] = strawberry.field(
+        description="Every unit below where the chain breaks; complete."
+    )
 
     @classmethod
     def of(cls, r: answers.Reach) -> Reach:
@@ -466,7 +595,24 @@ class Reach:
         )
 
 
-@strawberry.type
+@strawberry.enum(description="The order of a workload list.")
+class LoadOrder(Enum):
+    UNITS_DESC = "units_desc"
+    UNITS_ASC = "units_asc"
+    HOUSEHOLDS_DESC = "households_desc"
+    HOUSEHOLDS_ASC = "households_asc"
+
+    def key(self, item: answers.Load) -> tuple[int, int, str]:
+        """Sorts by the load asked for, then the other one the same way, then the cadre's id."""
+        units, households = item.units, item.households
+        if self in (LoadOrder.HOUSEHOLDS_DESC, LoadOrder.HOUSEHOLDS_ASC):
+            units, households = households, units
+        if self in (LoadOrder.UNITS_DESC, LoadOrder.HOUSEHOLDS_DESC):
+            return (-units, -households, item.cadre.id)
+        return (units, households, item.cadre.id)
+
+
+@strawberry.type(description="A cadre's load: the units they support and the households below.")
 class Load:
     cadre: Cadre
     units: int
@@ -485,20 +631,23 @@ class Load:
         )
 
 
-@strawberry.type
+@strawberry.type(description="A unit that loses its supporter, and who could take it over.")
 class Takeover:
     unit: Unit
-    candidates: list[Load]
+    candidates: list[Load] = strawberry.field(
+        description="Not complete: the three active cadres of the right level and area "
+        "carrying the fewest units, fewest first."
+    )
 
 
-@strawberry.type
+@strawberry.type(description="What loses coverage if these cadres leave on a date.")
 class WhatIf:
-    cadres: list[Cadre]
+    cadres: list[Cadre] = strawberry.field(description="The cadres asked about; complete.")
     on: date
     before: Coverage
     after: Coverage
     households_lost: int
-    lost: list[Takeover]
+    lost: list[Takeover] = strawberry.field(description="Every unit only they supported; complete.")
 
     @classmethod
     def of(cls, w: answers.WhatIf) -> WhatIf:
