@@ -38,7 +38,14 @@ from tests.test_api import Server
 PROVINCE, OTHER_PROVINCE = "83", "48"
 
 #: Arguments that name something a scope may hide, by the kind of thing they name.
-KEY_KINDS = {"code": "unit", "unit": "unit", "scope": "unit", "cadre": "cadre", "cadres": "cadre"}
+KEY_KINDS = {
+    "code": "unit",
+    "unit": "unit",
+    "under": "unit",
+    "scope": "unit",
+    "cadre": "cadre",
+    "cadres": "cadre",
+}
 
 
 @dataclass

@@ -58,7 +58,7 @@ def test_out_of_scope_keys_answer_exactly_like_missing_ones(world: World, role: 
         (name, arg)
         for name, f in query_type.fields.items()
         for arg in f.args
-        if arg in ("code", "unit", "scope", "cadre", "cadres") or (arg == "id")
+        if arg in ("code", "unit", "under", "scope", "cadre", "cadres") or (arg == "id")
     }
     assert asked == with_keys  # every key argument of every query field was tried
 
