@@ -16,6 +16,7 @@ from graph.model import Status, StatusPeriod
 from graph.questions import cadres_in
 from graph.stores.port import ChangeSet, GraphStore
 from namgraph.api.auth import Role
+from namgraph.api.settings import Settings
 from tests.access_world import World, nonexistent
 from tests.test_api import Server
 
@@ -124,6 +125,8 @@ def test_today_helper_uses_nam_tz(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("NAM_TZ", "Mars/Olympus")
     with pytest.raises(ValueError, match="NAM_TZ='Mars/Olympus' is not a time zone"):
         today(late)
+    with pytest.raises(ValueError, match="NAM_TZ='Mars/Olympus'"):
+        Settings.from_env()  # the server does not start
 
 
 @pytest.fixture

@@ -1,8 +1,8 @@
 """API settings from the environment, with the limits that protect the store.
 
-==========================  ===================================================  ===========
+==========================  ===================================================  ================
 variable                    meaning                                              default
-==========================  ===================================================  ===========
+==========================  ===================================================  ================
 ``NAM_DEMO``                ``on``: demo mode, anonymous callers see everything  off
 ``NAM_AUTH_FILE``           the keyring of issued tokens and API keys            data/auth.json
 ``NAM_AUDIT_LOG``           also append audit lines to this file                 (log only)
@@ -21,7 +21,9 @@ variable                    meaning                                             
 ``NAM_ALLOWED_ORIGINS``     origins a browser may call from (comma-separated)    the server's
 ``NAM_TRUSTED_PROXIES``     reverse proxies whose ``X-Forwarded-For`` names the  none
                             client (addresses or networks, comma-separated)
-==========================  ===================================================  ===========
+``NAM_TZ``                  the time zone of "today", the date of a request      Asia/Ho_Chi_Minh
+                            that names none (``query @asOf(date: ...)``)
+==========================  ===================================================  ================
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from graph.dates import zone
 from loaders.caps import Caps
 
 __all__ = ["Settings"]
@@ -77,6 +80,7 @@ class Settings:
 
     @classmethod
     def from_env(cls, data_dir: Path | None = None, demo: bool | None = None) -> Settings:
+        zone()  # a NAM_TZ that is not a time zone stops the server before it answers anything
         auth = os.environ.get("NAM_AUTH_FILE")
         audit = os.environ.get("NAM_AUDIT_LOG")
         return cls(
