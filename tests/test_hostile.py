@@ -810,9 +810,14 @@ def test_a_hostile_request_is_refused_with_its_code_and_changes_nothing(
 
 
 def test_honest_bodies_in_any_encoding_are_answered(door: Door) -> None:
-    generation = door.ask(OK).body["extensions"]["generation"]
+    extensions = door.ask(OK).body["extensions"]
+    generation = extensions["generation"]
     assert isinstance(generation, int)
-    expected = {"data": {"reshuffles": []}, "extensions": {"generation": generation}}
+    # every answer names its generation and its date (the request's, here today's)
+    expected = {
+        "data": {"reshuffles": []},
+        "extensions": {"asOf": extensions["asOf"], "generation": generation},
+    }
     query = json.dumps({"query": OK}).encode()
     assert door.post(gzip.compress(query), **JSON, **{"content-encoding": "gzip"}).body == expected
     assert door.post(deflated(query), **JSON, **{"content-encoding": "deflate"}).body == expected
