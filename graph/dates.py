@@ -24,6 +24,8 @@ import re
 from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from graph.i18n import _
+
 __all__ = ["DEFAULT_TZ", "date", "in_force", "parse_date", "today", "zone"]
 
 #: The time zone of "today" when ``NAM_TZ`` names none.
@@ -45,7 +47,9 @@ def parse_date(text: str) -> date:
             return date(year, month, day)
         return date.fromisoformat(value)
     except ValueError:
-        raise ValueError(f"{text!r} is not a date: write it as 2022-08-26 or 26/8/2022") from None
+        raise ValueError(
+            _("{text} is not a date: write it as 2022-08-26 or 26/8/2022").format(text=repr(text))
+        ) from None
 
 
 def in_force(since: date | None, until: date | None, on: date) -> bool:
@@ -63,7 +67,9 @@ def zone() -> tzinfo:
         if name == DEFAULT_TZ:
             return _VIETNAM
         raise ValueError(
-            f"NAM_TZ={name!r} is not a time zone: name one such as {DEFAULT_TZ} or UTC"
+            _("NAM_TZ={name} is not a time zone: name one such as {zone} or UTC").format(
+                name=repr(name), zone=DEFAULT_TZ
+            )
         ) from None
 
 

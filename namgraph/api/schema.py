@@ -23,6 +23,7 @@ from strawberry.types import ExecutionContext
 
 from graph import answers, model
 from graph.dates import today
+from graph.i18n import _
 from graph.orphans import orphaned
 from graph.questions import cadres_in, what_if
 from graph.stores.port import (
@@ -319,7 +320,7 @@ class Query:
         self, info: Ctx, cadres: list[strawberry.ID], on: date, scope: strawberry.ID | None = None
     ) -> WhatIf:
         if not cadres:
-            raise bad_input("name at least one cadre")
+            raise bad_input(_("name at least one cadre"))
         store = info.context.store
         try:
             answer = await info.context.call(
@@ -489,7 +490,11 @@ def _violation_start(after: str | None) -> int:
         return 0
     key = decode_cursor("violation", after)
     if not key.isascii() or not key.isdigit() or len(key) > 9:
-        raise bad_input(f"cursor {after!r} is not one this API gave out; use pageInfo.endCursor")
+        raise bad_input(
+            _("cursor {cursor} is not one this API gave out; use pageInfo.endCursor").format(
+                cursor=repr(after)
+            )
+        )
     return int(key) + 1
 
 

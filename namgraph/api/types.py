@@ -15,6 +15,7 @@ from strawberry.types import Info
 
 from graph import answers, model
 from graph.dates import today
+from graph.i18n import _
 from namgraph.api.context import Context
 from namgraph.api.errors import bad_input
 
@@ -67,7 +68,9 @@ def page_size(info: Ctx, first: int | None) -> int:
     if first is None:
         return settings.default_page
     if first < 0 or first > settings.max_page:
-        raise bad_input(f"first must be between 0 and {settings.max_page}; page with `after`")
+        raise bad_input(
+            _("first must be between 0 and {n}; page with `after`").format(n=settings.max_page)
+        )
     return first
 
 
@@ -97,12 +100,16 @@ def decode_cursor(kind: str, cursor: str) -> str:
         text = base64.urlsafe_b64decode(cursor.encode()).decode()
     except (ValueError, UnicodeDecodeError):
         raise bad_input(
-            f"cursor {cursor!r} is not one this API gave out; use pageInfo.endCursor"
+            _("cursor {cursor} is not one this API gave out; use pageInfo.endCursor").format(
+                cursor=repr(cursor)
+            )
         ) from None
-    prefix, _, key = text.partition(":")
+    prefix, _sep, key = text.partition(":")
     if prefix != kind:
         raise bad_input(
-            f"cursor {cursor!r} belongs to another list; use this list's pageInfo.endCursor"
+            _("cursor {cursor} belongs to another list; use this list's pageInfo.endCursor").format(
+                cursor=repr(cursor)
+            )
         )
     return key
 

@@ -7,6 +7,7 @@ Exit codes: 0 done; 1 a question could not be answered (unknown unit, store trou
 from __future__ import annotations
 
 import functools
+import importlib.metadata
 import os
 import shlex
 import sys
@@ -96,6 +97,13 @@ class Context:
         close = getattr(self._store, "close", None)
         if close is not None:
             close()
+
+
+def _version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    if value and not ctx.resilient_parsing:
+        version = importlib.metadata.version("namgraph")
+        click.echo(_("{prog}, version {version}").format(prog="nam", version=version))
+        ctx.exit()
 
 
 def _day_text(value: object) -> str:
@@ -224,7 +232,14 @@ def _problems(problems: list[Any], limit: int = 50) -> None:
 
 
 @click.group(cls=NamGroup)
-@click.version_option(package_name="namgraph", prog_name="nam")
+@click.option(
+    "--version",
+    is_flag=True,
+    expose_value=False,
+    is_eager=True,
+    callback=_version,
+    help="Show the version and exit.",
+)
 @click.option(
     "--lang",
     type=click.Choice(LANGUAGES),
@@ -1590,5 +1605,7 @@ def status(ctx: Context) -> None:
         ),
         markup=False,
     )
+    names = {"cadres": _("cadres"), "assignments": _("assignments")}
     for key, value in store.counts().items():
-        out.print(f"  {key}: {number(value) if isinstance(value, int) else value}")
+        name = names.get(key) or render.level_name(store.policy, key)
+        out.print(f"  {name}: {number(value) if isinstance(value, int) else value}", markup=False)
