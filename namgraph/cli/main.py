@@ -1122,7 +1122,11 @@ def diff_command(ctx: Context, unit: str, start: date, end: date, as_json: bool)
             else:
                 line = _("ends: {cadre} -> {unit} ({role}, held since {since})")
             text = line.format(
-                cadre=a.cadre, unit=a.unit, role=a.role, decision=a.decision, since=day(a.since)
+                cadre=a.cadre,
+                unit=a.unit,
+                role=render.role_name(ctx.store.policy_on(when or end), a.role),
+                decision=a.decision,
+                since=day(a.since),
             )
             out.print(f"  {day(when)}  {text}", markup=False)
     for u in answer.units:
@@ -1363,9 +1367,11 @@ def _show_plan(
         _emit(document, ctx)
         return
     s = document["summary"]
-    kind = {"reshuffle": _("reshuffle"), "reorganisation": _("reorganisation")}.get(
-        document["kind"], document["kind"]
-    )
+    kind = {
+        "reshuffle": _("reshuffle"),
+        "changes": _("changes"),
+        "reorganisation": _("reorganisation"),
+    }.get(document["kind"], document["kind"])
     out.print(
         _("Plan {id} ({kind}, {decision}, effective {date}), made by {by} at {at}").format(
             id=document["id"],
@@ -1389,7 +1395,9 @@ def _show_plan(
         )
         reasons = Counter(r["reason"] for r in document["reorganisation"]["ended"])
         for reason, n in sorted(reasons.items()):
-            out.print("  " + _("ended, {reason}: {n}").format(reason=reason, n=n), markup=False)
+            out.print(
+                "  " + _("ended, {reason}: {n}").format(reason=reason, n=number(n)), markup=False
+            )
     out.print(
         "  "
         + _(
@@ -1417,7 +1425,10 @@ def _show_plan(
             out.print(
                 "  "
                 + line.format(
-                    cadre=a["cadre"], unit=a["unit"], role=a["role"], since=_day_text(a["since"])
+                    cadre=a["cadre"],
+                    unit=a["unit"],
+                    role=render.role_name(ctx.store.policy_on(_plan_date(document)), a["role"]),
+                    since=_day_text(a["since"]),
                 ),
                 markup=False,
             )
