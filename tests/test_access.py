@@ -49,9 +49,11 @@ def test_out_of_scope_keys_answer_exactly_like_missing_ones(world: World, role: 
         seen_out = world.ask(role, out_ask.query)
         seen_none = world.ask(role, none_ask.query)
         if masked(seen_out, key) != masked(seen_none, absent):
-            differences.append((out_ask.query, seen_out, seen_none))
+            differences.append((out_ask.query, masked(seen_out, key), masked(seen_none, absent)))
         asked.add((out_ask.field, out_ask.argument))
-    assert not differences, differences[:2]
+    assert not differences, "\n".join(
+        f"{query}\n  outside: {out}\n  missing: {none}" for query, out, none in differences[:2]
+    )
     query_type = graphql_schema().query_type
     assert query_type is not None
     with_keys = {
