@@ -1,5 +1,6 @@
-"""The HTTP application: ``/graphql`` (with GraphiQL), ``/healthz``, ``/readyz``; no
-``/docs`` nor ``/openapi.json`` (the schema is ``schema.graphql``).
+"""The HTTP application: ``/graphql`` (with GraphiQL), ``/reports``, ``/healthz``, ``/readyz``, the
+web console at ``/`` (:mod:`namgraph.console`); no ``/docs`` nor ``/openapi.json`` (the schema
+is ``schema.graphql``).
 
 Every ``/graphql`` request passes the gate (:mod:`namgraph.api.gate`: origin, token, scope, rate,
 size) and has its body read under the limit (:mod:`namgraph.api.body`) before GraphQL sees it; its
@@ -37,6 +38,7 @@ from namgraph.api.logs import log, request_id
 from namgraph.api.schema import make_schema
 from namgraph.api.settings import Settings
 from namgraph.api.uploads import sweep
+from namgraph.console import router as console_router
 
 __all__ = ["Router", "create_app"]
 
@@ -198,6 +200,7 @@ def create_app(store: GraphStore, settings: Settings | None = None) -> FastAPI:
     )
     app.include_router(router, prefix="/graphql")
     app.include_router(downloads.router(store, settings, audit))  # /reports/{kind}.{xlsx|csv}
+    app.include_router(console_router(store, settings))  # / and /console/*: no data, no token
 
     def body_refused(scope: Scope, code: str, reason: str) -> None:
         principal = scope.get("state", {}).get("principal")
