@@ -92,7 +92,13 @@ class Console:
     def __init__(self, page: Any) -> None:
         self.page = page
         self.requests: list[str] = []
+        self.errors: list[str] = []
         page.on("request", lambda request: self.requests.append(request.url))
+        page.on("pageerror", lambda exc: self.errors.append(str(exc)))
+        page.on(
+            "console",
+            lambda message: self.errors.append(message.text) if message.type == "error" else None,
+        )
 
     def ask(self, unit: str, on: str) -> None:
         self.page.get_by_label("Mã đơn vị").fill(unit)
@@ -214,3 +220,6 @@ def test_every_request_the_browser_made_went_to_this_server(console: Console) ->
     assert any(url.endswith("/console/console.js") for url in console.requests)
     hosts = {urlsplit(url.removeprefix("blob:")).hostname for url in console.requests}
     assert hosts == {"127.0.0.1"}, console.requests
+    # no script error, nothing the Content-Security-Policy blocked (the 404s are the favicon's
+    # and the unknown unit's)
+    assert [e for e in console.errors if "404" not in e] == []

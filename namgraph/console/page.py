@@ -139,7 +139,7 @@ def render(form: Form, demo: bool) -> str:
 <legend>{words["legend"]}</legend>
 <div class="field">
 <label for="token">{words["token"]}</label>
-<input id="token" type="password" spellcheck="false" aria-describedby="token-help">
+<input id="token" type="password" autocomplete="off" spellcheck="false" aria-describedby="token-help">
 <p id="token-help" class="help">{words["token_help"]}</p>
 </div>
 <div class="field">
