@@ -38,7 +38,7 @@ demo: $(STAMP)
 	$(NAM) --data $(DEMO) load admin $(ADMIN_2025) --on 2025-07-01 --decision "Nghị quyết 202/2025/QH15"
 	$(NAM) --data $(DEMO) illustrate-merges --on 2025-07-01 --province 83 --out $(DEMO)/merges-83-illustrative.csv
 	$(NAM) --data $(DEMO) load merges $(DEMO)/merges-83-illustrative.csv
-	@echo "Serving the GraphQL API over the demo province in DEMO MODE (no token needed): open http://$(HOST):$(PORT)/graphql (Ctrl-C stops)"
+	@echo "Serving the GraphQL API over the demo province in DEMO MODE (no token needed): the console is http://$(HOST):$(PORT)/ and GraphiQL http://$(HOST):$(PORT)/graphql (Ctrl-C stops)"
 	$(NAM) --data $(DEMO) serve --demo --host $(HOST) --port $(PORT)
 
 ## test: lint, types, and every test on both stores (starts and stops a Neo4j test server)
