@@ -21,7 +21,7 @@ def test_the_tours_files_load_and_plan_as_the_readme_shows(nam_memory: Nam) -> N
     assert dry.exit_code == 0, dry.output
     assert "end 1, unchanged 0" in dry.output and "0 errors" in dry.output
     # each record it changes, before and after, in words and in --json
-    assert "  end assignment:83-0024>28801>support>2022-08-26: until: - -> 2024-03-01" in dry.output
+    assert "  end assignment 83-0024>28801>support>2022-08-26: until: - -> 2024-03-01" in dry.output
     dry_json = nam_memory("load", "assignments", example("end.csv"), "--dry-run", "--json")
     (record,) = json.loads(dry_json.output)["records"]
     assert record["action"] == "end"

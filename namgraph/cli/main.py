@@ -26,7 +26,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from graph.dates import parse_date, today
-from graph.i18n import DEFAULT, LANGUAGES, _, day, number
+from graph.i18n import DEFAULT, LANGUAGES, N_, _, day, number
 from graph.model import Severity, Unit
 from graph.orphans import orphaned as orphaned_units
 from graph.policy import DEFAULT_POLICY, PolicyError, available_policies
@@ -373,15 +373,46 @@ def _timeline(timeline: Any) -> None:
 # --- loading -------------------------------------------------------------------------------
 
 
+#: A record's kind and fields, as a load's list of changes names them (``--json`` keeps the ids).
+RECORD_WORDS = {
+    "unit": N_("unit"),
+    "cadre": N_("cadre"),
+    "assignment": N_("assignment"),
+    "until": N_("until"),
+    "since": N_("since"),
+    "parent": N_("parent unit"),
+    "name": N_("name"),
+    "kind": N_("kind"),
+    "level": N_("level"),
+    "role": N_("role"),
+    "decision": N_("decision"),
+    "earlier": N_("earlier versions"),
+    "successors": N_("successors"),
+    "valid_from": N_("valid from"),
+    "valid_to": N_("valid until"),
+    "home_unit": N_("home unit"),
+    "titles": N_("titles"),
+    "phone": N_("phone"),
+    "history": N_("statuses"),
+    "households": N_("households"),
+}
+
+
+def _word(key: str) -> str:
+    return _(RECORD_WORDS[key]) if key in RECORD_WORDS else key
+
+
 def _diffs(diffs: list[dict[str, Any]], limit: int = 30) -> None:
     """Each record a load changes or ends, with its fields before and after."""
     for diff in diffs[:limit]:
         fields = "; ".join(
-            f"{name}: {_shown(v['before'])} -> {_shown(v['after'])}"
+            f"{_word(name)}: {_shown(v['before'])} -> {_shown(v['after'])}"
             for name, v in diff["fields"].items()
         )
         action = {"change": _("change"), "end": _("end")}.get(diff["action"], diff["action"])
-        out.print(f"  {action} {diff['subject']}: {fields}", markup=False, highlight=False)
+        kind, _sep, key = str(diff["subject"]).partition(":")
+        subject = f"{_word(kind)} {key}" if key else kind
+        out.print(f"  {action} {subject}: {fields}", markup=False, highlight=False)
     if len(diffs) > limit:
         out.print(
             "  "
