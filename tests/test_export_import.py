@@ -28,7 +28,7 @@ def test_export_to_neo4j_and_import_back_gives_the_same_graph(
     assert refused.exit_code == 1 and "already holds a graph" in refused.stderr
     exported = runner.invoke(main, ["--data", str(data_dir), "export", "neo4j", "--replace"])
     assert exported.exit_code == 0, exported.output
-    assert "Copied 37177 records" in exported.output
+    assert "Copied 37,177 records" in exported.output
 
     copy = tmp_path / "copy"
     imported = runner.invoke(main, ["--data", str(copy), "import"])

@@ -180,3 +180,16 @@ def test_api_messages_follow_accept_language_and_default_to_vietnamese(
         # the data itself is never translated or formatted
         answer = api.client.post("/graphql", json={"query": COVERAGE}).json()
         assert answer["data"]["coverage"]["households"] == 400419
+
+
+def test_a_run_of_the_command_line_leaves_the_callers_language_as_it_was(data_dir: Path) -> None:
+    """A program that runs ``nam`` in its own process (as these tests do) keeps its language."""
+    import os
+
+    from graph.i18n import language
+    from graph.stores.port import NotFound
+
+    assert language() == "en"
+    assert "Độ phủ của 83" in nam(data_dir, "--lang", "vi", "coverage", "83", "--as-of", "1/5/2023")
+    assert language() == "en" and str(NotFound("unit", "x")) == "no unit 'x' in the graph"
+    assert os.environ.get("LANGUAGE") != "vi"

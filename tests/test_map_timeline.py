@@ -183,7 +183,7 @@ def test_the_command_line_loads_a_dated_list(nam: Nam, store_kind: str) -> None:
     assert "ben-tre-559: from the beginning until 2025-06-30" in listed.output
     loaded = nam("load", "admin", str(ADMIN_2025), "--on", "2025-07-01", "--decision", RESOLUTION)
     assert loaded.exit_code == 0, loaded.output
-    assert "35 provinces: 3307 units started, 119 ended, 29 renamed, 48 moved" in loaded.output
+    assert "35 provinces: 3,307 units started, 119 ended, 29 renamed, 48 moved" in loaded.output
     gone = nam("coverage", "83", "--as-of", "2025-07-01", "--json")
     assert gone.exit_code == 1
     assert '"ended": "2025-07-01"' in gone.output and '"successors": []' in gone.output

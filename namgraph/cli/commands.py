@@ -13,13 +13,14 @@ import gettext
 import os
 import sys
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 import click
 
-from graph.i18n import DEFAULT, DOMAIN, LOCALES, _, known, set_language
+from graph.i18n import DEFAULT, DOMAIN, LOCALES, _, known, use
 
-__all__ = ["ORIGINAL_HELP", "NamGroup", "localise", "walk"]
+__all__ = ["ORIGINAL_HELP", "NamGroup", "localise", "speaking", "walk"]
 
 _FIELDS = ("help", "short_help", "epilog", "show_default")
 _SAVED = "_nam_english_help"
@@ -67,15 +68,26 @@ def _asked(args: Sequence[str]) -> str | None:
     return None
 
 
-def speak(lang: str, root: click.Command) -> None:
-    """Speak ``lang`` in this process: the product's messages, the help texts and click's."""
-    chosen = set_language(lang)
-    # click translates its own words with the standard gettext domain and reads the
-    # language as gettext does, from LANGUAGE.
-    gettext.bindtextdomain(DOMAIN, str(LOCALES))
-    gettext.textdomain(DOMAIN)
-    os.environ["LANGUAGE"] = chosen
-    localise(root)
+@contextmanager
+def speaking(lang: str, root: click.Command) -> Iterator[str]:
+    """Speak ``lang`` for one run of the command line: the product's messages, the help texts
+    and click's; the language spoken before comes back afterwards (a program that runs ``nam``
+    in its own process, as the tests do, keeps its own)."""
+    earlier = os.environ.get("LANGUAGE")
+    with use(lang) as chosen:
+        # click translates its own words with the standard gettext domain and reads the
+        # language as gettext does, from LANGUAGE.
+        gettext.bindtextdomain(DOMAIN, str(LOCALES))
+        gettext.textdomain(DOMAIN)
+        os.environ["LANGUAGE"] = chosen
+        localise(root)
+        try:
+            yield chosen
+        finally:
+            if earlier is None:
+                os.environ.pop("LANGUAGE", None)
+            else:
+                os.environ["LANGUAGE"] = earlier
 
 
 class NamGroup(click.Group):
@@ -85,5 +97,5 @@ class NamGroup(click.Group):
     def main(self, args: Sequence[str] | None = None, *a: Any, **kw: Any) -> Any:
         argv = list(sys.argv[1:] if args is None else args)
         asked = [x for x in (_asked(argv), os.environ.get("NAM_LANG")) if known(x)]
-        speak(known(asked[0]) or DEFAULT if asked else DEFAULT, self)
-        return super().main(argv, *a, **kw)
+        with speaking(known(asked[0]) or DEFAULT if asked else DEFAULT, self):
+            return super().main(argv, *a, **kw)
