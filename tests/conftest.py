@@ -351,3 +351,42 @@ def tree_digest(folder: Path) -> dict[str, str]:
             content = path.read_bytes()
         out[str(path.relative_to(folder))] = hashlib.sha256(content).hexdigest()
     return out
+
+
+# --- a real browser (Debian's Chromium driven by Playwright) ---------------------------------
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def browser_missing(reason: str) -> None:
+    """Skip a browser test, except under ``CI=true``, where a missing browser fails."""
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"CI=true and {reason}")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    """One headless Chromium for every browser test (each test module opens its own
+    contexts). ``make test`` installs Chromium when run as root."""
+    if not CHROMIUM.exists():
+        browser_missing(f"no Chromium at {CHROMIUM} (as root: apt-get install -y chromium)")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        browser_missing("Playwright is not installed (pip install -e '.[dev]')")
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+        )
+        yield launched
+        launched.close()

@@ -30,10 +30,11 @@ from strawberry.extensions import SchemaExtension
 from strawberry.fastapi import BaseContext
 from strawberry.types.graphql import OperationType
 
-from graph.answers import Coverage, Load, Supporter
+from graph.answers import Coverage, Load, Supporter, Takeover
 from graph.faults import pause_at
 from graph.i18n import _
 from graph.model import Assignment, Cadre, Unit
+from graph.questions import takeovers
 from graph.stores.port import GraphStore, StoreTimeout
 from namgraph.api.audit import Audit
 from namgraph.api.auth import Principal
@@ -96,11 +97,15 @@ class Loaders:
     coverage: DataLoader[tuple[str, date], Coverage | None]
     supporters: DataLoader[tuple[str, date], tuple[Supporter, ...] | None]
     loads: DataLoader[tuple[str, date], Load | None]
+    takeovers: DataLoader[tuple[str, date], Takeover | None]
 
     @classmethod
     def over(cls, store: GraphStore, run: Runner) -> Loaders:
         def supporters(codes: Iterable[str], on: date) -> Mapping[str, tuple[Supporter, ...]]:
             return store.supporters(codes, on)
+
+        def candidates(codes: Iterable[str], on: date) -> Mapping[str, Takeover]:
+            return {t.unit.code: t for t in takeovers(store, codes, on, candidates=10)}
 
         return cls(
             units=_plain(store.units, run),
@@ -113,6 +118,7 @@ class Loaders:
             coverage=_dated(store.coverage_of, run),
             supporters=_dated(supporters, run),
             loads=_dated(store.loads_of, run),
+            takeovers=_dated(candidates, run),
         )
 
 

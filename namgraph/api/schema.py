@@ -22,7 +22,7 @@ from strawberry.file_uploads import Upload
 from strawberry.types import ExecutionContext
 
 from graph import answers, model
-from graph.dates import today
+from graph.dates import in_force, today
 from graph.i18n import _
 from graph.orphans import orphaned
 from graph.questions import cadres_in, what_if
@@ -72,6 +72,7 @@ from namgraph.api.types import (
     Reach,
     SearchHit,
     Unit,
+    Viewer,
     Violation,
     ViolationConnection,
     WhatIf,
@@ -224,6 +225,31 @@ class Query:
             for o in found
         ]
 
+    @strawberry.field(
+        description="Who is asking, what their token may do, and the units at the top of "
+        "what it sees on the date."
+    )
+    async def viewer(self, info: Ctx, as_of: date | None = None) -> Viewer:
+        context = info.context
+        principal = context.principal
+        on = on_date(info, as_of)
+        if principal.scope is not None:
+            found = await context.loaders.units.load(principal.scope)
+            roots = [found] if found is not None else []
+        else:
+            store = context.store
+            tops = await context.call(store.units_at_levels, [store.policy_on(on).top_level])
+            roots = sorted(
+                (u for u in tops if in_force(u.valid_from, u.valid_to, on)), key=lambda u: u.code
+            )
+        return Viewer(
+            role=str(principal.role),
+            demo=principal.kind == "demo",
+            may_apply=principal.can_write,
+            sees_contacts=principal.sees_contacts,
+            roots=[Unit.of(u.on(on), on if u.exists_on(on) else None) for u in roots],
+        )
+
     @strawberry.field(description="A cadre by id; null when there is none.")
     async def cadre(self, info: Ctx, id: strawberry.ID) -> Cadre | None:
         found = await info.context.loaders.cadres.load(str(id))
@@ -287,7 +313,7 @@ class Query:
         return GapConnection(
             total_count=len(found),
             page_info=page_info,
-            edges=[Edge(cursor=cursor, node=Gap.of(g)) for cursor, g in page],
+            edges=[Edge(cursor=cursor, node=Gap.of(g, on)) for cursor, g in page],
         )
 
     @strawberry.field(

@@ -499,11 +499,24 @@ class Gap:
     broken_at: strawberry.ID | None = strawberry.field(
         description="With chain_broken_above: the code of the topmost uncovered unit above."
     )
+    _on: strawberry.Private[date | None] = None
+
+    @strawberry.field(
+        description="Who could take this unit's support over on the date: the `first` "
+        "(default 3, at most 10) active cadres of the rule's level and titles in the unit's "
+        "area, fewest units carried first. Not complete; one store call for every gap asked."
+    )
+    async def candidates(self, info: Ctx, first: int = 3) -> list[Load]:
+        if not 0 <= first <= 10:
+            raise bad_input(_("`first` must be between 0 and 10"))
+        on = self._on or on_date(info, None)
+        found = await info.context.loaders.takeovers.load((str(self.unit.code), on))
+        return [Load.of(c) for c in (found.candidates if found else ())[:first]]
 
     @classmethod
-    def of(cls, g: answers.Gap) -> Gap:
+    def of(cls, g: answers.Gap, on: date | None = None) -> Gap:
         broken = strawberry.ID(g.broken_at) if g.broken_at else None
-        return cls(unit=Unit.of(g.unit), reason=GapReason(str(g.reason)), broken_at=broken)
+        return cls(unit=Unit.of(g.unit), reason=GapReason(str(g.reason)), broken_at=broken, _on=on)
 
 
 @strawberry.type
@@ -598,7 +611,7 @@ class Reach:
                 LevelReach(level=lr.level, units=lr.units, reached=lr.reached) for lr in r.levels
             ],
             households=r.households,
-            breaks=[Gap.of(g) for g in r.breaks],
+            breaks=[Gap.of(g, r.as_of) for g in r.breaks],
         )
 
 
@@ -694,3 +707,15 @@ class ViolationConnection:
 
 
 SearchHit = Annotated[Unit | Cadre, strawberry.union("SearchHit")]
+
+
+@strawberry.type(description="Who is asking: the token's role, what it may do, what it sees.")
+class Viewer:
+    role: str = strawberry.field(description="province_admin, district_officer, ...")
+    demo: bool = strawberry.field(description="True when the server runs in demo mode.")
+    may_apply: bool = strawberry.field(description="Whether the role may plan and apply.")
+    sees_contacts: bool = strawberry.field(description="Whether cadres' phones are shown.")
+    roots: list[Unit] = strawberry.field(
+        description="The units at the top of what the caller sees on the date: the token's "
+        "scope, else (demo mode) every top-level unit alive on the date; complete."
+    )

@@ -6,6 +6,7 @@ so a page served on an isolated network never reaches for another host."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import date
 from html import escape
@@ -19,14 +20,17 @@ from graph.dates import in_force, today
 from graph.i18n import _, language
 from graph.stores.port import GraphStore, StoreError
 from namgraph.api.settings import Settings
+from namgraph.console.words import page_words
 
-__all__ = ["CSP", "STATIC", "Form", "render", "router"]
+__all__ = ["CSP", "STATIC", "Form", "form_of", "render", "router"]
 
 STATIC = Path(__file__).parent / "static"
-#: The files under ``/console/``, with their media types; nothing else is served from there.
-FILES = {
-    "console.js": "text/javascript; charset=utf-8",
-    "console.css": "text/css; charset=utf-8",
+#: The media types of what is served under ``/console/``: the files of ``static/`` and its
+#: folders with these suffixes, found when the server starts; nothing else is served there.
+MEDIA = {
+    ".js": "text/javascript; charset=utf-8",
+    ".css": "text/css; charset=utf-8",
+    ".svg": "image/svg+xml",
 }
 CSP = (
     "default-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'; "
@@ -42,49 +46,51 @@ HEADERS = {
 
 @dataclass(frozen=True)
 class Form:
-    """What the page's fields start with: the unit (the store's one top unit, if it has
-    exactly one), the date, and the levels a gaps report can keep (id, label)."""
+    """What the page starts with: the unit (the one top unit the store has on the date, else
+    the one with the most households), the date, and every word the scripts show."""
 
     unit: str
     on: date
-    levels: tuple[tuple[str, str], ...]
+    words: dict[str, object]
 
 
 def form_of(store: GraphStore) -> Form:
-    policy = store.policy
-    levels = tuple(
-        (level, policy.level(level).label) for level in policy.levels_below(policy.top_level)
-    )
     on = today()
     try:
         tops = [
-            unit
-            for unit in store.units_at_levels([policy.top_level])
+            unit.code
+            for unit in store.units_at_levels([store.policy_on(on).top_level])
             if in_force(unit.valid_from, unit.valid_to, on)
         ]
+        if len(tops) > 1:
+            sizes = store.coverage_of(tops, on)
+            tops.sort(key=lambda code: (-(sizes[code].households if code in sizes else 0), code))
     except StoreError:  # the page still works; the reader types the code
         tops = []
-    return Form(tops[0].code if len(tops) == 1 else "", on, levels)
+    return Form(tops[0] if tops else "", on, page_words(store))
 
 
 def render(form: Form, demo: bool) -> str:
-    """The page, in the language being spoken now."""
+    """The page, in the language being spoken now: everything a reader sees before a script
+    runs (title, headings, the menu, the sign-in and the unit and date fields), and the words
+    the scripts show, as a JSON data block (not a script: the page's CSP runs none inline)."""
     e = escape
     title = _("Coverage console")
-    # the words are looked up here, not inside the f-strings, where the extractor cannot see
     words = {
         key: e(text)
         for key, text in {
-            "legend": _("Which unit, which day"),
             "token": _("Access token"),
             "token_help": _("Kept in this browser tab only, and forgotten when it closes."),
+            "sign_in": _("Sign in"),
+            "sign_out": _("Sign out"),
             "unit": _("Unit code"),
             "unit_example": _("e.g. 83"),
             "as_of": _("As of"),
-            "level": _("Level (gaps only)"),
-            "all_levels": _("All levels"),
-            "xlsx": _("Download Excel"),
-            "csv": _("Download CSV"),
+            "show": _("Show"),
+            "menu": _("Views"),
+            "skip": _("Skip to the content"),
+            "loading": _("Loading…"),
+            "no_script": _("The console needs JavaScript; the API is at /graphql."),
         }.items()
     }
     if demo:
@@ -95,31 +101,14 @@ def render(form: Form, demo: bool) -> str:
         )
     else:
         banner = ""
-    levels = "".join(
-        f'<option value="{e(level)}">{e(label)}</option>' for level, label in form.levels
+    views = form.words["views"]
+    assert isinstance(views, dict)
+    menu = "".join(
+        f'<li><a href="#/{e(route)}" data-view="{e(route)}">{e(str(label))}</a></li>'
+        for route, label in views.items()
     )
-    reports = (
-        ("gaps", _("Gaps (units no one supports)")),
-        ("coverage", _("Coverage")),
-        ("workload", _("Supporters' workload")),
-    )
-    sections = "".join(
-        f'<section class="report" data-kind="{kind}" aria-labelledby="r-{kind}">'
-        f'<h2 id="r-{kind}">{e(name)}</h2><div class="buttons">'
-        f'<button type="button" data-kind="{kind}" data-format="xlsx" '
-        f'aria-describedby="r-{kind}">{words["xlsx"]}</button>'
-        f'<button type="button" data-kind="{kind}" data-format="csv" '
-        f'aria-describedby="r-{kind}">{words["csv"]}</button>'
-        "</div></section>"
-        for kind, name in reports
-    )
-    messages = {
-        "busy": _("Preparing the file…"),
-        "done": _("Downloaded {name}"),
-        "failed": _("The server refused the file (HTTP {status})"),
-        "offline": _("The server cannot be reached; check the connection and try again"),
-    }
-    data = " ".join(f'data-{key}="{e(text)}"' for key, text in messages.items())
+    first = e(str(views["overview"]))
+    data = json.dumps(form.words, ensure_ascii=False).replace("<", "\\u003c")
     lang = e(language())
     return f"""<!doctype html>
 <html lang="{lang}">
@@ -128,20 +117,25 @@ def render(form: Form, demo: bool) -> str:
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{e(title)}</title>
 <link rel="stylesheet" href="/console/console.css">
+<link rel="stylesheet" href="/console/print.css" media="print">
 <script type="module" src="/console/console.js"></script>
 </head>
-<body>
-<header><h1>{e(title)}</h1></header>
+<body data-demo="{str(demo).lower()}" data-unit="{e(form.unit)}" data-as-of="{form.on.isoformat()}">
+<a class="skip" href="#view">{words["skip"]}</a>
+<header class="top">
+<h1>{e(title)}</h1>
 {banner}
-<main id="console" {data}>
-<form id="ask" autocomplete="off">
-<fieldset>
-<legend>{words["legend"]}</legend>
-<div class="field">
+<form id="signin" class="signin" autocomplete="off">
 <label for="token">{words["token"]}</label>
 <input id="token" type="password" autocomplete="off" spellcheck="false" aria-describedby="token-help">
+<button type="submit" id="signin-button">{words["sign_in"]}</button>
+<button type="button" id="signout-button" hidden>{words["sign_out"]}</button>
 <p id="token-help" class="help">{words["token_help"]}</p>
-</div>
+<p id="who" class="who" role="status"></p>
+</form>
+</header>
+<nav aria-label="{words["menu"]}"><ul class="menu">{menu}</ul></nav>
+<form id="ask" class="ask" autocomplete="off">
 <div class="field">
 <label for="unit">{words["unit"]}</label>
 <input id="unit" name="unit" required spellcheck="false" value="{e(form.unit)}"
@@ -151,16 +145,16 @@ def render(form: Form, demo: bool) -> str:
 <label for="asOf">{words["as_of"]}</label>
 <input id="asOf" name="asOf" type="date" required value="{form.on.isoformat()}">
 </div>
-<div class="field">
-<label for="level">{words["level"]}</label>
-<select id="level" name="level"><option value="">{words["all_levels"]}</option>{levels}</select>
-</div>
-</fieldset>
-{sections}
+<button type="submit">{words["show"]}</button>
 </form>
 <div id="alert" class="alert" role="alert"></div>
 <p id="status" class="status" role="status"></p>
+<main id="view" tabindex="-1" aria-busy="true">
+<h2>{first}</h2>
+<p class="waiting">{words["loading"]}</p>
+<noscript><p>{words["no_script"]}</p></noscript>
 </main>
+<script type="application/json" id="words">{data}</script>
 </body>
 </html>
 """
@@ -169,21 +163,23 @@ def render(form: Form, demo: bool) -> str:
 def router(store: GraphStore, settings: Settings) -> APIRouter:
     """``GET /`` (the page) and ``GET /console/{file}`` (its script and style sheet)."""
     routes = APIRouter()
-    files = {name: (STATIC / name).read_bytes() for name in FILES}
+    files = {
+        path.relative_to(STATIC).as_posix(): (path.read_bytes(), MEDIA[path.suffix])
+        for path in sorted(STATIC.rglob("*"))
+        if path.is_file() and path.suffix in MEDIA
+    }
 
     @routes.get("/")
     async def page() -> HTMLResponse:
         form = await run_in_threadpool(form_of, store)
         return HTMLResponse(render(form, settings.demo), headers=HEADERS)
 
-    @routes.get("/console/{name}")
+    @routes.get("/console/{name:path}")
     async def static(name: str) -> Response:
-        if name not in files:
+        found = files.get(name)
+        if found is None:
             raise HTTPException(404, _("no such file"))
-        return Response(
-            files[name],
-            media_type=FILES[name],
-            headers={**HEADERS, "Cache-Control": "no-cache"},
-        )
+        body, media = found
+        return Response(body, media_type=media, headers={**HEADERS, "Cache-Control": "no-cache"})
 
     return routes

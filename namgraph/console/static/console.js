@@ -1,110 +1,165 @@
-// The console's download buttons: fetch /reports/<kind>.<format> with the reader's token,
-// save the answer under the name the server gives it, and show the server's own message when
-// it refuses. No framework, no build step; every word shown comes from the page (data-*).
+// The console: sign-in, the unit and date every view answers for, and the views, each a
+// module of ./views/ shown at its route (#/overview?unit=83&asOf=2023-05-01). No framework and
+// no build step: ES modules served as files by namgraph itself.
 
-const TOKEN_KEY = "namgraph.token";
+import { ApiError, gql, stats, token } from "./gql.js";
+import { el, named, show, t } from "./ui.js";
+import * as cadre from "./views/cadre.js";
+import * as gaps from "./views/gaps.js";
+import * as overview from "./views/overview.js";
+import * as report from "./views/report.js";
+import * as reshuffle from "./views/reshuffle.js";
+import * as search from "./views/search.js";
+import * as tree from "./views/tree.js";
+import * as unit from "./views/unit.js";
 
-const root = document.getElementById("console");
-const form = document.getElementById("ask");
-const token = document.getElementById("token");
-const unit = document.getElementById("unit");
-const asOf = document.getElementById("asOf");
-const level = document.getElementById("level");
+const VIEWS = { overview, tree, gaps, search, reshuffle, report, unit, cadre };
+
+const body = document.body;
+const main = document.getElementById("view");
 const alertBox = document.getElementById("alert");
 const statusBox = document.getElementById("status");
-const words = root.dataset;
+const who = document.getElementById("who");
+const tokenField = document.getElementById("token");
+const signOut = document.getElementById("signout-button");
+const unitField = document.getElementById("unit");
+const dateField = document.getElementById("asOf");
+const demo = body.dataset.demo === "true";
 
-// The token lives in this tab's sessionStorage only: never in localStorage, a cookie or a URL.
-token.value = sessionStorage.getItem(TOKEN_KEY) ?? "";
-token.addEventListener("input", () => {
-  const value = token.value.trim();
-  if (value) sessionStorage.setItem(TOKEN_KEY, value);
-  else sessionStorage.removeItem(TOKEN_KEY);
-});
+const VIEWER = `query Viewer { viewer { role demo mayApply seesContacts roots { code name level } } }`;
 
-form.addEventListener("submit", (event) => event.preventDefault());
-for (const button of form.querySelectorAll("button[data-kind]")) {
-  button.addEventListener("click", () => download(button));
-}
+/** Who is signed in (the answer to `viewer`), once known. */
+let viewer = null;
+let shown = 0;
 
-/** The file name of a Content-Disposition header: filename*=UTF-8''..., else filename="...". */
-export function fileName(disposition, fallback) {
-  const star = /filename\*\s*=\s*UTF-8''([^;]+)/i.exec(disposition ?? "");
-  if (star) {
-    try {
-      return decodeURIComponent(star[1].trim());
-    } catch {
-      // a malformed escape: fall through to the plain name
-    }
-  }
-  const plain = /filename\s*=\s*"([^"]*)"/i.exec(disposition ?? "");
-  return plain && plain[1] ? plain[1] : fallback;
-}
-
-/** The server's messages of a refusal ({"errors": [{"message": ...}]}), else a general one. */
-async function refusal(response) {
-  try {
-    const body = await response.json();
-    const messages = (body.errors ?? []).map((e) => e.message).filter(Boolean);
-    if (messages.length) return messages.join("\n");
-  } catch {
-    // not JSON: say what we know
-  }
-  return words.failed.replace("{status}", String(response.status));
-}
-
-function say(message, isError) {
+export function say(message, isError = false) {
   alertBox.textContent = isError ? message : "";
   statusBox.textContent = isError ? "" : message;
 }
 
-function setBusy(busy) {
-  form.setAttribute("aria-busy", String(busy));
-  for (const button of form.querySelectorAll("button[data-kind]")) button.disabled = busy;
+/** The route of the address: view, its argument, and the unit and date it answers for. */
+function route() {
+  const [path, query] = location.hash.replace(/^#\/?/, "").split("?");
+  const [name, ...rest] = path.split("/");
+  const params = new URLSearchParams(query ?? "");
+  return {
+    name: VIEWS[name] ? name : "overview",
+    arg: rest.length ? decodeURIComponent(rest.join("/")) : "",
+    params,
+    unit: params.get("unit") || unitField.value.trim() || body.dataset.unit,
+    asOf: params.get("asOf") || dateField.value || body.dataset.asOf,
+  };
 }
 
-async function download(button) {
-  const kind = button.dataset.kind;
-  const format = button.dataset.format;
-  const params = new URLSearchParams({ unit: unit.value.trim() });
-  if (asOf.value) params.set("asOf", asOf.value);
-  if (kind === "gaps" && level.value) params.set("level", level.value);
-  const headers = { "Accept-Language": document.documentElement.lang || "vi" };
-  const secret = token.value.trim();
-  if (secret) headers.Authorization = `Bearer ${secret}`;
+function go(name, params = {}) {
+  const query = new URLSearchParams();
+  for (const [key, value] of Object.entries(params)) if (value) query.set(key, value);
+  const text = query.toString();
+  location.hash = `#/${name}${text ? `?${text}` : ""}`;
+}
 
-  say(words.busy, false);
-  setBusy(true);
+async function signIn() {
+  const secret = tokenField.value.trim();
+  token.set(secret);
+  viewer = null;
+  if (!secret && !demo) {
+    who.textContent = "";
+    signOut.hidden = true;
+    show(main, el("h2", {}, t("signIn")), el("p", {}, t("needToken")));
+    return false;
+  }
   try {
-    let response;
-    try {
-      response = await fetch(`/reports/${kind}.${format}?${params}`, {
-        headers,
-        cache: "no-store",
-        credentials: "omit",
-      });
-    } catch {
-      say(words.offline, true);
-      return;
-    }
-    if (!response.ok) {
-      say(await refusal(response), true);
-      return;
-    }
-    const blob = await response.blob();
-    const name = fileName(response.headers.get("Content-Disposition"), `${kind}.${format}`);
-    const url = URL.createObjectURL(blob);
-    const link = document.createElement("a");
-    link.href = url;
-    link.download = name;
-    link.hidden = true;
-    document.body.append(link);
-    link.click();
-    link.remove();
-    setTimeout(() => URL.revokeObjectURL(url), 60_000);
-    say(words.done.replace("{name}", name), false);
+    viewer = (await gql(VIEWER)).viewer;
+  } catch (error) {
+    token.set("");
+    signOut.hidden = true;
+    who.textContent = "";
+    say(t("badToken", { message: error.message }), true);
+    show(main, el("h2", {}, t("signIn")), el("p", {}, t("needToken")));
+    return false;
+  }
+  signOut.hidden = !secret;
+  const role = named("tokenRoles", viewer.role);
+  const roots = viewer.roots;
+  who.textContent =
+    roots.length === 1 && !viewer.demo
+      ? t("signedInAs", { role, scope: `${roots[0].name} (${roots[0].code})` })
+      : t("signedInAll", { role });
+  if (!viewer.demo && roots.length === 1) {
+    // a scoped token: its unit is where the console starts
+    body.dataset.unit = roots[0].code;
+    unitField.value = roots[0].code;
+  }
+  return true;
+}
+
+async function render() {
+  const current = route();
+  const ticket = ++shown;
+  for (const link of document.querySelectorAll("nav a[data-view]")) {
+    if (link.dataset.view === current.name) link.setAttribute("aria-current", "page");
+    else link.removeAttribute("aria-current");
+  }
+  unitField.value = current.unit;
+  dateField.value = current.asOf;
+  if (!viewer && !(await signIn())) return;
+  if (ticket !== shown) return;
+  say("");
+  main.setAttribute("aria-busy", "true");
+  const before = stats.requests;
+  try {
+    await VIEWS[current.name].view({
+      main,
+      viewer,
+      unit: current.unit,
+      asOf: current.asOf,
+      arg: current.arg,
+      params: current.params,
+      say,
+      go,
+      stale: () => ticket !== shown,
+    });
+  } catch (error) {
+    if (ticket !== shown) return;
+    const message = error instanceof ApiError ? error.message : String(error);
+    say(message, true);
+    if (!main.querySelector("h2")) show(main, el("h2", {}, named("views", current.name)));
   } finally {
-    setBusy(false);
-    button.focus();
+    if (ticket === shown) {
+      main.setAttribute("aria-busy", "false");
+      main.dataset.requests = String(stats.requests - before);
+      main.dataset.view = current.name;
+      const heading = main.querySelector("h2")?.textContent;
+      const product = document.querySelector("h1").textContent;
+      document.title = heading ? `${heading} · ${product}` : product;
+    }
   }
 }
+
+document.getElementById("signin").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  viewer = null;
+  if (await signIn()) render();
+});
+signOut.addEventListener("click", () => {
+  tokenField.value = "";
+  token.set("");
+  viewer = null;
+  signIn();
+});
+document.getElementById("ask").addEventListener("submit", (event) => {
+  event.preventDefault();
+  const current = route();
+  const params = Object.fromEntries(current.params);
+  params.unit = unitField.value.trim();
+  params.asOf = dateField.value;
+  const path = location.hash.replace(/^#\/?/, "").split("?")[0] || "overview";
+  const query = new URLSearchParams(params).toString();
+  location.hash = `#/${path}?${query}`;
+});
+window.addEventListener("hashchange", () => {
+  render().then(() => main.focus({ preventScroll: false }));
+});
+
+tokenField.value = token.get();
+render();
