@@ -41,6 +41,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Request, Response
 from starlette.concurrency import run_in_threadpool
 
+from graph.answers import GapReason
 from graph.dates import parse_date, today
 from graph.i18n import _
 from graph.stores.port import (
@@ -112,6 +113,7 @@ class Asked:
     unit: str
     on: date
     level: str | None
+    reasons: frozenset[str] | None = None
 
 
 @dataclass(frozen=True)
@@ -209,7 +211,27 @@ def _asked(name: str, request: Request) -> Asked:
             )
         if not level or len(level) > LONGEST:
             raise Refused(400, "BAD_INPUT", _("level: give a level such as commune or xã"))
-    return Asked(kind, form, unit, on, level)
+    asked_reasons = query.getlist("reason")
+    reasons = None
+    if asked_reasons:
+        if kind != "gaps":
+            raise Refused(
+                400,
+                "BAD_INPUT",
+                _("the {kind} report takes no reason; gaps does").format(kind=kind),
+            )
+        known = {str(r) for r in GapReason}
+        reasons = frozenset(r.strip().lower()[:LONGEST] for r in asked_reasons)
+        unknown = sorted(reasons - known)
+        if unknown:
+            raise Refused(
+                400,
+                "BAD_INPUT",
+                _("reason: no reason {reason}; give one of {known}").format(
+                    reason=repr(unknown[0]), known=", ".join(sorted(known))
+                ),
+            )
+    return Asked(kind, form, unit, on, level, reasons)
 
 
 async def _built(
@@ -241,7 +263,7 @@ def _build(store: GraphStore, principal: Principal, audit: Audit, asked: Asked) 
             _out_of_scope(store, principal, audit, asked)
         builder = KINDS[asked.kind]
         if asked.kind == "gaps":
-            report = builder(view, asked.unit, asked.on, asked.level)
+            report = builder(view, asked.unit, asked.on, asked.level, asked.reasons)
         else:
             report = builder(view, asked.unit, asked.on)
         media_type, write = FORMATS[asked.form]

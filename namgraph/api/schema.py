@@ -55,6 +55,7 @@ from namgraph.api.reshuffles import (
     make_plan,
 )
 from namgraph.api.settings import Settings
+from namgraph.reports.labels import level_name
 from namgraph.api.types import (
     Cadre,
     CadreConnection,
@@ -69,6 +70,7 @@ from namgraph.api.types import (
     Load,
     LoadOrder,
     PageInfo,
+    PolicyLevel,
     Reach,
     SearchHit,
     Unit,
@@ -249,6 +251,20 @@ class Query:
             sees_contacts=principal.sees_contacts,
             roots=[Unit.of(u.on(on), on if u.exists_on(on) else None) for u in roots],
         )
+
+    @strawberry.field(
+        description="The levels of the policy in force on the date, top down; complete."
+    )
+    def levels(self, info: Ctx, as_of: date | None = None) -> list[PolicyLevel]:
+        policy = info.context.store.policy_on(on_date(info, as_of))
+        return [
+            PolicyLevel(
+                id=level.id,
+                label=level_name(policy, level.id),
+                counted=policy.coverage_rule(level.id) is not None,
+            )
+            for level in policy.levels
+        ]
 
     @strawberry.field(description="A cadre by id; null when there is none.")
     async def cadre(self, info: Ctx, id: strawberry.ID) -> Cadre | None:

@@ -719,3 +719,13 @@ class Viewer:
         description="The units at the top of what the caller sees on the date: the token's "
         "scope, else (demo mode) every top-level unit alive on the date; complete."
     )
+
+
+@strawberry.type(description="A level of the policy in force on a date, top down.")
+class PolicyLevel:
+    id: str
+    label: str = strawberry.field(description="As people call it, in the reader's language.")
+    counted: bool = strawberry.field(
+        description="Whether coverage is counted at this level (a rule says who supports it)."
+    )
+

@@ -54,8 +54,12 @@ class Form:
     words: dict[str, object]
 
 
-def form_of(store: GraphStore) -> Form:
+def form_of(store: GraphStore, demo: bool = True) -> Form:
+    """What the page starts with; a server that wants tokens names no unit before anyone
+    signs in (the console then starts at the token's scope)."""
     on = today()
+    if not demo:
+        return Form("", on, page_words(store))
     try:
         tops = [
             unit.code
@@ -116,6 +120,7 @@ def render(form: Form, demo: bool) -> str:
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{e(title)}</title>
+<link rel="icon" href="/console/icon.svg" type="image/svg+xml">
 <link rel="stylesheet" href="/console/console.css">
 <link rel="stylesheet" href="/console/print.css" media="print">
 <script type="module" src="/console/console.js"></script>
@@ -171,7 +176,7 @@ def router(store: GraphStore, settings: Settings) -> APIRouter:
 
     @routes.get("/")
     async def page() -> HTMLResponse:
-        form = await run_in_threadpool(form_of, store)
+        form = await run_in_threadpool(form_of, store, settings.demo)
         return HTMLResponse(render(form, settings.demo), headers=HEADERS)
 
     @routes.get("/console/{name:path}")

@@ -77,6 +77,9 @@ OVERVIEW: dict[str, str] = {
     "trendCaption": N_("Share of households reached, month by month, {from} to {to}"),
     "worstHeading": N_("The ten worst-covered units one level down"),
     "noChildren": N_("No units below on this date."),
+    "coverageXlsx": N_("Coverage (Excel)"),
+    "coverageCsv": N_("Coverage (CSV)"),
+    "workloadXlsx": N_("Supporters' workload (Excel)"),
 }
 
 TREE: dict[str, str] = {
@@ -98,6 +101,7 @@ GAPS: dict[str, str] = {
     "under": N_("Under"),
     "everywhere": N_("Everywhere in scope"),
     "candidates": N_("Who could take over"),
+    "parent": N_("Part of"),
     "noCandidates": N_("No active cadre of the right level in the area"),
     "load": N_("{units} units, {households} households"),
     "brokenAt": N_("Broken at {code}"),
@@ -107,7 +111,6 @@ UNIT: dict[str, str] = {
     "chainHeading": N_("The chain above"),
     "childrenHeading": N_("Units below"),
     "assignmentsHeading": N_("Everyone assigned"),
-    "parent": N_("Part of"),
     "versions": N_("Names over time"),
 }
 

@@ -84,9 +84,16 @@ def names_on(store: GraphStore, codes: Collection[str], on: date) -> dict[str, s
     return {code: unit.on(on).name for code, unit in store.units(codes).items()}
 
 
-def gaps_report(store: GraphStore, code: str, on: date, level: str | None = None) -> Report:
+def gaps_report(
+    store: GraphStore,
+    code: str,
+    on: date,
+    level: str | None = None,
+    reasons: Collection[str] | None = None,
+) -> Report:
     """Gaps under the unit ``code`` on ``on``: at ``level`` (an id or a Vietnamese name), or
-    one sheet for each level the policy counts for coverage at and below the unit."""
+    one sheet for each level the policy counts for coverage at and below the unit; with
+    ``reasons`` (reason ids), only the gaps for those reasons."""
     unit = need_unit_on(store, code, on)
     policy = store.policy_on(on)
     levels = [coverage_level(policy, level)] if level else coverage_levels(policy, unit.level)
@@ -95,6 +102,8 @@ def gaps_report(store: GraphStore, code: str, on: date, level: str | None = None
     sheets = []
     for level_id in levels:
         found = store.gaps(code, level_id, on)
+        if reasons is not None:
+            found = [g for g in found if str(g.reason) in reasons]
         parents = names_on(store, {g.unit.parent for g in found if g.unit.parent}, on)
         label = level_label(policy, level_id)
         rows: list[tuple[Value, ...]] = [

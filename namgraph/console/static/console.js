@@ -95,14 +95,19 @@ async function signIn() {
 
 async function render() {
   const current = route();
+  const hash = location.hash;
   const ticket = ++shown;
   for (const link of document.querySelectorAll("nav a[data-view]")) {
     if (link.dataset.view === current.name) link.setAttribute("aria-current", "page");
     else link.removeAttribute("aria-current");
   }
-  unitField.value = current.unit;
+  unitField.value = current.name === "unit" && current.arg ? current.arg : current.unit;
   dateField.value = current.asOf;
-  if (!viewer && !(await signIn())) return;
+  if (!viewer && !(await signIn())) {
+    main.dataset.route = hash;
+    main.setAttribute("aria-busy", "false");
+    return;
+  }
   if (ticket !== shown) return;
   say("");
   main.setAttribute("aria-busy", "true");
@@ -129,6 +134,7 @@ async function render() {
       main.setAttribute("aria-busy", "false");
       main.dataset.requests = String(stats.requests - before);
       main.dataset.view = current.name;
+      main.dataset.route = hash; // what is shown now (the browser tests wait for it)
       const heading = main.querySelector("h2")?.textContent;
       const product = document.querySelector("h1").textContent;
       document.title = heading ? `${heading} · ${product}` : product;
@@ -153,7 +159,8 @@ document.getElementById("ask").addEventListener("submit", (event) => {
   const params = Object.fromEntries(current.params);
   params.unit = unitField.value.trim();
   params.asOf = dateField.value;
-  const path = location.hash.replace(/^#\/?/, "").split("?")[0] || "overview";
+  let path = location.hash.replace(/^#\/?/, "").split("?")[0] || "overview";
+  if (current.name === "unit") path = `unit/${encodeURIComponent(params.unit)}`;
   const query = new URLSearchParams(params).toString();
   location.hash = `#/${path}?${query}`;
 });

@@ -1,6 +1,76 @@
-// The cadre view (to be built).
-import { el, named, show } from "../ui.js";
+// A cadre's page: who they are, the units they support and what they reach through unbroken
+// chains, their load against the rule's limit, where the chain breaks below them, and their
+// history of statuses and assignments (one request).
+
+import { gql } from "../gql.js";
+import { day, el, href, named, num, show, t, table, unitLink } from "../ui.js";
+
+export const CADRE = `query Cadre($id: ID!, $asOf: Date!) @asOf(date: $asOf) {
+  cadre(id: $id) {
+    id name level titles status statusSince phone
+    homeUnit { code name level }
+    load { units households maxUnits overloaded }
+    reach {
+      direct { code name level }
+      levels { level units reached }
+      households
+      breaks { unit { code name level } reason brokenAt }
+    }
+  }
+  history(cadre: $id) {
+    statuses { status since }
+    assignments { id role since until decision unit { code name level } }
+  }
+}`;
 
 export async function view(ctx) {
-  show(ctx.main, el("h2", {}, named("views", "cadre")));
+  const { main, arg: id, asOf, viewer } = ctx;
+  const data = await gql(CADRE, { id, asOf });
+  if (ctx.stale()) return;
+  const cadre = data.cadre;
+  if (!cadre) {
+    show(main, el("h2", {}, id), el("p", {}, t("notFound", { code: id })));
+    return;
+  }
+  const reach = cadre.reach;
+  const load = cadre.load;
+  const history = data.history;
+  show(
+    main,
+    el("h2", {}, t("cadreHeading", { name: cadre.name })),
+    el("dl", { class: "facts" },
+      el("dt", {}, t("code")), el("dd", {}, cadre.id),
+      el("dt", {}, t("level")), el("dd", {}, named("levels", cadre.level)),
+      el("dt", {}, t("titles")), el("dd", {}, cadre.titles.map((x) => named("titles", x)).join(", ") || "–"),
+      el("dt", {}, t("status")), el("dd", {}, named("statuses", cadre.status), cadre.statusSince ? ` · ${t("since", { date: day(cadre.statusSince) })}` : ""),
+      el("dt", {}, t("home")), el("dd", {}, cadre.homeUnit ? unitLink(cadre.homeUnit) : "–"),
+      viewer?.seesContacts && cadre.phone ? [el("dt", {}, t("phone")), el("dd", {}, cadre.phone)] : null,
+    ),
+    el("section", { "aria-labelledby": "load-h" },
+      el("h3", { id: "load-h" }, t("loadHeading")),
+      el("p", {}, t("load", { units: num(load.units), households: num(load.households) }),
+        load.overloaded ? el("strong", { class: "warn" }, ` · ${t("overloaded", { max: num(load.maxUnits) })}`) : "")),
+    el("section", { "aria-labelledby": "reach-h" },
+      el("h3", { id: "reach-h" }, t("reachHeading")),
+      el("p", {}, t("direct"), ": ", reach.direct.length ? reach.direct.map((u, i) => [i ? ", " : "", unitLink(u)]) : t("none")),
+      table(null, [t("level"), t("units"), t("covered")],
+        reach.levels.map((l) => [named("levels", l.level), num(l.units), num(l.reached)])),
+      el("p", {}, `${t("households")}: ${num(reach.households)}`)),
+    reach.breaks.length
+      ? el("section", { "aria-labelledby": "breaks-h" },
+          el("h3", { id: "breaks-h" }, t("breaksHeading")),
+          table(null, [t("name"), t("level"), t("reason")],
+            reach.breaks.map((b) => [unitLink(b.unit), named("levels", b.unit.level), named("reasons", b.reason)])))
+      : null,
+    history
+      ? el("section", { "aria-labelledby": "hist-h" },
+          el("h3", { id: "hist-h" }, t("historyHeading")),
+          el("p", {}, history.statuses.map((s, i) => [i ? " → " : "", named("statuses", s.status), s.since ? ` (${day(s.since)})` : ""])),
+          table(null, [t("unit"), t("role"), t("from"), t("to"), t("decision")],
+            history.assignments.map((a) => [
+              a.unit ? el("a", { href: href("unit", a.unit.code) }, a.unit.name) : "–",
+              named("roles", a.role), day(a.since), day(a.until), a.decision,
+            ])))
+      : null,
+  );
 }

@@ -1,6 +1,7 @@
 // Tổng quan: coverage of the unit per level and end to end, the ten worst-covered units one
 // level down (one request), then the last 24 months of coverage (one request, 24 aliases).
 
+import { exportButton } from "../download.js";
 import { gql } from "../gql.js";
 import {
   band, bar, day, el, named, num, pct, show, svg, t, table, unitLink,
@@ -95,6 +96,11 @@ export async function view(ctx) {
     el("h2", {}, `${named("views", "overview")}: ${unit.name}`),
     el("p", { class: "meta" }, `${named("levels", unit.level)} · ${unit.code} · ${t("asOf")} ${day(asOf)}`),
     lifeNote(unit, asOf),
+    el("div", { class: "buttons" },
+      exportButton(ctx, "coverage", "xlsx", { unit: code, asOf }, t("coverageXlsx")),
+      exportButton(ctx, "coverage", "csv", { unit: code, asOf }, t("coverageCsv")),
+      exportButton(ctx, "workload", "xlsx", { unit: code, asOf }, t("workloadXlsx")),
+    ),
     el("section", { "aria-labelledby": "cov-h" },
       el("h3", { id: "cov-h" }, t("coverageHeading")),
       el("div", { class: "big" },

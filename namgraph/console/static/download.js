@@ -1,0 +1,67 @@
+// The report files (Excel, CSV) from the token-gated /reports download beside /graphql: the
+// same token, scope and audit as the API; saved under the name the server gives.
+
+import { headers } from "./gql.js";
+import { el, t } from "./ui.js";
+
+/** A button that downloads /reports/<kind>.<format>?<params>; its label says which file. */
+export function exportButton(ctx, kind, format, params, label = t(format)) {
+  const button = el("button", { type: "button", "data-kind": kind, "data-format": format }, label);
+  button.addEventListener("click", () => download(ctx, button, kind, format, params));
+  return button;
+}
+
+/** The file name of a Content-Disposition header: filename*=UTF-8''..., else filename="...". */
+export function fileName(disposition, fallback) {
+  const star = /filename\*\s*=\s*UTF-8''([^;]+)/i.exec(disposition ?? "");
+  if (star) {
+    try {
+      return decodeURIComponent(star[1].trim());
+    } catch {
+      // a malformed escape: fall through to the plain name
+    }
+  }
+  const plain = /filename\s*=\s*"([^"]*)"/i.exec(disposition ?? "");
+  return plain && plain[1] ? plain[1] : fallback;
+}
+
+async function download(ctx, button, kind, format, params) {
+  const query = new URLSearchParams();
+  for (const [key, value] of Object.entries(params)) {
+    if (value) query.set(key, key === "reason" ? value.toLowerCase() : value);
+  }
+  ctx.say(t("busy"));
+  button.disabled = true;
+  try {
+    let response;
+    try {
+      response = await fetch(`/reports/${kind}.${format}?${query}`, { headers: headers(), cache: "no-store", credentials: "omit" });
+    } catch {
+      ctx.say(t("offline"), true);
+      return;
+    }
+    if (!response.ok) {
+      let message = t("failed", { status: response.status });
+      try {
+        const body = await response.json();
+        message = (body.errors ?? []).map((e) => e.message).join("\n") || message;
+      } catch {
+        // not JSON
+      }
+      ctx.say(message, true);
+      return;
+    }
+    const blob = await response.blob();
+    const name = fileName(response.headers.get("Content-Disposition"), `${kind}.${format}`);
+    const url = URL.createObjectURL(blob);
+    const link = el("a", { href: url, download: name, hidden: true });
+    document.body.append(link);
+    link.click();
+    link.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 60_000);
+    ctx.say(t("done", { name }));
+  } finally {
+    button.disabled = false;
+    button.focus();
+  }
+}
