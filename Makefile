@@ -15,7 +15,7 @@ TEST_NEO4J := NEO4J_ROOT=$(CURDIR)/.neo4j/test NEO4J_LIB=$(CURDIR)/.neo4j/lib \
 	NEO4J_BOLT_PORT=17687 NEO4J_HTTP_PORT=17474 NEO4J_PASSWORD=namgraph-test
 HAVE_JAVA := $(shell command -v java >/dev/null 2>&1 && command -v mvn >/dev/null 2>&1 && echo yes)
 
-.PHONY: venv demo test lint typecheck bench clean neo4j neo4j-stop messages
+.PHONY: venv demo test lint typecheck bench clean neo4j neo4j-stop messages graphiql
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -60,6 +60,31 @@ endif
 ## messages: gather every message into the catalogs (graph/locales), keep translations, compile
 messages: $(STAMP)
 	$(BIN)/python -m namgraph.catalogs update
+
+## graphiql: copy GraphiQL, React and axe-core at the versions pinned in VERSIONS from npm into
+## namgraph/api/graphiql/vendor (and axe-core into tests/vendor). Only to upgrade them (edit
+## VERSIONS first, then run the browser tests): the files are checked in, and the server never
+## fetches anything. The map comment of graphiql.min.js is dropped (no map is shipped).
+GRAPHIQL := namgraph/api/graphiql
+PINNED    = $(shell grep -v '^\#' $(GRAPHIQL)/VERSIONS)
+graphiql:
+	@set -e; tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
+	(cd "$$tmp" && npm pack --silent $(PINNED) >/dev/null); \
+	for spec in $(PINNED); do \
+	  name=$${spec%@*}; mkdir "$$tmp/$$name"; \
+	  tar -xzf "$$tmp/$$name-$${spec##*@}.tgz" -C "$$tmp/$$name" --strip-components=1; \
+	done; \
+	out=$(GRAPHIQL)/vendor; rm -rf "$$out"; mkdir -p "$$out" tests/vendor; \
+	cp "$$tmp/react/umd/react.production.min.js" "$$tmp/react-dom/umd/react-dom.production.min.js" \
+	   "$$tmp/graphiql/graphiql.min.css" "$$out/"; \
+	sed '/^\/\/# sourceMappingURL=/d' "$$tmp/graphiql/graphiql.min.js" > "$$out/graphiql.min.js"; \
+	for name in react react-dom graphiql; do cp "$$tmp/$$name/LICENSE" "$$out/$$name.LICENSE.txt"; done; \
+	cp "$$tmp/axe-core/axe.min.js" tests/vendor/axe.min.js; \
+	cp "$$tmp/axe-core/LICENSE" tests/vendor/axe-core.LICENSE.txt; \
+	cp "$$tmp/axe-core/LICENSE-3RD-PARTY.txt" tests/vendor/axe-core.LICENSE-3RD-PARTY.txt; \
+	(cd "$$out" && sha256sum -- *.js *.css > SHA256SUMS); \
+	echo "Copied $(PINNED) into $$out and tests/vendor:"; \
+	du -ch "$$out"/*.js "$$out"/*.css tests/vendor/axe.min.js | tail -n 1
 
 ## neo4j: a local Neo4j 5.26 Community server from Maven Central (bolt://127.0.0.1:7687, Browser on :7474)
 neo4j:

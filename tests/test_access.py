@@ -156,7 +156,8 @@ def test_no_websocket_gets_past_the_gate(memory_store: MemoryStore) -> None:
 def test_graphiql_asks_for_a_token_outside_demo_mode(world: World) -> None:
     page = world.api.client.get("/graphql", headers={"accept": "text/html"})
     assert page.status_code == 200 and "graphiql" in page.text.lower()
-    assert "Bearer" in page.text and "DEMO MODE" not in page.text
+    assert "Bearer" in page.text and 'class="banner token"' in page.text
+    assert "banner demo" not in page.text
 
 
 def test_an_expired_or_revoked_token_is_refused(world: World) -> None:

@@ -321,7 +321,7 @@ def test_health_readiness_and_request_ids(api: Server) -> None:
     assert len(api.client.get("/healthz").headers["x-request-id"]) == 32
     page = api.client.get("/graphql", headers={"accept": "text/html"})
     assert page.status_code == 200 and "graphiql" in page.text.lower()
-    assert "DEMO MODE" in page.text  # the test servers run in demo mode, and say so
+    assert 'class="banner demo"' in page.text  # the test servers run in demo mode, and say so
 
 
 def test_log_lines_are_json_with_the_request_id() -> None:

@@ -1,6 +1,7 @@
-"""The HTTP application: ``/graphql`` (with GraphiQL), ``/reports``, ``/healthz``, ``/readyz``, the
-web console at ``/`` (:mod:`namgraph.console`); no ``/docs`` nor ``/openapi.json`` (the schema
-is ``schema.graphql``).
+"""The HTTP application: ``/graphql`` (with GraphiQL, whose files are under ``/graphiql``:
+:mod:`namgraph.api.graphiql`), ``/reports``, ``/healthz``, ``/readyz``, the web console at ``/``
+(:mod:`namgraph.console`); no ``/docs`` nor ``/openapi.json`` (the schema is
+``schema.graphql``).
 
 Every ``/graphql`` request passes the gate (:mod:`namgraph.api.gate`: origin, token, scope, rate,
 size) and has its body read under the limit (:mod:`namgraph.api.body`) before GraphQL sees it; its
@@ -27,7 +28,7 @@ from strawberry.types import ExecutionResult
 
 from graph.i18n import _, from_accept_language, set_language
 from graph.stores.port import GraphStore
-from namgraph.api import downloads
+from namgraph.api import downloads, graphiql
 from namgraph.api.audit import Audit
 from namgraph.api.auth import Principal, Role
 from namgraph.api.body import BodyGuard, JsonRefused, graphql_error, read_json
@@ -41,17 +42,6 @@ from namgraph.api.uploads import sweep
 from namgraph.console import router as console_router
 
 __all__ = ["Router", "create_app"]
-
-
-DEMO_BANNER = (
-    '<div style="background:#b00020;color:#fff;padding:6px 12px;font:14px sans-serif">'
-    "DEMO MODE: no token needed, anyone who can reach this server sees and changes everything. "
-    "Never serve real data this way.</div>"
-)
-TOKEN_BANNER = (
-    '<div style="background:#1b4f72;color:#fff;padding:6px 12px;font:14px sans-serif">'
-    'namgraph: add your token under Headers: {"Authorization": "Bearer &lt;token&gt;"}</div>'
-)
 
 
 #: How many times a question is asked when writes keep landing while it is read (Neo4j).
@@ -75,10 +65,11 @@ class NoWebSockets:
 
 
 class Router(GraphQLRouter[Context, None]):
-    """Answers in UTF-8 JSON: Vietnamese names as written, not as \\u escapes. GraphiQL says
-    whether the server runs in demo mode."""
+    """Answers in UTF-8 JSON: Vietnamese names as written, not as \\u escapes. GraphiQL is
+    namgraph's own page (:mod:`namgraph.api.graphiql`), which says whether the server runs
+    in demo mode."""
 
-    banner = TOKEN_BANNER
+    demo = False
 
     def encode_json(self, data: object) -> bytes:
         return orjson.dumps(data)
@@ -164,8 +155,7 @@ class Router(GraphQLRouter[Context, None]):
         return result
 
     async def render_graphql_ide(self, request: Request) -> HTMLResponse:
-        html = self.graphql_ide_html.replace("<body>", "<body>" + self.banner, 1)
-        return HTMLResponse(html)
+        return graphiql.page(request.url.path, self.demo)
 
 
 def create_app(store: GraphStore, settings: Settings | None = None) -> FastAPI:
@@ -188,7 +178,7 @@ def create_app(store: GraphStore, settings: Settings | None = None) -> FastAPI:
 
     # multipart requests carry reshuffle files to planReshuffle (GraphQL multipart request spec)
     router = Router(schema, context_getter=context_getter, multipart_uploads_enabled=True)
-    router.banner = DEMO_BANNER if settings.demo else TOKEN_BANNER
+    router.demo = settings.demo
     app = FastAPI(
         title="namgraph",
         description="Coverage of the nắm chain: who supports which unit, from the province down.",
@@ -199,6 +189,7 @@ def create_app(store: GraphStore, settings: Settings | None = None) -> FastAPI:
         openapi_url=None,
     )
     app.include_router(router, prefix="/graphql")
+    app.include_router(graphiql.router())  # /graphiql/*: GraphiQL's files, no data, no token
     app.include_router(downloads.router(store, settings, audit))  # /reports/{kind}.{xlsx|csv}
     app.include_router(console_router(store, settings))  # / and /console/*: no data, no token
 
