@@ -390,3 +390,15 @@ def browser() -> Iterator[Any]:
         )
         yield launched
         launched.close()
+
+
+#: The console's timings measured by the browser tests (navigation timing, in ms), printed at
+#: the end of the run: figures for the README, never asserted.
+CONSOLE_TIMINGS: dict[str, float] = {}
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    if CONSOLE_TIMINGS:
+        terminalreporter.section("console timings (ms after navigation start)")
+        for name, value in CONSOLE_TIMINGS.items():
+            terminalreporter.write_line(f"{name}: {value:.0f}")

@@ -31,15 +31,14 @@ from namgraph.api.auth import Keyring, Role
 from namgraph.api.settings import Settings
 from namgraph.console.page import STATIC
 from namgraph.reports.labels import REASONS
-from tests.conftest import ON
+from tests.axe import serious_violations
+from tests.conftest import CONSOLE_TIMINGS, ON
 from tests.test_api import Server
 
 TITLE = "Bảng điều khiển nắm địa bàn"
 VI = {"Accept-Language": "vi"}
 DAY = ON.isoformat()
 DISTRICT = "831"  # Châu Thành, where one commune is left without support
-#: Gathered by the tests below and printed by conftest's terminal summary.
-TIMINGS: dict[str, float] = {}
 
 
 @pytest.fixture(autouse=True)
@@ -235,7 +234,9 @@ def test_overview_numbers_then_the_trend_in_one_request(tab: Tab, world: World) 
                   trend: mark('namgraph:trend-shown')};
         }"""
     )
-    TIMINGS.update({f"overview {key}": value for key, value in timing.items()})
+    CONSOLE_TIMINGS.update(
+        {f"overview of Bến Tre, embedded store: {key}": value for key, value in timing.items()}
+    )
     assert tab.errors == []
 
 
@@ -437,5 +438,36 @@ def test_fits_a_phone_sized_window(browser: Any, world: World) -> None:
                 "[document.documentElement.scrollWidth, document.documentElement.clientWidth]"
             )
             assert width[0] <= width[1] + 1, (route, width)
+    finally:
+        context.close()
+
+
+def test_every_view_passes_axe_with_no_serious_violation(browser: Any, world: World) -> None:
+    """axe-core on each view, in a context that lets its script in (the page's CSP would
+    refuse it: the check itself is the only thing that bypasses it)."""
+    context = browser.new_context(
+        bypass_csp=True,
+        locale="vi-VN",
+        viewport={"width": 1366, "height": 768},
+        base_url=f"http://127.0.0.1:{world.demo.port}",
+    )
+    supporter = world.store.supporters([DISTRICT], ON)[DISTRICT][0].cadre
+    group = world.store.children(world.store.children(world.gap, ON)[0].code, ON)[0]
+    try:
+        checked = Tab(context.new_page(), world.demo.port)
+        found = {}
+        for route in (
+            f"overview?unit=83&asOf={DAY}",
+            f"tree?unit=83&asOf={DAY}",
+            f"gaps?unit=83&asOf={DAY}&level=commune",
+            f"unit/{group.code}?asOf={DAY}",
+            f"cadre/{supporter.id}?asOf={DAY}",
+            "search?q=chau%20thanh",
+        ):
+            checked.open(route)
+            if route.startswith("overview"):
+                checked.page.locator("#trend[aria-busy=false]").wait_for()
+            found[route] = serious_violations(checked.page)
+        assert not any(found.values()), found
     finally:
         context.close()

@@ -55,7 +55,6 @@ from namgraph.api.reshuffles import (
     make_plan,
 )
 from namgraph.api.settings import Settings
-from namgraph.reports.labels import level_name
 from namgraph.api.types import (
     Cadre,
     CadreConnection,
@@ -84,6 +83,7 @@ from namgraph.api.types import (
     on_date,
     page_size,
 )
+from namgraph.reports.labels import level_name
 
 __all__ = ["RequestDate", "make_schema", "schema_text"]
 

@@ -728,4 +728,3 @@ class PolicyLevel:
     counted: bool = strawberry.field(
         description="Whether coverage is counted at this level (a rule says who supports it)."
     )
-
