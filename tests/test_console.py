@@ -471,3 +471,28 @@ def test_every_view_passes_axe_with_no_serious_violation(browser: Any, world: Wo
         assert not any(found.values()), found
     finally:
         context.close()
+
+
+def test_the_gaps_file_follows_the_reason_filter(world: World) -> None:
+    """The console's Excel and CSV follow its filters: ``reason`` keeps those reasons only."""
+    ask = f"/reports/gaps.csv?unit=83&asOf={DAY}&level=commune"
+
+    def codes(extra: str) -> list[str]:
+        response = world.demo.client.get(ask + extra, headers=VI)
+        assert response.status_code == 200, response.text
+        lines = response.content.decode("utf-8-sig").splitlines()[1:]
+        return [line.split(",")[0] for line in lines if line]
+
+    (gap,) = world.store.gaps("83", "commune", ON)
+    reason = str(gap.reason)
+    other = next(str(r) for r in GapReason if r != gap.reason)
+    assert codes("") == [world.gap]
+    assert codes(f"&reason={reason.upper()}") == [world.gap]  # the GraphQL name works too
+    assert codes(f"&reason={other}&reason={reason}") == [world.gap]
+    assert codes(f"&reason={other}") == []
+    refused = world.demo.client.get(ask + "&reason=bogus", headers=VI)
+    assert refused.status_code == 400
+    assert refused.json()["errors"][0]["extensions"]["code"] == "BAD_INPUT"
+    assert "'bogus'" in refused.json()["errors"][0]["message"]
+    wrong = world.demo.client.get("/reports/coverage.csv?unit=83&reason=no_supporter")
+    assert wrong.status_code == 400
