@@ -15,7 +15,7 @@ TEST_NEO4J := NEO4J_ROOT=$(CURDIR)/.neo4j/test NEO4J_LIB=$(CURDIR)/.neo4j/lib \
 	NEO4J_BOLT_PORT=17687 NEO4J_HTTP_PORT=17474 NEO4J_PASSWORD=namgraph-test
 HAVE_JAVA := $(shell command -v java >/dev/null 2>&1 && command -v mvn >/dev/null 2>&1 && echo yes)
 
-.PHONY: venv demo test lint typecheck bench clean neo4j neo4j-stop messages graphiql
+.PHONY: venv demo demo-data screenshots test lint typecheck bench clean neo4j neo4j-stop messages graphiql
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,7 +26,12 @@ $(STAMP): pyproject.toml
 venv: $(STAMP)
 
 ## demo: Bến Tre from the real administrative list plus a generated roster, on the embedded store
-demo: $(STAMP)
+demo: demo-data
+	@echo "Serving the GraphQL API over the demo province in DEMO MODE (no token needed): the console is http://$(HOST):$(PORT)/ and GraphiQL http://$(HOST):$(PORT)/graphql (Ctrl-C stops)"
+	$(NAM) --data $(DEMO) serve --demo --host $(HOST) --port $(PORT)
+
+## demo-data: the demo's data directory, made anew (what `make demo` serves)
+demo-data: $(STAMP)
 	rm -rf $(DEMO)
 	$(NAM) --data $(DEMO) init
 	$(NAM) --data $(DEMO) load admin $(ADMIN) --province 83
@@ -38,8 +43,13 @@ demo: $(STAMP)
 	$(NAM) --data $(DEMO) load admin $(ADMIN_2025) --on 2025-07-01 --decision "Nghị quyết 202/2025/QH15"
 	$(NAM) --data $(DEMO) illustrate-merges --on 2025-07-01 --province 83 --out $(DEMO)/merges-83-illustrative.csv
 	$(NAM) --data $(DEMO) load merges $(DEMO)/merges-83-illustrative.csv
-	@echo "Serving the GraphQL API over the demo province in DEMO MODE (no token needed): the console is http://$(HOST):$(PORT)/ and GraphiQL http://$(HOST):$(PORT)/graphql (Ctrl-C stops)"
-	$(NAM) --data $(DEMO) serve --demo --host $(HOST) --port $(PORT)
+
+## screenshots: the console's pictures in the README (docs/screenshots), taken in Chromium from
+## a fresh copy of the demo data, with the overview's timings
+screenshots: demo-data
+	rm -rf $(DEMO)-shots && cp -r $(DEMO) $(DEMO)-shots
+	$(BIN)/python tools/screenshots.py --data $(DEMO)-shots --out docs/screenshots
+	rm -rf $(DEMO)-shots
 
 ## test: lint, types, and every test on both stores (starts and stops a Neo4j test server)
 test: $(STAMP)
@@ -47,7 +57,7 @@ test: $(STAMP)
 	  if [ "$$(id -u)" = 0 ]; then apt-get install -y chromium || { apt-get update && apt-get install -y chromium; }; \
 	  else echo "The console's browser test needs Debian's Chromium: as root, run apt-get install -y chromium (it is skipped without it; with CI=true it fails)"; fi; \
 	fi
-	$(BIN)/ruff check graph loaders namgraph tests bench
+	$(BIN)/ruff check graph loaders namgraph tests bench tools
 	$(BIN)/mypy
 ifeq ($(HAVE_JAVA),yes)
 	$(TEST_NEO4J) neo4j/neo4j.sh start
