@@ -402,3 +402,24 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
         terminalreporter.section("console timings (ms after navigation start)")
         for name, value in CONSOLE_TIMINGS.items():
             terminalreporter.write_line(f"{name}: {value:.0f}")
+
+
+@pytest.fixture(autouse=True)
+def _forget_finished_apps() -> Iterator[None]:
+    """Let every app a test made, and the store it serves, be freed when the test is done.
+
+    FastAPI (0.165) keeps each endpoint function it has classified in three module-level LRU
+    caches of 4,096 entries; the endpoints are closures over the app's store, so without this
+    a run of the suite kept hundreds of stores alive (the pytest process grew past 9 GiB). A
+    server runs one app for its whole life, so this matters to the tests only."""
+    yield
+    from fastapi.dependencies import models
+
+    for name in (
+        "_is_gen_callable_cached",
+        "_is_async_gen_callable_cached",
+        "_is_coroutine_callable_cached",
+    ):
+        cached = getattr(models, name, None)
+        if cached is not None:
+            cached.cache_clear()
