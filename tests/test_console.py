@@ -256,9 +256,11 @@ def test_an_ended_unit_says_when_it_ended_and_what_it_became(
             # the same province before the reform: the old map, its nine districts
             text = later.open("overview?unit=83&asOf=2023-05-01").inner_text()
             assert "Đã kết thúc" not in text and "Huyện Châu Thành" in text
-            # the two-tier map: communes directly below the province
+            # the two-tier map: communes directly below the province, in one request
+            later.clear()
             main = later.open("gaps?unit=86&asOf=2025-08-01")
             assert main.locator("#gap-level").input_value() == "commune"
+            assert len(later.graphql()) <= 2  # who asks, and the gaps
             assert later.errors == []
         finally:
             context.close()

@@ -297,13 +297,14 @@ class Query:
         description="Units at a level of a unit's subtree with no unbroken chain on the date, "
         "by code, a page at a time (`totalCount` counts them all). With `reason`, only gaps "
         "for these reasons; with `under`, only those in that unit's subtree (a district of "
-        "the province, say)."
+        "the province, say). Without `level`, the first level below the unit at which "
+        "coverage is counted (`level` in the answer names it)."
     )
     async def gaps(
         self,
         info: Ctx,
         unit: strawberry.ID,
-        level: str,
+        level: str | None = None,
         as_of: date | None = None,
         first: int | None = None,
         after: str | None = None,
@@ -315,8 +316,11 @@ class Query:
             decode_cursor("gap", after)  # a bad cursor is refused before the store is asked
         store = info.context.store
         on = on_date(info, as_of)
-        level_id = store.policy_on(on).level_id(level) or level
         try:
+            if level is None:
+                level_id = await info.context.call(_first_counted_below, store, str(unit), on)
+            else:
+                level_id = store.policy_on(on).level_id(level) or level
             found = await info.context.call(store.gaps, str(unit), level_id, on)
             if under is not None:
                 found = await info.context.call(_gaps_under, store, found, str(under), on)
@@ -327,6 +331,7 @@ class Query:
             found = [g for g in found if str(g.reason) in wanted]
         page, page_info = keyed_page("gap", found, lambda g: g.unit.code, size, after)
         return GapConnection(
+            level=level_id,
             total_count=len(found),
             page_info=page_info,
             edges=[Edge(cursor=cursor, node=Gap.of(g, on)) for cursor, g in page],
@@ -651,3 +656,24 @@ def make_schema(settings: Settings | None = None) -> strawberry.Schema:
 def schema_text() -> str:
     """The SDL published as ``schema.graphql``."""
     return make_schema().as_str() + "\n"
+
+
+def _first_counted_below(store: GraphStore, code: str, on: date) -> str:
+    """The first level below the unit ``code`` at which the policy of ``on`` counts coverage."""
+    found = store.unit(code)
+    if found is None:
+        raise NotFound("unit", code)
+    policy = store.policy_on(on)
+    level = found.on(on).level
+    if not policy.has_level(level):
+        raise ValueError(
+            _("no level {level} in policy {policy}").format(level=level, policy=policy.id)
+        )
+    for below in policy.levels_below(level):
+        if policy.coverage_rule(below) is not None:
+            return below
+    raise ValueError(
+        _("policy {policy} counts no coverage below the level {level}").format(
+            policy=policy.id, level=level
+        )
+    )

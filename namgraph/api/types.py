@@ -550,6 +550,7 @@ class GapConnection:
     total_count: int
     page_info: PageInfo
     edges: list[Edge[Gap]]
+    level: str = strawberry.field(description="The level asked about (its id).")
 
     @strawberry.field
     def nodes(self) -> list[Gap]:

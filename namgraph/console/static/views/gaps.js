@@ -8,7 +8,7 @@ import { day, el, href, named, num, show, t, unitLink, words } from "../ui.js";
 
 const PAGE = 50;
 
-export const GAPS = `query Gaps($unit: ID!, $asOf: Date!, $level: String!, $reason: [GapReason!],
+export const GAPS = `query Gaps($unit: ID!, $asOf: Date!, $level: String, $reason: [GapReason!],
   $under: ID, $first: Int, $after: String) @asOf(date: $asOf) {
   unit(code: $unit) {
     code name level validTo
@@ -16,7 +16,7 @@ export const GAPS = `query Gaps($unit: ID!, $asOf: Date!, $level: String!, $reas
   }
   levels { id counted }
   gaps(unit: $unit, level: $level, reason: $reason, under: $under, first: $first, after: $after) {
-    totalCount
+    level totalCount
     pageInfo { hasNextPage endCursor }
     edges { node {
       unit { code name level parent { code name } }
@@ -32,11 +32,6 @@ export function levelsBelow(levels, level) {
   return levels.slice(at + 1).filter((l) => l.counted).map((l) => l.id);
 }
 
-const PROBE = `query Probe($unit: ID!, $asOf: Date!) @asOf(date: $asOf) {
-  unit(code: $unit) { level }
-  levels { id counted }
-}`;
-
 export async function view(ctx) {
   const { main, unit: code, asOf, params } = ctx;
   if (!code) {
@@ -45,17 +40,9 @@ export async function view(ctx) {
   }
   const reason = params.get("reason") || "";
   const under = params.get("under") || "";
-  let level = params.get("level") || "";
-  if (!level) {
-    // the first counted level below the unit, under the policy of the date
-    const probe = await gql(PROBE, { unit: code, asOf });
-    if (!probe.unit) {
-      show(main, el("h2", {}, named("views", "gaps")), el("p", {}, t("notFound", { code })));
-      return;
-    }
-    level = levelsBelow(probe.levels, probe.unit.level)[0] ?? probe.unit.level;
-  }
-  const vars = { unit: code, asOf, level, first: PAGE, reason: reason ? [reason] : null, under: under || null };
+  // without a level, the server answers for the first counted level below the unit
+  const asked = params.get("level") || null;
+  const vars = { unit: code, asOf, level: asked, first: PAGE, reason: reason ? [reason] : null, under: under || null };
   const data = await gql(GAPS, vars);
   if (ctx.stale()) return;
   if (!data.unit) {
@@ -63,6 +50,7 @@ export async function view(ctx) {
     return;
   }
   const unit = data.unit;
+  const level = data.gaps.level;
   const list = el("tbody");
   const total = data.gaps.totalCount;
   const more = el("button", { type: "button", class: "secondary" }, t("more"));
@@ -75,7 +63,7 @@ export async function view(ctx) {
   more.addEventListener("click", async () => {
     more.disabled = true;
     try {
-      page = (await gql(GAPS, { ...vars, after: page.pageInfo.endCursor })).gaps;
+      page = (await gql(GAPS, { ...vars, level, after: page.pageInfo.endCursor })).gaps;
       addPage(page);
     } catch (error) {
       ctx.say(error.message, true);
