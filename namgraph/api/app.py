@@ -28,7 +28,7 @@ from strawberry.types import ExecutionResult
 
 from graph.i18n import _, from_accept_language, set_language
 from graph.stores.port import GraphStore
-from namgraph.api import downloads, graphiql
+from namgraph.api import downloads, graphiql, templates
 from namgraph.api.audit import Audit
 from namgraph.api.auth import Principal, Role
 from namgraph.api.body import BodyGuard, JsonRefused, graphql_error, read_json
@@ -191,6 +191,7 @@ def create_app(store: GraphStore, settings: Settings | None = None) -> FastAPI:
     app.include_router(router, prefix="/graphql")
     app.include_router(graphiql.router())  # /graphiql/*: GraphiQL's files, no data, no token
     app.include_router(downloads.router(store, settings, audit))  # /reports/{kind}.{xlsx|csv}
+    app.include_router(templates.router(audit))  # /templates/{kind}.{xlsx|csv}
     app.include_router(console_router(store, settings))  # / and /console/*: no data, no token
 
     def body_refused(scope: Scope, code: str, reason: str) -> None:
@@ -223,7 +224,7 @@ def create_app(store: GraphStore, settings: Settings | None = None) -> FastAPI:
         started = time.perf_counter()
         request.state.principal = None
         try:
-            if request.url.path.startswith(("/graphql", downloads.PREFIX)):
+            if request.url.path.startswith(("/graphql", downloads.PREFIX, templates.PREFIX)):
                 request.state.principal = await gate.admit(request)
             response = await call_next(request)
         except Refusal as refusal:

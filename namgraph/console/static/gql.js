@@ -17,11 +17,13 @@ export const token = {
 /** How many GraphQL requests the page has sent (the browser tests read it). */
 export const stats = { requests: 0 };
 
-/** An answer with errors: the server's own messages and the first error's code. */
+/** An answer with errors: the server's own messages, the first error's code and, for a file
+ * the server could not read, its problems (row, column, what to fix). */
 export class ApiError extends Error {
-  constructor(message, code) {
+  constructor(message, code, problems) {
     super(message);
     this.code = code;
+    this.problems = problems ?? [];
   }
 }
 
@@ -33,12 +35,17 @@ export function headers() {
 }
 
 async function send(body, json) {
+  // a request that is not JSON (a file) must say it comes from a client of the API: the
+  // server refuses plain form posts, which any web page could make a browser send
+  const sent = json
+    ? { ...headers(), "Content-Type": "application/json" }
+    : { ...headers(), "X-Namgraph-Request": "1" };
   stats.requests += 1;
   let response;
   try {
     response = await fetch("/graphql", {
       method: "POST",
-      headers: json ? { ...headers(), "Content-Type": "application/json" } : headers(),
+      headers: sent,
       body,
       cache: "no-store",
       credentials: "omit",
@@ -54,8 +61,12 @@ async function send(body, json) {
   }
   if (answer.errors && answer.errors.length) {
     const messages = answer.errors.map((e) => e.message).filter(Boolean);
-    const code = answer.errors[0].extensions?.code ?? "ERROR";
-    throw new ApiError(messages.join("\n") || t("failed", { status: response.status }), code);
+    const extensions = answer.errors[0].extensions ?? {};
+    throw new ApiError(
+      messages.join("\n") || t("failed", { status: response.status }),
+      extensions.code ?? "ERROR",
+      extensions.problems,
+    );
   }
   return answer.data;
 }
