@@ -10,7 +10,6 @@ that fails (``make test`` installs Chromium when run as root)."""
 from __future__ import annotations
 
 import hashlib
-import os
 import re
 import shutil
 from collections.abc import Iterator
@@ -27,15 +26,6 @@ from namgraph.api.settings import Settings
 from tests.axe import serious_violations
 from tests.test_api import Server
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 HTML = {"Accept": "text/html", "Accept-Language": "vi"}
 QUERY = '{ unit(code: "83") { name } }'
 #: GraphiQL's editors: the query's, and the one of the tab shown below it (Variables or Headers).
@@ -52,28 +42,6 @@ def server(ben_tre_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Itera
     shutil.copytree(ben_tre_dir, data)
     with Server(MemoryStore.open(data), Settings(demo=True)) as running:
         yield running
-
-
-def _missing(reason: str) -> None:
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"CI=true and {reason}")
-    pytest.skip(reason)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    if not CHROMIUM.exists():
-        _missing(f"no Chromium at {CHROMIUM} (as root: apt-get install -y chromium)")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        _missing("Playwright is not installed (pip install -e '.[dev]')")
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=ARGS
-        )
-        yield launched
-        launched.close()
 
 
 class Tab:
