@@ -244,7 +244,7 @@ def plan_reshuffle(
     )
     limits = [_problem_at(v, diff, file_name, table) for v in _limits(store, diff, effective)]
     checked.warnings.extend(limits)
-    scopes = [scope] if scope else _scopes(store, diff.touched_units())
+    scopes = [scope] if scope else _scopes(store, diff.touched_units(), effective)
     previews = preview(store, changes, scopes, effective) if len(changes) else []
     file_hash = hashlib.sha256(raw).hexdigest()
     key = [file_hash, effective.isoformat(), chosen, scope, digest]
@@ -695,11 +695,13 @@ def _problem_at(v: Violation, diff: _Diff, file_name: str, table: Table) -> Prob
     return Problem(file_name, row, column, v.message, v.rule, str(v.severity))
 
 
-def _scopes(store: GraphStore, codes: list[str]) -> list[str]:
-    """The lowest unit above or at every code; the top units of each when there is none."""
+def _scopes(store: GraphStore, codes: list[str], on: date) -> list[str]:
+    """The lowest unit above or at every code on the map of ``on`` (a file of 2023 previews
+    its province of 2023, not what that province became); the top units of each when there
+    is none."""
     if not codes:
         return []
-    above = store.ancestors_of(codes)
+    above = store.ancestors_of(codes, on)
     chains = [[code, *(u.code for u in above.get(code, []))] for code in codes]
     common = set(chains[0]).intersection(*chains[1:])
     if common:
