@@ -1651,3 +1651,7 @@ def status(ctx: Context) -> None:
     for key, value in store.counts().items():
         name = names.get(key) or render.level_name(store.policy, key)
         out.print(f"  {name}: {number(value) if isinstance(value, int) else value}", markup=False)
+
+
+if __name__ == "__main__":
+    main()
