@@ -498,3 +498,17 @@ def test_the_gaps_file_follows_the_reason_filter(world: World) -> None:
     assert "'bogus'" in refused.json()["errors"][0]["message"]
     wrong = world.demo.client.get("/reports/coverage.csv?unit=83&reason=no_supporter")
     assert wrong.status_code == 400
+
+
+def test_the_files_are_revalidated_cheaply_and_preloaded_at_once(world: World) -> None:
+    first = world.demo.client.get("/console/views/overview.js")
+    tag = first.headers["etag"]
+    again = world.demo.client.get("/console/views/overview.js", headers={"If-None-Match": tag})
+    assert again.status_code == 304 and again.content == b""
+    other = world.demo.client.get("/console/views/tree.js", headers={"If-None-Match": tag})
+    assert other.status_code == 200
+    html = world.demo.client.get("/").text
+    for path in STATIC.rglob("*.js"):
+        name = path.relative_to(STATIC).as_posix()
+        if name != "console.js":
+            assert f'<link rel="modulepreload" href="/console/{name}">' in html

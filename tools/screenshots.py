@@ -59,7 +59,7 @@ def main() -> None:
     server, port = serve(args.data)
     try:
         with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--lang=vi-VN"])
             context = browser.new_context(
                 locale="vi-VN",
                 viewport={"width": 1366, "height": 768},
@@ -81,9 +81,10 @@ def main() -> None:
                           mark('namgraph:trend-shown')];
                 }"""
             )
+            load, numbers, trend = (f"{t:.0f} ms" if t is not None else "-" for t in timing)
             print(
-                "overview of 86 today: load event {:.0f} ms, numbers shown {:.0f} ms, "
-                "24-month trend {:.0f} ms after navigation start".format(*timing)
+                f"overview of 86 today: load event {load}, numbers shown {numbers}, "
+                f"24-month trend {trend} after navigation start"
             )
             page.screenshot(path=args.out / "overview.png", full_page=True)
 
@@ -93,13 +94,17 @@ def main() -> None:
             page.screenshot(path=args.out / "tree.png", full_page=True)
 
             shown(page, f"reshuffle?unit=83&asOf={OLD}")
-            page.locator("input[type=file]").set_input_files(str(EXAMPLE))
+            page.locator("#rs-file").set_input_files(str(EXAMPLE))
+            page.locator("form.rs-form button[type=submit]").click()
             page.locator("[data-plan]").first.wait_for(timeout=120_000)
             page.screenshot(path=args.out / "reshuffle-preview.png", full_page=True)
 
             shown(page, f"report?unit=83&asOf={OLD}")
+            page.locator(".rp-sheet").first.wait_for()
             page.emulate_media(media="print")
             page.set_viewport_size({"width": 794, "height": 1123})  # A4 at 96 dpi
+            page.locator(".rp-sheet").first.scroll_into_view_if_needed()
+            page.evaluate("() => window.scrollTo(0, 0)")
             page.screenshot(path=args.out / "report.png")
             page.emulate_media(media="screen")
             browser.close()

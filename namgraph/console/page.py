@@ -6,13 +6,14 @@ so a page served on an isolated network never reaches for another host."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass
 from datetime import date
 from html import escape
 from pathlib import Path
 
-from fastapi import APIRouter, HTTPException, Response
+from fastapi import APIRouter, HTTPException, Request, Response
 from fastapi.responses import HTMLResponse
 from starlette.concurrency import run_in_threadpool
 
@@ -74,10 +75,12 @@ def form_of(store: GraphStore, demo: bool = True) -> Form:
     return Form(tops[0] if tops else "", on, page_words(store))
 
 
-def render(form: Form, demo: bool) -> str:
+def render(form: Form, demo: bool, modules: tuple[str, ...] = ()) -> str:
     """The page, in the language being spoken now: everything a reader sees before a script
     runs (title, headings, the menu, the sign-in and the unit and date fields), and the words
-    the scripts show, as a JSON data block (not a script: the page's CSP runs none inline)."""
+    the scripts show, as a JSON data block (not a script: the page's CSP runs none inline).
+    ``modules`` are the script's modules, fetched at once beside it (``modulepreload``)
+    rather than one import level after another."""
     e = escape
     title = _("Coverage console")
     words = {
@@ -114,6 +117,7 @@ def render(form: Form, demo: bool) -> str:
     first = e(str(views["overview"]))
     data = json.dumps(form.words, ensure_ascii=False).replace("<", "\\u003c")
     lang = e(language())
+    preload = "\n".join(f'<link rel="modulepreload" href="/console/{e(name)}">' for name in modules)
     return f"""<!doctype html>
 <html lang="{lang}">
 <head>
@@ -124,6 +128,7 @@ def render(form: Form, demo: bool) -> str:
 <link rel="stylesheet" href="/console/console.css">
 <link rel="stylesheet" href="/console/print.css" media="print">
 <script type="module" src="/console/console.js"></script>
+{preload}
 </head>
 <body data-demo="{str(demo).lower()}" data-unit="{e(form.unit)}" data-as-of="{form.on.isoformat()}">
 <a class="skip" href="#view">{words["skip"]}</a>
@@ -166,25 +171,32 @@ def render(form: Form, demo: bool) -> str:
 
 
 def router(store: GraphStore, settings: Settings) -> APIRouter:
-    """``GET /`` (the page) and ``GET /console/{file}`` (its script and style sheet)."""
+    """``GET /`` (the page) and ``GET /console/{file}`` (its scripts, styles and icon). The
+    files are read once, when the server starts, and answered with an ETag: a browser asks
+    again each time (``no-cache``) and gets ``304`` while they have not changed."""
     routes = APIRouter()
-    files = {
-        path.relative_to(STATIC).as_posix(): (path.read_bytes(), MEDIA[path.suffix])
-        for path in sorted(STATIC.rglob("*"))
-        if path.is_file() and path.suffix in MEDIA
-    }
+    files: dict[str, tuple[bytes, str, str]] = {}
+    for path in sorted(STATIC.rglob("*")):
+        if path.is_file() and path.suffix in MEDIA:
+            body = path.read_bytes()
+            tag = '"' + hashlib.sha256(body).hexdigest()[:20] + '"'
+            files[path.relative_to(STATIC).as_posix()] = (body, MEDIA[path.suffix], tag)
+    modules = tuple(name for name in files if name.endswith(".js") and name != "console.js")
 
     @routes.get("/")
     async def page() -> HTMLResponse:
         form = await run_in_threadpool(form_of, store, settings.demo)
-        return HTMLResponse(render(form, settings.demo), headers=HEADERS)
+        return HTMLResponse(render(form, settings.demo, modules), headers=HEADERS)
 
     @routes.get("/console/{name:path}")
-    async def static(name: str) -> Response:
+    async def static(name: str, request: Request) -> Response:
         found = files.get(name)
         if found is None:
             raise HTTPException(404, _("no such file"))
-        body, media = found
-        return Response(body, media_type=media, headers={**HEADERS, "Cache-Control": "no-cache"})
+        body, media, tag = found
+        headers = {**HEADERS, "Cache-Control": "no-cache", "ETag": tag}
+        if tag in request.headers.get("if-none-match", ""):
+            return Response(status_code=304, headers=headers)
+        return Response(body, media_type=media, headers=headers)
 
     return routes

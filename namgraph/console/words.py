@@ -75,6 +75,7 @@ OVERVIEW: dict[str, str] = {
     "trendHeading": N_("Coverage over the last 24 months"),
     "trendWaiting": N_("The 24-month trend is being computed…"),
     "trendCaption": N_("Share of households reached, month by month, {from} to {to}"),
+    "trendNone": N_("The unit did not exist in any of these 24 months."),
     "worstHeading": N_("The ten worst-covered units one level down"),
     "noChildren": N_("No units below on this date."),
     "coverageXlsx": N_("Coverage (Excel)"),

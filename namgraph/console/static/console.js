@@ -14,6 +14,8 @@ import * as tree from "./views/tree.js";
 import * as unit from "./views/unit.js";
 
 const VIEWS = { overview, tree, gaps, search, reshuffle, report, unit, cadre };
+/** The views that act on the caller's role (apply, contacts in print) and wait to know it. */
+const NEEDS_VIEWER = new Set(["reshuffle", "report"]);
 
 const body = document.body;
 const main = document.getElementById("view");
@@ -94,7 +96,7 @@ async function signIn() {
 }
 
 async function render() {
-  const current = route();
+  let current = route();
   const hash = location.hash;
   const ticket = ++shown;
   for (const link of document.querySelectorAll("nav a[data-view]")) {
@@ -103,17 +105,30 @@ async function render() {
   }
   unitField.value = current.name === "unit" && current.arg ? current.arg : current.unit;
   dateField.value = current.asOf;
-  if (!viewer && !(await signIn())) {
-    main.dataset.route = hash;
-    main.setAttribute("aria-busy", "false");
-    return;
+  // who is asking is asked beside the view's own question, not before it: the API hides
+  // what the token may not see, so only the views that act on the role wait for the answer
+  let signing = null;
+  if (!viewer) {
+    signing = signIn();
+    // wait when the view acts on the role, when there is no token to ask with, and when no
+    // unit is named yet (a scoped token's unit comes with the answer)
+    if (NEEDS_VIEWER.has(current.name) || (!token.get() && !demo) || !current.unit) {
+      if (!(await signing)) {
+        main.dataset.route = hash;
+        main.setAttribute("aria-busy", "false");
+        return;
+      }
+      signing = null;
+      current = route();
+      unitField.value = current.name === "unit" && current.arg ? current.arg : current.unit;
+    }
   }
   if (ticket !== shown) return;
   say("");
   main.setAttribute("aria-busy", "true");
   const before = stats.requests;
   try {
-    await VIEWS[current.name].view({
+    const showing = VIEWS[current.name].view({
       main,
       viewer,
       unit: current.unit,
@@ -124,6 +139,8 @@ async function render() {
       go,
       stale: () => ticket !== shown,
     });
+    if (signing && !(await signing)) return; // the token was refused: signIn says so
+    await showing;
   } catch (error) {
     if (ticket !== shown) return;
     const message = error instanceof ApiError ? error.message : String(error);

@@ -130,12 +130,20 @@ export async function view(ctx) {
   performance.mark("namgraph:overview-shown");
   main.dataset.shown = "overview";
   // the trend comes after: the numbers above are already on the page
-  drawTrend(ctx, code, asOf, trend);
+  drawTrend(ctx, unit, asOf, trend);
 }
 
-async function drawTrend(ctx, code, asOf, figure) {
-  const dates = months(asOf);
-  const vars = { unit: code };
+async function drawTrend(ctx, unit, asOf, figure) {
+  // only the months the unit existed: a unit begun a year ago has twelve points
+  const dates = months(asOf).filter(
+    (d) => (!unit.validFrom || d >= unit.validFrom) && (!unit.validTo || d < unit.validTo),
+  );
+  if (!dates.length) {
+    figure.replaceChildren(el("p", { class: "placeholder" }, t("trendNone")));
+    figure.setAttribute("aria-busy", "false");
+    return;
+  }
+  const vars = { unit: unit.code };
   dates.forEach((d, i) => (vars[`d${i}`] = d));
   let data;
   try {
