@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import dataclasses
 import hashlib
 import os
 import shutil
 import sqlite3
 import uuid
 from collections.abc import Callable, Iterator, Sequence
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +28,7 @@ from click.testing import CliRunner, Result
 from graph.stores.config import dump
 from graph.stores.memory import DB_FILE, POLICY_FILE, MemoryStore, later_policy_files
 from graph.stores.neo4j import Neo4jStore
-from graph.stores.port import GraphStore, StoreError
+from graph.stores.port import ChangeSet, GraphStore, StoreError
 from loaders.admin import plan_admin
 from loaders.generate import generate
 from loaders.illustrative import illustrative_merges, merges_csv
@@ -423,3 +424,19 @@ def _forget_finished_apps() -> Iterator[None]:
         cached = getattr(models, name, None)
         if cached is not None:
             cached.cache_clear()
+
+
+def unsupported_copy(ben_tre: Path, target: Path, district: str = "831") -> tuple[MemoryStore, str]:
+    """A private copy of Bến Tre in which the first commune of ``district`` has lost its
+    support 30 days before ``ON`` (a gap on ``ON``); the store and that commune's code."""
+    shutil.copytree(ben_tre, target)
+    store = MemoryStore.open(target)
+    commune = store.children(district, ON)[0].code
+    ended = [
+        dataclasses.replace(a, until=ON - timedelta(days=30))
+        for a in store.assignments(unit=commune)
+        if a.in_force_on(ON)
+    ]
+    assert ended
+    store.apply(ChangeSet(assignments=ended))
+    return store, commune

@@ -26,13 +26,12 @@ from openpyxl import load_workbook
 from graph.answers import GapReason
 from graph.i18n import use
 from graph.stores.memory import MemoryStore
-from graph.stores.port import ChangeSet
 from namgraph.api.auth import Keyring, Role
 from namgraph.api.settings import Settings
 from namgraph.console.page import STATIC
 from namgraph.reports.labels import REASONS
 from tests.axe import serious_violations
-from tests.conftest import CONSOLE_TIMINGS, ON
+from tests.conftest import CONSOLE_TIMINGS, ON, unsupported_copy
 from tests.test_api import Server
 
 TITLE = "Bảng điều khiển nắm địa bàn"
@@ -63,17 +62,7 @@ def world(ben_tre_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterat
     (with a district officer's token for Châu Thành); one commune of Châu Thành has lost its
     support on ``ON``."""
     base = tmp_path_factory.mktemp("console")
-    data = base / "nam"
-    shutil.copytree(ben_tre_dir, data)
-    store = MemoryStore.open(data)
-    commune = store.children(DISTRICT, ON)[0].code
-    ended = [
-        dataclasses.replace(a, until=ON - timedelta(days=30))
-        for a in store.assignments(unit=commune)
-        if a.in_force_on(ON)
-    ]
-    assert ended
-    store.apply(ChangeSet(assignments=ended))
+    store, commune = unsupported_copy(ben_tre_dir, base / "nam")
     keyring = Keyring.open(base / "auth.json")
     token, _record = keyring.issue(
         Role.DISTRICT_OFFICER, DISTRICT, datetime.now(UTC) + timedelta(days=1), "console test"

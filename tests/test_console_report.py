@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import dataclasses
 import re
-import shutil
 import unicodedata
 import zlib
 from collections.abc import Iterator
@@ -24,11 +23,10 @@ import pytest
 from graph.answers import GapReason
 from graph.i18n import use
 from graph.stores.memory import MemoryStore
-from graph.stores.port import ChangeSet
 from namgraph.api.auth import Keyring, Role
 from namgraph.api.settings import Settings
 from namgraph.reports.labels import level_name, reason_name
-from tests.conftest import ON
+from tests.conftest import ON, unsupported_copy
 from tests.test_api import Server
 
 SHOT = Path("/tmp/shot-report.png")
@@ -46,17 +44,9 @@ class World:
 def world(ben_tre_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     """The API in demo mode over a private copy of Bến Tre, with the first commune of Châu
     Thành (831) left without support on ``ON``."""
-    data = tmp_path_factory.mktemp("console-report") / "nam"
-    shutil.copytree(ben_tre_dir, data)
-    store = MemoryStore.open(data)
-    commune = store.children("831", ON)[0].code
-    ended = [
-        dataclasses.replace(a, until=ON - timedelta(days=30))
-        for a in store.assignments(unit=commune)
-        if a.in_force_on(ON)
-    ]
-    assert ended
-    store.apply(ChangeSet(assignments=ended))
+    store, commune = unsupported_copy(
+        ben_tre_dir, tmp_path_factory.mktemp("console-report") / "nam"
+    )
     with Server(store, Settings(demo=True)) as running:
         yield World(running, store, commune, "831")
 

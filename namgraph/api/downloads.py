@@ -156,21 +156,33 @@ def router(store: GraphStore, settings: Settings, audit: Audit) -> APIRouter:
             report_level=asked.level,
             rows=file.rows,
         )
-        disposition = f"attachment; filename=\"{file.fallback}\"; filename*=UTF-8''" + quote(
-            file.name, safe=""
-        )
-        return Response(
+        return attachment(
             file.content,
-            media_type=file.media_type,
-            headers={
-                "Content-Disposition": disposition,
-                "Cache-Control": "no-store",
-                "X-Content-Type-Options": "nosniff",
-                "X-Namgraph-Generation": str(file.generation),
-            },
+            file.media_type,
+            file.name,
+            file.fallback,
+            {"X-Namgraph-Generation": str(file.generation)},
         )
 
     return routes
+
+
+def attachment(
+    content: bytes, media_type: str, name: str, fallback: str, extra: dict[str, str] | None = None
+) -> Response:
+    """A file to save: its name in the reader's language (``filename*``, UTF-8) and a plain
+    ASCII one for old clients, never cached, never sniffed."""
+    disposition = f"attachment; filename=\"{fallback}\"; filename*=UTF-8''" + quote(name, safe="")
+    return Response(
+        content,
+        media_type=media_type,
+        headers={
+            "Content-Disposition": disposition,
+            "Cache-Control": "no-store",
+            "X-Content-Type-Options": "nosniff",
+            **(extra or {}),
+        },
+    )
 
 
 def _asked(name: str, request: Request) -> Asked:

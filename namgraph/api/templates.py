@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import tempfile
 from pathlib import Path
-from urllib.parse import quote
 
 from fastapi import APIRouter, Request, Response
 from starlette.concurrency import run_in_threadpool
@@ -28,6 +27,7 @@ from loaders.templates import write_template
 from namgraph.api.audit import Audit
 from namgraph.api.auth import Principal
 from namgraph.api.body import graphql_error
+from namgraph.api.downloads import attachment
 
 __all__ = ["FORMATS", "NAMES", "PREFIX", "router", "template_bytes"]
 
@@ -98,19 +98,6 @@ def router(audit: Audit) -> APIRouter:
             content = made[kind, form] = await run_in_threadpool(template_bytes, kind, form)
         audit("download", principal, "OK", kind="template", template=kind, format=form)
         title = _(NAMES[kind]) if kind in NAMES else kind
-        filename = f"{title}.{form}"
-        fallback = f"{kind}-template.{form}"
-        disposition = f"attachment; filename=\"{fallback}\"; filename*=UTF-8''" + quote(
-            filename, safe=""
-        )
-        return Response(
-            content,
-            media_type=FORMATS[form],
-            headers={
-                "Content-Disposition": disposition,
-                "Cache-Control": "no-store",
-                "X-Content-Type-Options": "nosniff",
-            },
-        )
+        return attachment(content, FORMATS[form], f"{title}.{form}", f"{kind}-template.{form}")
 
     return routes

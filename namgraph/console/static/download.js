@@ -1,7 +1,7 @@
-// The report files (Excel, CSV) from the token-gated /reports download beside /graphql: the
-// same token, scope and audit as the API; saved under the name the server gives.
+// Files from the token-gated downloads beside /graphql (/reports, /templates): the same
+// token, scope and audit as the API; saved under the name the server gives.
 
-import { headers } from "./gql.js";
+import { ApiError, headers } from "./gql.js";
 import { el, t } from "./ui.js";
 
 /** A button that downloads /reports/<kind>.<format>?<params>; its label says which file. */
@@ -25,6 +25,38 @@ export function fileName(disposition, fallback) {
   return plain && plain[1] ? plain[1] : fallback;
 }
 
+/** GET a file with the reader's token and save it; its name, or an ApiError with the
+ * server's own words. (A GET with a header, so no plain link: the token is in this tab only.) */
+export async function fetchAndSave(path, fallback) {
+  let response;
+  try {
+    response = await fetch(path, { headers: headers(), cache: "no-store", credentials: "omit" });
+  } catch {
+    throw new ApiError(t("offline"), "OFFLINE");
+  }
+  if (!response.ok) {
+    let message = t("failed", { status: response.status });
+    let code = "HTTP";
+    try {
+      const body = await response.json();
+      message = (body.errors ?? []).map((e) => e.message).join("\n") || message;
+      code = body.errors?.[0]?.extensions?.code ?? code;
+    } catch {
+      // not JSON: the status says it
+    }
+    throw new ApiError(message, code);
+  }
+  const blob = await response.blob();
+  const name = fileName(response.headers.get("Content-Disposition"), fallback);
+  const url = URL.createObjectURL(blob);
+  const link = el("a", { href: url, download: name, hidden: true });
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 60_000);
+  return name;
+}
+
 async function download(ctx, button, kind, format, params) {
   const query = new URLSearchParams();
   for (const [key, value] of Object.entries(params)) {
@@ -33,33 +65,10 @@ async function download(ctx, button, kind, format, params) {
   ctx.say(t("busy"));
   button.disabled = true;
   try {
-    let response;
-    try {
-      response = await fetch(`/reports/${kind}.${format}?${query}`, { headers: headers(), cache: "no-store", credentials: "omit" });
-    } catch {
-      ctx.say(t("offline"), true);
-      return;
-    }
-    if (!response.ok) {
-      let message = t("failed", { status: response.status });
-      try {
-        const body = await response.json();
-        message = (body.errors ?? []).map((e) => e.message).join("\n") || message;
-      } catch {
-        // not JSON
-      }
-      ctx.say(message, true);
-      return;
-    }
-    const blob = await response.blob();
-    const name = fileName(response.headers.get("Content-Disposition"), `${kind}.${format}`);
-    const url = URL.createObjectURL(blob);
-    const link = el("a", { href: url, download: name, hidden: true });
-    document.body.append(link);
-    link.click();
-    link.remove();
-    setTimeout(() => URL.revokeObjectURL(url), 60_000);
+    const name = await fetchAndSave(`/reports/${kind}.${format}?${query}`, `${kind}.${format}`);
     ctx.say(t("done", { name }));
+  } catch (error) {
+    ctx.say(error.message, true);
   } finally {
     button.disabled = false;
     button.focus();

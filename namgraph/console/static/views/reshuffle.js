@@ -6,8 +6,8 @@
 // #/reshuffle shows the template, the upload form and the history (one request);
 // #/reshuffle/<plan id> shows a kept plan as well (the same one request).
 
-import { fileName } from "../download.js";
-import { ApiError, gql, headers, upload } from "../gql.js";
+import { fetchAndSave } from "../download.js";
+import { ApiError, gql, upload } from "../gql.js";
 import {
   bar, cadreLink, day, el, lang, named, num, show, t, table, unitLink,
 } from "../ui.js";
@@ -84,38 +84,12 @@ function reveal(heading) {
 
 const signed = (n) => (n > 0 ? `+${num(n)}` : num(n));
 
-/** Download the template: a GET with the token (it is in this tab only, so no plain link). */
+/** Download the template (Excel or CSV) with the reader's token. */
 async function downloadTemplate(form, button, status) {
   button.disabled = true;
   status.textContent = t("busy");
   try {
-    let response;
-    try {
-      response = await fetch(`/templates/reshuffle.${form}`, {
-        headers: headers(),
-        cache: "no-store",
-        credentials: "omit",
-      });
-    } catch {
-      throw new ApiError(t("offline"), "OFFLINE");
-    }
-    if (!response.ok) {
-      let message = t("failed", { status: response.status });
-      try {
-        message = (await response.json()).errors[0].message || message;
-      } catch {
-        // the status says it
-      }
-      throw new ApiError(message, "HTTP");
-    }
-    const blob = await response.blob();
-    const name = fileName(response.headers.get("content-disposition"), `reshuffle.${form}`);
-    const url = URL.createObjectURL(blob);
-    const link = el("a", { href: url, download: name, hidden: true });
-    document.body.append(link);
-    link.click();
-    link.remove();
-    setTimeout(() => URL.revokeObjectURL(url), 60_000);
+    const name = await fetchAndSave(`/templates/reshuffle.${form}`, `reshuffle.${form}`);
     status.textContent = t("done", { name });
   } catch (error) {
     status.textContent = error.message;
