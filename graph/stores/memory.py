@@ -77,6 +77,8 @@ JSON_FILE = "store.json"
 POLICY_FILE = "policy.yaml"
 TIMELINE_FILE = "timeline.json"
 LOCK_FILE = "lock"
+#: The most coverage answers a snapshot keeps (a snapshot lives for one request or generation).
+MEMO_LIMIT = 20_000
 PLANS_DIR = "plans"
 
 CadreKey = tuple[str, str]
@@ -123,6 +125,8 @@ class MemoryStore:
         self._swap = threading.Lock()
         #: The live store this snapshot was pinned from; None for the live store itself.
         self._live: MemoryStore | None = None
+        #: Coverage worked out by a snapshot, by (code, date); see coverage_of.
+        self._coverage_memo: dict[tuple[str, date], Coverage] = {}
         #: The unit whose part of the graph this store holds (see open); None: all of it.
         self._part: str | None = None
 
@@ -325,6 +329,7 @@ class MemoryStore:
         with self._swap:
             snapshot = copy.copy(self)
         snapshot._live = self
+        snapshot._coverage_memo = {}
         return snapshot
 
     @contextlib.contextmanager
@@ -689,12 +694,30 @@ class MemoryStore:
         return {cadre_id: self.assignments(cadre=cadre_id) for cadre_id in cadre_ids}
 
     def coverage_of(self, codes: Iterable[str], on: date) -> dict[str, Coverage]:
+        """Coverage of each unit; a snapshot (one request's, or a scoped view, which no write
+        changes) keeps what it worked out, with the units directly below each unit counted in
+        the same pass, so a unit and then its children (a dashboard's overview) cost one pass."""
         found = self.units(codes)
         policy = self.policy_on(on)
-        return {
-            code: q.coverage(self.g, policy, unit.on(on), on, frozenset())
-            for code, unit in found.items()
-        }
+        memo = self._coverage_memo if self._fixed() else None
+        out: dict[str, Coverage] = {}
+        for code, unit in found.items():
+            known = memo.get((code, on)) if memo is not None else None
+            if known is None:
+                parts: dict[str, Coverage] | None = {} if memo is not None else None
+                known = q.coverage(self.g, policy, unit.on(on), on, frozenset(), parts)
+                if memo is not None and parts is not None:
+                    if len(memo) > MEMO_LIMIT:
+                        memo.clear()
+                    memo[code, on] = known
+                    for part, value in parts.items():
+                        memo.setdefault((part, on), value)
+            out[code] = known
+        return out
+
+    def _fixed(self) -> bool:
+        """Whether no write can change what this store answers (a snapshot or a view)."""
+        return self._live is not None
 
     def loads_of(self, cadre_ids: Iterable[str], on: date) -> dict[str, Load]:
         policy = self.policy_on(on)
@@ -744,6 +767,9 @@ class _ScopedView(MemoryStore):
 
     def pinned(self) -> MemoryStore:
         return self  # a view is one generation already; no write changes it
+
+    def _fixed(self) -> bool:
+        return True
 
     def save_plan(self, plan_id: str, document: Mapping[str, object]) -> None:
         self.base.save_plan(plan_id, document)

@@ -176,41 +176,79 @@ def broken_above(
     return broken
 
 
-def coverage(g: Graph, policy: Policy, root: Unit, on: date, without: Without) -> Coverage:
-    root_index = policy.level(root.level).index
-    levels = [lvl.id for lvl in policy.levels[root_index:] if lvl.id in policy.coverage]
-    counts = {level: [0, 0] for level in levels}
+class _Tally:
+    """What one pass adds up for a unit's subtree: units and covered units per level, and
+    households in all and reached."""
+
+    __slots__ = ("counts", "households", "reached")
+
+    def __init__(self, levels: list[str]) -> None:
+        self.counts = {level: [0, 0] for level in levels}
+        self.households = 0
+        self.reached = 0
+
+    def coverage(self, unit: Unit, on: date) -> Coverage:
+        return Coverage(
+            unit=unit,
+            as_of=on,
+            levels=tuple(LevelCoverage(level, *tally) for level, tally in self.counts.items()),
+            households=self.households,
+            households_reached=self.reached,
+        )
+
+
+def _counted_from(policy: Policy, level: str) -> list[str]:
+    index = policy.level(level).index
+    return [lvl.id for lvl in policy.levels[index:] if lvl.id in policy.coverage]
+
+
+def coverage(
+    g: Graph,
+    policy: Policy,
+    root: Unit,
+    on: date,
+    without: Without,
+    parts: dict[str, Coverage] | None = None,
+) -> Coverage:
+    """Coverage of ``root``'s subtree on ``on``, in one pass; with ``parts``, the same pass
+    also fills it with the coverage of each unit directly below the root (each exactly what
+    asking for that unit would answer: its own pass starts from the chain above it, which is
+    the root's)."""
     chain = set(policy.chain)
     household_level = policy.household_level
-    households = reached = 0
+    whole = _Tally(_counted_from(policy, root.level))
+    below: dict[str, tuple[Unit, _Tally]] = {}
     above = broken_above(g, policy, root, on, without) if root.exists_on(on) else None
-    stack: list[tuple[Unit, bool]] = [(root, above is None)]
+    stack: list[tuple[Unit, bool, _Tally | None]] = [(root, above is None, None)]
     while stack:
-        unit, ok = stack.pop()
+        unit, ok, part = stack.pop()
         if not unit.exists_on(on):
             continue
+        tallies = (whole,) if part is None else (whole, part)
         rule = policy.coverage.get(unit.level)
         if rule is not None:
             covered = _covered(g, rule, unit, on, without)
-            tally = counts[unit.level]
-            tally[0] += 1
-            tally[1] += covered
+            for tally in tallies:
+                counts = tally.counts[unit.level]
+                counts[0] += 1
+                counts[1] += covered
             if unit.level in chain and not covered:
                 ok = False
         if unit.level == household_level:
             count = unit.households or 0
-            households += count
-            if ok:
-                reached += count
+            for tally in tallies:
+                tally.households += count
+                if ok:
+                    tally.reached += count
         for child in children(g, unit.code, on):
-            stack.append((child, ok))
-    return Coverage(
-        unit=root,
-        as_of=on,
-        levels=tuple(LevelCoverage(level, *counts[level]) for level in levels),
-        households=households,
-        households_reached=reached,
-    )
+            child_part = part
+            if part is None and parts is not None and child.exists_on(on):
+                child_part = _Tally(_counted_from(policy, child.level))
+                below[child.code] = (child, child_part)
+            stack.append((child, ok, child_part))
+    if parts is not None:
+        parts.update((code, tally.coverage(unit, on)) for code, (unit, tally) in below.items())
+    return whole.coverage(root, on)
 
 
 def gaps(g: Graph, policy: Policy, root: Unit, level: str, on: date, without: Without) -> list[Gap]:

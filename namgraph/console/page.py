@@ -183,9 +183,22 @@ def router(store: GraphStore, settings: Settings) -> APIRouter:
             files[path.relative_to(STATIC).as_posix()] = (body, MEDIA[path.suffix], tag)
     modules = tuple(name for name in files if name.endswith(".js") and name != "console.js")
 
+    # the page's unit (which may weigh every province's households) is worked out once per
+    # write generation and day, not on every load; the words follow each reader's language
+    chosen: dict[tuple[int, date], str] = {}
+
+    def start() -> Form:
+        if not settings.demo:
+            return form_of(store, demo=False)
+        key = (store.generation(), today())
+        if key not in chosen:
+            chosen.clear()
+            chosen[key] = form_of(store).unit
+        return Form(chosen[key], key[1], page_words(store))
+
     @routes.get("/")
     async def page() -> HTMLResponse:
-        form = await run_in_threadpool(form_of, store, settings.demo)
+        form = await run_in_threadpool(start)
         return HTMLResponse(render(form, settings.demo, modules), headers=HEADERS)
 
     @routes.get("/console/{name:path}")
