@@ -501,3 +501,43 @@ def test_the_files_are_revalidated_cheaply_and_preloaded_at_once(world: World) -
         name = path.relative_to(STATIC).as_posix()
         if name != "console.js":
             assert f'<link rel="modulepreload" href="/console/{name}">' in html
+
+
+def test_the_address_the_menu_and_bad_input_never_leave_a_view_stuck(
+    tab: Tab, world: World
+) -> None:
+    """What a first try as a new user found: menu links that forgot the unit and date, a skip
+    link that changed the view, and views left on "Đang tải…" by bad input."""
+    main = tab.open(f"tree?unit=83&asOf={DAY}")
+    menu = tab.page.locator('nav a[data-view="gaps"]')
+    assert menu.get_attribute("href") == f"#/gaps?unit=83&asOf={DAY}"
+    # the skip link moves the focus and leaves the view alone
+    tab.page.locator("a.skip").focus()
+    tab.page.keyboard.press("Enter")
+    assert tab.page.evaluate("() => [location.hash, document.activeElement.id]") == [
+        f"#/tree?unit=83&asOf={DAY}",
+        "view",
+    ]
+    assert main.locator('[role="tree"]').count() == 1
+    # a date that is no day: said, and today shown
+    main = tab.open("overview?unit=83&asOf=2023-13-45")
+    assert "“2023-13-45” không phải là một ngày" in tab.page.get_by_role("alert").inner_text()
+    # units and cadres that are not there: the console's own words, never a stuck view
+    for route, words in (
+        ("gaps?unit=99999", "Không có đơn vị 99999 trong phạm vi của bạn."),
+        ("unit/99999", "Không có đơn vị 99999 trong phạm vi của bạn."),
+        ("cadre/nobody", "Không có cán bộ nobody trong phạm vi của bạn."),
+    ):
+        main = tab.open(route)
+        assert words in main.inner_text(), route
+        assert "Đang tải" not in main.inner_text()
+    main = tab.open(f"gaps?unit=83&asOf={DAY}&level=commune&reason=foo")
+    assert "Không có lý do “foo”" in tab.page.get_by_role("alert").inner_text()
+    assert main.locator("table.gaps tbody tr").count() == 1
+    # a cadre's titles by name; a code typed whole is found first
+    supporter = world.store.supporters([DISTRICT], ON)[DISTRICT][0].cadre
+    main = tab.open(f"cadre/{supporter.id}?asOf={DAY}")
+    assert "[object Object]" not in main.inner_text()
+    main = tab.open(f"search?q={world.gap}")
+    assert world.gap in main.locator(".hits li").first.inner_text()
+    assert tab.errors == []

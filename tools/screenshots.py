@@ -59,7 +59,9 @@ def main() -> None:
     server, port = serve(args.data)
     try:
         with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--lang=vi-VN"])
+            browser = playwright.chromium.launch(
+                executable_path=CHROMIUM, args=["--no-sandbox", "--lang=vi-VN"]
+            )
             context = browser.new_context(
                 locale="vi-VN",
                 viewport={"width": 1366, "height": 768},

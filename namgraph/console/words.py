@@ -68,6 +68,9 @@ COMMON: dict[str, str] = {
     "done": N_("Downloaded {name}"),
     "more": N_("Show more"),
     "skip": N_("Skip to the content"),
+    "badDate": N_("“{date}” is not a date; showing today instead (write it as 2023-05-01)."),
+    "noCadre": N_("No cadre {id} is in your area."),
+    "levelOf": N_("level {level}"),
 }
 
 OVERVIEW: dict[str, str] = {
@@ -75,6 +78,7 @@ OVERVIEW: dict[str, str] = {
     "trendHeading": N_("Coverage over the last 24 months"),
     "trendWaiting": N_("The 24-month trend is being computed…"),
     "trendCaption": N_("Share of households reached, month by month, {from} to {to}"),
+    "trendTable": N_("Show the figures"),
     "trendNone": N_("The unit did not exist in any of these 24 months."),
     "worstHeading": N_("The ten worst-covered units one level down"),
     "noChildren": N_("No units below on this date."),
@@ -106,6 +110,7 @@ GAPS: dict[str, str] = {
     "noCandidates": N_("No active cadre of the right level in the area"),
     "load": N_("{units} units, {households} households"),
     "brokenAt": N_("Broken at {code}"),
+    "badReason": N_("No reason “{reason}”: all reasons are shown."),
 }
 
 UNIT: dict[str, str] = {
@@ -118,7 +123,7 @@ UNIT: dict[str, str] = {
 CADRE: dict[str, str] = {
     "cadreHeading": N_("Cadre {name}"),
     "status": N_("Status"),
-    "titles": N_("Titles"),
+    "titlesLabel": N_("Titles"),
     "home": N_("Home unit"),
     "reachHeading": N_("What they reach"),
     "direct": N_("Units they support"),
@@ -148,6 +153,9 @@ TOKEN_ROLES: dict[str, str] = {
     "loader": N_("data loader"),
 }
 
+#: The names the page carries besides the words, each a table of its own.
+TABLES = frozenset({"views", "levels", "titles", "roles", "tokenRoles", "reasons", "statuses"})
+
 #: Every table the page carries.
 WORDS: tuple[Mapping[str, str], ...] = (
     COMMON,
@@ -168,7 +176,7 @@ def page_words(store: GraphStore) -> dict[str, object]:
     out: dict[str, object] = {}
     for table in WORDS:
         for key, msgid in table.items():
-            if key in out:
+            if key in out or key in TABLES:
                 raise ValueError(f"the console word {key!r} is defined twice")
             out[key] = _(msgid)
     out["views"] = {route: _(label) for route, label in VIEWS}

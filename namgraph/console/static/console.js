@@ -39,18 +39,48 @@ export function say(message, isError = false) {
   statusBox.textContent = isError ? "" : message;
 }
 
-/** The route of the address: view, its argument, and the unit and date it answers for. */
+/** A real day written as 2023-05-01, else null. */
+function isoDay(text) {
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(text ?? "")) return null;
+  const [y, m, d] = text.split("-").map(Number);
+  const when = new Date(Date.UTC(y, m - 1, d));
+  return when.getUTCMonth() === m - 1 && when.getUTCDate() === d ? text : null;
+}
+
+/** The route of the address: view, its argument, and the unit and date it answers for (a date
+ * that is no day is today's, and says so). */
 function route() {
   const [path, query] = location.hash.replace(/^#\/?/, "").split("?");
   const [name, ...rest] = path.split("/");
   const params = new URLSearchParams(query ?? "");
+  const asked = (params.get("asOf") ?? "").trim();
+  const asOf = asked ? isoDay(asked) : dateField.value || body.dataset.asOf;
+  let arg = "";
+  try {
+    arg = rest.length ? decodeURIComponent(rest.join("/")).trim() : "";
+  } catch {
+    arg = rest.join("/");
+  }
   return {
     name: VIEWS[name] ? name : "overview",
-    arg: rest.length ? decodeURIComponent(rest.join("/")) : "",
+    arg,
     params,
-    unit: params.get("unit") || unitField.value.trim() || body.dataset.unit,
-    asOf: params.get("asOf") || dateField.value || body.dataset.asOf,
+    unit: (params.get("unit") ?? "").trim() || unitField.value.trim() || body.dataset.unit,
+    asOf: asOf ?? body.dataset.asOf,
+    badDate: asked && !asOf ? asked : null,
   };
+}
+
+/** The menu keeps the unit and the date: a view reached from it can be bookmarked. */
+function keepInMenu(current) {
+  const query = new URLSearchParams();
+  if (current.unit) query.set("unit", current.unit);
+  if (current.asOf) query.set("asOf", current.asOf);
+  for (const link of document.querySelectorAll("nav a[data-view]")) {
+    link.setAttribute("href", `#/${link.dataset.view}?${query}`);
+    if (link.dataset.view === current.name) link.setAttribute("aria-current", "page");
+    else link.removeAttribute("aria-current");
+  }
 }
 
 function go(name, params = {}) {
@@ -99,10 +129,7 @@ async function render() {
   let current = route();
   const hash = location.hash;
   const ticket = ++shown;
-  for (const link of document.querySelectorAll("nav a[data-view]")) {
-    if (link.dataset.view === current.name) link.setAttribute("aria-current", "page");
-    else link.removeAttribute("aria-current");
-  }
+  keepInMenu(current);
   unitField.value = current.name === "unit" && current.arg ? current.arg : current.unit;
   dateField.value = current.asOf;
   // who is asking is asked beside the view's own question, not before it: the API hides
@@ -124,7 +151,7 @@ async function render() {
     }
   }
   if (ticket !== shown) return;
-  say("");
+  say(current.badDate ? t("badDate", { date: current.badDate }) : "", Boolean(current.badDate));
   main.setAttribute("aria-busy", "true");
   const before = stats.requests;
   try {
@@ -143,9 +170,15 @@ async function render() {
     await showing;
   } catch (error) {
     if (ticket !== shown) return;
-    const message = error instanceof ApiError ? error.message : String(error);
+    // what the view was asked about does not exist here: said as the console says it
+    let message = error instanceof ApiError ? error.message : String(error);
+    if (error instanceof ApiError && error.code === "NOT_FOUND") {
+      message = current.name === "cadre"
+        ? t("noCadre", { id: current.arg })
+        : t("notFound", { code: current.name === "unit" ? current.arg : current.unit });
+    }
+    show(main, el("h2", {}, named("views", current.name)), el("p", { class: "failed" }, message));
     say(message, true);
-    if (!main.querySelector("h2")) show(main, el("h2", {}, named("views", current.name)));
   } finally {
     if (ticket === shown) {
       main.setAttribute("aria-busy", "false");
@@ -176,14 +209,22 @@ document.getElementById("ask").addEventListener("submit", (event) => {
   const params = Object.fromEntries(current.params);
   params.unit = unitField.value.trim();
   params.asOf = dateField.value;
-  let path = location.hash.replace(/^#\/?/, "").split("?")[0] || "overview";
+  let path = current.arg ? `${current.name}/${encodeURIComponent(current.arg)}` : current.name;
   if (current.name === "unit") path = `unit/${encodeURIComponent(params.unit)}`;
   const query = new URLSearchParams(params).toString();
   location.hash = `#/${path}?${query}`;
 });
 window.addEventListener("hashchange", () => {
-  render().then(() => main.focus({ preventScroll: false }));
+  // only the console's own routes (#/...): an in-page link is not a new view
+  if (location.hash && !location.hash.startsWith("#/")) return;
+  render()
+    .catch((error) => say(String(error), true))
+    .then(() => main.focus({ preventScroll: false }));
+});
+document.querySelector("a.skip").addEventListener("click", (event) => {
+  event.preventDefault();
+  main.focus();
 });
 
 tokenField.value = token.get();
-render();
+render().catch((error) => say(String(error), true));

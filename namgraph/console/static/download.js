@@ -4,7 +4,8 @@
 import { ApiError, headers } from "./gql.js";
 import { el, t } from "./ui.js";
 
-/** A button that downloads /reports/<kind>.<format>?<params>; its label says which file. */
+/** A button that downloads /reports/<kind>.<format>?<params> (``params`` or a function that
+ * gives them when it is pressed); its label says which file. */
 export function exportButton(ctx, kind, format, params, label = t(format)) {
   const button = el("button", { type: "button", "data-kind": kind, "data-format": format }, label);
   button.addEventListener("click", () => download(ctx, button, kind, format, params));
@@ -57,7 +58,8 @@ export async function fetchAndSave(path, fallback) {
   return name;
 }
 
-async function download(ctx, button, kind, format, params) {
+async function download(ctx, button, kind, format, asked) {
+  const params = typeof asked === "function" ? asked() : asked;
   const query = new URLSearchParams();
   for (const [key, value] of Object.entries(params)) {
     if (value) query.set(key, key === "reason" ? value.toLowerCase() : value);

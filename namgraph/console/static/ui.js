@@ -19,6 +19,11 @@ export function named(table, id) {
   return (words[table] ?? {})[id] ?? String(id ?? "").replaceAll("_", " ");
 }
 
+/** "level xã": a level's name as the kind of a unit (lower case, as in a sentence). */
+export function levelOf(id) {
+  return t("levelOf", { level: named("levels", id).toLocaleLowerCase(lang) });
+}
+
 /** An element: el("a", {href: "#/x", class: "y"}, "text", child, ...). Attributes whose value
  * is null, undefined or false are left out; strings become text nodes. */
 export function el(tag, attrs = {}, ...children) {

@@ -3,7 +3,7 @@
 // history of statuses and assignments (one request).
 
 import { gql } from "../gql.js";
-import { day, el, href, named, num, show, t, table, unitLink } from "../ui.js";
+import { day, el, href, levelOf, named, num, show, t, table, unitLink } from "../ui.js";
 
 export const CADRE = `query Cadre($id: ID!, $asOf: Date!) @asOf(date: $asOf) {
   cadre(id: $id) {
@@ -29,7 +29,7 @@ export async function view(ctx) {
   if (ctx.stale()) return;
   const cadre = data.cadre;
   if (!cadre) {
-    show(main, el("h2", {}, id), el("p", {}, t("notFound", { code: id })));
+    show(main, el("h2", {}, id), el("p", {}, t("noCadre", { id })));
     return;
   }
   const reach = cadre.reach;
@@ -40,8 +40,8 @@ export async function view(ctx) {
     el("h2", {}, t("cadreHeading", { name: cadre.name })),
     el("dl", { class: "facts" },
       el("dt", {}, t("code")), el("dd", {}, cadre.id),
-      el("dt", {}, t("level")), el("dd", {}, named("levels", cadre.level)),
-      el("dt", {}, t("titles")), el("dd", {}, cadre.titles.map((x) => named("titles", x)).join(", ") || "–"),
+      el("dt", {}, t("level")), el("dd", {}, levelOf(cadre.level)),
+      el("dt", {}, t("titlesLabel")), el("dd", {}, cadre.titles.map((x) => named("titles", x)).join(", ") || "–"),
       el("dt", {}, t("status")), el("dd", {}, named("statuses", cadre.status), cadre.statusSince ? ` · ${t("since", { date: day(cadre.statusSince) })}` : ""),
       el("dt", {}, t("home")), el("dd", {}, cadre.homeUnit ? unitLink(cadre.homeUnit) : "–"),
       viewer?.seesContacts && cadre.phone ? [el("dt", {}, t("phone")), el("dd", {}, cadre.phone)] : null,
@@ -66,7 +66,7 @@ export async function view(ctx) {
       ? el("section", { "aria-labelledby": "hist-h" },
           el("h3", { id: "hist-h" }, t("historyHeading")),
           el("p", {}, history.statuses.map((s, i) => [i ? " → " : "", named("statuses", s.status), s.since ? ` (${day(s.since)})` : ""])),
-          table(null, [t("unit"), t("role"), t("from"), t("to"), t("decision")],
+          history.assignments.length === 0 ? el("p", {}, t("none")) : table(null, [t("unit"), t("role"), t("from"), t("to"), t("decision")],
             history.assignments.map((a) => [
               a.unit ? el("a", { href: href("unit", a.unit.code) }, a.unit.name) : "–",
               named("roles", a.role), day(a.since), day(a.until), a.decision,

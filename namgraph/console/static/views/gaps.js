@@ -38,11 +38,13 @@ export async function view(ctx) {
     show(main, el("h2", {}, named("views", "gaps")), el("p", {}, t("noUnit")));
     return;
   }
-  const reason = params.get("reason") || "";
+  // a reason the console does not know is no filter (and the address says which was dropped)
+  const asked = params.get("reason") || "";
+  const reason = asked in (words.reasons ?? {}) ? asked : "";
+  if (asked && !reason) ctx.say(t("badReason", { reason: asked }), true);
   const under = params.get("under") || "";
   // without a level, the server answers for the first counted level below the unit
-  const asked = params.get("level") || null;
-  const vars = { unit: code, asOf, level: asked, first: PAGE, reason: reason ? [reason] : null, under: under || null };
+  const vars = { unit: code, asOf, level: params.get("level") || null, first: PAGE, reason: reason ? [reason] : null, under: under || null };
   const data = await gql(GAPS, vars);
   if (ctx.stale()) return;
   if (!data.unit) {
@@ -79,8 +81,8 @@ export async function view(ctx) {
     el("p", { class: "meta" }, `${t("gapsHeading", { level: named("levels", level) })} · ${t("asOf")} ${day(asOf)}`),
     filters,
     el("div", { class: "buttons" },
-      exportButton(ctx, "gaps", "xlsx", { unit: under || code, asOf, level, reason }),
-      exportButton(ctx, "gaps", "csv", { unit: under || code, asOf, level, reason }),
+      exportButton(ctx, "gaps", "xlsx", () => chosen(filters, code, asOf)),
+      exportButton(ctx, "gaps", "csv", () => chosen(filters, code, asOf)),
     ),
     el("p", { class: "count", id: "gap-count" }, total ? t("gapsCount", { count: num(total) }) : t("noGaps")),
     total
@@ -90,6 +92,12 @@ export async function view(ctx) {
       : null,
     more,
   );
+}
+
+/** What the file is to hold: the filters as they are on the screen now. */
+function chosen(form, code, asOf) {
+  const value = (name) => form.elements.namedItem(name).value;
+  return { unit: value("under") || code, asOf, level: value("level"), reason: value("reason") };
 }
 
 function filterForm(ctx, unit, levels, level, reason, under) {
@@ -121,7 +129,11 @@ function filterForm(ctx, unit, levels, level, reason, under) {
 }
 
 function gapItem(gap) {
-  const candidates = gap.candidates.length
+  // a unit that has its supporter but hangs below a broken link needs no one new
+  const own = gap.reason !== "CHAIN_BROKEN_ABOVE";
+  const candidates = !own
+    ? el("span", { class: "people" }, "–")
+    : gap.candidates.length
     ? el("ul", { class: "candidates" }, gap.candidates.map((c) =>
         el("li", {},
           el("a", { href: href("cadre", c.cadre.id) }, c.cadre.name),
@@ -131,7 +143,7 @@ function gapItem(gap) {
   return el("tr", { class: "gap" },
     el("th", { scope: "row" }, unitLink(gap.unit)),
     el("td", {}, gap.unit.parent ? gap.unit.parent.name : "–"),
-    el("td", {}, named("reasons", gap.reason), gap.brokenAt ? el("div", { class: "people" }, t("brokenAt", { code: gap.brokenAt })) : ""),
+    el("td", {}, named("reasons", gap.reason), gap.brokenAt ? el("div", { class: "people" }, el("a", { href: href("unit", gap.brokenAt) }, t("brokenAt", { code: gap.brokenAt }))) : ""),
     el("td", {}, candidates),
   );
 }

@@ -4,7 +4,7 @@
 import { exportButton } from "../download.js";
 import { gql } from "../gql.js";
 import {
-  band, bar, day, el, named, num, pct, show, svg, t, table, unitLink,
+  band, bar, day, el, href, levelOf, named, num, pct, show, svg, t, table, unitLink,
 } from "../ui.js";
 
 const COVERAGE = `households householdsReached ratio`;
@@ -44,12 +44,15 @@ export function trendQuery(dates) {
 /** Where a unit stands on the date: ended (with its successors) or not yet begun. */
 export function lifeNote(unit, asOf) {
   if (unit.validTo && unit.validTo <= asOf) {
-    const names = (unit.successors ?? []).map((s) => (s.unit ? `${s.unit.name} (${s.code})` : s.code));
+    const after = unit.successors ?? [];
+    const [before, later] = t("successors", { names: "\u0000" }).split("\u0000");
     return el(
       "p",
       { class: "note ended" },
       t("ended", { date: day(unit.validTo) }),
-      names.length ? ` ${t("successors", { names: names.join(", ") })}` : "",
+      after.length
+        ? [" ", before, after.map((s, i) => [i ? ", " : "", el("a", { href: href("overview", "", { unit: s.code }) }, s.unit ? `${s.unit.name} (${s.code})` : s.code)]), later]
+        : "",
     );
   }
   return null;
@@ -94,7 +97,7 @@ export async function view(ctx) {
   show(
     main,
     el("h2", {}, `${named("views", "overview")}: ${unit.name}`),
-    el("p", { class: "meta" }, `${named("levels", unit.level)} · ${unit.code} · ${t("asOf")} ${day(asOf)}`),
+    el("p", { class: "meta" }, `${levelOf(unit.level)} · ${unit.code} · ${t("asOf")} ${day(asOf)}`),
     lifeNote(unit, asOf),
     el("div", { class: "buttons" },
       exportButton(ctx, "coverage", "xlsx", { unit: code, asOf }, t("coverageXlsx")),
@@ -168,7 +171,7 @@ function caption(points) {
     el(
       "details",
       {},
-      el("summary", {}, t("show")),
+      el("summary", {}, t("trendTable")),
       table(
         null,
         [t("asOf"), t("households"), t("householdsReached"), t("coverage")],
@@ -197,7 +200,7 @@ export function chart(points) {
   const ticks = points
     .map((p, i) => [p, i])
     .filter(([, i]) => i % 3 === 0 || i === points.length - 1)
-    .map(([p, i]) => svg("text", { x: x(i), y: H - 8, "text-anchor": "middle" }, p.date.slice(5, 7) + "/" + p.date.slice(2, 4)));
+    .map(([p, i]) => svg("text", { x: x(i), y: H - 8, "text-anchor": i === points.length - 1 ? "end" : "middle" }, p.date.slice(5, 7) + "/" + p.date.slice(2, 4)));
   const dots = known.map(([i, r]) =>
     svg("circle", { cx: x(i), cy: y(r), r: 3, class: "dot" }, svg("title", {}, `${day(points[i].date)}: ${pct(r)}`)),
   );

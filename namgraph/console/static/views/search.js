@@ -1,9 +1,12 @@
 // Tìm kiếm: units and cadres by name, with or without diacritics (one request).
 
 import { gql } from "../gql.js";
-import { el, href, named, show, t } from "../ui.js";
+import { el, href, levelOf, named, show, t } from "../ui.js";
 
-export const SEARCH = `query Search($text: String!) {
+// a code or id typed whole is found too, first: it is asked beside the names
+export const SEARCH = `query Search($text: String!, $key: ID!) {
+  exactUnit: unit(code: $key) { __typename code name level parent { name } }
+  exactCadre: cadre(id: $key) { __typename id name level titles homeUnit { name } }
   search(text: $text, first: 30) {
     __typename
     ... on Unit { code name level parent { name } }
@@ -28,20 +31,22 @@ export async function view(ctx) {
     field.focus();
     return;
   }
-  const data = await gql(SEARCH, { text });
+  const data = await gql(SEARCH, { text, key: text.slice(0, 64) });
   if (ctx.stale()) return;
-  const hits = data.search;
+  const exact = [data.exactUnit, data.exactCadre].filter(Boolean);
+  const same = (a, b) => a.__typename === b.__typename && (a.code ?? a.id) === (b.code ?? b.id);
+  const hits = [...exact, ...data.search.filter((h) => !exact.some((e) => same(e, h)))];
   results.replaceChildren(
     hits.length
       ? el("ul", { class: "hits" }, hits.map((hit) =>
           hit.__typename === "Unit"
             ? el("li", {},
                 el("a", { href: href("unit", hit.code) }, hit.name),
-                ` · ${named("levels", hit.level)} · ${hit.code}`,
+                ` · ${levelOf(hit.level)} · ${hit.code}`,
                 hit.parent ? ` · ${hit.parent.name}` : "")
             : el("li", {},
                 el("a", { href: href("cadre", hit.id) }, hit.name),
-                ` · ${t("cadre")} ${named("levels", hit.level)}`,
+                ` · ${t("cadre")} ${levelOf(hit.level)}`,
                 hit.titles.length ? ` · ${hit.titles.map((x) => named("titles", x)).join(", ")}` : "",
                 hit.homeUnit ? ` · ${hit.homeUnit.name}` : "")))
       : el("p", {}, t("noHits", { text })),

@@ -10,6 +10,7 @@ const NODE = `code name level
   supporters { cadre { id name phone } }`;
 
 export const TREE = `query Tree($code: ID!, $asOf: Date!) @asOf(date: $asOf) {
+  levels { id counted }
   unit(code: $code) {
     ${NODE}
     childrenConnection(first: 500) { totalCount nodes { ${NODE} } }
@@ -34,6 +35,8 @@ export async function view(ctx) {
     show(main, el("h2", {}, named("views", "tree")), el("p", {}, t("notFound", { code })));
     return;
   }
+  // a level nobody is assigned to support (the province) shows no "no supporter"
+  ctx.counted = new Set(data.levels.filter((l) => l.counted).map((l) => l.id));
   const tree = el("ul", { role: "tree", class: "tree", "aria-labelledby": "tree-h" });
   const root = node(ctx, data.unit, 1);
   tree.append(root);
@@ -58,7 +61,7 @@ function node(ctx, unit, depth) {
         cadreLink(s.cadre),
         ctx.viewer?.seesContacts && s.cadre.phone ? ` (${s.cadre.phone})` : "",
       ])
-    : el("strong", {}, t("noSupporter"));
+    : ctx.counted?.has(unit.level) ? el("strong", {}, t("noSupporter")) : null;
   const item = el(
     "li",
     {
@@ -72,7 +75,7 @@ function node(ctx, unit, depth) {
     el("span", { class: "node" },
       el("span", { class: "toggle", "aria-hidden": "true" }, leaf ? "·" : "▸"),
       el("a", { href: href("unit", unit.code), tabindex: "-1" }, unit.name),
-      el("span", { class: "code" }, `${named("levels", unit.level)} ${unit.code}`),
+      el("span", { class: "code" }, unit.code),
       el("span", { class: `chip ${band(ratio)}` }, unit.coverage.households ? pct(ratio) : t("noData")),
       el("span", { class: "people" }, people)),
   );

@@ -2,7 +2,7 @@
 // link, its own supporters and everyone assigned, and the units below it (one request).
 
 import { gql } from "../gql.js";
-import { bar, cadreLink, day, el, href, named, num, show, t, table, unitLink } from "../ui.js";
+import { bar, cadreLink, day, el, href, levelOf, named, num, show, t, table, unitLink } from "../ui.js";
 import { lifeNote } from "./overview.js";
 
 const PERSON = `cadre { id name phone titles } role since until decision`;
@@ -42,7 +42,7 @@ export function breadcrumb(chain, viewer) {
       el("li", { class: link.inChain && !link.covered ? "broken" : null, "aria-current": i === links.length - 1 ? "location" : null },
         el("span", { class: "level" }, named("levels", link.level)),
         el("a", { href: href("unit", link.unit.code) }, link.unit.name),
-        link.inChain
+        link.rule
           ? el("span", { class: "people" },
               link.supporters.length
                 ? link.supporters.map((s, k) => [k ? ", " : "", person(s, viewer)])
@@ -64,7 +64,7 @@ export async function view(ctx) {
   show(
     main,
     el("h2", {}, unit.name),
-    el("p", { class: "meta" }, `${named("levels", unit.level)} · ${unit.code} · ${t("asOf")} ${day(asOf)}`),
+    el("p", { class: "meta" }, `${levelOf(unit.level)} · ${unit.code} · ${t("asOf")} ${day(asOf)}`),
     lifeNote(unit, asOf),
     el("section", { "aria-labelledby": "chain-h" },
       el("h3", { id: "chain-h" }, t("chainHeading")),
