@@ -36,24 +36,14 @@ PLAN_ID = "mutation($file: Upload!) { planReshuffle(file: $file) { id } }"
 # --- the leak test ----------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("role", ROLES, ids=str)
-def test_out_of_scope_keys_answer_exactly_like_missing_ones(world: World, role: Role) -> None:
-    caller = world.callers[role]
-    other_plan = plan_elsewhere(world, role)
-    outside = {"unit": caller.outside_unit, "cadre": caller.outside_cadre, "plan": other_plan}
-    missing = {kind: nonexistent(kind, key) for kind, key in outside.items()}
+def test_out_of_scope_keys_answer_exactly_like_missing_ones(world: World) -> None:
+    """Every role in turn, in one world: one server and one load of the graph for all of them
+    (each role keeps a plan elsewhere, which a reload after every role would throw away)."""
+    differences: list[str] = []
     asked: set[tuple[str, str]] = set()
-    differences = []
-    for out_ask, none_ask in zip(asks(caller, outside), asks(caller, missing), strict=True):
-        key, absent = outside[out_ask.kind], missing[out_ask.kind]
-        seen_out = world.ask(role, out_ask.query)
-        seen_none = world.ask(role, none_ask.query)
-        if masked(seen_out, key) != masked(seen_none, absent):
-            differences.append((out_ask.query, masked(seen_out, key), masked(seen_none, absent)))
-        asked.add((out_ask.field, out_ask.argument))
-    assert not differences, "\n".join(
-        f"{query}\n  outside: {out}\n  missing: {none}" for query, out, none in differences[:2]
-    )
+    for role in ROLES:
+        differences += out_of_scope_differences(world, role, asked)
+    assert not differences, "\n".join(differences[:3])
     query_type = graphql_schema().query_type
     assert query_type is not None
     with_keys = {
@@ -65,8 +55,34 @@ def test_out_of_scope_keys_answer_exactly_like_missing_ones(world: World, role: 
     assert asked == with_keys  # every key argument of every query field was tried
 
 
-@pytest.mark.parametrize("role", ROLES, ids=str)
-def test_answers_in_scope_hold_nothing_from_outside(world: World, role: Role) -> None:
+def out_of_scope_differences(world: World, role: Role, asked: set[tuple[str, str]]) -> list[str]:
+    """Where a ``role`` caller's answer about a key outside its scope differs from its answer
+    about a key that exists nowhere; every (field, argument) asked is added to ``asked``."""
+    caller = world.callers[role]
+    other_plan = plan_elsewhere(world, role)
+    outside = {"unit": caller.outside_unit, "cadre": caller.outside_cadre, "plan": other_plan}
+    missing = {kind: nonexistent(kind, key) for kind, key in outside.items()}
+    differences = []
+    for out_ask, none_ask in zip(asks(caller, outside), asks(caller, missing), strict=True):
+        key, absent = outside[out_ask.kind], missing[out_ask.kind]
+        seen_out = world.ask(role, out_ask.query)
+        seen_none = world.ask(role, none_ask.query)
+        if masked(seen_out, key) != masked(seen_none, absent):
+            differences.append(
+                f"{role}: {out_ask.query}\n  outside: {masked(seen_out, key)}"
+                f"\n  missing: {masked(seen_none, absent)}"
+            )
+        asked.add((out_ask.field, out_ask.argument))
+    return differences
+
+
+def test_answers_in_scope_hold_nothing_from_outside(world: World) -> None:
+    """Every role in turn, in one world (one server, one load of the graph)."""
+    for role in ROLES:
+        answers_in_scope_hold_nothing_from_outside(world, role)
+
+
+def answers_in_scope_hold_nothing_from_outside(world: World, role: Role) -> None:
     caller = world.callers[role]
     inside = {"unit": caller.scope, "cadre": min(caller.seen.cadres), "plan": "f" * 16}
     leaks, answered = [], 0
@@ -90,8 +106,8 @@ def test_answers_in_scope_hold_nothing_from_outside(world: World, role: Role) ->
         leaks += [
             (query, s) for s in strings(body) if s in caller.hidden or codes_in(s) & caller.hidden
         ]
-    assert not leaks, leaks[:5]
-    assert answered >= len(queries) // 2  # the scope is not empty: the answers say something
+    assert not leaks, (role, leaks[:5])
+    assert answered >= len(queries) // 2, role  # the scope is not empty: the answers say something
 
 
 def plan_elsewhere(world: World, role: Role) -> str:
