@@ -309,3 +309,33 @@ def test_a_part_is_for_reading(data_dir: Path) -> None:
         part.apply(ChangeSet(units=[replace(hamlet, name="Ấp Phần")]))
     with pytest.raises(NotFound):
         MemoryStore.open(data_dir, part="99999")
+
+
+@pytest.mark.parametrize("order", ["unit first", "units below first", "together"])
+def test_a_snapshot_counts_a_unit_and_the_units_below_it_once_and_exactly(
+    merged_dir: Path, order: str
+) -> None:
+    """A request's snapshot keeps the coverage it worked out: a unit's pass counts the units
+    directly below it too, and a unit whose units below are known is added up from them.
+    Whatever the order, each answer is exactly the one a store without that memory gives."""
+    from graph.stores import memory_questions as q
+
+    store = MemoryStore.open(merged_dir)
+    for root, on in (("83", ON), ("831", ON), ("28801", ON), ("86", REFORM), ("83", REFORM)):
+        below = [u.code for u in store.children(root, on)]
+        policy = store.policy_on(on)
+        plain = {
+            code: q.coverage(store.g, policy, unit.on(on), on, frozenset())
+            for code, unit in store.units([root, *below]).items()
+        }
+        snapshot = store.pinned()
+        if order == "unit first":
+            got = {**snapshot.coverage_of([root], on), **snapshot.coverage_of(below, on)}
+        elif order == "units below first":
+            got = {**snapshot.coverage_of(below, on), **snapshot.coverage_of([root], on)}
+        else:
+            got = snapshot.coverage_of([root, *below], on)
+        assert got == plain, (root, on)
+        unit = store.unit(root)
+        if unit is not None and unit.exists_on(on):  # the live store, asked the usual way
+            assert got[root] == store.coverage(root, on)

@@ -77,7 +77,8 @@ JSON_FILE = "store.json"
 POLICY_FILE = "policy.yaml"
 TIMELINE_FILE = "timeline.json"
 LOCK_FILE = "lock"
-#: The most coverage answers a snapshot keeps (a snapshot lives for one request or generation).
+#: The most coverage answers a snapshot keeps for one date (a snapshot lives for one request,
+#: a scoped view for one write generation).
 MEMO_LIMIT = 20_000
 PLANS_DIR = "plans"
 
@@ -125,8 +126,10 @@ class MemoryStore:
         self._swap = threading.Lock()
         #: The live store this snapshot was pinned from; None for the live store itself.
         self._live: MemoryStore | None = None
-        #: Coverage worked out by a snapshot, by (code, date); see coverage_of.
-        self._coverage_memo: dict[tuple[str, date], Coverage] = {}
+        #: Coverage worked out by a snapshot, by (code, date), and the lock that lets one
+        #: question at a time work it out; see coverage_of.
+        self._coverage_memo: dict[date, dict[str, Coverage]] = {}
+        self._coverage_lock = threading.Lock()
         #: The unit whose part of the graph this store holds (see open); None: all of it.
         self._part: str | None = None
 
@@ -330,6 +333,7 @@ class MemoryStore:
             snapshot = copy.copy(self)
         snapshot._live = self
         snapshot._coverage_memo = {}
+        snapshot._coverage_lock = threading.Lock()
         return snapshot
 
     @contextlib.contextmanager
@@ -694,25 +698,35 @@ class MemoryStore:
         return {cadre_id: self.assignments(cadre=cadre_id) for cadre_id in cadre_ids}
 
     def coverage_of(self, codes: Iterable[str], on: date) -> dict[str, Coverage]:
-        """Coverage of each unit; a snapshot (one request's, or a scoped view, which no write
-        changes) keeps what it worked out, with the units directly below each unit counted in
-        the same pass, so a unit and then its children (a dashboard's overview) cost one pass."""
+        """Coverage of each unit. A snapshot (one request's, or a scoped view: no write changes
+        either) keeps what it worked out, one question at a time: a unit's pass also counts
+        each unit directly below it, and a unit whose units below are all known is added up
+        from them, so a unit and its children (a dashboard's overview asks both, at once or in
+        either order) cost one pass."""
         found = self.units(codes)
         policy = self.policy_on(on)
-        memo = self._coverage_memo if self._fixed() else None
+        if not self._fixed():
+            return {
+                code: q.coverage(self.g, policy, unit.on(on), on, frozenset())
+                for code, unit in found.items()
+            }
         out: dict[str, Coverage] = {}
-        for code, unit in found.items():
-            known = memo.get((code, on)) if memo is not None else None
-            if known is None:
-                parts: dict[str, Coverage] | None = {} if memo is not None else None
-                known = q.coverage(self.g, policy, unit.on(on), on, frozenset(), parts)
-                if memo is not None and parts is not None:
-                    if len(memo) > MEMO_LIMIT:
-                        memo.clear()
-                    memo[code, on] = known
+        with self._coverage_lock:
+            memo = self._coverage_memo.setdefault(on, {})
+            if len(memo) > MEMO_LIMIT:
+                memo.clear()
+            for code, unit in found.items():
+                known = memo.get(code)
+                dated = unit.on(on)
+                if known is None:
+                    known = q.coverage_from_parts(self.g, policy, dated, on, memo)
+                if known is None:
+                    parts: dict[str, Coverage] = {}
+                    known = q.coverage(self.g, policy, dated, on, frozenset(), parts)
                     for part, value in parts.items():
-                        memo.setdefault((part, on), value)
-            out[code] = known
+                        memo.setdefault(part, value)
+                memo[code] = known
+                out[code] = known
         return out
 
     def _fixed(self) -> bool:

@@ -202,6 +202,36 @@ def _counted_from(policy: Policy, level: str) -> list[str]:
     return [lvl.id for lvl in policy.levels[index:] if lvl.id in policy.coverage]
 
 
+def coverage_from_parts(
+    g: Graph, policy: Policy, root: Unit, on: date, parts: dict[str, Coverage]
+) -> Coverage | None:
+    """``root``'s coverage added up from the coverage of each unit directly below it (``parts``
+    by code), with the root's own level counted here; None when one of them is missing. It is
+    exactly what :func:`coverage` answers: a unit's own pass starts from the chain above it,
+    the root included."""
+    if root.level == policy.household_level or not root.exists_on(on):
+        return None  # a household group has households of its own: count it in a pass
+    below = children(g, root.code, on)
+    if any(child.code not in parts for child in below if child.exists_on(on)):
+        return None
+    whole = _Tally(_counted_from(policy, root.level))
+    rule = policy.coverage.get(root.level)
+    if rule is not None:
+        whole.counts[root.level][0] += 1
+        whole.counts[root.level][1] += _covered(g, rule, root, on, frozenset())
+    for child in below:
+        if not child.exists_on(on):
+            continue
+        part = parts[child.code]
+        whole.households += part.households
+        whole.reached += part.households_reached
+        for level in part.levels:
+            counts = whole.counts[level.level]
+            counts[0] += level.units
+            counts[1] += level.covered
+    return whole.coverage(root, on)
+
+
 def coverage(
     g: Graph,
     policy: Policy,
