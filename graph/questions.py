@@ -6,6 +6,7 @@ from collections.abc import Collection, Iterable
 from datetime import date
 
 from graph.answers import Changes, Load, Takeover, WhatIf
+from graph.dates import in_force
 from graph.i18n import _, day
 from graph.model import Cadre, Unit
 from graph.policy import Rule
@@ -219,3 +220,10 @@ def changes_between(store: GraphStore, code: str, start: date, end: date) -> Cha
         statuses=tuple(statuses),
         units=tuple(sorted(units, key=lambda u: u.code)),
     )
+
+
+def living_tops(store: GraphStore, on: date) -> list[Unit]:
+    """The units of the top level of the policy of ``on`` alive that day, by code: the roots
+    of what ``store`` holds (the scope's root, for a scoped store)."""
+    tops = store.units_at_levels([store.policy_on(on).top_level])
+    return sorted((u for u in tops if in_force(u.valid_from, u.valid_to, on)), key=lambda u: u.code)

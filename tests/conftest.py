@@ -426,11 +426,9 @@ def _forget_finished_apps() -> Iterator[None]:
             cached.cache_clear()
 
 
-def unsupported_copy(ben_tre: Path, target: Path, district: str = "831") -> tuple[MemoryStore, str]:
-    """A private copy of Bến Tre in which the first commune of ``district`` has lost its
-    support 30 days before ``ON`` (a gap on ``ON``); the store and that commune's code."""
-    shutil.copytree(ben_tre, target)
-    store = MemoryStore.open(target)
+def end_support(store: GraphStore, district: str = "831") -> str:
+    """End, 30 days before ``ON``, the support of the first commune of ``district`` (a gap on
+    ``ON``, everything below it cut off); that commune's code."""
     commune = store.children(district, ON)[0].code
     ended = [
         dataclasses.replace(a, until=ON - timedelta(days=30))
@@ -439,4 +437,12 @@ def unsupported_copy(ben_tre: Path, target: Path, district: str = "831") -> tupl
     ]
     assert ended
     store.apply(ChangeSet(assignments=ended))
-    return store, commune
+    return commune
+
+
+def unsupported_copy(ben_tre: Path, target: Path, district: str = "831") -> tuple[MemoryStore, str]:
+    """A private copy of Bến Tre in which the first commune of ``district`` has lost its
+    support (:func:`end_support`); the store and that commune's code."""
+    shutil.copytree(ben_tre, target)
+    store = MemoryStore.open(target)
+    return store, end_support(store, district)

@@ -25,7 +25,7 @@ from namgraph.reports.csvfile import write_csv
 from namgraph.reports.files import replaced
 from namgraph.reports.table import Column, Kind, Report, Sheet, Value
 from namgraph.reports.xlsx import write_xlsx
-from tests.conftest import ON, REFORM, Nam, runner, store_env
+from tests.conftest import ON, REFORM, Nam, end_support, runner, store_env
 
 DISTRICT = "831"  # Huyện Châu Thành, Bến Tre
 TWO_TIER = REFORM + timedelta(days=31)
@@ -43,15 +43,7 @@ def vietnamese(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 def broken(memory_store: MemoryStore) -> str:
     """Châu Thành on ``ON`` with the support of its first commune ended a month earlier: the
     commune is a gap, and everything below it is cut off from the chain. Its code."""
-    commune = memory_store.children(DISTRICT, ON)[0].code
-    ended = [
-        dataclasses.replace(a, until=ON - timedelta(days=30))
-        for a in memory_store.assignments(unit=commune)
-        if a.in_force_on(ON)
-    ]
-    assert ended
-    memory_store.apply(ChangeSet(assignments=ended))
-    return commune
+    return end_support(memory_store, DISTRICT)
 
 
 @pytest.fixture

@@ -22,10 +22,10 @@ from strawberry.file_uploads import Upload
 from strawberry.types import ExecutionContext
 
 from graph import answers, model
-from graph.dates import in_force, today
+from graph.dates import today
 from graph.i18n import _
 from graph.orphans import orphaned
-from graph.questions import cadres_in, what_if
+from graph.questions import cadres_in, living_tops, what_if
 from graph.stores.port import (
     GraphStore,
     NotFound,
@@ -83,6 +83,7 @@ from namgraph.api.types import (
     on_date,
     page_size,
 )
+from namgraph.reports.build import coverage_levels
 from namgraph.reports.labels import level_name
 
 __all__ = ["RequestDate", "make_schema", "schema_text"]
@@ -239,11 +240,7 @@ class Query:
             found = await context.loaders.units.load(principal.scope)
             roots = [found] if found is not None else []
         else:
-            store = context.store
-            tops = await context.call(store.units_at_levels, [store.policy_on(on).top_level])
-            roots = sorted(
-                (u for u in tops if in_force(u.valid_from, u.valid_to, on)), key=lambda u: u.code
-            )
+            roots = await context.call(living_tops, context.store, on)
         return Viewer(
             role=str(principal.role),
             demo=principal.kind == "demo",
@@ -669,9 +666,9 @@ def _first_counted_below(store: GraphStore, code: str, on: date) -> str:
         raise ValueError(
             _("no level {level} in policy {policy}").format(level=level, policy=policy.id)
         )
-    for below in policy.levels_below(level):
-        if policy.coverage_rule(below) is not None:
-            return below
+    below = [counted for counted in coverage_levels(policy, level) if counted != level]
+    if below:
+        return below[0]
     raise ValueError(
         _("policy {policy} counts no coverage below the level {level}").format(
             policy=policy.id, level=level

@@ -17,8 +17,9 @@ from fastapi import APIRouter, HTTPException, Request, Response
 from fastapi.responses import HTMLResponse
 from starlette.concurrency import run_in_threadpool
 
-from graph.dates import in_force, today
+from graph.dates import today
 from graph.i18n import _, language
+from graph.questions import living_tops
 from graph.stores.port import GraphStore, StoreError
 from namgraph.api.settings import Settings
 from namgraph.console.words import page_words
@@ -62,11 +63,7 @@ def form_of(store: GraphStore, demo: bool = True) -> Form:
     if not demo:
         return Form("", on, page_words(store))
     try:
-        tops = [
-            unit.code
-            for unit in store.units_at_levels([store.policy_on(on).top_level])
-            if in_force(unit.valid_from, unit.valid_to, on)
-        ]
+        tops = [unit.code for unit in living_tops(store, on)]
         if len(tops) > 1:
             sizes = store.coverage_of(tops, on)
             tops.sort(key=lambda code: (-(sizes[code].households if code in sizes else 0), code))
