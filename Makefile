@@ -11,7 +11,7 @@ ADMIN  := data/admin/vn-admin-2023-05-07.csv
 ADMIN_2025 := data/admin/vn-admin-2025-10-18.csv
 
 # The project's own Neo4j test server: separate data, ports 17687/17474, shared cached classpath.
-TEST_NEO4J := NEO4J_ROOT=$(CURDIR)/.neo4j/test NEO4J_LIB=$(CURDIR)/.neo4j/lib \
+TEST_NEO4J := NEO4J_ROOT=$(CURDIR)/.neo4j/test NEO4J_LIB=$(CURDIR)/.neo4j/lib NEO4J_HEAP_SIZE=2g \
 	NEO4J_BOLT_PORT=17687 NEO4J_HTTP_PORT=17474 NEO4J_PASSWORD=namgraph-test
 HAVE_JAVA := $(shell command -v java >/dev/null 2>&1 && command -v mvn >/dev/null 2>&1 && echo yes)
 
