@@ -33,6 +33,7 @@ from graph.answers import (
 from graph.i18n import _
 from graph.model import Cadre, Status, Unit
 from graph.policy import Policy, Rule
+from graph.stores.memory_tables import tables
 from graph.text import fold
 
 Without = frozenset[str]
@@ -116,7 +117,7 @@ def supporters(
 
 
 def _covered(g: Graph, rule: Rule, unit: Unit, on: date, without: Without) -> bool:
-    return next(_supporting(g, rule, unit, on, without), None) is not None
+    return tables(g).covered(rule, unit, on, without)
 
 
 def why_uncovered(g: Graph, rule: Rule, unit: Unit, on: date, without: Without) -> GapReason:
@@ -248,16 +249,19 @@ def coverage(
     household_level = policy.household_level
     whole = _Tally(_counted_from(policy, root.level))
     below: dict[str, tuple[Unit, _Tally]] = {}
-    above = broken_above(g, policy, root, on, without) if root.exists_on(on) else None
+    if not root.exists_on(on):
+        return whole.coverage(root, on)
+    found = tables(g)
+    above = broken_above(g, policy, root, on, without)
+    # the units below the root come undated from the tables (each exists on ``on``): a pass
+    # reads only their codes, levels and households
     stack: list[tuple[Unit, bool, _Tally | None]] = [(root, above is None, None)]
     while stack:
         unit, ok, part = stack.pop()
-        if not unit.exists_on(on):
-            continue
         tallies = (whole,) if part is None else (whole, part)
         rule = policy.coverage.get(unit.level)
         if rule is not None:
-            covered = _covered(g, rule, unit, on, without)
+            covered = found.covered(rule, unit, on, without)
             for tally in tallies:
                 counts = tally.counts[unit.level]
                 counts[0] += 1
@@ -270,11 +274,11 @@ def coverage(
                 tally.households += count
                 if ok:
                     tally.reached += count
-        for child in children(g, unit.code, on):
+        for child in found.children_on(unit.code, on):
             child_part = part
-            if part is None and parts is not None and child.exists_on(on):
+            if part is None and parts is not None:
                 child_part = _Tally(_counted_from(policy, child.level))
-                below[child.code] = (child, child_part)
+                below[child.code] = (child.on(on), child_part)
             stack.append((child, ok, child_part))
     if parts is not None:
         parts.update((code, tally.coverage(unit, on)) for code, (unit, tally) in below.items())
@@ -294,20 +298,23 @@ def gaps(g: Graph, policy: Policy, root: Unit, level: str, on: date, without: Wi
         return []
     chain = set(policy.chain)
     found: list[Gap] = []
+    walk = tables(g)
+    # below the root, units come undated from the tables; a gap gets its unit as it was on ``on``
     stack: list[tuple[Unit, str | None]] = [(root, broken_above(g, policy, root, on, without))]
     while stack:
         unit, broken = stack.pop()
         if unit.level == level:
-            if not _covered(g, rule, unit, on, without):
-                found.append(Gap(unit, why_uncovered(g, rule, unit, on, without)))
+            if not walk.covered(rule, unit, on, without):
+                dated = unit.on(on)
+                found.append(Gap(dated, why_uncovered(g, rule, dated, on, without)))
             elif broken is not None:
-                found.append(Gap(unit, GapReason.CHAIN_BROKEN_ABOVE, broken))
+                found.append(Gap(unit.on(on), GapReason.CHAIN_BROKEN_ABOVE, broken))
             continue
         unit_rule = policy.coverage.get(unit.level)
         checks = broken is None and unit.level in chain and unit_rule is not None
-        if checks and unit_rule is not None and not _covered(g, unit_rule, unit, on, without):
+        if checks and unit_rule is not None and not walk.covered(unit_rule, unit, on, without):
             broken = unit.code
-        for child in children(g, unit.code, on):
+        for child in walk.children_on(unit.code, on):
             stack.append((child, broken))
     found.sort(key=lambda gap: gap.unit.code)
     return found

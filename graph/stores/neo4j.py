@@ -1054,7 +1054,8 @@ class Neo4jStore:
         households = dict.fromkeys(roots, 0)
         reached = dict.fromkeys(roots, 0)
         for r in rows:
-            tallies[r["code"]][r["level"]] = (r["units"], r["covered"])
+            for tally in r["levels"]:
+                tallies[r["code"]][tally["level"]] = (tally["units"], tally["covered"])
             households[r["code"]] += r["households"]
             reached[r["code"]] += r["reached"]
         out: dict[str, Coverage] = {}

@@ -187,23 +187,35 @@ CALL (root) {{
   RETURN a.code AS above
 }}"""
 
+#: Per root: each level's units, covered units and households, and the households the chain
+#: reaches. Each unit's own coverage is worked out once, in one pass over the subtree; the
+#: households cut off are then counted downward from the (few) uncovered chain-level units,
+#: instead of checking the ancestors of every household group.
 COVERAGE = f"""
 UNWIND $codes AS code
 MATCH (root:Unit {{code: code}}) WHERE {in_scope_on("root")}
 {AFTER_ROOT}
-CALL (root, above) {{
+CALL (root) {{
   MATCH p = (root)<-[:PART_OF*0..]-(u)
   WHERE {_path_on("p", "root")}
-  WITH u, p, above, {_covered("u", "u")} AS covered
-  WITH u, covered,
-       u.level = $household_level AND above IS NULL
-         AND (covered OR NOT u.level IN $chain)
-         AND {_chain_ok("nodes(p)[..-1]", "p")} AS reached
-  RETURN u.level AS level, count(u) AS units, sum(CASE WHEN covered THEN 1 ELSE 0 END) AS covered,
-         sum(CASE WHEN u.level = $household_level THEN coalesce(u.households, 0) ELSE 0 END) AS households,
-         sum(CASE WHEN reached THEN coalesce(u.households, 0) ELSE 0 END) AS reached
+  WITH u, {_covered("u", "u")} AS covered
+  WITH u.level AS level, count(u) AS units, sum(CASE WHEN covered THEN 1 ELSE 0 END) AS covered,
+       sum(CASE WHEN u.level = $household_level THEN coalesce(u.households, 0) ELSE 0 END)
+         AS households,
+       collect(CASE WHEN NOT covered AND u.level IN $chain THEN u END) AS broken
+  RETURN collect({{level: level, units: units, covered: covered}}) AS levels,
+         sum(households) AS households,
+         reduce(acc = [], b IN collect(broken) | acc + b) AS broken
 }}
-RETURN code, level, units, covered, households, reached
+CALL (broken) {{
+  UNWIND broken AS b
+  MATCH q = (b)<-[:PART_OF*0..]-(g)
+  WHERE g.level = $household_level AND all(r_q IN relationships(q) WHERE {rel_on("r_q")})
+  WITH DISTINCT g
+  RETURN sum(coalesce(g.households, 0)) AS cut
+}}
+RETURN code, levels, households,
+       CASE WHEN above IS NULL THEN households - cut ELSE 0 END AS reached
 """
 
 GAPS = f"""
