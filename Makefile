@@ -10,9 +10,14 @@ PORT   ?= 8000
 ADMIN  := data/admin/vn-admin-2023-05-07.csv
 ADMIN_2025 := data/admin/vn-admin-2025-10-18.csv
 
-# The project's own Neo4j test server: separate data, ports 17687/17474, shared cached classpath.
-TEST_NEO4J := NEO4J_ROOT=$(CURDIR)/.neo4j/test NEO4J_LIB=$(CURDIR)/.neo4j/lib NEO4J_HEAP_SIZE=2g \
+# The project's own Neo4j test servers, one per test process (pytest-xdist worker): separate
+# data, Bolt ports 17687 and 17697 (tests/conftest.py), one shared cached classpath.
+TEST_NEO4J  := NEO4J_ROOT=$(CURDIR)/.neo4j/test NEO4J_LIB=$(CURDIR)/.neo4j/lib NEO4J_HEAP_SIZE=2g \
 	NEO4J_BOLT_PORT=17687 NEO4J_HTTP_PORT=17474 NEO4J_PASSWORD=namgraph-test
+TEST_NEO4J2 := NEO4J_ROOT=$(CURDIR)/.neo4j/test2 NEO4J_LIB=$(CURDIR)/.neo4j/lib NEO4J_HEAP_SIZE=2g \
+	NEO4J_BOLT_PORT=17697 NEO4J_HTTP_PORT=17484 NEO4J_PASSWORD=namgraph-test
+# Two test processes: a module's tests stay in one process (--dist loadfile).
+PYTEST := $(BIN)/pytest -q -n 2 --dist loadfile
 HAVE_JAVA := $(shell command -v java >/dev/null 2>&1 && command -v mvn >/dev/null 2>&1 && echo yes)
 
 .PHONY: venv demo demo-data screenshots test lint typecheck bench clean neo4j neo4j-stop messages graphiql
@@ -61,10 +66,12 @@ test: $(STAMP)
 	$(BIN)/mypy
 ifeq ($(HAVE_JAVA),yes)
 	$(TEST_NEO4J) neo4j/neo4j.sh start
-	status=0; $(BIN)/pytest -q || status=$$?; $(TEST_NEO4J) neo4j/neo4j.sh stop; exit $$status
+	$(TEST_NEO4J2) neo4j/neo4j.sh start
+	status=0; $(PYTEST) || status=$$?; \
+	  $(TEST_NEO4J) neo4j/neo4j.sh stop; $(TEST_NEO4J2) neo4j/neo4j.sh stop; exit $$status
 else
 	@echo "Java 17 and Maven not found: the Neo4j half of the tests is skipped (with CI=true it fails)"
-	$(BIN)/pytest -q
+	$(PYTEST)
 endif
 
 ## messages: gather every message into the catalogs (graph/locales), keep translations, compile

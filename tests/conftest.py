@@ -49,7 +49,22 @@ ON = date(2023, 5, 1)
 REFORM = date(2025, 7, 1)  # two-tier local government
 RESOLUTION = "Nghị quyết 202/2025/QH15"
 
-NEO4J_URI = os.environ.get("NAM_TEST_NEO4J_URI", "bolt://127.0.0.1:17687")
+
+
+def _neo4j_uri() -> str:
+    """The Neo4j test server of this test process. ``make test`` runs the tests in two worker
+    processes (pytest-xdist), each with a test server of its own: Bolt on 17687 for the first
+    (and for a run without workers), 17697 for the second. ``NAM_TEST_NEO4J_URI`` names
+    others, one per worker, separated by commas."""
+    worker = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or 0)
+    named = os.environ.get("NAM_TEST_NEO4J_URI")
+    if named:
+        uris = [uri.strip() for uri in named.split(",") if uri.strip()]
+        return uris[worker % len(uris)]
+    return f"bolt://127.0.0.1:{17687 + 10 * worker}"
+
+
+NEO4J_URI = _neo4j_uri()
 NEO4J_USER = os.environ.get("NAM_TEST_NEO4J_USER", "neo4j")
 NEO4J_PASSWORD = os.environ.get("NAM_TEST_NEO4J_PASSWORD", "namgraph-test")
 NEO4J_DATABASE = "neo4j"
@@ -396,6 +411,20 @@ def browser() -> Iterator[Any]:
 #: The console's timings measured by the browser tests (navigation timing, in ms), printed at
 #: the end of the run: figures for the README, never asserted.
 CONSOLE_TIMINGS: dict[str, float] = {}
+_TIMING = "console timing"
+
+
+def console_timings(request: pytest.FixtureRequest, timings: dict[str, float]) -> None:
+    """Report the console's timings measured by a test (carried to the process that prints
+    the summary, when the tests run in worker processes)."""
+    request.node.user_properties.extend((_TIMING, (name, v)) for name, v in timings.items())
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    for key, value in report.user_properties:
+        if key == _TIMING:
+            name, ms = value
+            CONSOLE_TIMINGS[name] = ms
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:

@@ -31,7 +31,7 @@ from namgraph.api.settings import Settings
 from namgraph.console.page import STATIC
 from namgraph.reports.labels import REASONS
 from tests.axe import serious_violations
-from tests.conftest import CONSOLE_TIMINGS, ON, unsupported_copy
+from tests.conftest import console_timings, ON, unsupported_copy
 from tests.test_api import Server
 
 TITLE = "Bảng điều khiển nắm địa bàn"
@@ -196,7 +196,9 @@ def test_a_server_that_wants_tokens_shows_no_demo_banner(world: World) -> None:
 # --- in Chromium ------------------------------------------------------------------------------
 
 
-def test_overview_numbers_then_the_trend_in_one_request(tab: Tab, world: World) -> None:
+def test_overview_numbers_then_the_trend_in_one_request(
+    tab: Tab, world: World, request: pytest.FixtureRequest
+) -> None:
     coverage = world.store.coverage("83", ON)
     tab.clear()
     main = tab.open(f"overview?unit=83&asOf={DAY}")
@@ -223,8 +225,9 @@ def test_overview_numbers_then_the_trend_in_one_request(tab: Tab, world: World) 
                   trend: mark('namgraph:trend-shown')};
         }"""
     )
-    CONSOLE_TIMINGS.update(
-        {f"overview of Bến Tre, embedded store: {key}": value for key, value in timing.items()}
+    console_timings(
+        request,
+        {f"overview of Bến Tre, embedded store: {key}": value for key, value in timing.items()},
     )
     assert tab.errors == []
 
