@@ -50,7 +50,6 @@ REFORM = date(2025, 7, 1)  # two-tier local government
 RESOLUTION = "Nghị quyết 202/2025/QH15"
 
 
-
 def _neo4j_uri() -> str:
     """The Neo4j test server of this test process. ``make test`` runs the tests in two worker
     processes (pytest-xdist), each with a test server of its own: Bolt on 17687 for the first

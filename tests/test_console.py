@@ -31,7 +31,7 @@ from namgraph.api.settings import Settings
 from namgraph.console.page import STATIC
 from namgraph.reports.labels import REASONS
 from tests.axe import serious_violations
-from tests.conftest import console_timings, ON, unsupported_copy
+from tests.conftest import ON, console_timings, unsupported_copy
 from tests.test_api import Server
 
 TITLE = "Bảng điều khiển nắm địa bàn"
