@@ -1078,7 +1078,10 @@ class Neo4jStore:
                     level=repr(level), levels=ruled
                 )
             )
-        rows = self._ask(cy.GAPS, on, without, code=root.code, level=level)
+        upper = [lvl.id for lvl in policy.levels[: policy.level(level).index]]
+        rows = self._ask(
+            cy.GAPS, on, without, code=root.code, level=level, upper=upper, down=[*upper, level]
+        )
         return [Gap(self._on(r["u"], on), GapReason(r["reason"]), r["broken_at"]) for r in rows]
 
     def chain(self, code: str, on: date) -> list[ChainLink]:

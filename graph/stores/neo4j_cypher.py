@@ -218,18 +218,44 @@ RETURN code, levels, households,
        CASE WHEN above IS NULL THEN households - cut ELSE 0 END AS reached
 """
 
+
+def _down_to(start: str, end: str, levels: str) -> str:
+    """A path ``p_{end}`` from ``start`` down to ``end`` by links in force on $on, through units
+    of the ``levels`` only (a walk stops at the level asked about, never below it)."""
+    return (
+        f"p_{end} = ({start}) (()<-[r:PART_OF]-(n) WHERE n.level IN {levels} "
+        f"AND {rel_on('r')})* ({end})"
+    )
+
+
+#: The gaps at $level under a root: its uncovered units there, each with the reason, and its
+#: covered units there below an uncovered chain-level unit, each with the topmost such unit
+#: ($upper: the levels above $level; $down: those and $level). Each unit's coverage is worked
+#: out once; the chain above is looked at from the (few) uncovered chain-level units down,
+#: instead of from every unit up, and no walk goes below $level.
 GAPS = f"""
-MATCH (root:Unit {{code: $code}}) WHERE {in_scope_on("root")}
+MATCH (root:Unit {{code: $code}}) WHERE {in_scope_on("root")} AND {_exists_on("root")}
 {AFTER_ROOT}
-MATCH p = (root)<-[:PART_OF*0..]-(u)
-WHERE u.level = $level AND {_path_on("p", "root")}
-WITH u, p, above, {_covered("u", "u")} AS covered
-WITH u, covered,
-     coalesce(above, [x IN nodes(p)[..-1] WHERE x.level IN $chain AND NOT {_covered("x", "x")} | x.code][0])
-       AS broken
-WHERE NOT covered OR broken IS NOT NULL
-RETURN u, CASE WHEN covered THEN 'chain_broken_above' ELSE {_reason("u")} END AS reason,
-       CASE WHEN covered THEN broken ELSE null END AS broken_at
+CALL (root, above) {{
+  MATCH {_down_to("root", "u", "$down")}
+  WHERE u.level = $level AND NOT {_covered("u", "u")}
+  RETURN u, {_reason("u")} AS reason, null AS broken_at
+  UNION
+  MATCH {_down_to("root", "u", "$down")}
+  WHERE above IS NOT NULL AND u.level = $level AND {_covered("u", "u")}
+  RETURN u, 'chain_broken_above' AS reason, above AS broken_at
+  UNION
+  MATCH {_down_to("root", "x", "$upper")}
+  WHERE above IS NULL AND x.level IN $chain AND NOT {_covered("x", "x")}
+  WITH x, length(p_x) AS depth
+  MATCH {_down_to("x", "u", "$down")}
+  WHERE length(p_u) > 0 AND u.level = $level
+  WITH u, x, depth ORDER BY depth
+  WITH u, collect(x.code)[0] AS broken_at
+  WHERE {_covered("u", "u")}
+  RETURN u, 'chain_broken_above' AS reason, broken_at
+}}
+RETURN u, reason, broken_at
 ORDER BY u.code
 """
 
