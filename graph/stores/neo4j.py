@@ -1108,13 +1108,12 @@ class Neo4jStore:
             raise NotFound("cadre", cadre_id)
         r = rows[0]
         cadre = _cadre(r["c"])
-        totals: dict[str, list[int]] = {}
-        households = 0
-        for item in r["units"]:
-            tally = totals.setdefault(item["level"], [0, 0])
-            tally[0] += 1
-            tally[1] += bool(item["ok"])
-            households += item["households"]
+        cut = {item["level"]: item["units"] for item in r["cut"]}
+        totals = {
+            item["level"]: (item["units"], item["units"] - cut.get(item["level"], 0))
+            for item in r["levels"]
+        }
+        households = r["households"]
         broken = sorted(
             (Gap(self._on(b["unit"], on), GapReason(b["reason"])) for b in r["broken"]),
             key=lambda gap: gap.unit.code,

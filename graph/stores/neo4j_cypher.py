@@ -287,6 +287,10 @@ WITH nodes(p)[i] AS n, i WHERE {in_scope_on("n")}
 RETURN n, supporters ORDER BY i
 """
 
+#: What a cadre reaches: the units they support directly on $on, each unit below them once with
+#: its own coverage worked out once, then the units cut off, walked down from the (few)
+#: uncovered chain-level units until another unit the cadre supports; the topmost of those
+#: are the breaks.
 REACH = f"""
 MATCH (c:Cadre {{id: $id}}) WHERE {cadre_in_scope("c")}
 WITH c, {_status_on("c")} AS status
@@ -300,18 +304,30 @@ CALL (direct) {{
   UNWIND direct AS d
   MATCH p = (d)<-[:PART_OF*0..]-(u)
   WHERE {_path_on("p", "d")}
-  WITH u, p, direct,
-       all(x IN nodes(p) WHERE x IN direct OR NOT x.level IN $chain OR {_covered("x", "x")}) AS ok,
-       NOT u IN direct AND u.level IN $chain AND NOT {_covered("u", "u")}
-         AND all(y IN nodes(p)[..-1] WHERE y IN direct OR NOT y.level IN $chain OR {_covered("y", "y")})
-         AS breaks
-  WITH u, max(ok) AS ok, max(breaks) AS breaks
-  RETURN collect({{level: u.level, ok: ok, households: CASE WHEN ok AND u.level = $household_level
-                   THEN coalesce(u.households, 0) ELSE 0 END}}) AS units,
-         [x IN collect(CASE WHEN breaks THEN {{unit: u, reason: {_reason("u")}}} END)
-          WHERE x IS NOT NULL] AS broken
+  WITH DISTINCT u, direct
+  WITH u, NOT u IN direct AND u.level IN $chain AND NOT {_covered("u", "u")} AS bad
+  WITH u.level AS level, count(u) AS units,
+       sum(CASE WHEN u.level = $household_level THEN coalesce(u.households, 0) ELSE 0 END)
+         AS households,
+       collect(CASE WHEN bad THEN u END) AS bad
+  RETURN collect({{level: level, units: units}}) AS levels, sum(households) AS households,
+         reduce(acc = [], b IN collect(bad) | acc + b) AS bad
 }}
-RETURN c, status, direct, units, broken
+CALL (direct, bad) {{
+  UNWIND bad AS b
+  MATCH q = (b)<-[:PART_OF*0..]-(v)
+  WHERE all(r_q IN relationships(q) WHERE {rel_on("r_q")})
+    AND none(n IN nodes(q)[1..] WHERE n IN direct)
+  WITH v, max(length(q)) > 0 AS under
+  WITH v.level AS level, count(v) AS units,
+       sum(CASE WHEN v.level = $household_level THEN coalesce(v.households, 0) ELSE 0 END)
+         AS households,
+       collect(CASE WHEN under THEN v.code END) AS under
+  RETURN collect({{level: level, units: units}}) AS cut, sum(households) AS cut_households,
+         reduce(acc = [], c IN collect(under) | acc + c) AS under
+}}
+RETURN c, status, direct, levels, cut, households - cut_households AS households,
+       [b IN bad WHERE NOT b.code IN under | {{unit: b, reason: {_reason("b")}}}] AS broken
 """
 
 _HOUSEHOLDS_BELOW = f"""
