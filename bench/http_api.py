@@ -36,11 +36,14 @@ __all__ = [
     "COVERAGE",
     "DASHBOARD",
     "GAPS",
+    "TYPENAME",
     "ApiServer",
     "GraphQLFailed",
     "Reply",
     "quiet_request_logs",
 ]
+
+TYPENAME = "{ __typename }"
 
 COVERAGE = """query($unit: ID!, $asOf: Date) {
   coverage(unit: $unit, asOf: $asOf) { households householdsReached ratio

@@ -72,6 +72,24 @@ def test_deep_huge_and_flooding_queries_never_reach_the_store(open_with: Open) -
         assert len(lines) == 5 and all(r["role"] == "district_officer" for r in lines)
 
 
+def test_a_text_once_valid_is_still_costed_with_each_request_s_variables(open_with: Open) -> None:
+    """Validation of a text is remembered once it passed (namgraph.api.checked); the cost rule,
+    which reads the variables, still runs on every request."""
+    query = 'query($n: Int) { search(text: "an", first: $n) { ... on Unit { code } } }'
+    with open_with() as world:
+        for _ in range(2):
+            assert "errors" not in world.ask(Role.ANALYST, query, n=5)
+        body = world.ask(Role.ANALYST, query, n=1_000_000)
+        (error,) = body["errors"]
+        assert error["extensions"]["code"] == "QUERY_TOO_COMPLEX", error
+        assert "errors" not in world.ask(Role.ANALYST, query, n=5)
+        # and a text that fails a fixed rule fails every time
+        for _ in range(2):
+            unknown = world.ask(Role.ANALYST, '{ unit(code: "83") { nosuchfield } }')
+            (error,) = unknown["errors"]
+            assert error["extensions"]["code"] == "BAD_INPUT" and "nosuchfield" in error["message"]
+
+
 def test_a_page_beyond_the_cap_is_refused_before_the_store(open_with: Open) -> None:
     with open_with(max_cost=10**9) as world:  # the cost rule lets it through; the page cap not
         warm(world)
@@ -116,6 +134,9 @@ def test_batches_and_oversized_bodies_are_refused_at_the_door(open_with: Open) -
 
 def test_each_token_has_its_rate(open_with: Open) -> None:
     with open_with(rate_per_minute=5) as world:
+        # the buckets' clock is held still: a slow store must not refill them between requests
+        now = [1000.0]
+        world.api.app.state.gate.buckets.clock = lambda: now[0]
         for _ in range(5):
             assert "errors" not in world.ask(Role.ANALYST, "{ reshuffles { id } }")
         headers = {"Authorization": f"Bearer {world.callers[Role.ANALYST].token}"}
@@ -125,6 +146,13 @@ def test_each_token_has_its_rate(open_with: Open) -> None:
         assert response.status_code == 429
         assert int(response.headers["retry-after"]) >= 1
         assert response.json()["errors"][0]["extensions"]["code"] == "RATE_LIMITED"
+        # one request comes back every 60/5 = 12 seconds
+        now[0] += 12.5
+        assert "errors" not in world.ask(Role.ANALYST, "{ reshuffles { id } }")
+        again = world.api.client.post(
+            "/graphql", json={"query": "{ reshuffles { id } }"}, headers=headers
+        )
+        assert again.status_code == 429
         # another token has its own
         assert "errors" not in world.ask(Role.LOADER, "{ reshuffles { id } }")
 

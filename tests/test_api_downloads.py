@@ -7,7 +7,6 @@ import csv
 import io
 import shutil
 import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -273,11 +272,10 @@ def test_a_file_being_built_holds_up_no_cheap_question_and_waits_for_a_lane(
         worker.start()
         try:
             assert entered.wait(20)
-            started = time.monotonic()
             assert api.client.get("/healthz").status_code == 200
             answer = api.data('{ unit(code: "83") { name } }')
             assert answer["unit"]["name"] == "Tỉnh Bến Tre"
-            assert time.monotonic() - started < 5  # answered while the file is being built
+            assert worker.is_alive() and not first  # answered while the file is being built
             busy = api.client.get("/reports/coverage.csv", params={"unit": "83"})
             assert error(busy)[:2] == (503, "BUSY")
             assert busy.headers["retry-after"] == "1"

@@ -23,6 +23,7 @@ from graph.stores.memory import MemoryStore
 from graph.stores.port import ChangeSet, GraphStore
 from loaders.plan import StaleLoad, apply_plan, make_plan
 from loaders.reshuffle import PlanRefused, StalePlan, apply_reshuffle, plan_reshuffle
+from namgraph.api.settings import Settings
 from tests.conftest import ON, ROOT, write_csv
 from tests.test_api import Server
 from tests.test_reshuffle import DECISION, HEADER, E, Scenario, standing_members
@@ -300,6 +301,11 @@ def three_thousand_ended(store: GraphStore) -> ChangeSet:
     )
 
 
+#: A server that works every answer out afresh (no answers kept between requests): the tests
+#: of what one request reads.
+READ_EVERY_TIME = Settings(demo=True, answer_cache=0)
+
+
 def reached(body: dict[str, object]) -> tuple[int, int | None]:
     """The figure of a TWICE answer (both reads agree) and the generation it names."""
     assert "errors" not in body, body
@@ -318,7 +324,7 @@ def test_readers_during_a_3000_row_apply_see_all_of_it_or_none(store: GraphStore
     changes = three_thousand_ended(store)
     stop = threading.Event()
     during: list[dict[str, object]] = []
-    with Server(store) as api:
+    with Server(store, READ_EVERY_TIME) as api:
         before = reached(api.query(TWICE))
 
         def read_on() -> None:
@@ -357,10 +363,40 @@ def test_a_write_between_two_reads_of_one_answer_does_not_mix_them(store: GraphS
             written.append(1)
             store.apply(changes)
 
-    with Server(store) as api:
+    with Server(store, READ_EVERY_TIME) as api:
         before = reached(api.query(TWICE))
         with hooked("read-done", write_meanwhile):
             answer = reached(api.query(TWICE))
         after = reached(api.query(TWICE))
     assert written and before != after
     assert answer == (before if isinstance(store, MemoryStore) else after)
+
+
+def test_an_answer_read_across_a_write_is_kept_only_for_the_generation_it_names(
+    store: GraphStore,
+) -> None:
+    """With answers kept between requests (namgraph.api.kept): a write lands between the two
+    reads of the first request. The answers kept are those of the generation the answer names,
+    and the next request, after the write, is answered for the graph after it."""
+    changes = three_thousand_ended(store)
+    written: list[int] = []
+
+    def write_meanwhile() -> None:
+        if not written:
+            written.append(1)
+            store.apply(changes)
+
+    with Server(store, READ_EVERY_TIME) as plain:
+        before = reached(plain.query(TWICE))
+    with Server(store) as api:
+        with hooked("read-done", write_meanwhile):
+            answer = reached(api.query(TWICE))
+        after = reached(api.query(TWICE))
+        again = reached(api.query(TWICE))
+        kept = api.app.state.kept
+        assert kept.hits >= 1  # the last one was given a kept answer
+    with Server(store, READ_EVERY_TIME) as plain:
+        fresh = reached(plain.query(TWICE))
+    assert written and before != after
+    assert answer == (before if isinstance(store, MemoryStore) else after)
+    assert after == again == fresh

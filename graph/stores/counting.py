@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections import Counter
 from typing import Any
@@ -45,6 +46,7 @@ class CountingStore:
         if not callable(target) or name.startswith("_") or name in local:
             return target
 
+        @functools.wraps(target)  # named as the method (namgraph.api.kept knows it by name)
         def counted(*args: Any, **kwargs: Any) -> Any:
             with self._lock:
                 self.by_method[name] += 1

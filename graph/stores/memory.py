@@ -667,6 +667,10 @@ class MemoryStore:
     def generation(self) -> int:
         return self._version
 
+    def revision(self) -> tuple[str, int]:
+        # one process holds one data directory for good: its generation says it all
+        return ("", self._version)
+
     def ping(self) -> bool:
         return self._db is None or (self._db.path.is_file() and self._db.generation() >= 0)
 

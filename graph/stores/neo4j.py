@@ -414,6 +414,7 @@ class Neo4jStore:
         self.driver.execute_query(
             "MERGE (m:NamgraphMeta {key: 'schema'}) "
             "SET m.version = $version, m.policy = $policy, m.policy_yaml = $text, "
+            "m.epoch = coalesce(m.epoch, randomUUID()), "
             "m.chain = $chain, m.household_level = $household_level "
             "WITH m OPTIONAL MATCH (old:PolicyRule) DETACH DELETE old "
             "WITH DISTINCT m UNWIND $rules AS rule CREATE (r:PolicyRule) SET r = rule",
@@ -585,8 +586,23 @@ class Neo4jStore:
 
     def generation(self) -> int:
         """How many change sets have been applied; changes with every write."""
-        meta = self._meta(self.driver, self.database) or {}
-        return int(meta.get("generation", 0))
+        return self.revision()[1]
+
+    def revision(self) -> tuple[str, int]:
+        """The meta node's ``epoch`` (a random id given when the graph is made) and generation,
+        in one light read (not the policies the meta node also holds)."""
+        try:
+            records, _, _ = self.driver.execute_query(
+                "MATCH (m:NamgraphMeta {key: 'schema'}) "
+                "RETURN coalesce(m.epoch, '') AS epoch, coalesce(m.generation, 0) AS generation",
+                database_=self.database,
+                routing_=neo4j.RoutingControl.READ,
+            )
+        except (ServiceUnavailable, SessionExpired) as exc:
+            raise StoreError(f"Neo4j is unavailable: {exc}") from exc
+        if not records:
+            return ("", 0)
+        return (str(records[0]["epoch"]), int(records[0]["generation"]))
 
     def ping(self) -> bool:
         return bool(self._read("RETURN 1 AS ok")[0]["ok"] == 1)

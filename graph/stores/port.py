@@ -197,6 +197,13 @@ class GraphStore(Protocol):
         same graph."""
         ...
 
+    def revision(self) -> tuple[str, int]:
+        """The graph's identity and its :meth:`generation`, read together: two reads with the
+        same revision saw the same graph, even across a graph dropped and made anew (whose
+        generation may count up to the same number again). Answers are kept under it
+        (``namgraph.api.kept``)."""
+        ...
+
     def ping(self) -> bool:
         """True when the store can answer (the database is reachable)."""
         ...

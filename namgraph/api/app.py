@@ -35,6 +35,7 @@ from namgraph.api.body import BodyGuard, JsonRefused, graphql_error, read_json
 from namgraph.api.context import Context
 from namgraph.api.errors import Code, error
 from namgraph.api.gate import Gate, Refusal
+from namgraph.api.kept import Kept
 from namgraph.api.logs import log, request_id
 from namgraph.api.schema import make_schema
 from namgraph.api.settings import Settings
@@ -134,9 +135,13 @@ class Router(GraphQLRouter[Context, None]):
             if context.wrote:
                 context.generation = await run_in_threadpool(context.base.generation)
                 break
-            if context.generation is None:  # refused before it read anything
+            if context.generation is None or context.kept_whole:  # nothing read, or all kept
                 break
-            if await run_in_threadpool(context.store.generation) == context.generation:
+            now = await run_in_threadpool(context.store.revision)
+            if now[1] == context.generation and context.revision in (None, now):
+                if context.answer_key is not None and self._whole(context, result):
+                    context.answers[context.answer_key] = result.data
+                context.keep_answers()
                 break
             await context.pin()
         else:
@@ -154,6 +159,17 @@ class Router(GraphQLRouter[Context, None]):
         result.extensions = {**(result.extensions or {}), "generation": context.generation}
         return result
 
+    @staticmethod
+    def _whole(context: Context, result: ExecutionResult) -> bool:
+        """A whole answer is kept only when it came without errors, put nothing on the audit
+        trail and read nothing but kept questions."""
+        return (
+            not result.errors
+            and not context.audited
+            and context.all_kept
+            and not context.kept_whole
+        )
+
     async def render_graphql_ide(self, request: Request) -> HTMLResponse:
         return graphiql.page(request.url.path, self.demo)
 
@@ -164,6 +180,7 @@ def create_app(store: GraphStore, settings: Settings | None = None) -> FastAPI:
     schema = make_schema(settings)
     audit = Audit(settings.audit_log)
     gate = Gate(store, settings, audit)
+    kept = Kept(settings.answer_cache)  # answers kept until the next write (namgraph.api.kept)
     if hasattr(store, "timeout"):
         setattr(store, "timeout", settings.query_timeout)  # noqa: B010 (Neo4j stops slow reads)
 
@@ -174,7 +191,9 @@ def create_app(store: GraphStore, settings: Settings | None = None) -> FastAPI:
         principal: Principal | None = request.state.principal
         if principal is None:  # the GraphiQL page: built with a context that can see nothing
             principal = NOBODY
-        return await Context.pinned(store, settings, request.state.request_id, principal, audit)
+        return await Context.pinned(
+            store, settings, request.state.request_id, principal, audit, kept
+        )
 
     # multipart requests carry reshuffle files to planReshuffle (GraphQL multipart request spec)
     router = Router(schema, context_getter=context_getter, multipart_uploads_enabled=True)
@@ -189,6 +208,8 @@ def create_app(store: GraphStore, settings: Settings | None = None) -> FastAPI:
         openapi_url=None,
     )
     app.include_router(router, prefix="/graphql")
+    app.state.kept = kept
+    app.state.gate = gate
     app.include_router(graphiql.router())  # /graphiql/*: GraphiQL's files, no data, no token
     app.include_router(downloads.router(store, settings, audit))  # /reports/{kind}.{xlsx|csv}
     app.include_router(templates.router(audit))  # /templates/{kind}.{xlsx|csv}

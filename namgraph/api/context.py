@@ -20,24 +20,28 @@ from collections.abc import (
     Sequence,
 )
 from concurrent.futures import Executor
-from dataclasses import dataclass
 from datetime import date
-from typing import Any, TypeVar
+from functools import cached_property
+from typing import Any, TypeVar, cast
 
+import orjson
+from graphql import ExecutionResult as GraphQLExecutionResult
 from starlette.concurrency import run_in_threadpool
 from strawberry.dataloader import DataLoader
 from strawberry.extensions import SchemaExtension
 from strawberry.fastapi import BaseContext
+from strawberry.types import ExecutionContext
 from strawberry.types.graphql import OperationType
 
 from graph.answers import Coverage, Load, Supporter, Takeover
 from graph.faults import pause_at
-from graph.i18n import _
+from graph.i18n import _, language
 from graph.model import Assignment, Cadre, Unit
 from graph.questions import takeovers
 from graph.stores.port import GraphStore, StoreTimeout
 from namgraph.api.audit import Audit
 from namgraph.api.auth import Principal
+from namgraph.api.kept import Kept, Revision, key_of
 from namgraph.api.settings import Settings
 
 __all__ = ["Context", "Loaders", "ReadGeneration"]
@@ -85,41 +89,71 @@ def _dated(
     return DataLoader(load_fn=load)
 
 
-@dataclass
 class Loaders:
-    units: DataLoader[str, Unit | None]
-    cadres: DataLoader[str, Cadre | None]
-    ancestors: DataLoader[str, list[Unit] | None]
-    ancestors_on: DataLoader[tuple[str, date], list[Unit] | None]
-    assignments: DataLoader[str, list[Assignment] | None]
-    assignments_at: DataLoader[str, list[Assignment] | None]
-    children: DataLoader[tuple[str, date], list[Unit] | None]
-    coverage: DataLoader[tuple[str, date], Coverage | None]
-    supporters: DataLoader[tuple[str, date], tuple[Supporter, ...] | None]
-    loads: DataLoader[tuple[str, date], Load | None]
-    takeovers: DataLoader[tuple[str, date], Takeover | None]
+    """The request's data loaders, each made when a resolver first needs it (most requests use
+    two or three of them)."""
+
+    def __init__(self, store: GraphStore, run: Runner) -> None:
+        self.store = store
+        self.run = run
 
     @classmethod
     def over(cls, store: GraphStore, run: Runner) -> Loaders:
+        return cls(store, run)
+
+    @cached_property
+    def units(self) -> DataLoader[str, Unit | None]:
+        return _plain(self.store.units, self.run)
+
+    @cached_property
+    def cadres(self) -> DataLoader[str, Cadre | None]:
+        return _plain(self.store.cadres, self.run)
+
+    @cached_property
+    def ancestors(self) -> DataLoader[str, list[Unit] | None]:
+        return _plain(self.store.ancestors_of, self.run)
+
+    @cached_property
+    def ancestors_on(self) -> DataLoader[tuple[str, date], list[Unit] | None]:
+        return _dated(self.store.ancestors_of, self.run)
+
+    @cached_property
+    def assignments(self) -> DataLoader[str, list[Assignment] | None]:
+        return _plain(self.store.assignments_of, self.run)
+
+    @cached_property
+    def assignments_at(self) -> DataLoader[str, list[Assignment] | None]:
+        return _plain(self.store.assignments_at, self.run)
+
+    @cached_property
+    def children(self) -> DataLoader[tuple[str, date], list[Unit] | None]:
+        return _dated(self.store.children_of, self.run)
+
+    @cached_property
+    def coverage(self) -> DataLoader[tuple[str, date], Coverage | None]:
+        return _dated(self.store.coverage_of, self.run)
+
+    @cached_property
+    def supporters(self) -> DataLoader[tuple[str, date], tuple[Supporter, ...] | None]:
+        store = self.store
+
         def supporters(codes: Iterable[str], on: date) -> Mapping[str, tuple[Supporter, ...]]:
             return store.supporters(codes, on)
+
+        return _dated(supporters, self.run)
+
+    @cached_property
+    def loads(self) -> DataLoader[tuple[str, date], Load | None]:
+        return _dated(self.store.loads_of, self.run)
+
+    @cached_property
+    def takeovers(self) -> DataLoader[tuple[str, date], Takeover | None]:
+        store = self.store
 
         def candidates(codes: Iterable[str], on: date) -> Mapping[str, Takeover]:
             return {t.unit.code: t for t in takeovers(store, codes, on, candidates=10)}
 
-        return cls(
-            units=_plain(store.units, run),
-            cadres=_plain(store.cadres, run),
-            ancestors=_plain(store.ancestors_of, run),
-            ancestors_on=_dated(store.ancestors_of, run),
-            assignments=_plain(store.assignments_of, run),
-            assignments_at=_plain(store.assignments_at, run),
-            children=_dated(store.children_of, run),
-            coverage=_dated(store.coverage_of, run),
-            supporters=_dated(supporters, run),
-            loads=_dated(store.loads_of, run),
-            takeovers=_dated(candidates, run),
-        )
+        return _dated(candidates, self.run)
 
 
 class Context(BaseContext):
@@ -137,6 +171,7 @@ class Context(BaseContext):
         audit: Audit | None = None,
         base: GraphStore | None = None,
         generation: int | None = None,
+        kept: Kept | None = None,
     ) -> None:
         super().__init__()
         self.principal = principal or Principal.demo()
@@ -144,7 +179,14 @@ class Context(BaseContext):
         self.base = base or store
         self.settings = settings
         self.request_id = request_id
-        self.audit = audit or Audit()
+        self.trail = audit or Audit()
+        #: Whether this request has put anything on the audit trail (its answer is then never
+        #: given again from namgraph.api.kept: the trail must see every such request).
+        self.audited = False
+        #: Whether every store call of this request was one whose answer may be kept (a saved
+        #: reshuffle plan, say, is not of a write generation: a request that read one is not
+        #: given again whole).
+        self.all_kept = True
         #: Where this request's store calls run: the shared thread pool, or for a heavy
         #: request its lane's own thread (see namgraph.api.lanes), so its questions run one at a time.
         self.worker: Executor | None = None
@@ -152,6 +194,16 @@ class Context(BaseContext):
         self.loaders = Loaders.over(self.store, self.run)
         #: The write generation every read of this request sees (see :meth:`pin`).
         self.generation = generation
+        #: The answers kept between requests (namgraph.api.kept), and this request's own
+        #: answers to keep there once its generation has been checked (namgraph.api.app).
+        self.kept = kept
+        #: The store's revision the question started at, when its answers may be kept.
+        self.revision: Revision | None = None
+        self.answers: dict[Hashable, Any] = {}
+        #: The key of this request's whole answer among the kept ones, and whether it was
+        #: given from there (ReadGeneration).
+        self.answer_key: Hashable | None = None
+        self.kept_whole = False
         #: True for a mutation: it is never asked twice, and its answer names the generation
         #: after it.
         self.wrote = False
@@ -167,8 +219,9 @@ class Context(BaseContext):
         request_id: str,
         principal: Principal,
         audit: Audit,
+        kept: Kept | None = None,
     ) -> Context:
-        context = cls(base, settings, request_id, principal, audit, base)
+        context = cls(base, settings, request_id, principal, audit, base, kept=kept)
         await context.pin()
         return context
 
@@ -182,9 +235,38 @@ class Context(BaseContext):
         self.store = store
         self.loaders = Loaders.over(store, self.run)
         self.generation = None  # read when the question starts (ReadGeneration)
+        self.revision = None
+        self.answers = {}
+
+    def audit(self, event: str, principal: Principal | None, outcome: str, **asked: Any) -> None:
+        """Put a line on the audit trail (namgraph.api.audit)."""
+        self.audited = True
+        self.trail(event, principal, outcome, **asked)
+
+    def keep_answers(self) -> None:
+        """Keep this request's answers for later requests: called once the generation it read
+        at has been seen unchanged after its last read."""
+        if self.kept is not None and self.revision is not None:
+            self.kept.keep(self.revision, self.answers)
+        self.answers = {}
 
     async def run(self, fn: Callable[..., V], *args: Any, **kwargs: Any) -> V:
-        """One store call, off the event loop, on this request's worker."""
+        """One store call, off the event loop, on this request's worker; or its answer kept
+        from an earlier request at the same revision (namgraph.api.kept)."""
+        key = None
+        if self.revision is not None and self.kept is not None:
+            key = key_of(self.revision, self.principal.scope, language(), fn, args, kwargs)
+            self.all_kept = self.all_kept and key is not None
+            if key is not None:
+                found, kept = self.kept.find(key)
+                if found:
+                    return cast(V, kept)
+        answer = await self._run(fn, *args, **kwargs)
+        if key is not None:
+            self.answers[key] = answer
+        return answer
+
+    async def _run(self, fn: Callable[..., V], *args: Any, **kwargs: Any) -> V:
         if self.worker is None:
             return await run_in_threadpool(_read, fn, *args, **kwargs)
         loop = asyncio.get_running_loop()
@@ -223,6 +305,41 @@ class ReadGeneration(SchemaExtension):
         context = execution.context
         # a mutation names the generation after it, once it has written (see namgraph.api.app)
         query = execution.operation_type is OperationType.QUERY
-        if query and isinstance(context, Context) and context.generation is None:
-            context.generation = await run_in_threadpool(context.store.generation)
+        if not isinstance(context, Context):
+            yield
+            return
+        if not query:  # a mutation's reads are never kept nor taken from kept answers
+            context.revision = None
+        elif context.generation is None:
+            revision = await run_in_threadpool(context.store.revision)
+            context.generation = revision[1]
+            if context.kept is not None and context.kept.size > 0:
+                context.revision = revision
+                context.answer_key = _answer_key(context, execution)
+                if context.answer_key is not None:
+                    found, data = context.kept.find(context.answer_key)
+                    if found:  # the same question, by the same kind of caller, same graph
+                        execution.result = GraphQLExecutionResult(data=data, errors=None)
+                        context.kept_whole = True
         yield
+
+
+def _answer_key(context: Context, execution: ExecutionContext) -> Hashable | None:
+    """The key of a request's whole answer among the kept ones (namgraph.api.kept): the
+    graph's revision, what the caller may see (role, scope, kind of token), the language, the
+    request's date and the request itself; None for a request with an upload."""
+    try:
+        variables = orjson.dumps(execution.variables or {}, option=orjson.OPT_SORT_KEYS)
+    except TypeError:
+        return None
+    p = context.principal
+    return (
+        "answer",
+        context.revision,
+        (str(p.role), p.scope, p.kind),
+        language(),
+        context.as_of,
+        execution.query,
+        variables,
+        execution.operation_name,
+    )

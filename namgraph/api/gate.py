@@ -30,6 +30,7 @@ from __future__ import annotations
 import ipaddress
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from fastapi import Request
@@ -75,14 +76,15 @@ class Refusal(Exception):
 class _Buckets:
     """A token bucket per caller: ``rate`` requests a minute, as a burst or spread out."""
 
-    def __init__(self, rate: int) -> None:
+    def __init__(self, rate: int, clock: Callable[[], float] = time.monotonic) -> None:
         self.rate = rate
+        self.clock = clock  # seconds; tests hold it still
         self._state: dict[str, tuple[float, float]] = {}
         self._lock = threading.Lock()
 
     def take(self, key: str) -> int | None:
         """None when the request may go; else the seconds to wait."""
-        now = time.monotonic()
+        now = self.clock()
         per_second = self.rate / 60
         with self._lock:
             level, then = self._state.get(key, (float(self.rate), now))

@@ -94,6 +94,8 @@ def cost_rule(
     max_cost: int, default_page: int, variables: Mapping[str, object] | None = None
 ) -> type[ValidationRule]:
     class CostRule(ValidationRule):
+        per_request = True  # reads the request's variables (namgraph.api.checked)
+
         def enter_operation_definition(self, node: OperationDefinitionNode, *_args: Any) -> None:
             schema = self.context.schema
             root = {

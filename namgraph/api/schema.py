@@ -36,6 +36,7 @@ from graph.stores.port import (
 )
 from graph.validate import validate_store
 from namgraph.api.access import require_writer, unseen
+from namgraph.api.checked import KnownValid
 from namgraph.api.context import Context, ReadGeneration
 from namgraph.api.errors import Code, bad_input, not_found, store_unavailable
 from namgraph.api.errors import error as coded
@@ -639,6 +640,7 @@ def make_schema(settings: Settings | None = None) -> strawberry.Schema:
         lambda: MaxAliasesLimiter(max_alias_count=settings.max_aliases),
         lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
         lambda: CostLimit(settings.max_cost, settings.default_page),
+        KnownValid.factory(512),
     ]
     if not settings.introspection:
         extensions.append(DisableIntrospection)

@@ -21,6 +21,8 @@ variable                    meaning                                             
 ``NAM_ALLOWED_ORIGINS``     origins a browser may call from (comma-separated)    the server's
 ``NAM_TRUSTED_PROXIES``     reverse proxies whose ``X-Forwarded-For`` names the  none
                             client (addresses or networks, comma-separated)
+``NAM_ANSWER_CACHE``        answers kept until the next write (0: none; see      512
+                            ``namgraph.api.kept``)
 ``NAM_TZ``                  the time zone of "today", the date of a request      Asia/Ho_Chi_Minh
                             that names none (``query @asOf(date: ...)``)
 ==========================  ===================================================  ================
@@ -77,6 +79,8 @@ class Settings:
     #: Heavy questions running at once (see namgraph.api.lanes), and how long one waits for its turn.
     heavy_lanes: int = 1
     heavy_wait: float = 10.0
+    #: Answers kept until the graph changes (namgraph.api.kept); 0 keeps none.
+    answer_cache: int = 512
 
     @classmethod
     def from_env(cls, data_dir: Path | None = None, demo: bool | None = None) -> Settings:
@@ -97,6 +101,7 @@ class Settings:
             heavy_lanes=_int("NAM_HEAVY_LANES", cls.heavy_lanes),
             heavy_wait=float(os.environ.get("NAM_HEAVY_WAIT") or cls.heavy_wait),
             default_page=_int("NAM_DEFAULT_PAGE", cls.default_page),
+            answer_cache=_int("NAM_ANSWER_CACHE", cls.answer_cache),
             max_upload_bytes=_int("NAM_MAX_UPLOAD_BYTES", cls.max_upload_bytes),
             introspection=_on("NAM_INTROSPECTION", cls.introspection),
             upload_caps=Caps.for_uploads(),

@@ -1,0 +1,78 @@
+"""Query texts already found valid are not validated again.
+
+GraphQL validation walks the whole query with every rule of the specification (plus the
+server's depth, alias and introspection rules): for a short query it is most of what the API
+spends on a request. Those rules depend only on the query text and the schema, and one schema
+is made per server with fixed settings, so a text that passed them once passes them again.
+Dashboards send the same few texts over and over.
+
+Rules that depend on the request (the cost rule reads the request's variables, see
+:mod:`namgraph.api.limits`) carry ``per_request = True`` and run on every request. Only texts
+that passed are remembered, at most ``size`` of them (least recently used go first), under
+the language of the request as well, so no message is ever given in another language; a text
+that failed is validated in full again each time.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Iterator
+
+from graphql import validate
+from strawberry.extensions import SchemaExtension
+
+from graph.i18n import language
+
+__all__ = ["KnownValid"]
+
+
+class _Known:
+    """The texts that passed, shared by the requests of one schema (thread-safe)."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._texts: OrderedDict[tuple[str, str], None] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def __contains__(self, key: tuple[str, str]) -> bool:
+        with self._lock:
+            if key not in self._texts:
+                return False
+            self._texts.move_to_end(key)
+            return True
+
+    def add(self, key: tuple[str, str]) -> None:
+        with self._lock:
+            self._texts[key] = None
+            self._texts.move_to_end(key)
+            while len(self._texts) > self.size:
+                self._texts.popitem(last=False)
+
+
+class KnownValid(SchemaExtension):
+    """Skip the fixed validation rules for a text that passed them before on this schema."""
+
+    def __init__(self, known: _Known) -> None:
+        self.known = known
+
+    @classmethod
+    def factory(cls, size: int) -> Callable[[], KnownValid]:
+        """One extension per request, all sharing one memory of valid texts."""
+        known = _Known(size)
+        return lambda: cls(known)
+
+    def on_validate(self) -> Iterator[None]:
+        context = self.execution_context
+        text, document = context.query, context.graphql_document
+        key = (text, language()) if text is not None and self.known.size > 0 else None
+        fixed = context.pre_execution_errors is None
+        if key is not None and document is not None and fixed and key in self.known:
+            varying = [r for r in context.validation_rules if getattr(r, "per_request", False)]
+            context.pre_execution_errors = (
+                validate(context.schema._schema, document, varying) if varying else []
+            )
+            key = None  # known already
+        yield
+        if key is not None and fixed and context.pre_execution_errors == []:
+            self.known.add(key)
