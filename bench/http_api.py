@@ -41,6 +41,7 @@ __all__ = [
     "GraphQLFailed",
     "Reply",
     "quiet_request_logs",
+    "reply",
 ]
 
 TYPENAME = "{ __typename }"
@@ -121,10 +122,14 @@ class ApiServer:
 
     def post(self, query: str, **variables: Any) -> Reply:
         """POST /graphql; a clean answer, or :class:`GraphQLFailed`."""
-        response = self.client.post("/graphql", json={"query": query, "variables": variables})
-        if response.status_code != 200:
-            raise GraphQLFailed(f"HTTP {response.status_code}: {response.text[:500]}")
-        body = response.json()
-        if body.get("errors"):
-            raise GraphQLFailed(f"GraphQL errors: {body['errors']}"[:1000])
-        return Reply(body["data"], len(response.content))
+        return reply(self.client.post("/graphql", json={"query": query, "variables": variables}))
+
+
+def reply(response: httpx.Response) -> Reply:
+    """A clean GraphQL answer (200, data and no errors), or :class:`GraphQLFailed`."""
+    if response.status_code != 200:
+        raise GraphQLFailed(f"HTTP {response.status_code}: {response.text[:1000]}")
+    body = response.json()
+    if body.get("errors"):
+        raise GraphQLFailed(f"GraphQL errors: {body['errors']}"[:2000])
+    return Reply(body["data"], len(response.content))

@@ -12,6 +12,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
@@ -351,11 +352,8 @@ def test_readers_during_a_3000_row_apply_see_all_of_it_or_none(store: GraphStore
     assert set(answers) <= {before, after}, set(answers) - {before, after}
 
 
-def test_a_write_between_two_reads_of_one_answer_does_not_mix_them(store: GraphStore) -> None:
-    """A write lands after the first of a request's reads: the embedded store answers from the
-    snapshot the request pinned; Neo4j (READ COMMITTED) sees the generation move and asks
-    again. Either way both figures are of one generation, the one the answer names."""
-    changes = three_thousand_ended(store)
+def once(store: GraphStore, changes: ChangeSet) -> tuple[list[int], Callable[[], None]]:
+    """A hook that applies ``changes`` the first time it runs, and the list that says it did."""
     written: list[int] = []
 
     def write_meanwhile() -> None:
@@ -363,6 +361,14 @@ def test_a_write_between_two_reads_of_one_answer_does_not_mix_them(store: GraphS
             written.append(1)
             store.apply(changes)
 
+    return written, write_meanwhile
+
+
+def test_a_write_between_two_reads_of_one_answer_does_not_mix_them(store: GraphStore) -> None:
+    """A write lands after the first of a request's reads: the embedded store answers from the
+    snapshot the request pinned; Neo4j (READ COMMITTED) sees the generation move and asks
+    again. Either way both figures are of one generation, the one the answer names."""
+    written, write_meanwhile = once(store, three_thousand_ended(store))
     with Server(store, READ_EVERY_TIME) as api:
         before = reached(api.query(TWICE))
         with hooked("read-done", write_meanwhile):
@@ -378,14 +384,7 @@ def test_an_answer_read_across_a_write_is_kept_only_for_the_generation_it_names(
     """With answers kept between requests (namgraph.api.kept): a write lands between the two
     reads of the first request. The answers kept are those of the generation the answer names,
     and the next request, after the write, is answered for the graph after it."""
-    changes = three_thousand_ended(store)
-    written: list[int] = []
-
-    def write_meanwhile() -> None:
-        if not written:
-            written.append(1)
-            store.apply(changes)
-
+    written, write_meanwhile = once(store, three_thousand_ended(store))
     with Server(store, READ_EVERY_TIME) as plain:
         before = reached(plain.query(TWICE))
     with Server(store) as api:
