@@ -38,7 +38,7 @@ from typing import TypeVar
 
 from bench.neo4j_server import BenchNeo4j, missing_tools
 from bench.questions import SCALES, peak_mib, rss_mib, write
-from graph.stores.config import dump, in_parts
+from graph.stores.config import dump
 from graph.stores.memory import MemoryStore
 from graph.stores.neo4j import Neo4jStore
 from graph.stores.port import GraphStore
@@ -152,12 +152,11 @@ def _neo4j(source: Path, province: str, folder: Path) -> list[Row]:
             Neo4jStore.drop(driver, "neo4j")
             store = Neo4jStore.init(driver, "neo4j", str(source / "policy.yaml"))
             changes = dump(MemoryStore.open(source))
-            parts = in_parts(changes, 200_000)
+            parts, _rows = store.transactions_for(changes)
             start = time.perf_counter()
-            for part in parts:
-                store.apply(part)
+            store.apply(changes)
             s = time.perf_counter() - start
-            print(f"  neo4j: 2023 graph copied in {len(parts)} parts, {s:.1f} s", flush=True)
+            print(f"  neo4j: 2023 graph copied in {parts} parts, {s:.1f} s", flush=True)
             return map_steps(store, "neo4j", province, folder)
         finally:
             driver.close()

@@ -90,3 +90,22 @@ def test_kept_answers_of_an_earlier_generation_or_another_graph_are_let_go() -> 
     given = listed.find("l")[1]
     given.append(3)  # a caller that changes its copy changes nobody else's
     assert listed.find("l") == (True, [1, 2])
+
+
+def test_a_question_about_the_schema_alone_reads_nothing_from_the_graph(store: GraphStore) -> None:
+    """``{ __typename }`` and introspection answer from the schema: no generation is read,
+    and none is named; a question that also asks the graph reads one as always."""
+    with Server(store, PLAIN) as api:
+        api.store.reset()
+        for query in (
+            "{ __typename }",
+            "query Ping { __typename ... on Query { __typename } }",
+            '{ __type(name: "Unit") { name } }',
+        ):
+            body = api.query(query)
+            assert "errors" not in body and body["extensions"]["generation"] is None, query
+        assert dict(api.store.by_method) == {}
+        body = api.query('{ __typename unit(code: "83") { code } }')
+        assert body["data"] == {"__typename": "Query", "unit": {"code": "83"}}
+        assert isinstance(body["extensions"]["generation"], int)
+        assert api.store.by_method["revision"] == 2  # before the question, and after it

@@ -25,7 +25,7 @@ from graph.stores.neo4j import Neo4jStore
 from graph.stores.port import ChangeSet, GraphStore, StoreError
 from neo4j import Driver
 
-__all__ = ["StoreConfig", "by_top_unit", "dump", "in_parts"]
+__all__ = ["StoreConfig", "by_top_unit", "dump"]
 
 KINDS = ("memory", "neo4j")
 
@@ -131,22 +131,4 @@ def by_top_unit(changes: ChangeSet) -> list[tuple[str, ChangeSet]]:
     for a in changes.assignments:
         index = max(order[root(a.unit)] if a.unit in units else 0, home.get(a.cadre, 0))
         parts[index][1].assignments.append(a)
-    return parts
-
-
-def in_parts(changes: ChangeSet, most: int) -> list[ChangeSet]:
-    """The change set cut along top units (provinces) into parts of at most ``most`` records
-    where a province allows it, to be applied in order: each part's references are in it or in
-    an earlier one. A change set of ``most`` records or fewer stays whole."""
-    if len(changes) <= most:
-        return [changes]
-    parts: list[ChangeSet] = []
-    for _top, part in by_top_unit(changes):
-        if parts and len(parts[-1]) + len(part) <= most:
-            last = parts[-1]
-            last.units += part.units
-            last.cadres += part.cadres
-            last.assignments += part.assignments
-        else:
-            parts.append(ChangeSet(list(part.units), list(part.cadres), list(part.assignments)))
     return parts

@@ -14,7 +14,7 @@ import json
 import re
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, LiteralString, cast
 
@@ -50,6 +50,7 @@ from graph.scope import (
     seen_assignment,
 )
 from graph.stores import neo4j_cypher as cy
+from graph.stores.neo4j_parts import Statement, cut_into_parts, limit_bytes, rows_per_part
 from graph.stores.port import (
     ChangeSet,
     Guard,
@@ -239,6 +240,47 @@ def _assignment_row(a: Assignment) -> dict[str, Any]:
     }
 
 
+_PARENTS = (
+    "UNWIND $rows AS row MATCH (u:Unit {code: row.code}) "
+    "OPTIONAL MATCH (u)-[old:PART_OF]->() DELETE old "
+    "WITH DISTINCT u, row UNWIND row.links AS link "
+    "MATCH (p:Unit {code: link.parent}) "
+    "CREATE (u)-[:PART_OF {valid_from: link.valid_from, valid_to: link.valid_to, "
+    "latest: link.latest}]->(p)"
+)
+_SUCCESSORS = (
+    "UNWIND $rows AS row MATCH (u:Unit {code: row.code}) "
+    "OPTIONAL MATCH (u)-[old:MERGED_INTO]->() DELETE old "
+    "WITH DISTINCT u, row UNWIND row.into AS into "
+    "MATCH (n:Unit {code: into.code}) CREATE (u)-[:MERGED_INTO {on: into.on}]->(n)"
+)
+_CADRES = (
+    "UNWIND $rows AS row MERGE (c:Cadre {id: row.id}) SET c = row "
+    "WITH c, row OPTIONAL MATCH (c)-[old:WORKS_IN]->() DELETE old "
+    "WITH DISTINCT c, row MATCH (h:Unit {code: row.home_unit}) MERGE (c)-[:WORKS_IN]->(h)"
+)
+_ASSIGNMENTS = (
+    "UNWIND $rows AS row OPTIONAL MATCH ()-[old:SUPPORTS {id: row.id}]->() DELETE old "
+    "WITH DISTINCT row MATCH (c:Cadre {id: row.cadre}), (u:Unit {code: row.unit}) "
+    "CREATE (c)-[:SUPPORTS {id: row.id, role: row.role, since: row.since, "
+    "until: row.until, decision: row.decision}]->(u)"
+)
+#: What a write that failed halfway created, deleted again (see ``Neo4jStore._undo``).
+_UNCREATE = (
+    "UNWIND $rows AS row OPTIONAL MATCH ()-[s:SUPPORTS {id: row.id}]->() DELETE s",
+    "UNWIND $rows AS row MATCH (c:Cadre {id: row.id}) DETACH DELETE c",
+    "UNWIND $rows AS row MATCH (u:Unit {code: row.id}) DETACH DELETE u",
+)
+
+
+def _unfinished(database: str, started: str) -> str:
+    return _(
+        "a write into Neo4j database {name} that began at {at} has not finished, so the "
+        "graph there is incomplete: wait until it is done; if the program writing it was "
+        "stopped, copy the graph in again with `nam export neo4j --replace`"
+    ).format(name=repr(database), at=started)
+
+
 def _batches(rows: list[dict[str, Any]]) -> Iterator[list[dict[str, Any]]]:
     for start in range(0, len(rows), BATCH):
         yield rows[start : start + BATCH]
@@ -266,6 +308,10 @@ class Neo4jStore:
         self.scope: str | None = None
         #: Seconds after which the server stops a read (None: no limit); the API sets it.
         self.timeout: float | None = None
+        #: The most rows one write transaction holds (None: worked out from the server).
+        self.part_rows: int | None = None
+        #: Told the rows of each part of a write in parts once it is in (`nam export`).
+        self.progress: Callable[[int], None] | None = None
         self._labels = sorted({level_label(level) for level in self.timeline.ranks()}, key=str)
         self._params_by_policy: dict[str, dict[str, Any]] = {}
         #: The days of the scope this view is scoped to (None: not scoped).
@@ -359,12 +405,7 @@ class Neo4jStore:
                 ).format(found=meta["version"], ours=SCHEMA_VERSION)
             )
         if meta.get("loading"):
-            raise StoreError(
-                _(
-                    "a copy into Neo4j database {name} started at {at} did not finish, so the "
-                    "graph there is incomplete: run `nam export neo4j --replace` again"
-                ).format(name=repr(database), at=meta["loading"])
-            )
+            raise StoreError(_unfinished(database, str(meta["loading"])))
         text = meta["policy_yaml"]
         later = tuple(
             (
@@ -455,15 +496,6 @@ class Neo4jStore:
                 "MATCH (n) WHERE n:Unit OR n:Cadre OR n:NamgraphMeta OR n:PolicyRule OR n:Reshuffle "
                 "CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 10000 ROWS"
             ).consume()
-
-    def loading(self, started: str | None) -> None:
-        """Mark the graph as being copied in several transactions (``open`` refuses it until
-        the mark is cleared with ``None``)."""
-        self.driver.execute_query(
-            "MATCH (m:NamgraphMeta {key: 'schema'}) SET m.loading = $started",
-            started=started,
-            database_=self.database,
-        )
 
     def close(self) -> None:
         self.driver.close()
@@ -591,18 +623,19 @@ class Neo4jStore:
     def revision(self) -> tuple[str, int]:
         """The meta node's ``epoch`` (a random id given when the graph is made) and generation,
         in one light read (not the policies the meta node also holds)."""
-        try:
-            records, _, _ = self.driver.execute_query(
-                "MATCH (m:NamgraphMeta {key: 'schema'}) "
-                "RETURN coalesce(m.epoch, '') AS epoch, coalesce(m.generation, 0) AS generation",
-                database_=self.database,
-                routing_=neo4j.RoutingControl.READ,
-            )
+        try:  # one auto-commit statement: a single round trip, no BEGIN nor COMMIT
+            with self.driver.session(database=self.database, default_access_mode="READ") as s:
+                record = s.run(
+                    "MATCH (m:NamgraphMeta {key: 'schema'}) RETURN coalesce(m.epoch, '') AS "
+                    "epoch, coalesce(m.generation, 0) AS generation, m.loading AS loading"
+                ).single()
         except (ServiceUnavailable, SessionExpired) as exc:
             raise StoreError(f"Neo4j is unavailable: {exc}") from exc
-        if not records:
+        if record is None:
             return ("", 0)
-        return (str(records[0]["epoch"]), int(records[0]["generation"]))
+        if record["loading"]:  # a write in parts is under way: its half is not to be read
+            raise StoreError(_unfinished(self.database, str(record["loading"])))
+        return (str(record["epoch"]), int(record["generation"]))
 
     def ping(self) -> bool:
         return bool(self._read("RETURN 1 AS ok")[0]["ok"] == 1)
@@ -614,36 +647,176 @@ class Neo4jStore:
         guard: Guard | None = None,
         record: Mapping[str, object] | None = None,
     ) -> None:
+        """Write ``changes`` in one transaction, or, when they hold more rows than one
+        transaction's memory allows (:meth:`rows_per_part`), in parts (:meth:`_apply_in_parts`)."""
+        statements = self._statements(changes)
+        parts = cut_into_parts(statements, self.rows_per_part(), BATCH)
+        if len(parts) > 1:
+            self._apply_in_parts(changes, parts, guard, record)
+            return
+
         def work(tx: ManagedTransaction) -> None:
-            # first, so that concurrent writes queue behind this one's lock on the meta node
-            tx.run(
-                "MATCH (m:NamgraphMeta {key: 'schema'}) "
-                "SET m.generation = coalesce(m.generation, 0) + 1"
-            ).consume()
-            if self.scope is not None:
-                check_within(self._within(tx), changes)
-            if guard is not None:
-                guard(self._within(tx))
+            self._begin_write(tx, changes, guard)
             self._write(tx, changes, pause=True)
             if record is not None:
-                tx.run(
-                    "MERGE (r:Reshuffle {id: $id}) SET r.status = 'applied', "
-                    "r.record = $record, r.applied_at = datetime($at), r.access_scope = $scope",
-                    id=str(record["id"]),
-                    record=json.dumps(record, ensure_ascii=False, sort_keys=True),
-                    at=str(record["applied_at"]),
-                    scope=record.get(ACCESS_KEY),
-                ).consume()
+                self._record(tx, record)
 
+        self._run_write(work)
+
+    def rows_per_part(self) -> int:
+        """The most rows one write transaction holds: from the server's transaction memory
+        limit, read once (``part_rows`` when set: `nam export --part-records`, tests)."""
+        if self.part_rows is None:
+            self.part_rows = rows_per_part(limit_bytes(self.driver, self.database))
+        return self.part_rows
+
+    def transactions_for(self, changes: ChangeSet) -> tuple[int, int]:
+        """How many transactions :meth:`apply` writes ``changes`` in, and how many rows."""
+        statements = self._statements(changes)
+        parts = cut_into_parts(statements, self.rows_per_part(), BATCH)
+        return len(parts), sum(len(s.rows) for s in statements)
+
+    def _begin_write(self, tx: ManagedTransaction, changes: ChangeSet, guard: Guard | None) -> None:
+        """A write's first steps, in its transaction: move the generation (first, so that
+        concurrent writes queue behind this one's lock on the meta node), refuse while a write
+        in parts is under way, then the scope's and the caller's checks."""
+        mark = tx.run(
+            "MATCH (m:NamgraphMeta {key: 'schema'}) "
+            "SET m.generation = coalesce(m.generation, 0) + 1 RETURN m.loading AS loading"
+        ).single()
+        if mark is not None and mark["loading"]:
+            raise StoreError(_unfinished(self.database, str(mark["loading"])))
+        if self.scope is not None:
+            check_within(self._within(tx), changes)
+        if guard is not None:
+            guard(self._within(tx))
+
+    @staticmethod
+    def _record(tx: ManagedTransaction, record: Mapping[str, object]) -> None:
+        tx.run(
+            "MERGE (r:Reshuffle {id: $id}) SET r.status = 'applied', "
+            "r.record = $record, r.applied_at = datetime($at), r.access_scope = $scope",
+            id=str(record["id"]),
+            record=json.dumps(record, ensure_ascii=False, sort_keys=True),
+            at=str(record["applied_at"]),
+            scope=record.get(ACCESS_KEY),
+        ).consume()
+
+    def _run_write(self, work: Callable[[ManagedTransaction], Any]) -> Any:
         try:
             with self.driver.session(database=self.database) as session:
-                session.execute_write(work)
+                return session.execute_write(work)
         except (ServiceUnavailable, SessionExpired) as exc:
             raise StoreError(f"Neo4j is unavailable; nothing was written: {exc}") from exc
         except OutOfScope:
             raise
         except Neo4jError as exc:
             raise StoreError(f"Neo4j refused the change; nothing was written: {exc}") from exc
+
+    def _apply_in_parts(
+        self,
+        changes: ChangeSet,
+        parts: list[list[Statement]],
+        guard: Guard | None,
+        record: Mapping[str, object] | None,
+    ) -> None:
+        """All or nothing over several transactions. The first checks as a one-transaction
+        write does, reads what the records were before and marks the graph as being written
+        (``loading``): until the mark is cleared, readers (:meth:`revision`) and other writers
+        are refused, so no one sees half of it. The last part clears the mark and moves the
+        generation again. If a part fails, what the earlier parts wrote is undone (records that
+        did not exist are deleted, the others written back as they were) and the mark cleared;
+        only a process stopped outright leaves the mark, and namgraph then refuses the graph."""
+        started = datetime.now(UTC).isoformat(timespec="seconds")
+
+        def first(tx: ManagedTransaction) -> ChangeSet:
+            self._begin_write(tx, changes, guard)
+            before = self.unscoped()._within(tx)._before(changes)
+            tx.run(
+                "MATCH (m:NamgraphMeta {key: 'schema'}) SET m.loading = $started",
+                started=started,
+            ).consume()
+            return before
+
+        before: ChangeSet = self._run_write(first)
+        try:
+            for index, part in enumerate(parts):
+                self._write_part(part)
+                if index == 0:
+                    pause_mid_apply()
+                if self.progress is not None:
+                    self.progress(sum(len(s.rows) for s in part))
+        except BaseException as failure:
+            try:
+                self._undo(changes, before)
+            except Exception as undo_failure:
+                raise StoreError(
+                    _(
+                        "writing to Neo4j failed ({failure}) and undoing what was written "
+                        "failed too ({undo}): {what}"
+                    ).format(
+                        failure=failure, undo=undo_failure, what=_unfinished(self.database, started)
+                    )
+                ) from failure
+            if isinstance(failure, StoreError):
+                raise
+            if isinstance(failure, Exception):
+                raise StoreError(
+                    _("Neo4j refused the change; nothing was written: {error}").format(
+                        error=failure
+                    )
+                ) from failure
+            raise
+
+        def last(tx: ManagedTransaction) -> None:
+            if record is not None:
+                self._record(tx, record)
+            tx.run(
+                "MATCH (m:NamgraphMeta {key: 'schema'}) "
+                "SET m.loading = null, m.generation = m.generation + 1"
+            ).consume()
+
+        self._run_write(last)
+
+    def _write_part(self, part: list[Statement]) -> None:
+        def work(tx: ManagedTransaction) -> None:
+            for statement in part:
+                tx.run(_q(statement.query), rows=statement.rows).consume()
+
+        self._run_write(work)
+
+    def _before(self, changes: ChangeSet) -> ChangeSet:
+        """The records ``changes`` will overwrite, as they are now (new ones are absent)."""
+        return ChangeSet(
+            list(self.units([u.code for u in changes.units]).values()),
+            list(self.cadres([c.id for c in changes.cadres]).values()),
+            list(self.assignments_by_id([a.id for a in changes.assignments]).values()),
+        )
+
+    def _undo(self, changes: ChangeSet, before: ChangeSet) -> None:
+        """Put back what ``changes`` overwrote, in parts, then clear the write mark."""
+        existed = (
+            {a.id for a in before.assignments},
+            {c.id for c in before.cadres},
+            {u.code for u in before.units},
+        )
+        created = (
+            [{"id": a.id} for a in changes.assignments if a.id not in existed[0]],
+            [{"id": c.id} for c in changes.cadres if c.id not in existed[1]],
+            [{"id": u.code} for u in changes.units if u.code not in existed[2]],
+        )
+        statements = [
+            *(Statement(query, rows) for query, rows in zip(_UNCREATE, created, strict=True)),
+            *self._statements(before),
+        ]
+        for part in cut_into_parts(statements, self.rows_per_part(), BATCH):
+            self._write_part(part)
+        self._run_write(
+            lambda tx: tx.run(
+                "MATCH (m:NamgraphMeta {key: 'schema'}) "
+                "SET m.loading = null, m.generation = m.generation + 1"
+            ).consume()
+        )
 
     @contextmanager
     def trial(self, changes: ChangeSet, within: Collection[str] = ()) -> Iterator[Neo4jStore]:
@@ -671,62 +844,39 @@ class Neo4jStore:
     def _write(
         self, tx: ManagedTransaction | Transaction, changes: ChangeSet, pause: bool = False
     ) -> None:
-        units = [_unit_row(u) for u in changes.units]
-        cadres = [_cadre_row(c) for c in changes.cadres]
-        assignments = [_assignment_row(a) for a in changes.assignments]
+        for statement in self._statements(changes):
+            if pause and statement.query is _ASSIGNMENTS:
+                pause_mid_apply()
+            for batch in _batches(statement.rows):
+                tx.run(_q(statement.query), rows=batch).consume()
+
+    def _statements(self, changes: ChangeSet) -> list[Statement]:
+        """The statements that write ``changes``, in an order where every reference is to a
+        node written before it: units, their parents, their successors, cadres, assignments."""
         all_labels = ":".join(self._labels)
         by_level: dict[str, list[dict[str, Any]]] = {}
-        for row in units:
+        for u in changes.units:
+            row = _unit_row(u)
             by_level.setdefault(row["level"], []).append(row)
-        for level, rows in by_level.items():
-            label = level_label(level)
-            for batch in _batches(rows):
-                tx.run(
-                    _q(
-                        "UNWIND $rows AS row MERGE (u:Unit {code: row.code}) "
-                        f"SET u = row REMOVE u:{all_labels} SET u:{label}"
-                    ),
-                    rows=batch,
-                ).consume()
-        for batch in _batches([_part_of_rows(u) for u in changes.units]):
-            tx.run(
-                "UNWIND $rows AS row MATCH (u:Unit {code: row.code}) "
-                "OPTIONAL MATCH (u)-[old:PART_OF]->() DELETE old "
-                "WITH DISTINCT u, row UNWIND row.links AS link "
-                "MATCH (p:Unit {code: link.parent}) "
-                "CREATE (u)-[:PART_OF {valid_from: link.valid_from, valid_to: link.valid_to, "
-                "latest: link.latest}]->(p)",
-                rows=batch,
-            ).consume()
+        statements = [
+            Statement(
+                "UNWIND $rows AS row MERGE (u:Unit {code: row.code}) "
+                f"SET u = row REMOVE u:{all_labels} SET u:{level_label(level)}",
+                rows,
+            )
+            for level, rows in by_level.items()
+        ]
         merged = [
             {"code": u.code, "into": [{"code": m.code, "on": m.on} for m in u.successors]}
             for u in changes.units
         ]
-        for batch in _batches(merged):
-            tx.run(
-                "UNWIND $rows AS row MATCH (u:Unit {code: row.code}) "
-                "OPTIONAL MATCH (u)-[old:MERGED_INTO]->() DELETE old "
-                "WITH DISTINCT u, row UNWIND row.into AS into "
-                "MATCH (n:Unit {code: into.code}) CREATE (u)-[:MERGED_INTO {on: into.on}]->(n)",
-                rows=batch,
-            ).consume()
-        for batch in _batches(cadres):
-            tx.run(
-                "UNWIND $rows AS row MERGE (c:Cadre {id: row.id}) SET c = row "
-                "WITH c, row OPTIONAL MATCH (c)-[old:WORKS_IN]->() DELETE old "
-                "WITH DISTINCT c, row MATCH (h:Unit {code: row.home_unit}) MERGE (c)-[:WORKS_IN]->(h)",
-                rows=batch,
-            ).consume()
-        if pause:
-            pause_mid_apply()
-        for batch in _batches(assignments):
-            tx.run(
-                "UNWIND $rows AS row OPTIONAL MATCH ()-[old:SUPPORTS {id: row.id}]->() DELETE old "
-                "WITH DISTINCT row MATCH (c:Cadre {id: row.cadre}), (u:Unit {code: row.unit}) "
-                "CREATE (c)-[:SUPPORTS {id: row.id, role: row.role, since: row.since, "
-                "until: row.until, decision: row.decision}]->(u)",
-                rows=batch,
-            ).consume()
+        return [
+            *statements,
+            Statement(_PARENTS, [_part_of_rows(u) for u in changes.units]),
+            Statement(_SUCCESSORS, merged),
+            Statement(_CADRES, [_cadre_row(c) for c in changes.cadres]),
+            Statement(_ASSIGNMENTS, [_assignment_row(a) for a in changes.assignments]),
+        ]
 
     def changed_between(
         self, code: str, start: date, end: date

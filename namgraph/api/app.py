@@ -27,13 +27,13 @@ from strawberry.fastapi import GraphQLRouter
 from strawberry.types import ExecutionResult
 
 from graph.i18n import _, from_accept_language, set_language
-from graph.stores.port import GraphStore
+from graph.stores.port import GraphStore, StoreError
 from namgraph.api import downloads, graphiql, templates
 from namgraph.api.audit import Audit
 from namgraph.api.auth import Principal, Role
 from namgraph.api.body import BodyGuard, JsonRefused, graphql_error, read_json
 from namgraph.api.context import Context
-from namgraph.api.errors import Code, error
+from namgraph.api.errors import Code, error, store_unavailable
 from namgraph.api.gate import Gate, Refusal
 from namgraph.api.kept import Kept
 from namgraph.api.logs import log, request_id
@@ -137,7 +137,12 @@ class Router(GraphQLRouter[Context, None]):
                 break
             if context.generation is None or context.kept_whole:  # nothing read, or all kept
                 break
-            now = await run_in_threadpool(context.store.revision)
+            try:
+                now = await run_in_threadpool(context.store.revision)
+            except StoreError as exc:  # the answer cannot be vouched for: none is given
+                result = ExecutionResult(data=None, errors=[store_unavailable(str(exc))])
+                context.generation = None
+                break
             if now[1] == context.generation and context.revision in (None, now):
                 if context.answer_key is not None and self._whole(context, result):
                     context.answers[context.answer_key] = result.data

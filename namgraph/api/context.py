@@ -26,6 +26,12 @@ from typing import Any, TypeVar, cast
 
 import orjson
 from graphql import ExecutionResult as GraphQLExecutionResult
+from graphql.language import (
+    FieldNode,
+    InlineFragmentNode,
+    OperationDefinitionNode,
+    SelectionSetNode,
+)
 from starlette.concurrency import run_in_threadpool
 from strawberry.dataloader import DataLoader
 from strawberry.extensions import SchemaExtension
@@ -38,9 +44,10 @@ from graph.faults import pause_at
 from graph.i18n import _, language
 from graph.model import Assignment, Cadre, Unit
 from graph.questions import takeovers
-from graph.stores.port import GraphStore, StoreTimeout
+from graph.stores.port import GraphStore, StoreError, StoreTimeout
 from namgraph.api.audit import Audit
 from namgraph.api.auth import Principal
+from namgraph.api.errors import store_unavailable
 from namgraph.api.kept import Kept, Revision, key_of
 from namgraph.api.settings import Settings
 
@@ -310,8 +317,15 @@ class ReadGeneration(SchemaExtension):
             return
         if not query:  # a mutation's reads are never kept nor taken from kept answers
             context.revision = None
-        elif context.generation is None:
-            revision = await run_in_threadpool(context.store.revision)
+        elif context.generation is None and not _schema_only(execution):
+            try:
+                revision = await run_in_threadpool(context.store.revision)
+            except StoreError as exc:  # down, or being written in parts: no question is asked
+                execution.result = GraphQLExecutionResult(
+                    data=None, errors=[store_unavailable(str(exc))]
+                )
+                yield
+                return
             context.generation = revision[1]
             if context.kept is not None and context.kept.size > 0:
                 context.revision = revision
@@ -322,6 +336,37 @@ class ReadGeneration(SchemaExtension):
                         execution.result = GraphQLExecutionResult(data=data, errors=None)
                         context.kept_whole = True
         yield
+
+
+def _schema_only(execution: ExecutionContext) -> bool:
+    """True for a question about the schema alone (``{ __typename }``, introspection): its
+    answer reads nothing from the graph, so it names no write generation."""
+    document = execution.graphql_document
+    if document is None:
+        return False
+    operations = [
+        d
+        for d in document.definitions
+        if isinstance(d, OperationDefinitionNode)
+        and (
+            execution.operation_name is None
+            or (d.name and d.name.value) == execution.operation_name
+        )
+    ]
+    return len(operations) == 1 and _meta_only(operations[0].selection_set)
+
+
+def _meta_only(selections: SelectionSetNode) -> bool:
+    for selection in selections.selections:
+        if isinstance(selection, FieldNode):
+            if not selection.name.value.startswith("__"):
+                return False
+        elif isinstance(selection, InlineFragmentNode):
+            if not _meta_only(selection.selection_set):
+                return False
+        else:  # a fragment spread: not looked into
+            return False
+    return True
 
 
 def _answer_key(context: Context, execution: ExecutionContext) -> Hashable | None:

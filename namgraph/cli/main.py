@@ -15,7 +15,7 @@ import tempfile
 import textwrap
 from collections import Counter
 from collections.abc import Callable
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -31,7 +31,7 @@ from graph.model import Severity, Unit
 from graph.orphans import orphaned as orphaned_units
 from graph.policy import DEFAULT_POLICY, PolicyError, available_policies
 from graph.questions import changes_between, what_if
-from graph.stores.config import StoreConfig, dump, in_parts
+from graph.stores.config import StoreConfig, dump
 from graph.stores.memory import (
     DB_FILE,
     JSON_FILE,
@@ -1547,19 +1547,18 @@ def schema_command() -> None:
 @click.option(
     "--part-records",
     type=click.IntRange(1),
-    default=200_000,
-    show_default=True,
-    help="A larger graph is copied in transactions of about this many records, by province.",
+    default=None,
+    help="Rows per transaction for a graph too large for one (default: from the Neo4j "
+    "server's transaction memory limit).",
 )
 @pass_ctx
 @handled
-def export_command(ctx: Context, target: str, replace: bool, part_records: int) -> None:
+def export_command(ctx: Context, target: str, replace: bool, part_records: int | None) -> None:
     """Copy the data directory's graph into Neo4j (NEO4J_URI, NEO4J_PASSWORD, ...).
 
-    A graph of up to --part-records records is copied in one transaction. A larger one (a whole
-    country is 3 million) is copied province by province, since one transaction would pass
-    Neo4j's transaction memory limit; until the last part is in, the database is marked as
-    incomplete and namgraph refuses to open it."""
+    A graph larger than one transaction's memory allows (a whole country is 3 million records)
+    is copied in several, sized from the server's transaction memory limit. Until the last is
+    in, namgraph refuses to read the graph there; if one fails, what was copied is removed."""
     source = MemoryStore.open(ctx.data)
     neo = StoreConfig.from_env(ctx.data, kind=target)
     if replace:
@@ -1570,29 +1569,30 @@ def export_command(ctx: Context, target: str, replace: bool, part_records: int) 
             driver.close()
     store = neo.init(str(ctx.data / POLICY_FILE))
     assert isinstance(store, Neo4jStore)
+    store.part_rows = part_records
     for start, policy_file in later_policy_files(ctx.data):
         store.set_policy(str(policy_file), start)
     try:
         with err.status(_("reading the graph")):
             changes = dump(source)
-        parts = in_parts(changes, part_records)
-        if len(parts) == 1:
+        transactions, rows = store.transactions_for(changes)
+        if transactions == 1:
             with err.status(_("copying the graph")):
                 store.apply(changes)
         else:
-            store.loading(datetime.now(UTC).isoformat(timespec="seconds"))
             with _progress() as progress:
-                task = progress.add_task(_("copying, province by province"), total=len(changes))
-                for part in parts:
-                    store.apply(part)
-                    progress.advance(task, len(part))
-            store.loading(None)
+                task = progress.add_task(
+                    _("copying, in {n} transactions").format(n=number(transactions)),
+                    total=rows,
+                )
+                store.progress = lambda rows: progress.advance(task, rows)
+                store.apply(changes)
     finally:
         store.close()
     how = (
         _("one transaction")
-        if len(parts) == 1
-        else _("{n} transactions").format(n=number(len(parts)))
+        if transactions == 1
+        else _("{n} transactions").format(n=number(transactions))
     )
     out.print(
         _("Copied {n} records from {source} to the {target} ({how}).").format(
