@@ -259,6 +259,10 @@ RETURN u, reason, broken_at
 ORDER BY u.code
 """
 
+#: The properties a Cadre is made of (graph.stores.neo4j._cadre), without the search key and the
+#: status the store keeps for Cypher: a map, lighter to send than the whole node.
+_CADRE_FIELDS = ".id, .name, .level, .home_unit, .titles, .history_status, .history_since, .phone"
+
 _SUPPORTING = f"""
 CALL (n) {{
   OPTIONAL MATCH (n)<-[s:SUPPORTS]-(c)
@@ -266,7 +270,7 @@ CALL (n) {{
     AND {_in_force("s")} AND NOT c.id IN $without AND {_status_on("c")} = 'active'
   WITH c, s ORDER BY s.since, c.id
   RETURN collect(CASE WHEN c IS NULL THEN null
-                 ELSE {{cadre: c, assignment: properties(s), unit: n.code}} END) AS supporters
+                 ELSE {{cadre: c {{{_CADRE_FIELDS}}}, assignment: properties(s), unit: n.code}} END) AS supporters
 }}"""
 
 SUPPORTERS = f"""
