@@ -115,7 +115,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.map
 	$(BIN)/python -m bench.load
 	$(BIN)/python -m bench.national
-	$(BIN)/python -m bench.versus
+	$(BIN)/python -m bench.versus --ha-noi
 
 clean:
 	rm -rf $(VENV) $(DEMO) .pytest_cache .mypy_cache .ruff_cache

@@ -10,10 +10,6 @@ included, is a GraphQL-shaped JSON error with ``extensions.code``."""
 
 from __future__ import annotations
 
-import logging
-import time
-import uuid
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 import orjson
@@ -26,7 +22,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from strawberry.fastapi import GraphQLRouter
 from strawberry.types import ExecutionResult
 
-from graph.i18n import _, from_accept_language, set_language
+from graph.i18n import _
 from graph.stores.port import GraphStore, StoreError
 from namgraph.api import downloads, graphiql, templates
 from namgraph.api.audit import Audit
@@ -34,11 +30,11 @@ from namgraph.api.auth import Principal, Role
 from namgraph.api.body import BodyGuard, JsonRefused, graphql_error, read_json
 from namgraph.api.context import Context
 from namgraph.api.errors import Code, error, store_unavailable
-from namgraph.api.gate import Gate, Refusal
+from namgraph.api.gate import Gate
 from namgraph.api.kept import Kept
-from namgraph.api.logs import log, request_id
 from namgraph.api.schema import make_schema
 from namgraph.api.settings import Settings
+from namgraph.api.stamp import Stamp
 from namgraph.api.uploads import sweep
 from namgraph.console import router as console_router
 
@@ -229,6 +225,12 @@ def create_app(store: GraphStore, settings: Settings | None = None) -> FastAPI:
     app.add_middleware(BodyGuard, limit=lambda: gate.body_limit, refused=body_refused)
     # the schema has no subscriptions, and a WebSocket would pass by the gate: none are taken
     app.add_middleware(NoWebSockets)
+    # first of all: the request's id and language, and the gate for the API's paths
+    app.add_middleware(
+        Stamp,
+        gate=gate,
+        gated=lambda path: path.startswith(("/graphql", downloads.PREFIX, templates.PREFIX)),
+    )
 
     @app.exception_handler(StarletteHTTPException)
     async def coded_http_errors(request: Request, exc: StarletteHTTPException) -> Response:
@@ -236,42 +238,6 @@ def create_app(store: GraphStore, settings: Settings | None = None) -> FastAPI:
         response = graphql_error(exc.status_code, code, str(exc.detail))
         for key, value in (exc.headers or {}).items():
             response.headers[key] = value
-        return response
-
-    @app.middleware("http")
-    async def stamp_request(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        rid = request.headers.get("x-request-id") or uuid.uuid4().hex
-        request.state.request_id = rid
-        token = request_id.set(rid)
-        # the language of every message in the answer: Accept-Language, else Vietnamese
-        spoken = set_language(from_accept_language(request.headers.get("accept-language")))
-        started = time.perf_counter()
-        request.state.principal = None
-        try:
-            if request.url.path.startswith(("/graphql", downloads.PREFIX, templates.PREFIX)):
-                request.state.principal = await gate.admit(request)
-            response = await call_next(request)
-        except Refusal as refusal:
-            response = refusal.response()
-        except Exception as exc:  # a fault of ours: logged with its traceback, answered in JSON
-            log("unexpected", logging.ERROR, exc_info=exc, path=request.url.path)
-            response = graphql_error(
-                500,
-                "INTERNAL",
-                _("the server failed on this request; quote request id {rid}").format(rid=rid),
-            )
-        response.headers["x-request-id"] = rid
-        response.headers["content-language"] = spoken
-        log(
-            "request",
-            method=request.method,
-            path=request.url.path,
-            status=response.status_code,
-            ms=round((time.perf_counter() - started) * 1000, 2),
-        )
-        request_id.reset(token)
         return response
 
     @app.get("/healthz")
