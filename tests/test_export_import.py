@@ -44,6 +44,10 @@ def test_export_to_neo4j_and_import_back_gives_the_same_graph(
     assert back.coverage("83", ON) == original.coverage("83", ON)
 
 
+#: Bến Tre and Trà Vinh copy in several transactions of 40,000 rows.
+EXPORT_IN_PARTS = ["export", "neo4j", "--replace", "--part-records", "40000"]
+
+
 def add_province(data_dir: Path, code: str) -> None:
     store = MemoryStore.open(data_dir)
     apply_plan(store, plan_admin(store, ADMIN, code))
@@ -57,8 +61,7 @@ def test_a_large_graph_is_exported_in_parts_and_reads_back_whole(
     add_province(data_dir, "84")
     runner = CliRunner(env=store_env("neo4j"))
     neo4j_ben_tre.checkout()
-    args = ["--data", str(data_dir), "export", "neo4j", "--replace", "--part-records", "40000"]
-    exported = runner.invoke(main, args)
+    exported = runner.invoke(main, ["--data", str(data_dir), *EXPORT_IN_PARTS])
     assert exported.exit_code == 0, exported.output
     assert re.search(r"\(\d+ transactions\)", exported.output), exported.output
     copy = tmp_path / "copy"
@@ -71,12 +74,11 @@ def test_a_large_graph_is_exported_in_parts_and_reads_back_whole(
     )
 
 
-def test_an_export_that_fails_halfway_copies_nothing(
-    neo4j_ben_tre: Neo4jBenTre, data_dir: Path, monkeypatch: pytest.MonkeyPatch
+def export_failing_at_the_second_part(
+    data_dir: Path, monkeypatch: pytest.MonkeyPatch, **also: Any
 ) -> None:
-    add_province(data_dir, "84")
-    runner = CliRunner(env=store_env("neo4j"))
-    neo4j_ben_tre.checkout()
+    """``nam export`` of Bến Tre and Trà Vinh in parts, the second of which fails; ``also``
+    replaces other methods of the store for the while."""
     real_write = Neo4jStore._write_part
     calls: list[int] = []
 
@@ -86,11 +88,22 @@ def test_an_export_that_fails_halfway_copies_nothing(
             raise StoreError("Neo4j is unavailable; nothing was written: (test: connection lost)")
         real_write(self, *args, **kwargs)
 
-    monkeypatch.setattr(Neo4jStore, "_write_part", failing_write)
-    args = ["--data", str(data_dir), "export", "neo4j", "--replace", "--part-records", "40000"]
-    failed = runner.invoke(main, args)
+    with monkeypatch.context() as patched:
+        patched.setattr(Neo4jStore, "_write_part", failing_write)
+        for name, method in also.items():
+            patched.setattr(Neo4jStore, name, method)
+        failed = CliRunner(env=store_env("neo4j")).invoke(
+            main, ["--data", str(data_dir), *EXPORT_IN_PARTS]
+        )
     assert failed.exit_code == 1 and "connection lost" in failed.stderr
-    monkeypatch.setattr(Neo4jStore, "_write_part", real_write)
+
+
+def test_an_export_that_fails_halfway_copies_nothing(
+    neo4j_ben_tre: Neo4jBenTre, data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    add_province(data_dir, "84")
+    neo4j_ben_tre.checkout()
+    export_failing_at_the_second_part(data_dir, monkeypatch)
     counts = Neo4jStore.open(neo4j_ben_tre.driver, NEO4J_DATABASE).counts()
     assert not any(counts.values()), counts  # the first part was taken out again
 
@@ -102,26 +115,12 @@ def test_an_export_stopped_halfway_leaves_a_graph_namgraph_refuses_to_open(
     add_province(data_dir, "84")
     runner = CliRunner(env=store_env("neo4j"))
     neo4j_ben_tre.checkout()
-    real_write, real_undo = Neo4jStore._write_part, Neo4jStore._undo
-    calls: list[int] = []
-
-    def failing_write(self: Neo4jStore, *args: Any, **kwargs: Any) -> None:
-        calls.append(1)
-        if len(calls) == 2:
-            raise StoreError("Neo4j is unavailable; nothing was written: (test: connection lost)")
-        real_write(self, *args, **kwargs)
 
     def stopped(self: Neo4jStore, *args: Any, **kwargs: Any) -> None:
         raise StoreError("(test: the program was stopped)")
 
-    monkeypatch.setattr(Neo4jStore, "_write_part", failing_write)
-    monkeypatch.setattr(Neo4jStore, "_undo", stopped)
-    args = ["--data", str(data_dir), "export", "neo4j", "--replace", "--part-records", "40000"]
-    failed = runner.invoke(main, args)
-    assert failed.exit_code == 1 and "connection lost" in failed.stderr
-    monkeypatch.setattr(Neo4jStore, "_write_part", real_write)
-    monkeypatch.setattr(Neo4jStore, "_undo", real_undo)
-
+    export_failing_at_the_second_part(data_dir, monkeypatch, _undo=stopped)
+    args = ["--data", str(data_dir), *EXPORT_IN_PARTS]
     with pytest.raises(StoreError, match="has not finished"):
         Neo4jStore.open(neo4j_ben_tre.driver, NEO4J_DATABASE)
     question = runner.invoke(main, ["coverage", "83"])
