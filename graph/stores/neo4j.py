@@ -1210,16 +1210,31 @@ class Neo4jStore:
         return self._coverages({code: root}, on, without)[code]
 
     def coverage_of(self, codes: Iterable[str], on: date) -> dict[str, Coverage]:
-        return self._coverages(self.units(codes), on, ())
+        """One round trip: the query returns each root it found with its counts; only the
+        codes it did not find (not in the scope on that day, say) are looked up again."""
+        wanted = list(dict.fromkeys(codes))
+        rows = self._ask(cy.COVERAGE, on, (), codes=wanted)
+        roots = {u.code: u for u in self._seen_units(r["unit"] for r in rows)}
+        asked = {r["code"] for r in rows}
+        if len(asked) < len(wanted):
+            roots.update(self.units(c for c in wanted if c not in asked))
+        return self._coverages(roots, on, (), rows)
 
     def _coverages(
-        self, roots: dict[str, Unit], on: date, without: Collection[str]
+        self,
+        roots: dict[str, Unit],
+        on: date,
+        without: Collection[str],
+        rows: list[neo4j.Record] | None = None,
     ) -> dict[str, Coverage]:
-        rows = self._ask(cy.COVERAGE, on, without, codes=list(roots))
+        if rows is None:
+            rows = self._ask(cy.COVERAGE, on, without, codes=list(roots))
         tallies: dict[str, dict[str, tuple[int, int]]] = {code: {} for code in roots}
         households = dict.fromkeys(roots, 0)
         reached = dict.fromkeys(roots, 0)
         for r in rows:
+            if r["code"] not in roots:  # found, but outside the scope's days
+                continue
             for tally in r["levels"]:
                 tallies[r["code"]][tally["level"]] = (tally["units"], tally["covered"])
             households[r["code"]] += r["households"]

@@ -214,7 +214,7 @@ CALL (broken) {{
   WITH DISTINCT g
   RETURN sum(coalesce(g.households, 0)) AS cut
 }}
-RETURN code, levels, households,
+RETURN code, root AS unit, levels, households,
        CASE WHEN above IS NULL THEN households - cut ELSE 0 END AS reached
 """
 
