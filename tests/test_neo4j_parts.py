@@ -18,6 +18,7 @@ from graph.stores.neo4j_parts import (
     MOST,
     ROW_BYTES,
     UNKNOWN,
+    Rows,
     Statement,
     cut_into_parts,
     limit_bytes,
@@ -55,6 +56,22 @@ def test_parts_keep_every_row_in_its_place_and_within_the_sizes() -> None:
     assert all(sum(len(s.rows) for s in part) <= 5 for part in parts)
     assert all(len(s.rows) <= 3 for part in parts for s in part)
     assert len(cut_into_parts(statements, most=1_000, batch=5_000)) == 1
+
+
+def test_rows_are_made_only_when_their_part_is_sent() -> None:
+    made: list[int] = []
+
+    def make(i: int) -> dict[str, Any]:
+        made.append(i)
+        return {"i": i}
+
+    rows = Rows(list(range(10)), make)
+    parts = cut_into_parts([Statement("q", rows)], most=4, batch=3)
+    assert made == [] and [sum(len(s.rows) for s in part) for part in parts] == [4, 4, 2]
+    assert [r["i"] for part in parts for s in part for r in s.rows] == list(range(10))
+    assert made == list(range(10))
+    assert len(rows[2:5]) == 3 and list(rows[8:20]) == [{"i": 8}, {"i": 9}]
+    assert rows[-1] == {"i": 9} and len(rows[7:3]) == 0
 
 
 def test_the_limit_is_the_one_the_server_works_under(neo4j_ben_tre: Neo4jBenTre) -> None:

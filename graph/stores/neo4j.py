@@ -50,7 +50,7 @@ from graph.scope import (
     seen_assignment,
 )
 from graph.stores import neo4j_cypher as cy
-from graph.stores.neo4j_parts import Statement, cut_into_parts, limit_bytes, rows_per_part
+from graph.stores.neo4j_parts import Rows, Statement, cut_into_parts, limit_bytes, rows_per_part
 from graph.stores.port import (
     ChangeSet,
     Guard,
@@ -212,6 +212,10 @@ def _part_of_rows(u: Unit) -> dict[str, Any]:
     }
 
 
+def _successor_row(u: Unit) -> dict[str, Any]:
+    return {"code": u.code, "into": [{"code": m.code, "on": m.on} for m in u.successors]}
+
+
 def _cadre_row(c: Cadre) -> dict[str, Any]:
     return {
         "id": c.id,
@@ -279,11 +283,6 @@ def _unfinished(database: str, started: str) -> str:
         "graph there is incomplete: wait until it is done; if the program writing it was "
         "stopped, copy the graph in again with `nam export neo4j --replace`"
     ).format(name=repr(database), at=started)
-
-
-def _batches(rows: list[dict[str, Any]]) -> Iterator[list[dict[str, Any]]]:
-    for start in range(0, len(rows), BATCH):
-        yield rows[start : start + BATCH]
 
 
 class Neo4jStore:
@@ -781,16 +780,24 @@ class Neo4jStore:
     def _write_part(self, part: list[Statement]) -> None:
         def work(tx: ManagedTransaction) -> None:
             for statement in part:
-                tx.run(_q(statement.query), rows=statement.rows).consume()
+                tx.run(_q(statement.query), rows=list(statement.rows)).consume()
 
         self._run_write(work)
 
     def _before(self, changes: ChangeSet) -> ChangeSet:
-        """The records ``changes`` will overwrite, as they are now (new ones are absent)."""
+        """The records ``changes`` will overwrite, as they are now (new ones are absent), read
+        in pieces so that no one read holds a whole country's keys."""
+
+        def read(keys: list[str], ask: Callable[[list[str]], Mapping[str, Any]]) -> list[Any]:
+            found: dict[str, Any] = {}
+            for start in range(0, len(keys), BATCH):
+                found.update(ask(keys[start : start + BATCH]))
+            return list(found.values())
+
         return ChangeSet(
-            list(self.units([u.code for u in changes.units]).values()),
-            list(self.cadres([c.id for c in changes.cadres]).values()),
-            list(self.assignments_by_id([a.id for a in changes.assignments]).values()),
+            read([u.code for u in changes.units], self.units),
+            read([c.id for c in changes.cadres], self.cadres),
+            read([a.id for a in changes.assignments], self.assignments_by_id),
         )
 
     def _undo(self, changes: ChangeSet, before: ChangeSet) -> None:
@@ -847,35 +854,32 @@ class Neo4jStore:
         for statement in self._statements(changes):
             if pause and statement.query is _ASSIGNMENTS:
                 pause_mid_apply()
-            for batch in _batches(statement.rows):
+            for start in range(0, len(statement.rows), BATCH):
+                batch = list(statement.rows[start : start + BATCH])
                 tx.run(_q(statement.query), rows=batch).consume()
 
     def _statements(self, changes: ChangeSet) -> list[Statement]:
         """The statements that write ``changes``, in an order where every reference is to a
-        node written before it: units, their parents, their successors, cadres, assignments."""
+        node written before it: units, their parents, their successors, cadres, assignments.
+        Their rows are made when sent (:class:`Rows`)."""
         all_labels = ":".join(self._labels)
-        by_level: dict[str, list[dict[str, Any]]] = {}
+        by_level: dict[str, list[Unit]] = {}
         for u in changes.units:
-            row = _unit_row(u)
-            by_level.setdefault(row["level"], []).append(row)
+            by_level.setdefault(u.level, []).append(u)
         statements = [
             Statement(
                 "UNWIND $rows AS row MERGE (u:Unit {code: row.code}) "
                 f"SET u = row REMOVE u:{all_labels} SET u:{level_label(level)}",
-                rows,
+                Rows(units, _unit_row),
             )
-            for level, rows in by_level.items()
-        ]
-        merged = [
-            {"code": u.code, "into": [{"code": m.code, "on": m.on} for m in u.successors]}
-            for u in changes.units
+            for level, units in by_level.items()
         ]
         return [
             *statements,
-            Statement(_PARENTS, [_part_of_rows(u) for u in changes.units]),
-            Statement(_SUCCESSORS, merged),
-            Statement(_CADRES, [_cadre_row(c) for c in changes.cadres]),
-            Statement(_ASSIGNMENTS, [_assignment_row(a) for a in changes.assignments]),
+            Statement(_PARENTS, Rows(changes.units, _part_of_rows)),
+            Statement(_SUCCESSORS, Rows(changes.units, _successor_row)),
+            Statement(_CADRES, Rows(changes.cadres, _cadre_row)),
+            Statement(_ASSIGNMENTS, Rows(changes.assignments, _assignment_row)),
         ]
 
     def changed_between(

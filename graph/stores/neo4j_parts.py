@@ -12,14 +12,17 @@ parts stay all or nothing).
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar, overload
 
 from neo4j.exceptions import Neo4jError
 
 from neo4j import Driver
 
-__all__ = ["Statement", "cut_into_parts", "limit_bytes", "rows_per_part"]
+__all__ = ["Rows", "Statement", "cut_into_parts", "limit_bytes", "rows_per_part"]
+
+T = TypeVar("T")
 
 #: Transaction memory one written row may take, with room to spare for the readers that share
 #: the server's pool: 2.4-2.6 KiB was measured (SHOW TRANSACTIONS' estimatedUsedHeapMemory with
@@ -34,13 +37,52 @@ _UNITS = {"B": 1, "KIB": 1024, "MIB": 1024**2, "GIB": 1024**3, "TIB": 1024**4}
 _SIZE = re.compile(r"^\s*([0-9.]+)\s*([KMGT]IB|B)?\s*$", re.IGNORECASE)
 
 
+class Rows(Sequence[dict[str, Any]]):
+    """The rows of a statement, each made from its record only when read: the parts of a whole
+    country's copy (3.2 million records, some 6 million rows) need not all exist at once, only
+    the part being sent. A slice is another such view."""
+
+    def __init__(
+        self,
+        items: Sequence[T],
+        make: Callable[[T], dict[str, Any]],
+        start: int = 0,
+        stop: int | None = None,
+    ) -> None:
+        self.items: Sequence[Any] = items
+        self.make: Callable[[Any], dict[str, Any]] = make
+        self.start = start
+        self.stop = len(items) if stop is None else stop
+
+    def __len__(self) -> int:
+        return max(0, self.stop - self.start)
+
+    @overload
+    def __getitem__(self, index: int) -> dict[str, Any]: ...
+    @overload
+    def __getitem__(self, index: slice) -> Rows: ...
+    def __getitem__(self, index: int | slice) -> dict[str, Any] | Rows:
+        if isinstance(index, slice):
+            start, stop, step = index.indices(len(self))
+            if step != 1:
+                raise ValueError("rows are sliced in order")
+            return Rows(self.items, self.make, self.start + start, self.start + max(start, stop))
+        if not -len(self) <= index < len(self):
+            raise IndexError(index)
+        return self.make(self.items[self.start + index % len(self)])
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        for i in range(self.start, self.stop):
+            yield self.make(self.items[i])
+
+
 @dataclass(frozen=True)
 class Statement:
     """One statement of a write (a LiteralString: never made from user input) and the rows it
-    is run for, in batches of ``$rows``."""
+    is run for, in batches of ``$rows`` (a list, or :class:`Rows` made when sent)."""
 
     query: str
-    rows: list[dict[str, Any]]
+    rows: Sequence[dict[str, Any]]
 
 
 def size_in_bytes(text: str) -> int | None:
