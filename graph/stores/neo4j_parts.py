@@ -39,8 +39,8 @@ _SIZE = re.compile(r"^\s*([0-9.]+)\s*([KMGT]IB|B)?\s*$", re.IGNORECASE)
 
 class Rows(Sequence[dict[str, Any]]):
     """The rows of a statement, each made from its record only when read: the parts of a whole
-    country's copy (3.2 million records, some 6 million rows) need not all exist at once, only
-    the part being sent. A slice is another such view."""
+    country's copy (3.2 million records, each unit's in three statements) need not all exist
+    at once, only the part being sent. A slice is another such view."""
 
     def __init__(
         self,
