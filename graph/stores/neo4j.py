@@ -50,7 +50,14 @@ from graph.scope import (
     seen_assignment,
 )
 from graph.stores import neo4j_cypher as cy
-from graph.stores.neo4j_parts import Rows, Statement, cut_into_parts, limit_bytes, rows_per_part
+from graph.stores.neo4j_parts import (
+    FEWEST,
+    Rows,
+    Statement,
+    cut_into_parts,
+    limit_bytes,
+    rows_per_part,
+)
 from graph.stores.port import (
     ChangeSet,
     Guard,
@@ -268,6 +275,10 @@ _ASSIGNMENTS = (
     "WITH DISTINCT row MATCH (c:Cadre {id: row.cadre}), (u:Unit {code: row.unit}) "
     "CREATE (c)-[:SUPPORTS {id: row.id, role: row.role, since: row.since, "
     "until: row.until, decision: row.decision}]->(u)"
+)
+#: The end of a write in parts, done or undone: the mark cleared, the generation moved.
+_FINISHED = (
+    "MATCH (m:NamgraphMeta {key: 'schema'}) SET m.loading = null, m.generation = m.generation + 1"
 )
 #: What a write that failed halfway created, deleted again (see ``Neo4jStore._undo``).
 _UNCREATE = (
@@ -648,8 +659,7 @@ class Neo4jStore:
     ) -> None:
         """Write ``changes`` in one transaction, or, when they hold more rows than one
         transaction's memory allows (:meth:`rows_per_part`), in parts (:meth:`_apply_in_parts`)."""
-        statements = self._statements(changes)
-        parts = cut_into_parts(statements, self.rows_per_part(), BATCH)
+        parts = self._parts(self._statements(changes))
         if len(parts) > 1:
             self._apply_in_parts(changes, parts, guard, record)
             return
@@ -672,8 +682,14 @@ class Neo4jStore:
     def transactions_for(self, changes: ChangeSet) -> tuple[int, int]:
         """How many transactions :meth:`apply` writes ``changes`` in, and how many rows."""
         statements = self._statements(changes)
-        parts = cut_into_parts(statements, self.rows_per_part(), BATCH)
-        return len(parts), sum(len(s.rows) for s in statements)
+        return len(self._parts(statements)), sum(len(s.rows) for s in statements)
+
+    def _parts(self, statements: list[Statement]) -> list[list[Statement]]:
+        """The transactions ``statements`` are written in. A write of no more rows than the
+        smallest part is one, without asking the server its limit (most writes are small)."""
+        if sum(len(s.rows) for s in statements) <= FEWEST:
+            return [statements]
+        return cut_into_parts(statements, self.rows_per_part(), BATCH)
 
     def _begin_write(self, tx: ManagedTransaction, changes: ChangeSet, guard: Guard | None) -> None:
         """A write's first steps, in its transaction: move the generation (first, so that
@@ -770,10 +786,7 @@ class Neo4jStore:
         def last(tx: ManagedTransaction) -> None:
             if record is not None:
                 self._record(tx, record)
-            tx.run(
-                "MATCH (m:NamgraphMeta {key: 'schema'}) "
-                "SET m.loading = null, m.generation = m.generation + 1"
-            ).consume()
+            tx.run(_FINISHED).consume()
 
         self._run_write(last)
 
@@ -818,12 +831,7 @@ class Neo4jStore:
         ]
         for part in cut_into_parts(statements, self.rows_per_part(), BATCH):
             self._write_part(part)
-        self._run_write(
-            lambda tx: tx.run(
-                "MATCH (m:NamgraphMeta {key: 'schema'}) "
-                "SET m.loading = null, m.generation = m.generation + 1"
-            ).consume()
-        )
+        self._run_write(lambda tx: tx.run(_FINISHED).consume())
 
     @contextmanager
     def trial(self, changes: ChangeSet, within: Collection[str] = ()) -> Iterator[Neo4jStore]:
