@@ -414,8 +414,14 @@ class Neo4jStore:
                     "upgrade namgraph"
                 ).format(found=meta["version"], ours=SCHEMA_VERSION)
             )
+        if meta.get("loading") and meta.get("imported"):
+            return cls._finish_import(driver, database, meta)
         if meta.get("loading"):
             raise StoreError(_unfinished(database, str(meta["loading"])))
+        return cls._from_meta(driver, database, meta)
+
+    @classmethod
+    def _from_meta(cls, driver: Driver, database: str, meta: dict[str, Any]) -> Neo4jStore:
         text = meta["policy_yaml"]
         later = tuple(
             (
@@ -428,6 +434,29 @@ class Neo4jStore:
         store = cls(driver, database, parse_policy(yaml.safe_load(text), "neo4j"), text, later)
         if meta.get("version", 0) < SCHEMA_VERSION:
             store.migrate()
+        return store
+
+    @classmethod
+    def _finish_import(cls, driver: Driver, database: str, meta: dict[str, Any]) -> Neo4jStore:
+        """Set up a graph loaded by Neo4j's offline importer (:mod:`graph.stores.neo4j_import`)
+        on its first opening: the lists the importer cannot carry, then the constraints and
+        indexes (waited for), then the mark cleared and the generation moved. Until then every
+        reader is refused (the ``loading`` mark); two processes finishing at once do the same
+        steps, each of which changes nothing the second time."""
+        try:
+            with driver.session(database=database) as session:
+                for statement in cy.IMPORT_FILLS:
+                    session.run(_q(statement)).consume()
+        except (ServiceUnavailable, SessionExpired) as exc:
+            raise StoreError(f"Neo4j is unavailable: {exc}") from exc
+        store = cls._from_meta(driver, database, meta)
+        store.migrate()
+        driver.execute_query("CALL db.awaitIndexes(3600)", database_=database)
+        driver.execute_query(
+            "MATCH (m:NamgraphMeta {key: 'schema'}) WHERE m.imported "
+            "SET m.loading = null, m.imported = null, m.generation = m.generation + 1",
+            database_=database,
+        )
         return store
 
     @classmethod

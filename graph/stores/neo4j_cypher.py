@@ -37,6 +37,7 @@ __all__ = [
     "CHAIN",
     "COVERAGE",
     "GAPS",
+    "IMPORT_FILLS",
     "LOAD",
     "LOADS_OF",
     "MIGRATIONS",
@@ -418,4 +419,25 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
     (  # 3: dated PART_OF links; a graph from before had one undated link per unit
         "MATCH ()-[r:PART_OF]->() WHERE r.latest IS NULL SET r.latest = true",
     ),
+)
+
+#: What Neo4j's offline importer cannot carry, made again on a graph it loaded (see
+#: ``Neo4jStore._finish_import``): it reads an empty field as no property, so an empty list, or
+#: a list of one empty text, arrives missing. Each list is as long as its companion that is never
+#: empty (the dates of a unit's earlier versions, its successors' codes), and a cadre's titles and
+#: history are lists even when empty. Run as autocommit statements, 10,000 nodes a transaction.
+IMPORT_FILLS: tuple[str, ...] = tuple(
+    f"MATCH (n:{label}) WHERE n.{key} IS NOT NULL AND n.{name} IS NULL "
+    f"CALL (n) {{ SET n.{name} = [x IN n.{key} | ''] }} IN TRANSACTIONS OF 10000 ROWS"
+    for label, key, name in (
+        ("Unit", "earlier_from", "earlier_name"),
+        ("Unit", "earlier_from", "earlier_kind"),
+        ("Unit", "earlier_from", "earlier_parent"),
+        ("Unit", "earlier_from", "earlier_decision"),
+        ("Unit", "successor_code", "successor_resolution"),
+    )
+) + tuple(
+    f"MATCH (n:Cadre) WHERE n.{name} IS NULL "
+    f"CALL (n) {{ SET n.{name} = [] }} IN TRANSACTIONS OF 10000 ROWS"
+    for name in ("titles", "history_status", "history_since")
 )

@@ -1551,16 +1551,33 @@ def schema_command() -> None:
     help="Rows per transaction for a graph too large for one (default: from the Neo4j "
     "server's transaction memory limit).",
 )
+@click.option(
+    "--files",
+    "files_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Write the graph as files for Neo4j's offline importer (neo4j-admin database import "
+    "full) into this directory instead, for a first load of a large graph into an empty "
+    "database; no connection is made.",
+)
 @pass_ctx
 @handled
-def export_command(ctx: Context, target: str, replace: bool, part_records: int | None) -> None:
+def export_command(
+    ctx: Context, target: str, replace: bool, part_records: int | None, files_dir: Path | None
+) -> None:
     """Copy the data directory's graph into Neo4j (NEO4J_URI, NEO4J_PASSWORD, ...).
 
     A graph larger than one transaction's memory allows (a whole country is 3 million records)
     is copied in several, sized from the server's transaction memory limit. Until the last is
-    in, namgraph refuses to read the graph there; if one fails, what was copied is removed."""
+    in, namgraph refuses to read the graph there; if one fails, what was copied is removed.
+
+    With --files, the graph is written as CSV files for Neo4j's own importer, many times faster
+    for a first load; the command to run is printed."""
     source = MemoryStore.open(ctx.data)
     neo = StoreConfig.from_env(ctx.data, kind=target)
+    if files_dir is not None:
+        _export_files(ctx, source, files_dir, neo.database)
+        return
     if replace:
         driver = neo.driver()
         try:
@@ -1597,6 +1614,45 @@ def export_command(ctx: Context, target: str, replace: bool, part_records: int |
     out.print(
         _("Copied {n} records from {source} to the {target} ({how}).").format(
             n=number(len(changes)), source=ctx.data, target=neo.describe(), how=how
+        ),
+        markup=False,
+    )
+
+
+def _export_files(ctx: Context, source: MemoryStore, directory: Path, database: str) -> None:
+    """``nam export neo4j --files DIR``: the files, and how to load them."""
+    from graph.stores.neo4j_import import write_import_files
+
+    with err.status(_("writing the files")):
+        changes = dump(source)
+        later = [
+            (start, path.read_text(encoding="utf-8"))
+            for start, path in later_policy_files(ctx.data)
+        ]
+        written = write_import_files(
+            changes, directory, (ctx.data / POLICY_FILE).read_text(encoding="utf-8"), later
+        )
+    command = shlex.join(
+        ["neo4j-admin", "database", "import", "full", *written.arguments(database, Path("."))]
+    )
+    out.print(
+        _("Wrote {n} records to {dir} as files for Neo4j's offline importer.").format(
+            n=number(written.records), dir=directory
+        ),
+        markup=False,
+    )
+    out.print(
+        _(
+            "To load them: stop the Neo4j server, then, in {dir} on the server's machine (it "
+            "replaces the database {name} whole):"
+        ).format(dir=directory, name=repr(database)),
+        markup=False,
+    )
+    out.print(f"  {command}", markup=False, soft_wrap=True)
+    out.print(
+        _(
+            "Start the server again: the first namgraph command or API server to open the graph "
+            "sets it up (indexes), and until then every reader is refused."
         ),
         markup=False,
     )
