@@ -167,9 +167,11 @@ EOF
 }
 
 # Runs a neo4j-admin command (org.neo4j.cli.AdminTool) against our home/conf.
+# neo4j-admin's own heap: small for its small commands; the importer wants about 1 GiB
+# (it says so when it starts) for a whole country.
 admin() {
   NEO4J_HOME="$NEO4J_ROOT" NEO4J_CONF="$CONF_DIR" \
-    "$JAVA" -Xmx256m -cp "$LIB_DIR/*" org.neo4j.cli.AdminTool "$@"
+    "$JAVA" "-Xmx${NEO4J_ADMIN_HEAP:-256m}" -cp "$LIB_DIR/*" org.neo4j.cli.AdminTool "$@"
 }
 
 # The initial password only takes effect before the system database exists.

@@ -189,3 +189,17 @@ def test_the_importer_loads_the_graph_the_bolt_copy_writes(
         assert Neo4jStore.open(driver, NEO4J_DATABASE).revision() == (epoch, generation)
     finally:
         driver.close()
+
+
+def test_every_property_the_bolt_copy_writes_has_its_column(merged_dir: Path) -> None:
+    from graph.stores import neo4j as bolt
+    from graph.stores import neo4j_import as files
+
+    changes = _changes(merged_dir)
+    unit_keys = {k for u in changes.units for k in bolt._unit_row(u)}
+    assert {"earlier_from", "successor_code"} <= unit_keys  # units with history, merged ones
+    assert unit_keys == {name for name, _ in files._UNIT_COLUMNS}
+    cadre_keys = {k for c in changes.cadres for k in bolt._cadre_row(c)}
+    assert cadre_keys == {name for name, _ in files._CADRE_COLUMNS}
+    assignment_keys = {k for a in changes.assignments for k in bolt._assignment_row(a)}
+    assert assignment_keys == {"cadre", "unit", *(name for name, _ in files._SUPPORTS_COLUMNS)}

@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from graph.i18n import _
 from graph.model import Assignment, Cadre, Unit
@@ -38,6 +38,8 @@ from graph.stores.neo4j import (
 from graph.stores.port import ChangeSet, StoreError
 
 __all__ = ["ARRAY_DELIMITER", "ImportFiles", "write_import_files"]
+
+T = TypeVar("T")
 
 #: Between the elements of a list value (the importer's ``--array-delimiter``).
 ARRAY_DELIMITER = "\x1f"
@@ -99,33 +101,59 @@ _SUPPORTS_COLUMNS = (
 )
 
 
-def _text(value: str, where: Callable[[], str]) -> str:
-    if ARRAY_DELIMITER in value:
-        raise StoreError(
-            _(
-                "{where} holds the control character U+001F, which a Neo4j import cannot carry: "
-                "remove it from the source file and load it again"
-            ).format(where=where())
-        )
-    return value
+class _Separator(Exception):
+    """A text holds :data:`ARRAY_DELIMITER` (told apart by record in :class:`_Writer`)."""
 
 
-def _cell(value: Any, kind: str, where: Callable[[], str]) -> str:
-    """One CSV field: empty (no property) for None, quoted text (so that an empty string stays
-    an empty string), a list's elements joined by :data:`ARRAY_DELIMITER`."""
+def _string(value: str | None) -> str:
+    """Quoted, so that an empty text stays one (an empty field is no property)."""
     if value is None:
         return ""
-    if kind.endswith("[]"):
-        items = [v.isoformat() if isinstance(v, date) else _text(str(v), where) for v in value]
-        return '"' + ARRAY_DELIMITER.join(items).replace('"', '""') + '"'
+    if ARRAY_DELIMITER in value:
+        raise _Separator
+    return '"' + value.replace('"', '""') + '"'
+
+
+def _strings(value: list[str] | None) -> str:
+    if value is None:
+        return ""
+    joined = ARRAY_DELIMITER.join(value)
+    if joined.count(ARRAY_DELIMITER) != max(len(value) - 1, 0):
+        raise _Separator
+    return '"' + joined.replace('"', '""') + '"'
+
+
+def _dates(value: list[date] | None) -> str:
+    return "" if value is None else ARRAY_DELIMITER.join(d.isoformat() for d in value)
+
+
+def _plain(value: Any) -> str:
+    if value is None:
+        return ""
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, int):
-        return str(value)
     if isinstance(value, date):
         return value.isoformat()
-    text = _text(str(value), where)
-    return '"' + text.replace('"', '""') + '"'
+    return str(value)
+
+
+#: How a value of each column type becomes a field.
+_FORMAT: dict[str, Callable[[Any], str]] = {
+    "string": _string,
+    "string[]": _strings,
+    "date[]": _dates,
+    "date": _plain,
+    "long": _plain,
+    "boolean": _plain,
+}
+
+
+def _formats(columns: Iterable[tuple[str, str]]) -> list[tuple[str, Callable[[Any], str]]]:
+    return [(name, _FORMAT[kind.split("(")[0].replace("ID", "string")]) for name, kind in columns]
+
+
+def _cells(row: dict[str, Any], formats: list[tuple[str, Callable[[Any], str]]]) -> list[str]:
+    return [format(row.get(name)) for name, format in formats]
 
 
 @dataclass
@@ -165,31 +193,36 @@ class _Writer:
         self,
         name: str,
         header: list[str],
-        lines: Iterable[list[str]],
+        records: Iterable[T],
+        lines: Callable[[T], Iterable[list[str]]],
+        where: Callable[[T], str],
     ) -> None:
+        """One file: its header, then the lines of each record (a record whose text holds
+        the list separator is refused by name)."""
         path = self.files.directory / name
         multiline = False
         with path.open("w", encoding="utf-8", newline="") as out:
             out.write(",".join(header) + "\n")
-            for cells in lines:
-                line = ",".join(cells)
-                if "\n" in line or "\r" in line:
-                    multiline = True
-                out.write(line + "\n")
+            for record in records:
+                try:
+                    rows = list(lines(record))
+                except _Separator:
+                    raise StoreError(
+                        _(
+                            "{where} holds the control character U+001F, which a Neo4j import "
+                            "cannot carry: remove it from the source file and load it again"
+                        ).format(where=where(record))
+                    ) from None
+                text = "".join(",".join(cells) + "\n" for cells in rows)
+                if text.count("\n") != len(rows) or "\r" in text:
+                    multiline = True  # a line break inside a text
+                out.write(text)
         if multiline:
             self.files.multiline.append(name)
 
 
 def _header(columns: Iterable[tuple[str, str]], extra: Iterable[str] = ()) -> list[str]:
     return [*extra, *(f"{name}:{kind}" for name, kind in columns)]
-
-
-def _cells(
-    row: dict[str, Any], columns: Iterable[tuple[str, str]], where: Callable[[], str]
-) -> list[str]:
-    unknown = set(row) - {name for name, _kind in columns}
-    assert not unknown, f"columns missing from the import header: {sorted(unknown)}"
-    return [_cell(row.get(name), kind.split("(")[0], where) for name, kind in columns]
 
 
 def write_import_files(
@@ -204,29 +237,32 @@ def write_import_files(
     directory.mkdir(parents=True, exist_ok=True)
     files = ImportFiles(directory)
     writer = _Writer(files)
+    units, cadres = _formats(_UNIT_COLUMNS), _formats(_CADRE_COLUMNS)
+    part_of, supports = _formats(_PART_OF_COLUMNS), _formats(_SUPPORTS_COLUMNS)
+    labels = {
+        level: f"Unit{ARRAY_DELIMITER}{level_label(level)}"
+        for level in {u.level for u in changes.units}
+    }
 
-    def unit_where(u: Unit) -> Callable[[], str]:
-        return lambda: _("unit {code}").format(code=u.code)
+    def unit_where(u: Unit) -> str:
+        return _("unit {code}").format(code=u.code)
 
-    def cadre_where(c: Cadre) -> Callable[[], str]:
-        return lambda: _("cadre {id}").format(id=c.id)
+    def cadre_where(c: Cadre) -> str:
+        return _("cadre {id}").format(id=c.id)
 
-    def assignment_where(a: Assignment) -> Callable[[], str]:
-        return lambda: _("assignment {id}").format(id=a.id)
-
-    d = ARRAY_DELIMITER
     writer.write(
         "units.csv",
         _header(_UNIT_COLUMNS, extra=[":LABEL"]),
-        (
-            [f"Unit{d}{level_label(u.level)}", *_cells(_unit_row(u), _UNIT_COLUMNS, unit_where(u))]
-            for u in changes.units
-        ),
+        changes.units,
+        lambda u: [[labels[u.level], *_cells(_unit_row(u), units)]],
+        unit_where,
     )
     writer.write(
         "cadres.csv",
         _header(_CADRE_COLUMNS, extra=[":LABEL"]),
-        (["Cadre", *_cells(_cadre_row(c), _CADRE_COLUMNS, cadre_where(c))] for c in changes.cadres),
+        changes.cadres,
+        lambda c: [["Cadre", *_cells(_cadre_row(c), cadres)]],
+        cadre_where,
     )
     meta = {
         "key": "schema",
@@ -245,58 +281,51 @@ def write_import_files(
     writer.write(
         "meta.csv",
         _header(_META_COLUMNS, extra=[":LABEL"]),
-        [["NamgraphMeta", *_cells(meta, _META_COLUMNS, lambda: "meta")]],
+        [meta],
+        lambda m: [["NamgraphMeta", *_cells(m, _formats(_META_COLUMNS))]],
+        lambda m: "meta",
     )
     files.nodes += ["units.csv", "cadres.csv", "meta.csv"]
 
-    def part_of() -> Iterable[list[str]]:
-        for u in changes.units:
-            for link in _part_of_rows(u)["links"]:
-                yield [
-                    _cell(u.code, "string", unit_where(u)),
-                    _cell(link["parent"], "string", unit_where(u)),
-                    *_cells(
-                        {k: link[k] for k in ("valid_from", "valid_to", "latest")},
-                        _PART_OF_COLUMNS,
-                        unit_where(u),
-                    ),
-                ]
-
-    def merged_into() -> Iterable[list[str]]:
-        for u in changes.units:
-            for into in _successor_row(u)["into"]:
-                yield [
-                    _cell(u.code, "string", unit_where(u)),
-                    _cell(into["code"], "string", unit_where(u)),
-                    _cell(into["on"], "date", unit_where(u)),
-                ]
-
     ends = [":START_ID(Unit)", ":END_ID(Unit)"]
-    writer.write("part_of.csv", _header(_PART_OF_COLUMNS, extra=ends), part_of())
-    writer.write("merged_into.csv", _header(_MERGED_INTO_COLUMNS, extra=ends), merged_into())
+    writer.write(
+        "part_of.csv",
+        _header(_PART_OF_COLUMNS, extra=ends),
+        changes.units,
+        lambda u: [
+            [_string(u.code), _string(link["parent"]), *_cells(link, part_of)]
+            for link in _part_of_rows(u)["links"]
+        ],
+        unit_where,
+    )
+    writer.write(
+        "merged_into.csv",
+        _header(_MERGED_INTO_COLUMNS, extra=ends),
+        changes.units,
+        lambda u: [
+            [_string(u.code), _string(into["code"]), _plain(into["on"])]
+            for into in _successor_row(u)["into"]
+        ],
+        unit_where,
+    )
     writer.write(
         "works_in.csv",
         [":START_ID(Cadre)", ":END_ID(Unit)"],
-        (
-            [_cell(c.id, "string", cadre_where(c)), _cell(c.home_unit, "string", cadre_where(c))]
-            for c in changes.cadres
-        ),
+        changes.cadres,
+        lambda c: [[_string(c.id), _string(c.home_unit)]],
+        cadre_where,
     )
 
-    def supports() -> Iterable[list[str]]:
-        for a in changes.assignments:
-            row = _assignment_row(a)
-            where = assignment_where(a)
-            yield [
-                _cell(row.pop("cadre"), "string", where),
-                _cell(row.pop("unit"), "string", where),
-                *_cells(row, _SUPPORTS_COLUMNS, where),
-            ]
+    def assignment(a: Assignment) -> list[list[str]]:
+        row = _assignment_row(a)
+        return [[_string(row["cadre"]), _string(row["unit"]), *_cells(row, supports)]]
 
     writer.write(
         "supports.csv",
         _header(_SUPPORTS_COLUMNS, extra=[":START_ID(Cadre)", ":END_ID(Unit)"]),
-        supports(),
+        changes.assignments,
+        assignment,
+        lambda a: _("assignment {id}").format(id=a.id),
     )
     files.relationships += [
         ("PART_OF", "part_of.csv"),
