@@ -40,7 +40,7 @@ ON = date(2023, 5, 1)
 def _admin(server: BenchNeo4j, *args: str) -> str:
     done = subprocess.run(
         [str(SCRIPT), "admin", *args],
-        env=server.env(),
+        env={**server.env(), "NEO4J_ADMIN_HEAP": "2g"},  # the importer asks for 1 GiB
         capture_output=True,
         text=True,
         timeout=3600,

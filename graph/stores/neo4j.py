@@ -445,6 +445,11 @@ class Neo4jStore:
         steps, each of which changes nothing the second time."""
         try:
             with driver.session(database=database) as session:
+                # the plain indexes first: they fill in the background while the fills and
+                # the constraints (which fill their own index before they return) run
+                for statement in cy.MIGRATIONS[0]:
+                    if statement.startswith(("CREATE INDEX", "CREATE TEXT INDEX")):
+                        session.run(_q(statement)).consume()
                 for statement in cy.IMPORT_FILLS:
                     session.run(_q(statement)).consume()
         except (ServiceUnavailable, SessionExpired) as exc:
@@ -775,7 +780,11 @@ class Neo4jStore:
 
         def first(tx: ManagedTransaction) -> ChangeSet:
             self._begin_write(tx, changes, guard)
-            before = self.unscoped()._within(tx)._before(changes)
+            empty = tx.run("MATCH (n) WHERE n:Unit OR n:Cadre RETURN n LIMIT 1").single() is None
+            # into an empty graph (`nam export`'s first copy), nothing is overwritten
+            before = (
+                ChangeSet([], [], []) if empty else self.unscoped()._within(tx)._before(changes)
+            )
             tx.run(
                 "MATCH (m:NamgraphMeta {key: 'schema'}) SET m.loading = $started",
                 started=started,
