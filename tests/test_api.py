@@ -203,18 +203,67 @@ def test_the_provincial_dashboard_answers_in_one_request_with_a_fixed_number_of_
         c["coverage"]["ratio"] == 1.0 and c["supporters"][0]["cadre"]["statusOn"] == "ACTIVE"
         for c in communes
     )
-    # one store call per level of the query, whatever the number of units, and the write
-    # generation read before and after (an answer is of one generation)
-    assert province_calls == {
-        "revision": 2,
-        "units": 1,
-        "coverage_of": 3,
-        "children_of": 2,
-        "supporters": 2,
-    }
+    # the units in one store call, coverage and supporters at every level in one each
+    # (namgraph.api.prefetch), and the write generation read before and after (an answer is of
+    # one generation): five round trips, whatever the number of units
+    assert province_calls == {"revision": 2, "tree": 1, "coverage_of": 1, "supporters": 1}
     api.store.reset()
     api.data(DASHBOARD, province="831", asOf="2023-05-01")
     assert sum(api.store.by_method.values()) <= sum(province_calls.values())
+
+
+#: Shapes of dashboards: each walks down from one unit (fragments, aliases, four levels deep,
+#: a second date), with the store calls it costs at most besides the two revision reads.
+SHAPES = [
+    (
+        """query($u: ID!) { unit(code: $u) { code children(asOf: "2023-05-01") { code
+             children(asOf: "2023-05-01") { code supporters(asOf: "2023-05-01") { since } } } } }""",
+        2,
+    ),
+    (
+        """query($u: ID!) @asOf(date: "2023-05-01") { unit(code: $u) { ...U
+             children { ...U children(first: 3) { ...U children(first: 3) { ...U
+               children(first: 3) { code ...U } } } } } }
+           fragment U on Unit { code name coverage { ratio levels { level units covered } }
+             supporters { cadre { id name } } }""",
+        3,
+    ),
+    (
+        """query($u: ID!) { unit(code: $u) { code
+             a: children(asOf: "2023-05-01") { code coverage(asOf: "2023-05-01") { ratio } }
+             b: children(asOf: "2023-05-01", first: 3) { code ... on Unit {
+               children(asOf: "2023-05-01") { code supporters(asOf: "2023-05-01") { since } } } }
+             coverage(asOf: "2023-05-01") { households } } }""",
+        3,
+    ),
+    (  # a second date below: answered as before from there
+        """query($u: ID!) { unit(code: $u) { code children(asOf: "2023-05-01") { code
+             coverage(asOf: "2023-05-01") { ratio }
+             children(asOf: "2022-01-01") { code coverage(asOf: "2022-01-01") { ratio } } } } }""",
+        5,
+    ),
+]
+
+
+@pytest.mark.parametrize("shape", range(len(SHAPES)))
+def test_a_walk_down_from_a_unit_is_read_ahead_in_few_round_trips_with_the_same_answers(
+    store: GraphStore, shape: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    query, most = SHAPES[shape]
+    with Server(store, Settings(demo=True, answer_cache=0)) as api:
+        for unit in ("83", "831", "99999"):
+            api.store.reset()
+            ahead = api.query(query, u=unit)
+            calls = dict(api.store.by_method)
+            assert calls.pop("revision", None) == 2, ahead
+            assert sum(calls.values()) <= most, calls
+            if unit == "83":
+                assert "tree" in calls
+            with monkeypatch.context() as patched:
+                patched.setattr("namgraph.api.schema.look_ahead", lambda info: None)
+                level_by_level = api.query(query, u=unit)
+            assert ahead == level_by_level
+            assert ahead.get("errors") is None
 
 
 def test_unknown_codes_give_not_found_with_what_to_do(api: Server) -> None:
@@ -390,3 +439,33 @@ def test_anonymous_callers_are_limited_per_client_and_a_proxy_is_believed_only_i
 def test_a_bad_trusted_proxy_stops_the_server_with_its_name(memory_store: MemoryStore) -> None:
     with pytest.raises(ValueError, match=r"NAM_TRUSTED_PROXIES: 'proxy\.local'"):
         create_app(memory_store, Settings(demo=True, trusted_proxies=("proxy.local",)))
+
+
+def test_reading_ahead_asks_no_more_than_the_pages_the_query_shows(
+    store: GraphStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    asked: list[str] = []
+    inside = threading.local()
+    coverage_of = type(store).coverage_of
+
+    def spy(self: GraphStore, codes: Any, on: date) -> Any:
+        """The codes the API asks (not those the store asks itself on the way)."""
+        codes = list(codes)
+        if not getattr(inside, "busy", False):
+            asked.extend(codes)
+        inside.busy = True
+        try:
+            return coverage_of(self, codes, on)  # type: ignore[arg-type]
+        finally:
+            inside.busy = False
+
+    monkeypatch.setattr(type(store), "coverage_of", spy)
+    query = """{ unit(code: "83") { children(asOf: "2023-05-01", first: 2, after: "829") {
+        code children(asOf: "2023-05-01", first: 1) { code coverage(asOf: "2023-05-01") { ratio }
+        children(asOf: "2023-05-01", first: 1) { code coverage(asOf: "2023-05-01") { ratio } } } } } }"""
+    with Server(store, Settings(demo=True, answer_cache=0)) as api:
+        districts = api.data(query)["unit"]["children"]
+    shown = [c["code"] for d in districts for c in d["children"]]
+    shown += [h["code"] for d in districts for c in d["children"] for h in c["children"]]
+    assert [d["code"] for d in districts] == ["831", "832"] and len(shown) == 4
+    assert sorted(asked) == sorted(shown)  # not the 157 communes nor their 873 hamlets

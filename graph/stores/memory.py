@@ -691,6 +691,16 @@ class MemoryStore:
     def children_of(self, codes: Iterable[str], on: date) -> dict[str, list[Unit]]:
         return {code: q.children(self.g, code, on) for code in codes if code in self.g}
 
+    def tree(self, code: str, on: date, depth: int) -> tuple[Unit | None, dict[str, list[Unit]]]:
+        root = self.units([code]).get(code)
+        below: dict[str, list[Unit]] = {}
+        level = [code] if root is not None else []
+        for _level in range(depth):
+            found = self.children_of(level, on)
+            below.update(found)
+            level = [u.code for units in found.values() for u in units]
+        return root, below
+
     def ancestors_of(self, codes: Iterable[str], on: date | None = None) -> dict[str, list[Unit]]:
         found = self.units(codes)
         return {code: q.ancestors(self.g, unit, on) for code, unit in found.items()}

@@ -1030,6 +1030,27 @@ class Neo4jStore:
             for r in rows
         }
 
+    def tree(self, code: str, on: date, depth: int) -> tuple[Unit | None, dict[str, list[Unit]]]:
+        if not 1 <= depth <= cy.TREE_DEPTH:
+            raise ValueError(f"a tree is 1 to {cy.TREE_DEPTH} levels deep, not {depth}")
+        rows = self._read(cy.TREE[depth], code=code, on=on)
+        if not rows:
+            return None, {}
+        seen = self._seen_units([rows[0]["root"]])
+        root = seen[0] if seen else None
+        found = {r["code"]: r["units"] for r in rows}
+        below: dict[str, list[Unit]] = {}
+        level = [code] if root is not None else []
+        for _level in range(depth):  # as children_of, level by level, from what the statement found
+            for parent in level:
+                below[parent] = [
+                    u.on(on)
+                    for u in self._seen_units(found.get(parent, []))
+                    if u.parent_on(on) == parent
+                ]
+            level = [u.code for parent in level for u in below[parent]]
+        return root, below
+
     def ancestors(self, code: str, on: date | None = None) -> list[Unit]:
         self.need_unit(code)
         return self.ancestors_of([code], on).get(code, [])

@@ -45,6 +45,7 @@ __all__ = [
     "REACH",
     "SEARCH",
     "SUPPORTERS",
+    "TREE",
     "cadre_in_scope",
     "in_scope",
     "in_scope_on",
@@ -441,3 +442,24 @@ IMPORT_FILLS: tuple[str, ...] = tuple(
     f"CALL (n) {{ SET n.{name} = [] }} IN TRANSACTIONS OF 10000 ROWS"
     for name in ("titles", "history_status", "history_since")
 )
+
+
+#: The deepest tree (``Neo4jStore.tree``) one statement reads: province to household group.
+TREE_DEPTH = 4
+#: A unit, and the units below it down to a depth, by parent: for each depth its own text (the
+#: depth is a bound of the pattern, never a parameter), from these constants alone.
+TREE: dict[int, str] = {
+    depth: (
+        f"MATCH (root:Unit {{code: $code}}) WHERE {in_scope('root')} "
+        + (
+            "WITH root, root AS p "
+            if depth == 1
+            else f"OPTIONAL MATCH (root) (()<-[r:PART_OF]-() WHERE {rel_on('r')}){{0,{depth - 1}}} "
+            "(p) WITH DISTINCT root, p "
+        )
+        + f"OPTIONAL MATCH (p)<-[c:PART_OF]-(u) WHERE {rel_on('c')} "
+        "WITH root, p, u ORDER BY u.code "
+        "RETURN root, p.code AS code, collect(u) AS units"
+    )
+    for depth in range(1, TREE_DEPTH + 1)
+}

@@ -210,6 +210,12 @@ class GraphStore(Protocol):
 
     # --- batches, one round trip each (for the API's data loaders) --------------------------
     def children_of(self, codes: Iterable[str], on: date) -> Mapping[str, list[Unit]]: ...
+    def tree(self, code: str, on: date, depth: int) -> tuple[Unit | None, dict[str, list[Unit]]]:
+        """The unit ``code`` as :meth:`units` gives it (None: none the caller may see), and
+        the children on ``on`` of it and of every unit down to ``depth - 1`` levels below it,
+        as :meth:`children_of` gives them level by level: a dashboard's units in one call."""
+        ...
+
     def ancestors_of(
         self, codes: Iterable[str], on: date | None = None
     ) -> Mapping[str, list[Unit]]: ...

@@ -2,8 +2,9 @@
 
 Every district of the province with its coverage and its Standing Committee supporter, and
 every commune with its provincial supporter, that supporter's status and the commune's
-coverage, in one request. The API answers it with one store round trip per level of the query
-(see ``tests/test_api.py``), and ``make bench`` times it over HTTP.
+coverage, in one request. The API answers it in five store round trips whatever the province's
+size (see ``namgraph.api.prefetch`` and ``tests/test_api.py``), and ``make bench`` times it over
+HTTP.
 """
 
 from __future__ import annotations

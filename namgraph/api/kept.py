@@ -54,6 +54,7 @@ QUESTIONS = frozenset(
         "loads_of",
         "reach",
         "search",
+        "tree",
         "units",
         # data-loader batches (namgraph.api.context.Loaders)
         "candidates",

@@ -43,6 +43,7 @@ from namgraph.api.errors import error as coded
 from namgraph.api.lanes import HeavyLanes
 from namgraph.api.limits import CostLimit
 from namgraph.api.logs import log
+from namgraph.api.prefetch import look_ahead, prefetch
 from namgraph.api.reshuffles import (
     AppliedReshuffle,
     CadreHistory,
@@ -200,6 +201,9 @@ class Query:
         "keeps its latest ones: `validFrom` and `validTo` say so)."
     )
     async def unit(self, info: Ctx, code: strawberry.ID, as_of: date | None = None) -> Unit | None:
+        look = look_ahead(info)
+        if look is not None:  # a walk down from here: its units at once (namgraph.api.prefetch)
+            await prefetch(info, str(code), look)
         found = await info.context.loaders.units.load(str(code))
         if found is None:
             await unseen(info, "unit", str(code))

@@ -1,0 +1,157 @@
+"""Looking ahead from `unit(code)`: a query that walks down from one unit gets its units in one
+store call, and the coverage and supporters it asks for at any depth in one call each.
+
+Without it a dashboard costs a store call per level of the query and per kind of answer (the
+provincial dashboard: the unit, children twice, coverage three times, supporters twice). With
+it: the tree (:meth:`graph.stores.port.GraphStore.tree`), then coverage and supporters at once,
+whatever the shape, besides the revision read before and after. The answers are the ones the
+resolvers would get one level at a time: the data loaders are primed with them (or given the
+whole batch at once), and every resolver still reads through its loader, so an error still
+lands on the field that asked.
+
+Only fields that share one date are looked ahead through; a query that asks `children` on two
+dates, or goes deeper than :data:`graph.stores.neo4j_cypher.TREE_DEPTH`, is answered as before
+below that point.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date
+from typing import TYPE_CHECKING, Any
+
+from strawberry.types.nodes import FragmentSpread, InlineFragment, SelectedField, Selection
+
+from graph.dates import today
+from graph.stores.neo4j_cypher import TREE_DEPTH
+from namgraph.api.settings import Settings
+
+if TYPE_CHECKING:
+    from namgraph.api.types import Ctx
+
+__all__ = ["Look", "look_ahead", "prefetch"]
+
+
+@dataclass
+class Look:
+    """What a query asks below one unit, on one date: how many levels of `children`, and at
+    which depths (0: the unit itself) `coverage` and `supporters`."""
+
+    on: date
+    depth: int = 0
+    coverage: set[int] = field(default_factory=set)
+    supporters: set[int] = field(default_factory=set)
+    #: The pages (`first`, `after`) the `children` fields at each depth ask for: coverage and
+    #: supporters are read ahead only for the units on them, never for more than the query
+    #: could show (what the cost limit counted).
+    pages: list[set[tuple[int, str | None]]] = field(default_factory=list)
+
+
+def _fields(selections: Iterable[Selection]) -> Iterable[SelectedField]:
+    for selection in selections:
+        if isinstance(selection, SelectedField):
+            yield selection
+        elif isinstance(selection, FragmentSpread | InlineFragment):
+            yield from _fields(selection.selections)
+
+
+def _date(value: Any, default: date) -> date | None:
+    """A field's `asOf` as the resolver will read it; None when it is not a date (the
+    resolver then reports the error itself)."""
+    if value is None:
+        return default
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError:
+        return None
+
+
+def _page(arguments: dict[str, Any], settings: Settings) -> tuple[int, str | None]:
+    """A `children` field's page as its resolver cuts it (``page_size``), bounded."""
+    first, after = arguments.get("first"), arguments.get("after")
+    try:  # a variable's value is an int, a literal's its text
+        size: int | None = int(first) if first is not None else None
+    except (TypeError, ValueError):
+        size = None
+    if size is not None and not 0 <= size <= settings.max_page:
+        size = None  # the field's resolver refuses it
+    return (
+        settings.default_page if size is None else size,
+        after if isinstance(after, str) else None,
+    )
+
+
+def look_ahead(info: Ctx) -> Look | None:
+    """The look of the field being resolved (`unit`), or None when it asks for no children."""
+    default = info.context.as_of or today()
+    settings = info.context.settings
+    look: Look | None = None
+    level = [f for f in info.selected_fields if isinstance(f, SelectedField)]
+    for depth in range(TREE_DEPTH + 1):
+        below: list[SelectedField] = []
+        for selected in _fields(s for f in level for s in f.selections):
+            on = _date(selected.arguments.get("asOf"), default)
+            if on is None or selected.name not in ("children", "coverage", "supporters"):
+                continue
+            if look is None:
+                look = Look(on)
+            if on != look.on:
+                continue  # another date: answered as before
+            if selected.name == "coverage":
+                look.coverage.add(depth)
+            elif selected.name == "supporters":
+                look.supporters.add(depth)
+            elif depth < TREE_DEPTH:
+                below.append(selected)
+        if not below:
+            break
+        assert look is not None
+        look.depth = depth + 1
+        look.pages.append({_page(f.arguments, settings) for f in below})
+        level = below
+    return look if look is not None and look.depth > 0 else None
+
+
+def _quiet(future: asyncio.Future[Any]) -> None:
+    """A batch started ahead is awaited by the fields that asked for it; should none of them
+    be reached (an error above), its outcome is not left unread."""
+    if not future.cancelled():
+        future.exception()
+
+
+async def prefetch(info: Ctx, code: str, look: Look) -> None:
+    """Read the tree below ``code`` in one store call and prime the loaders with it, then start
+    the coverage and supporters the query will ask, one batch each (not awaited here: each
+    field awaits its own answer, so an error lands where it belongs)."""
+    context = info.context
+    loaders = context.loaders
+    root, below = await context.run(context.store.tree, code, look.on, look.depth)
+    loaders.units.prime(code, root)
+    for parent, units in below.items():
+        loaders.children.prime((parent, look.on), units)
+    if root is None:
+        return
+    by_depth = [[code]]
+    for pages in look.pages:
+        shown = []
+        for parent in by_depth[-1]:
+            units = below.get(parent, [])
+            codes = {
+                u.code
+                for size, after in pages
+                for u in [u for u in units if after is None or u.code > after][:size]
+            }
+            shown += [u.code for u in units if u.code in codes]
+        by_depth.append(shown)
+    for wanted, loader in (
+        (look.coverage, loaders.coverage),
+        (look.supporters, loaders.supporters),
+    ):
+        keys = [(c, look.on) for depth in sorted(wanted) for c in by_depth[depth]]
+        if keys:
+            started = asyncio.ensure_future(loader.load_many(keys))
+            started.add_done_callback(_quiet)
