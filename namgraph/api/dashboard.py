@@ -2,8 +2,8 @@
 
 Every district of the province with its coverage and its Standing Committee supporter, and
 every commune with its provincial supporter, that supporter's status and the commune's
-coverage, in one request. The API answers it in five store round trips whatever the province's
-size (see ``namgraph.api.prefetch`` and ``tests/test_api.py``), and ``make bench`` times it over
+coverage, in one request. The API answers it in seven store round trips whatever the
+province's size (see ``namgraph.api.prefetch`` and ``tests/test_api.py``), and ``make bench`` times it over
 HTTP.
 """
 

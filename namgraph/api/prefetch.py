@@ -1,10 +1,12 @@
 """Looking ahead from `unit(code)`: a query that walks down from one unit gets its units in one
-store call, and the coverage and supporters it asks for at any depth in one call each.
+store call, the supporters it asks for at any depth in one, and the coverage of each depth in
+one, those at once.
 
 Without it a dashboard costs a store call per level of the query and per kind of answer (the
-provincial dashboard: the unit, children twice, coverage three times, supporters twice). With
-it: the tree (:meth:`graph.stores.port.GraphStore.tree`), then coverage and supporters at once,
-whatever the shape, besides the revision read before and after. The answers are the ones the
+provincial dashboard: the unit, children twice, coverage three times, supporters twice, one
+after another down the levels). With it: the tree (:meth:`graph.stores.port.GraphStore.tree`),
+then the supporters and each level's coverage side by side, besides the revision read before
+and after. The answers are the ones the
 resolvers would get one level at a time: the data loaders are primed with them (or given the
 whole batch at once), and every resolver still reads through its loader, so an error still
 lands on the field that asked.
@@ -17,7 +19,7 @@ below that point.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING, Any
@@ -29,6 +31,9 @@ from graph.stores.neo4j_cypher import TREE_DEPTH
 from namgraph.api.settings import Settings
 
 if TYPE_CHECKING:
+    from strawberry.dataloader import DataLoader
+
+    from namgraph.api.context import Context
     from namgraph.api.types import Ctx
 
 __all__ = ["Look", "look_ahead", "prefetch"]
@@ -147,11 +152,46 @@ async def prefetch(info: Ctx, code: str, look: Look) -> None:
             }
             shown += [u.code for u in units if u.code in codes]
         by_depth.append(shown)
-    for wanted, loader in (
-        (look.coverage, loaders.coverage),
-        (look.supporters, loaders.supporters),
-    ):
-        keys = [(c, look.on) for depth in sorted(wanted) for c in by_depth[depth]]
-        if keys:
-            started = asyncio.ensure_future(loader.load_many(keys))
-            started.add_done_callback(_quiet)
+    supporters = [c for depth in sorted(look.supporters) for c in by_depth[depth]]
+    if supporters:
+        keys = [(c, look.on) for c in supporters]
+        asyncio.ensure_future(loaders.supporters.load_many(keys)).add_done_callback(_quiet)
+    for depth in sorted(look.coverage):
+        # each depth's coverage is a store call of its own, the calls at once: one statement
+        # over a province, its districts and its communes works the province out three times
+        # over in one thread, where three share the server's cores (measured: the dashboard
+        # of Bến Tre 357-405 ms in one call, 290 ms in three)
+        _ahead(context, loaders.coverage, context.store.coverage_of, by_depth[depth], look.on)
+
+
+def _ahead(
+    context: Context,
+    loader: DataLoader[tuple[str, date], Any],
+    fetch: Callable[[list[str], date], Mapping[str, Any]],
+    codes: list[str],
+    on: date,
+) -> None:
+    """Ask ``fetch`` about ``codes`` now, in a store call of its own, and leave each answer in
+    the loader, where the field that asks for it finds it (or its error)."""
+    loop = asyncio.get_running_loop()
+    waiting: dict[str, asyncio.Future[Any]] = {}
+    for code in codes:
+        if loader.cache_map.get((code, on)) is None:
+            waiting[code] = loop.create_future()
+            loader.cache_map.set((code, on), waiting[code])
+    if not waiting:
+        return
+
+    def settle(call: asyncio.Future[Mapping[str, Any]]) -> None:
+        for code, future in waiting.items():
+            if future.done():
+                continue
+            if call.cancelled():
+                future.cancel()
+            elif call.exception() is not None:
+                future.set_exception(call.exception())  # type: ignore[arg-type]
+            else:
+                future.set_result(call.result().get(code))
+            future.add_done_callback(_quiet)
+
+    asyncio.ensure_future(context.run(fetch, list(waiting), on)).add_done_callback(settle)
