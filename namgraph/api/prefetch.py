@@ -6,10 +6,9 @@ Without it a dashboard costs a store call per level of the query and per kind of
 provincial dashboard: the unit, children twice, coverage three times, supporters twice, one
 after another down the levels). With it: the tree (:meth:`graph.stores.port.GraphStore.tree`),
 then the supporters and each level's coverage side by side, besides the revision read before
-and after. The answers are the ones the
-resolvers would get one level at a time: the data loaders are primed with them (or given the
-whole batch at once), and every resolver still reads through its loader, so an error still
-lands on the field that asked.
+and after. The answers are the ones the resolvers would get one level at a time: the data
+loaders are primed with them, or hold the answer to come, and every resolver still reads
+through its loader, so an error still lands on the field that asked.
 
 Only fields that share one date are looked ahead through; a query that asks `children` on two
 dates, or goes deeper than :data:`graph.stores.neo4j_cypher.TREE_DEPTH`, is answered as before
