@@ -157,6 +157,7 @@ def test_the_importer_loads_the_graph_the_bolt_copy_writes(
         "admin", "database", "import", "full", *files.arguments(NEO4J_DATABASE)
     )
     assert "IMPORT DONE" in report
+    assert (tmp_path / "files" / "import.report").is_file()  # beside the files
     import_server.run("start")
     driver = Neo4jStore.connect(f"bolt://127.0.0.1:{BOLT}", "neo4j", NEO4J_PASSWORD)
     try:

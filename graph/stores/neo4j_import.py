@@ -174,6 +174,7 @@ class ImportFiles:
             database,  # first: the options that take several files would take it as one
             "--overwrite-destination=true",
             "--array-delimiter=U+001F",
+            f"--report-file={at / 'import.report'}",  # beside the files, not where it is run
             *(f"--nodes={at / name}" for name in self.nodes),
             *(f"--relationships={kind}={at / name}" for kind, name in self.relationships),
         ]
