@@ -16,9 +16,11 @@ True
 from __future__ import annotations
 
 import unicodedata
+from datetime import date
 from functools import lru_cache
+from typing import Any
 
-__all__ = ["fold", "nfc"]
+__all__ = ["field_text", "fold", "nfc"]
 
 _FOLD_EXTRA = str.maketrans({"đ": "d", "Đ": "d"})
 
@@ -34,3 +36,19 @@ def fold(text: str) -> str:
     decomposed = unicodedata.normalize("NFD", text.translate(_FOLD_EXTRA))
     bare = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
     return " ".join(bare.lower().split())
+
+
+def field_text(value: Any) -> str:
+    """A value as a field of a file: nothing for None, ``true``/``false``, a date as ISO 8601,
+    anything else as ``str()`` gives it.
+
+    >>> [field_text(v) for v in (None, True, date(2025, 7, 1), 3)]
+    ['', 'true', '2025-07-01', '3']
+    """
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)

@@ -36,6 +36,7 @@ from graph.stores.neo4j import (
     level_label,
 )
 from graph.stores.port import ChangeSet, StoreError
+from graph.text import field_text
 
 __all__ = ["ARRAY_DELIMITER", "ImportFiles", "write_import_files"]
 
@@ -127,24 +128,14 @@ def _dates(value: list[date] | None) -> str:
     return "" if value is None else ARRAY_DELIMITER.join(d.isoformat() for d in value)
 
 
-def _plain(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, date):
-        return value.isoformat()
-    return str(value)
-
-
 #: How a value of each column type becomes a field.
 _FORMAT: dict[str, Callable[[Any], str]] = {
     "string": _string,
     "string[]": _strings,
     "date[]": _dates,
-    "date": _plain,
-    "long": _plain,
-    "boolean": _plain,
+    "date": field_text,
+    "long": field_text,
+    "boolean": field_text,
 }
 
 
@@ -304,7 +295,7 @@ def write_import_files(
         _header(_MERGED_INTO_COLUMNS, extra=ends),
         changes.units,
         lambda u: [
-            [_string(u.code), _string(into["code"]), _plain(into["on"])]
+            [_string(u.code), _string(into["code"]), field_text(into["on"])]
             for into in _successor_row(u)["into"]
         ],
         unit_where,

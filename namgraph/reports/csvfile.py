@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import date
 from pathlib import Path
 
 from graph.i18n import _
+from graph.text import field_text
 from namgraph.reports.files import replaced
 from namgraph.reports.table import Report, Value, formula_like
 
@@ -25,15 +25,9 @@ def csv_cell(value: Value) -> str:
     >>> [csv_cell(v) for v in ("=1+1", "Ấp 1", -3, 0.5, True, None)]
     ["'=1+1", 'Ấp 1', '-3', '0.5', 'true', '']
     """
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, date):
-        return value.isoformat()
     if isinstance(value, str):
         return "'" + value if formula_like(value) else value
-    return str(value)
+    return field_text(value)
 
 
 def csv_bytes(report: Report) -> bytes:
