@@ -162,7 +162,7 @@ def test_the_importer_loads_the_graph_the_bolt_copy_writes(
     driver = Neo4jStore.connect(f"bolt://127.0.0.1:{BOLT}", "neo4j", NEO4J_PASSWORD)
     try:
         unfinished = Neo4jStore(driver, NEO4J_DATABASE, bolt.timeline.first, bolt.policy_text)
-        with pytest.raises(StoreError, match="has not finished"):
+        with pytest.raises(StoreError, match="loaded with neo4j-admin and is not set up yet"):
             unfinished.revision()  # nobody reads it before it is set up
 
         imported = Neo4jStore.open(driver, NEO4J_DATABASE)  # the first opening sets it up

@@ -452,16 +452,22 @@ class Neo4jStore:
                         session.run(_q(statement)).consume()
                 for statement in cy.IMPORT_FILLS:
                     session.run(_q(statement)).consume()
+            store = cls._from_meta(driver, database, meta)  # migrates: version 0
+            driver.execute_query("CALL db.awaitIndexes(3600)", database_=database)
+            driver.execute_query(
+                "MATCH (m:NamgraphMeta {key: 'schema'}) WHERE m.imported "
+                "SET m.loading = null, m.imported = null, m.generation = m.generation + 1",
+                database_=database,
+            )
+        except Neo4jError as exc:  # another process setting it up at once, say: each step
+            raise StoreError(  # can be done again, so the next opening finishes it
+                _(
+                    "setting up the graph loaded with neo4j-admin failed ({error}); run any nam "
+                    "command again to finish it"
+                ).format(error=exc)
+            ) from exc
         except (ServiceUnavailable, SessionExpired) as exc:
             raise StoreError(f"Neo4j is unavailable: {exc}") from exc
-        store = cls._from_meta(driver, database, meta)
-        store.migrate()
-        driver.execute_query("CALL db.awaitIndexes(3600)", database_=database)
-        driver.execute_query(
-            "MATCH (m:NamgraphMeta {key: 'schema'}) WHERE m.imported "
-            "SET m.loading = null, m.imported = null, m.generation = m.generation + 1",
-            database_=database,
-        )
         return store
 
     @classmethod
@@ -671,12 +677,21 @@ class Neo4jStore:
             with self.driver.session(database=self.database, default_access_mode="READ") as s:
                 record = s.run(
                     "MATCH (m:NamgraphMeta {key: 'schema'}) RETURN coalesce(m.epoch, '') AS "
-                    "epoch, coalesce(m.generation, 0) AS generation, m.loading AS loading"
+                    "epoch, coalesce(m.generation, 0) AS generation, m.loading AS loading, "
+                    "m.imported AS imported"
                 ).single()
         except (ServiceUnavailable, SessionExpired) as exc:
             raise StoreError(f"Neo4j is unavailable: {exc}") from exc
         if record is None:
             return ("", 0)
+        if record["loading"] and record["imported"]:  # a process opened before the import
+            raise StoreError(
+                _(
+                    "the graph in Neo4j database {name} was loaded with neo4j-admin and is not "
+                    "set up yet: restart namgraph (the first namgraph command or server to open "
+                    "it sets it up)"
+                ).format(name=repr(self.database))
+            )
         if record["loading"]:  # a write in parts is under way: its half is not to be read
             raise StoreError(_unfinished(self.database, str(record["loading"])))
         return (str(record["epoch"]), int(record["generation"]))

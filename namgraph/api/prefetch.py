@@ -10,9 +10,11 @@ and after. The answers are the ones the resolvers would get one level at a time:
 loaders are primed with them, or hold the answer to come, and every resolver still reads
 through its loader, so an error still lands on the field that asked.
 
-Only fields that share one date are looked ahead through; a query that asks `children` on two
-dates, or goes deeper than :data:`graph.stores.neo4j_cypher.TREE_DEPTH`, is answered as before
-below that point.
+Only `children` fields that share one date, ask for no page (`first`, `after`) and carry no
+`@skip` or `@include` are looked ahead through: each shows all its units (up to the default
+page), which is what the cost limit counted, so what is read ahead is no more than the answer
+shows. Below any other `children` field, and deeper than
+:data:`graph.stores.neo4j_cypher.TREE_DEPTH`, a query is answered level by level as before.
 """
 
 from __future__ import annotations
@@ -27,7 +29,6 @@ from strawberry.types.nodes import FragmentSpread, InlineFragment, SelectedField
 
 from graph.dates import today
 from graph.stores.neo4j_cypher import TREE_DEPTH
-from namgraph.api.settings import Settings
 
 if TYPE_CHECKING:
     from strawberry.dataloader import DataLoader
@@ -47,14 +48,14 @@ class Look:
     depth: int = 0
     coverage: set[int] = field(default_factory=set)
     supporters: set[int] = field(default_factory=set)
-    #: The pages (`first`, `after`) the `children` fields at each depth ask for: coverage and
-    #: supporters are read ahead only for the units on them, never for more than the query
-    #: could show (what the cost limit counted).
-    pages: list[set[tuple[int, str | None]]] = field(default_factory=list)
 
 
 def _fields(selections: Iterable[Selection]) -> Iterable[SelectedField]:
+    """The fields of a selection, through fragments; none that ``@skip`` or ``@include``
+    might leave out (their resolvers answer them as before)."""
     for selection in selections:
+        if "skip" in selection.directives or "include" in selection.directives:
+            continue
         if isinstance(selection, SelectedField):
             yield selection
         elif isinstance(selection, FragmentSpread | InlineFragment):
@@ -74,25 +75,9 @@ def _date(value: Any, default: date) -> date | None:
         return None
 
 
-def _page(arguments: dict[str, Any], settings: Settings) -> tuple[int, str | None]:
-    """A `children` field's page as its resolver cuts it (``page_size``), bounded."""
-    first, after = arguments.get("first"), arguments.get("after")
-    try:  # a variable's value is an int, a literal's its text
-        size: int | None = int(first) if first is not None else None
-    except (TypeError, ValueError):
-        size = None
-    if size is not None and not 0 <= size <= settings.max_page:
-        size = None  # the field's resolver refuses it
-    return (
-        settings.default_page if size is None else size,
-        after if isinstance(after, str) else None,
-    )
-
-
 def look_ahead(info: Ctx) -> Look | None:
     """The look of the field being resolved (`unit`), or None when it asks for no children."""
     default = info.context.as_of or today()
-    settings = info.context.settings
     look: Look | None = None
     level = [f for f in info.selected_fields if isinstance(f, SelectedField)]
     for depth in range(TREE_DEPTH + 1):
@@ -109,13 +94,12 @@ def look_ahead(info: Ctx) -> Look | None:
                 look.coverage.add(depth)
             elif selected.name == "supporters":
                 look.supporters.add(depth)
-            elif depth < TREE_DEPTH:
+            elif depth < TREE_DEPTH and not {"first", "after"} & set(selected.arguments):
                 below.append(selected)
         if not below:
             break
         assert look is not None
         look.depth = depth + 1
-        look.pages.append({_page(f.arguments, settings) for f in below})
         level = below
     return look if look is not None and look.depth > 0 else None
 
@@ -139,18 +123,10 @@ async def prefetch(info: Ctx, code: str, look: Look) -> None:
         loaders.children.prime((parent, look.on), units)
     if root is None:
         return
+    size = context.settings.default_page  # what an unpaged `children` shows of each parent
     by_depth = [[code]]
-    for pages in look.pages:
-        shown = []
-        for parent in by_depth[-1]:
-            units = below.get(parent, [])
-            codes = {
-                u.code
-                for size, after in pages
-                for u in [u for u in units if after is None or u.code > after][:size]
-            }
-            shown += [u.code for u in units if u.code in codes]
-        by_depth.append(shown)
+    for _level in range(look.depth):
+        by_depth.append([u.code for parent in by_depth[-1] for u in below.get(parent, [])[:size]])
     supporters = [c for depth in sorted(look.supporters) for c in by_depth[depth]]
     if supporters:
         keys = [(c, look.on) for c in supporters]
