@@ -407,6 +407,12 @@ def test_every_log_line_of_a_request_carries_its_request_id(api: Server) -> None
             json={"query": '{ coverage(unit: "99999") { ratio } }'},
             headers={"x-request-id": "r-42"},
         )
+        # The server logs the request once its answer is sent, so the client may read the
+        # answer a moment before that line is written (the server runs in another thread).
+        deadline = time.monotonic() + 10
+        while not any(line["msg"] == "request" for line in lines):
+            assert time.monotonic() < deadline, lines
+            time.sleep(0.01)
     finally:
         logger.removeHandler(handler)
     mine = [line for line in lines if line.get("request_id") == "r-42"]
