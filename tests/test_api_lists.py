@@ -105,6 +105,15 @@ def test_the_request_date_may_be_a_variable_and_without_one_it_is_today(api: Ser
     assert body["extensions"]["asOf"] == today().isoformat()
 
 
+def test_the_request_date_sits_on_the_operation_and_is_refused_on_a_field(api: Server) -> None:
+    # the schema runs no field directives (see namgraph.api.schema.Schema): validation must
+    # refuse @asOf where it would otherwise be ignored
+    body = api.query('{ coverage(unit: "83") @asOf(date: "2023-05-01") { asOf } }')
+    assert body.get("data") is None
+    assert [e["extensions"]["code"] for e in body["errors"]] == ["BAD_INPUT"]
+    assert "asOf" in body["errors"][0]["message"]
+
+
 def test_today_is_the_date_in_viet_nam(memory_api: Server, monkeypatch: pytest.MonkeyPatch) -> None:
     evening = datetime(2024, 2, 29, 18, 30, tzinfo=UTC)  # already 1 March in Hà Nội
     monkeypatch.setattr(graph.dates, "_now", lambda: evening)
