@@ -1292,6 +1292,12 @@ class Neo4jStore:
         return [lvl.id for lvl in policy.levels[index:] if lvl.id in policy.coverage]
 
     def coverage(self, code: str, on: date, without: Collection[str] = ()) -> Coverage:
+        """One round trip when the unit is there on ``on``: the query returns its root; only
+        when it does not is the unit looked up, to say why."""
+        rows = self._ask(cy.COVERAGE, on, without, codes=[code])
+        found = [u for u in self._seen_units(r["unit"] for r in rows) if u.code == code]
+        if found and found[0].exists_on(on):
+            return self._coverages({code: found[0]}, on, without, rows)[code]
         root = need_unit_on(self, code, on)
         return self._coverages({code: root}, on, without)[code]
 
@@ -1352,8 +1358,10 @@ class Neo4jStore:
         return [Gap(self._on(r["u"], on), GapReason(r["reason"]), r["broken_at"]) for r in rows]
 
     def chain(self, code: str, on: date) -> list[ChainLink]:
-        need_unit_on(self, code, on)
-        rows = self._ask(cy.CHAIN, on, code=code)
+        rows = self._ask(cy.CHAIN, on, code=code)  # the unit itself first, then up
+        first = self._seen(rows[0]["n"]) if rows else None
+        if first is None or first.code != code or not first.exists_on(on):
+            need_unit_on(self, code, on)  # no such unit, or not that day: says which
         policy = self.policy_on(on)
         links = []
         for r in rows:

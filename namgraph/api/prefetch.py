@@ -20,7 +20,7 @@ shows. Below any other `children` field, and deeper than
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING, Any
@@ -36,7 +36,7 @@ if TYPE_CHECKING:
     from namgraph.api.context import Context
     from namgraph.api.types import Ctx
 
-__all__ = ["Look", "look_ahead", "prefetch"]
+__all__ = ["Look", "asks", "look_ahead", "prefetch", "start"]
 
 
 @dataclass
@@ -104,6 +104,20 @@ def look_ahead(info: Ctx) -> Look | None:
     return look if look is not None and look.depth > 0 else None
 
 
+def asks(info: Ctx, name: str) -> bool:
+    """Whether the field being resolved asks for its field ``name`` (through fragments; not
+    under ``@skip`` or ``@include``)."""
+    level = [f for f in info.selected_fields if isinstance(f, SelectedField)]
+    return any(
+        selected.name == name for selected in _fields(s for f in level for s in f.selections)
+    )
+
+
+def start(future: Awaitable[Any]) -> None:
+    """Let a load started ahead run (each field that needs it awaits it)."""
+    asyncio.ensure_future(future).add_done_callback(_quiet)
+
+
 def _quiet(future: asyncio.Future[Any]) -> None:
     """A batch started ahead is awaited by the fields that asked for it; should none of them
     be reached (an error above), its outcome is not left unread."""
@@ -129,8 +143,7 @@ async def prefetch(info: Ctx, code: str, look: Look) -> None:
         by_depth.append([u.code for parent in by_depth[-1] for u in below.get(parent, [])[:size]])
     supporters = [c for depth in sorted(look.supporters) for c in by_depth[depth]]
     if supporters:
-        keys = [(c, look.on) for c in supporters]
-        asyncio.ensure_future(loaders.supporters.load_many(keys)).add_done_callback(_quiet)
+        start(loaders.supporters.load_many([(c, look.on) for c in supporters]))
     for depth in sorted(look.coverage):
         # each depth's coverage is a store call of its own, the calls at once: one statement
         # over a province, its districts and its communes works the province out three times

@@ -44,7 +44,7 @@ from namgraph.api.errors import error as coded
 from namgraph.api.lanes import HeavyLanes
 from namgraph.api.limits import CostLimit
 from namgraph.api.logs import log
-from namgraph.api.prefetch import look_ahead, prefetch
+from namgraph.api.prefetch import asks, look_ahead, prefetch, start
 from namgraph.api.reshuffles import (
     AppliedReshuffle,
     CadreHistory,
@@ -271,6 +271,8 @@ class Query:
 
     @strawberry.field(description="A cadre by id; null when there is none.")
     async def cadre(self, info: Ctx, id: strawberry.ID) -> Cadre | None:
+        if asks(info, "assignments"):  # read at once with the cadre: one round trip for both
+            start(info.context.loaders.assignments.load(str(id)))
         found = await info.context.loaders.cadres.load(str(id))
         if found is None:
             await unseen(info, "cadre", str(id))
