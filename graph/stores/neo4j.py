@@ -640,14 +640,21 @@ class Neo4jStore:
         params.setdefault("scope_tops", sorted(self._days.tops) if self._days else [])
         if self._tx is not None:
             return list(self._tx.run(_q(query), params))
-
-        @neo4j.unit_of_work(timeout=self.timeout)
-        def work(tx: ManagedTransaction) -> list[neo4j.Record]:
-            return list(tx.run(_q(query), params))
-
+        # One auto-commit statement: a single round trip, where a transaction of its own takes
+        # two (BEGIN and RUN, then COMMIT). A read is asked again once on a connection lost
+        # (a restarted server leaves the pool's connections dead), as a managed one would be.
+        statement = neo4j.Query(_q(query), timeout=self.timeout)
         try:
-            with self.driver.session(database=self.database, default_access_mode="READ") as s:
-                return s.execute_read(work)
+            for attempt in (1, 2):
+                try:
+                    with self.driver.session(
+                        database=self.database, default_access_mode="READ"
+                    ) as s:
+                        return list(s.run(statement, params))
+                except (ServiceUnavailable, SessionExpired):
+                    if attempt == 2:
+                        raise
+            raise AssertionError("unreachable")
         except (ServiceUnavailable, SessionExpired) as exc:
             raise StoreError(f"Neo4j is unavailable: {exc}") from exc
         except Neo4jError as exc:
