@@ -1,4 +1,5 @@
-"""The two stores give the same coverage, gaps and reach for questions drawn at random.
+"""The two stores give the same coverage, gaps and reach for questions drawn at random, and the
+coverage of a dashboard's units asked together is that of each asked alone.
 
 Each store answers with its own algorithm (networkx tables on one side, one Cypher statement
 per question on the other), and each has been rewritten for speed; this is what keeps speed
@@ -85,6 +86,16 @@ def test_coverage_gaps_and_reach_agree_between_the_stores(
         mine = _answer(memory.reach, cadre, on)
         theirs = _answer(neo4j.reach, cadre, on)
         assert _project(mine, _reach) == _project(theirs, _reach), f"cadre {cadre}, {on}"
+        if root.exists_on(on):  # a dashboard's units: the root, its children, theirs
+            nested, level = [root.code], [root.code]
+            for _depth in range(2):
+                found = memory.children_of(level, on)
+                level = [u.code for code in level for u in found.get(code, [])]
+                nested += level
+            alone = {code: _coverage(memory.coverage(code, on)) for code in nested}
+            for store in (memory, neo4j):
+                together = store.coverage_within(nested, on)
+                assert {c: _coverage(v) for c, v in together.items()} == alone, case
 
 
 def _project(answer: object, shape: object) -> object:

@@ -743,6 +743,15 @@ class MemoryStore:
                 out[code] = known
         return out
 
+    def coverage_within(self, codes: Iterable[str], on: date) -> dict[str, Coverage]:
+        # a snapshot adds a unit up from the units below it (coverage_of), deepest first
+        found = self.units(codes)
+        depth = {code: len(q.ancestors(self.g, unit, on)) for code, unit in found.items()}
+        out: dict[str, Coverage] = {}
+        for code in sorted(found, key=lambda c: -depth[c]):
+            out.update(self.coverage_of([code], on))
+        return out
+
     def _fixed(self) -> bool:
         """Whether no write can change what this store answers (a snapshot or a view)."""
         return self._live is not None
@@ -795,6 +804,15 @@ class _ScopedView(MemoryStore):
 
     def pinned(self) -> MemoryStore:
         return self  # a view is one generation already; no write changes it
+
+    def coverage_within(self, codes: Iterable[str], on: date) -> dict[str, Coverage]:
+        # a snapshot adds a unit up from the units below it (coverage_of), deepest first
+        found = self.units(codes)
+        depth = {code: len(q.ancestors(self.g, unit, on)) for code, unit in found.items()}
+        out: dict[str, Coverage] = {}
+        for code in sorted(found, key=lambda c: -depth[c]):
+            out.update(self.coverage_of([code], on))
+        return out
 
     def _fixed(self) -> bool:
         return True

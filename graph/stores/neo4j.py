@@ -1319,6 +1319,16 @@ class Neo4jStore:
             roots.update(self.units(c for c in wanted if c not in asked))
         return self._coverages(roots, on, (), rows)
 
+    def coverage_within(self, codes: Iterable[str], on: date) -> dict[str, Coverage]:
+        """One statement that walks each subtree once, from the topmost units asked about."""
+        wanted = list(dict.fromkeys(codes))
+        rows = self._ask(cy.COVERAGE_NESTED, on, (), codes=wanted, wanted=dict.fromkeys(wanted, 1))
+        roots = {u.code: u for u in self._seen_units(r["unit"] for r in rows)}
+        missing = [c for c in wanted if c not in roots]
+        if missing:
+            roots.update(self.units(missing))
+        return self._coverages(roots, on, (), rows)
+
     def _coverages(
         self,
         roots: dict[str, Unit],

@@ -221,6 +221,56 @@ RETURN code, root AS unit, levels, households,
 """
 
 
+#: The coverage of units asked about together, some inside others (a dashboard asks a province,
+#: its districts and its communes): each subtree is walked once from the topmost units asked
+#: about, each unit's own coverage worked out once, and what it counts goes to every unit asked
+#: about above it ($wanted: the codes asked, as a map). Per unit asked about, exactly what
+#: COVERAGE answers for it alone: its households are cut off below the uncovered chain-level
+#: units inside it, and all of them when one lies above it (in the walk, or above the top).
+COVERAGE_NESTED = f"""
+UNWIND $codes AS code
+MATCH (root:Unit {{code: code}}) WHERE {in_scope_on("root")}
+WITH collect(root) AS roots
+UNWIND roots AS root
+WITH root, roots
+WHERE NOT EXISTS {{
+  MATCH q = (root)-[:PART_OF*1..]->(a)
+  WHERE a IN roots AND all(r_q IN relationships(q) WHERE {rel_on("r_q")}) }}
+{AFTER_ROOT}
+CALL (root, roots) {{
+  MATCH p = (root)<-[:PART_OF*0..]-(u)
+  WHERE {_path_on("p", "root")}
+  WITH u, p, {_covered("u", "u")} AS covered
+  UNWIND [a IN nodes(p) WHERE $wanted[a.code] IS NOT NULL] AS owner
+  WITH owner, u, covered,
+       CASE WHEN owner = u THEN
+         any(x IN nodes(p)[..-1] WHERE x.level IN $chain AND NOT {_covered("x", "x")})
+       END AS cut_above
+  WITH owner, u.level AS level, count(u) AS units,
+       sum(CASE WHEN covered THEN 1 ELSE 0 END) AS covered,
+       sum(CASE WHEN u.level = $household_level THEN coalesce(u.households, 0) ELSE 0 END)
+         AS households,
+       collect(CASE WHEN NOT covered AND u.level IN $chain THEN u END) AS broken,
+       collect(cut_above) AS cut_above
+  WITH owner, collect({{level: level, units: units, covered: covered}}) AS levels,
+       sum(households) AS households,
+       reduce(acc = [], b IN collect(broken) | acc + b) AS broken,
+       true IN reduce(acc = [], c IN collect(cut_above) | acc + c) AS cut_above
+  WHERE owner IN roots
+  CALL (broken) {{
+    UNWIND broken AS b
+    MATCH q = (b)<-[:PART_OF*0..]-(g)
+    WHERE g.level = $household_level AND all(r_q IN relationships(q) WHERE {rel_on("r_q")})
+    WITH DISTINCT g
+    RETURN sum(coalesce(g.households, 0)) AS cut
+  }}
+  RETURN owner, levels, households, cut, cut_above
+}}
+RETURN owner.code AS code, owner AS unit, levels, households,
+       CASE WHEN above IS NULL AND NOT cut_above THEN households - cut ELSE 0 END AS reached
+"""
+
+
 def _down_to(start: str, end: str, levels: str) -> str:
     """A path ``p_{end}`` from ``start`` down to ``end`` by links in force on $on, through units
     of the ``levels`` only (a walk stops at the level asked about, never below it)."""

@@ -49,6 +49,7 @@ QUESTIONS = frozenset(
         "children_of",
         "coverage",
         "coverage_of",
+        "coverage_within",
         "gaps",
         "load",
         "loads_of",
