@@ -92,16 +92,16 @@ def subtree(g: Graph, root: Unit, on: date | None) -> Iterator[Unit]:
 def _supporting(
     g: Graph, rule: Rule, unit: Unit, on: date, without: Without
 ) -> Iterator[Supporter]:
-    for node, edges in g.pred[unit.code].items():
-        if isinstance(node, str):
+    # the unit's assignments from the tables, not its neighbours in the graph: a province's
+    # or a district's are mostly the cadres who work there
+    for support in tables(g).supports(unit.code):
+        if not support.since <= on < support.until:
             continue
-        cadre: Cadre = g.nodes[node]["cadre"]
+        cadre = support.cadre
         if cadre.id in without or not cadre.active_on(on):
             continue
-        for data in edges.values():
-            a = data.get("a")
-            if a is not None and a.in_force_on(on) and rule.matches(cadre, a.role, unit.level):
-                yield Supporter(cadre, a)
+        if rule.matches(cadre, support.assignment.role, unit.level):
+            yield Supporter(cadre, support.assignment)
 
 
 def supporters(

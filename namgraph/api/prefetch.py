@@ -115,9 +115,11 @@ def asks(info: Ctx, name: str) -> bool:
     )
 
 
-def start(future: Awaitable[Any]) -> None:
+def start(future: Awaitable[Any]) -> asyncio.Future[Any]:
     """Let a load started ahead run (each field that needs it awaits it)."""
-    asyncio.ensure_future(future).add_done_callback(_quiet)
+    started = asyncio.ensure_future(future)
+    started.add_done_callback(_quiet)
+    return started
 
 
 def _quiet(future: asyncio.Future[Any]) -> None:
@@ -143,15 +145,24 @@ async def prefetch(info: Ctx, code: str, look: Look) -> None:
     by_depth = [[code]]
     for _level in range(look.depth):
         by_depth.append([u.code for parent in by_depth[-1] for u in below.get(parent, [])[:size]])
+    pending: list[asyncio.Future[Any]] = []
     supporters = [c for depth in sorted(look.supporters) for c in by_depth[depth]]
     if supporters:
-        start(loaders.supporters.load_many([(c, look.on) for c in supporters]))
+        pending.append(start(loaders.supporters.load_many([(c, look.on) for c in supporters])))
     if len(look.coverage) > 1:  # units inside others: one call that walks each subtree once
         codes = [c for depth in sorted(look.coverage) for c in by_depth[depth]]
-        _ahead(context, loaders.coverage, context.store.coverage_within, codes, look.on)
+        pending += _ahead(context, loaders.coverage, context.store.coverage_within, codes, look.on)
     elif look.coverage:
         (depth,) = look.coverage
-        _ahead(context, loaders.coverage, context.store.coverage_of, by_depth[depth], look.on)
+        pending += _ahead(
+            context, loaders.coverage, context.store.coverage_of, by_depth[depth], look.on
+        )
+    if pending:
+        # the unit is answered once what was read ahead is in (failed or not: each error is
+        # raised by the field that asks), so the fields below find it all there and are
+        # answered at once (namgraph.api.context.answer); and nothing started here outlives
+        # the request
+        await asyncio.wait(pending)
 
 
 def _ahead(
@@ -160,9 +171,10 @@ def _ahead(
     fetch: Callable[[list[str], date], Mapping[str, Any]],
     codes: list[str],
     on: date,
-) -> None:
+) -> list[asyncio.Future[Any]]:
     """Ask ``fetch`` about ``codes`` now, in a store call of its own, and leave each answer in
-    the loader, where the field that asks for it finds it (or its error)."""
+    the loader, where the field that asks for it finds it (or its error); the call's own
+    future, done once every answer is in."""
     loop = asyncio.get_running_loop()
     waiting: dict[str, asyncio.Future[Any]] = {}
     for code in codes:
@@ -170,7 +182,7 @@ def _ahead(
             waiting[code] = loop.create_future()
             loader.cache_map.set((code, on), waiting[code])
     if not waiting:
-        return
+        return []
 
     def settle(call: asyncio.Future[Mapping[str, Any]]) -> None:
         for code, future in waiting.items():
@@ -184,4 +196,6 @@ def _ahead(
                 future.set_result(call.result().get(code))
             future.add_done_callback(_quiet)
 
-    asyncio.ensure_future(context.run(fetch, list(waiting), on)).add_done_callback(settle)
+    call = asyncio.ensure_future(context.run(fetch, list(waiting), on))
+    call.add_done_callback(settle)
+    return [call]

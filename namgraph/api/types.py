@@ -16,7 +16,7 @@ from strawberry.types import Info
 from graph import answers, model
 from graph.dates import today
 from graph.i18n import _
-from namgraph.api.context import Context
+from namgraph.api.context import Context, answer
 from namgraph.api.errors import bad_input
 
 __all__ = [
@@ -244,7 +244,7 @@ class Unit:
         "complete: at most `first` units (default 100, NAM_DEFAULT_PAGE), with no sign that "
         "more were left off. `childrenConnection` pages through all of them with a count."
     )
-    async def children(
+    def children(
         self,
         info: Ctx,
         first: int | None = None,
@@ -253,9 +253,12 @@ class Unit:
     ) -> list[Unit]:
         size = page_size(info, first)
         on = on_date(info, as_of)
-        found = await info.context.loaders.children.load((self._unit.code, on))
-        units = [u for u in found or [] if after is None or u.code > after]
-        return [Unit.of(u, on) for u in units[:size]]
+
+        def page(found: list[model.Unit] | None) -> list[Unit]:
+            units = [u for u in found or [] if after is None or u.code > after]
+            return [Unit.of(u, on) for u in units[:size]]
+
+        return answer(info.context.loaders.children, (self._unit.code, on), page)
 
     @strawberry.field(
         description="Units directly below on the date, by code, a page at a time: "
@@ -293,9 +296,13 @@ class Unit:
         description="Who supports this unit on the date and counts for its coverage; all of "
         "them. `assignments` lists everyone assigned to it, whatever the role."
     )
-    async def supporters(self, info: Ctx, as_of: date | None = None) -> list[Supporter]:
-        found = await info.context.loaders.supporters.load((self._unit.code, on_date(info, as_of)))
-        return [Supporter.of(s) for s in found or ()]
+    def supporters(self, info: Ctx, as_of: date | None = None) -> list[Supporter]:
+        key = (self._unit.code, on_date(info, as_of))
+        return answer(
+            info.context.loaders.supporters,
+            key,
+            lambda found: [Supporter.of(s) for s in found or ()],
+        )
 
     @strawberry.field(
         description="Every assignment to this unit in force on the date, whatever its role "
@@ -319,10 +326,9 @@ class Unit:
         ]
 
     @strawberry.field
-    async def coverage(self, info: Ctx, as_of: date | None = None) -> Coverage:
-        found = await info.context.loaders.coverage.load((self._unit.code, on_date(info, as_of)))
-        assert found is not None
-        return Coverage.of(found)
+    def coverage(self, info: Ctx, as_of: date | None = None) -> Coverage:
+        key = (self._unit.code, on_date(info, as_of))
+        return answer(info.context.loaders.coverage, key, _coverage_of)
 
 
 @strawberry.type(description="A page of units, with the count of them all.")
@@ -490,6 +496,11 @@ class Coverage:
             households_reached=c.households_reached,
             ratio=c.ratio,
         )
+
+
+def _coverage_of(found: answers.Coverage | None) -> Coverage:
+    assert found is not None  # the loader answers every unit it is asked about
+    return Coverage.of(found)
 
 
 @strawberry.type
