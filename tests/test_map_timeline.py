@@ -10,11 +10,12 @@ from pathlib import Path
 import pytest
 
 from graph.model import Unit
-from graph.stores.port import GraphStore, UnitNotInForce
+from graph.stores.port import GraphStore, LevelNotInPolicy, UnitNotInForce
 from loaders.admin import plan_admin
 from loaders.plan import Plan, apply_plan
 from loaders.problems import LoadError
 from tests.conftest import ADMIN, ADMIN_2025, REFORM, RESOLUTION, Nam, write_csv
+from tests.test_api import Server
 
 BEFORE = date(2025, 6, 30)
 
@@ -194,6 +195,34 @@ def test_the_command_line_loads_a_dated_list(nam: Nam, store_kind: str) -> None:
         "load", "admin", str(ADMIN), "--on", "2024-01-01", "--province", "83", "--force-past"
     )
     assert forced.exit_code == 0, forced.output
+
+
+def test_a_map_older_than_its_policy_is_told_plainly_not_crashed_on(
+    store: GraphStore, nam: Nam
+) -> None:
+    """The two-tier policy set from 1 July 2025 over the map of 2023 (the new list not loaded
+    yet): a district has a level that policy has not. Asked about, it is refused with what to
+    do; the province above it is answered, on both stores, on the command line and in the API
+    (where a dashboard's coverage is worked out from its parts)."""
+    store.set_policy("two-tier-2025", REFORM)
+    later = date(2025, 9, 1)
+    with pytest.raises(LevelNotInPolicy, match=r"831 .* district, .*`nam load admin`"):
+        store.coverage("831", later)
+    with pytest.raises(LevelNotInPolicy):
+        store.gaps("831", "commune", later)
+    assert store.gaps("83", "commune", later) == []
+    province = store.coverage("83", later)
+    assert [lc.level for lc in province.levels] == ["commune", "hamlet", "household_group"]
+    shown = nam("coverage", "831", "--as-of", "2025-09-01")
+    assert shown.exit_code == 1 and "nam load admin" in shown.output, shown.output
+    assert "Traceback" not in shown.output
+    with Server(store) as api:
+        above = api.data('{ unit(code: "83") { coverage(asOf: "2025-09-01") { households } } }')
+        body = api.query('{ coverage(unit: "831", asOf: "2025-09-01") { ratio } }')
+    assert above["unit"]["coverage"]["households"] == province.households
+    (error,) = body["errors"]
+    assert error["path"] == ["coverage"] and error["extensions"]["code"] == "BAD_INPUT"
+    assert "nam load admin" in error["message"]
 
 
 def test_a_code_that_ended_can_come_back_as_a_new_version(

@@ -34,6 +34,7 @@ from graph.i18n import _
 from graph.model import Cadre, Status, Unit
 from graph.policy import Policy, Rule
 from graph.stores.memory_tables import tables
+from graph.stores.port import counted_levels, level_of
 from graph.text import fold
 
 Without = frozenset[str]
@@ -198,11 +199,6 @@ class _Tally:
         )
 
 
-def _counted_from(policy: Policy, level: str) -> list[str]:
-    index = policy.level(level).index
-    return [lvl.id for lvl in policy.levels[index:] if lvl.id in policy.coverage]
-
-
 def coverage_from_parts(
     g: Graph, policy: Policy, root: Unit, on: date, parts: dict[str, Coverage]
 ) -> Coverage | None:
@@ -215,7 +211,7 @@ def coverage_from_parts(
     below = children(g, root.code, on)
     if any(child.code not in parts for child in below if child.exists_on(on)):
         return None
-    whole = _Tally(_counted_from(policy, root.level))
+    whole = _Tally(counted_levels(policy, root, on))
     rule = policy.coverage.get(root.level)
     if rule is not None:
         whole.counts[root.level][0] += 1
@@ -247,7 +243,7 @@ def coverage(
     the root's)."""
     chain = set(policy.chain)
     household_level = policy.household_level
-    whole = _Tally(_counted_from(policy, root.level))
+    whole = _Tally(counted_levels(policy, root, on))
     below: dict[str, tuple[Unit, _Tally]] = {}
     if not root.exists_on(on):
         return whole.coverage(root, on)
@@ -276,8 +272,9 @@ def coverage(
                     tally.reached += count
         for child in found.children_on(unit.code, on):
             child_part = part
-            if part is None and parts is not None:
-                child_part = _Tally(_counted_from(policy, child.level))
+            if part is None and parts is not None and policy.has_level(child.level):
+                # (a child of a level the policy has not is not kept: asked about, it is refused)
+                child_part = _Tally(counted_levels(policy, child, on))
                 below[child.code] = (child.on(on), child_part)
             stack.append((child, ok, child_part))
     if parts is not None:
@@ -294,7 +291,9 @@ def gaps(g: Graph, policy: Policy, root: Unit, level: str, on: date, without: Wi
                 level=repr(level), levels=ruled
             )
         )
-    if not root.exists_on(on) or policy.level(level).index < policy.level(root.level).index:
+    if not root.exists_on(on):
+        return []
+    if policy.level(level).index < level_of(policy, root, on).index:
         return []
     chain = set(policy.chain)
     found: list[Gap] = []

@@ -64,6 +64,8 @@ from graph.stores.port import (
     NotFound,
     StoreError,
     StoreTimeout,
+    counted_levels,
+    level_of,
     need_unit,
     need_unit_on,
 )
@@ -1294,10 +1296,6 @@ class Neo4jStore:
                 yield from self._seen_assignments([_assignment(r["s"], r["cadre"], r["unit"])])
 
     # --- questions ------------------------------------------------------------------------
-    def _levels_from(self, root: Unit, policy: Policy) -> list[str]:
-        index = policy.level(root.level).index
-        return [lvl.id for lvl in policy.levels[index:] if lvl.id in policy.coverage]
-
     def coverage(self, code: str, on: date, without: Collection[str] = ()) -> Coverage:
         """One round trip when the unit is there on ``on``: the query returns its root; only
         when it does not is the unit looked up, to say why."""
@@ -1353,7 +1351,7 @@ class Neo4jStore:
         for code, root in roots.items():
             levels = tuple(
                 LevelCoverage(level, *tallies[code].get(level, (0, 0)))
-                for level in self._levels_from(root, policy)
+                for level in counted_levels(policy, root, on)
             )
             out[code] = Coverage(root.on(on), on, levels, households[code], reached[code])
         return out
@@ -1368,6 +1366,7 @@ class Neo4jStore:
                     level=repr(level), levels=ruled
                 )
             )
+        level_of(policy, root, on)  # a map older than its policy: said plainly
         upper = [lvl.id for lvl in policy.levels[: policy.level(level).index]]
         rows = self._ask(
             cy.GAPS, on, without, code=root.code, level=level, upper=upper, down=[*upper, level]

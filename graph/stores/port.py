@@ -17,18 +17,21 @@ from typing import Protocol, runtime_checkable
 from graph.answers import ChainLink, Coverage, Gap, Load, Reach, Supporter
 from graph.i18n import _, day, number
 from graph.model import Assignment, Cadre, Unit
-from graph.policy import Policy
+from graph.policy import Level, Policy
 from graph.timeline import PolicyTimeline
 
 __all__ = [
     "ChangeSet",
     "GraphStore",
     "Guard",
+    "LevelNotInPolicy",
     "NotFound",
     "StoreBusy",
     "StoreError",
     "StoreTimeout",
     "UnitNotInForce",
+    "counted_levels",
+    "level_of",
     "need_unit",
     "need_unit_on",
 ]
@@ -67,6 +70,46 @@ class StoreBusy(StoreError):
             "another change to the graph was still being written after {seconds} s; nothing was "
             "written: try again in a minute"
         ).format(seconds=number(round(self.waited, 3)))
+
+
+class LevelNotInPolicy(ValueError):
+    """A unit asked about whose level the policy in force that day does not have: the graph's
+    map is older than the policy (the two-tier policy of 1 July 2025 over a map that still has
+    districts)."""
+
+    def __init__(self, unit: Unit, policy: Policy, on: date) -> None:
+        super().__init__(unit.code)
+        self.unit, self.policy, self.on = unit, policy, on
+
+    def __str__(self) -> str:
+        return _(
+            "{code} {name} is a unit of level {level}, which the policy in force on {day} "
+            "({policy}: {levels}) does not have: the graph's map of that day is older than its "
+            "policy; load the administrative list of that day (`nam load admin`) or ask about "
+            "an earlier day"
+        ).format(
+            code=self.unit.code,
+            name=self.unit.name,
+            level=self.unit.level,
+            day=day(self.on),
+            policy=self.policy.id,
+            levels=", ".join(level.id for level in self.policy.levels),
+        )
+
+
+def level_of(policy: Policy, unit: Unit, on: date) -> Level:
+    """The level of ``unit`` in ``policy`` (the policy in force on ``on``);
+    :class:`LevelNotInPolicy` when the policy has not that level."""
+    if not policy.has_level(unit.level):
+        raise LevelNotInPolicy(unit, policy, on)
+    return policy.level(unit.level)
+
+
+def counted_levels(policy: Policy, unit: Unit, on: date) -> list[str]:
+    """The levels the coverage of ``unit`` counts: its own and those below it that the policy
+    has a coverage rule for; :class:`LevelNotInPolicy` when the policy has not its level."""
+    index = level_of(policy, unit, on).index
+    return [level.id for level in policy.levels[index:] if level.id in policy.coverage]
 
 
 class NotFound(KeyError):

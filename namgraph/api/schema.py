@@ -29,6 +29,7 @@ from graph.orphans import orphaned
 from graph.questions import cadres_in, living_tops, what_if
 from graph.stores.port import (
     GraphStore,
+    LevelNotInPolicy,
     NotFound,
     StoreBusy,
     StoreError,
@@ -595,6 +596,8 @@ def error_code(error: GraphQLError) -> str:
     original = error.original_error
     if original is None:
         return str(Code.QUERY_TOO_COMPLEX if _LIMIT_WORDS.search(error.message) else Code.BAD_INPUT)
+    if isinstance(original, LevelNotInPolicy):  # a map older than its policy: says what to do
+        return str(Code.BAD_INPUT)
     if isinstance(original, StoreTimeout):
         return str(Code.TIMEOUT)
     if isinstance(original, StoreError | OSError):
