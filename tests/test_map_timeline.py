@@ -197,6 +197,20 @@ def test_the_command_line_loads_a_dated_list(nam: Nam, store_kind: str) -> None:
     assert forced.exit_code == 0, forced.output
 
 
+def test_units_below_an_ended_parent_are_counted_together_as_alone(mapped: GraphStore) -> None:
+    """A commune of Bến Tre ended on 1 July 2025 with the list of that day, while its hamlets
+    still hang from it (orphans until a merge file names their new communes): a dashboard's
+    look-ahead asks the coverage of the commune and its hamlets together."""
+    later = date(2025, 9, 1)
+    hamlets = [u.code for u in mapped.children_of(["28801"], later).get("28801", [])]
+    assert hamlets, "the hamlets of 28801 hang from it after it ended"
+    groups = [u.code for us in mapped.children_of(hamlets, later).values() for u in us]
+    codes = ["28801", *hamlets, *groups]
+    alone = {code: mapped.coverage_of([code], later)[code] for code in codes}
+    assert mapped.coverage_within(codes, later) == alone
+    assert sum(alone[h].households for h in hamlets) > 0
+
+
 def test_a_map_older_than_its_policy_is_told_plainly_not_crashed_on(
     store: GraphStore, nam: Nam
 ) -> None:
@@ -223,6 +237,18 @@ def test_a_map_older_than_its_policy_is_told_plainly_not_crashed_on(
     (error,) = body["errors"]
     assert error["path"] == ["coverage"] and error["extensions"]["code"] == "BAD_INPUT"
     assert "nam load admin" in error["message"]
+    # the dashboard's look-ahead: one bad unit (each district) does not fail the others
+    with Server(store) as api:
+        board = api.query(
+            """{ unit(code: "83") { coverage(asOf: "2025-09-01") { households }
+                 children(asOf: "2025-09-01") { code coverage(asOf: "2025-09-01") { ratio }
+                   children(asOf: "2025-09-01") { coverage(asOf: "2025-09-01") { ratio } } } } }"""
+        )
+    # (a unit's coverage is never null: the error empties the unit, as GraphQL says)
+    assert board["data"] == {"unit": None}
+    assert {e["extensions"]["code"] for e in board["errors"]} == {"BAD_INPUT"}
+    paths = [e["path"] for e in board["errors"]]
+    assert paths and all(p[:2] == ["unit", "children"] and p[3:] == ["coverage"] for p in paths)
 
 
 def test_a_code_that_ended_can_come_back_as_a_new_version(

@@ -86,16 +86,17 @@ def test_coverage_gaps_and_reach_agree_between_the_stores(
         mine = _answer(memory.reach, cadre, on)
         theirs = _answer(neo4j.reach, cadre, on)
         assert _project(mine, _reach) == _project(theirs, _reach), f"cadre {cadre}, {on}"
-        if root.exists_on(on):  # a dashboard's units: the root, its children, theirs
-            nested, level = [root.code], [root.code]
-            for _depth in range(2):
-                found = memory.children_of(level, on)
-                level = [u.code for code in level for u in found.get(code, [])]
-                nested += level
-            alone = {code: _coverage(memory.coverage(code, on)) for code in nested}
-            for store in (memory, neo4j):
-                together = store.coverage_within(nested, on)
-                assert {c: _coverage(v) for c, v in together.items()} == alone, case
+        # a dashboard's units: the root (alive that day or not: an ended parent's children
+        # may still hang from it), its children, theirs
+        nested, level = [root.code], [root.code]
+        for _depth in range(2):
+            found = memory.children_of(level, on)
+            level = [u.code for code in level for u in found.get(code, [])]
+            nested += level
+        alone = {code: _coverage(memory.coverage_of([code], on)[code]) for code in nested}
+        for store in (memory, neo4j):
+            together = store.coverage_within(nested, on)
+            assert {c: _coverage(v) for c, v in together.items()} == alone, case
 
 
 def _project(answer: object, shape: object) -> object:

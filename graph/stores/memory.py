@@ -716,9 +716,10 @@ class MemoryStore:
         either) keeps what it worked out, one question at a time: a unit's pass also counts
         each unit directly below it, and a unit whose units below are all known is added up
         from them, so a unit and its children (a dashboard's overview asks both, at once or in
-        either order) cost one pass."""
-        found = self.units(codes)
+        either order) cost one pass. A unit whose level the policy of ``on`` has not is left
+        out (asked alone, :meth:`coverage` says why)."""
         policy = self.policy_on(on)
+        found = {c: u for c, u in self.units(codes).items() if policy.has_level(u.level)}
         if not self._fixed():
             return {
                 code: q.coverage(self.g, policy, unit.on(on), on, frozenset())
@@ -804,15 +805,6 @@ class _ScopedView(MemoryStore):
 
     def pinned(self) -> MemoryStore:
         return self  # a view is one generation already; no write changes it
-
-    def coverage_within(self, codes: Iterable[str], on: date) -> dict[str, Coverage]:
-        # a snapshot adds a unit up from the units below it (coverage_of), deepest first
-        found = self.units(codes)
-        depth = {code: len(q.ancestors(self.g, unit, on)) for code, unit in found.items()}
-        out: dict[str, Coverage] = {}
-        for code in sorted(found, key=lambda c: -depth[c]):
-            out.update(self.coverage_of([code], on))
-        return out
 
     def _fixed(self) -> bool:
         return True

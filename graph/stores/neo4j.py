@@ -12,6 +12,7 @@ from __future__ import annotations
 import copy
 import json
 import re
+import time
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
@@ -19,7 +20,13 @@ from pathlib import Path
 from typing import Any, LiteralString, cast
 
 import yaml
-from neo4j.exceptions import AuthError, Neo4jError, ServiceUnavailable, SessionExpired
+from neo4j.exceptions import (
+    AuthError,
+    Neo4jError,
+    ServiceUnavailable,
+    SessionExpired,
+    TransientError,
+)
 
 import neo4j
 from graph.answers import (
@@ -77,6 +84,8 @@ __all__ = ["Neo4jStore", "level_label"]
 
 SCHEMA_VERSION = len(cy.MIGRATIONS)
 BATCH = 5_000
+#: The pauses (s) before a read is asked again after a lost connection or a transient error.
+_READ_RETRIES = (0.05, 0.5, 2.0)
 NO_DATE = date.min  # history entries without a date sort before every real date
 
 
@@ -643,21 +652,23 @@ class Neo4jStore:
         if self._tx is not None:
             return list(self._tx.run(_q(query), params))
         # One auto-commit statement: a single round trip, where a transaction of its own takes
-        # two (BEGIN and RUN, then COMMIT). A read is asked again once on a connection lost
-        # (a restarted server leaves the pool's connections dead), as a managed one would be.
+        # two (BEGIN and RUN, then COMMIT). A read is asked again on a connection lost (a
+        # restarted server leaves the pool's connections dead) or a transient error (a
+        # database starting), as a managed transaction would be, a little later each time.
         statement = neo4j.Query(_q(query), timeout=self.timeout)
         try:
-            for attempt in (1, 2):
+            for pause in (*_READ_RETRIES, None):
                 try:
                     with self.driver.session(
                         database=self.database, default_access_mode="READ"
                     ) as s:
                         return list(s.run(statement, params))
-                except (ServiceUnavailable, SessionExpired):
-                    if attempt == 2:
+                except (ServiceUnavailable, SessionExpired, TransientError):
+                    if pause is None:
                         raise
+                    time.sleep(pause)
             raise AssertionError("unreachable")
-        except (ServiceUnavailable, SessionExpired) as exc:
+        except (ServiceUnavailable, SessionExpired, TransientError) as exc:
             raise StoreError(f"Neo4j is unavailable: {exc}") from exc
         except Neo4jError as exc:
             if "TransactionTimedOut" in (exc.code or ""):
@@ -1302,8 +1313,10 @@ class Neo4jStore:
         rows = self._ask(cy.COVERAGE, on, without, codes=[code])
         found = [u for u in self._seen_units(r["unit"] for r in rows) if u.code == code]
         if found and found[0].exists_on(on):
+            level_of(self.policy_on(on), found[0], on)  # a map older than its policy: why
             return self._coverages({code: found[0]}, on, without, rows)[code]
         root = need_unit_on(self, code, on)
+        level_of(self.policy_on(on), root, on)
         return self._coverages({code: root}, on, without)[code]
 
     def coverage_of(self, codes: Iterable[str], on: date) -> dict[str, Coverage]:
@@ -1349,6 +1362,8 @@ class Neo4jStore:
         out: dict[str, Coverage] = {}
         policy = self.policy_on(on)
         for code, root in roots.items():
+            if not policy.has_level(root.level):  # left out: asked alone, coverage says why
+                continue
             levels = tuple(
                 LevelCoverage(level, *tallies[code].get(level, (0, 0)))
                 for level in counted_levels(policy, root, on)

@@ -227,9 +227,12 @@ RETURN code, root AS unit, levels, households,
 #: about above it ($wanted: the codes asked, as a map). Per unit asked about, exactly what
 #: COVERAGE answers for it alone: its households are cut off below the uncovered chain-level
 #: units inside it, and all of them when one lies above it (in the walk, or above the top).
+#: A unit that does not exist on $on is no top (COVERAGE counts nothing under it): the units
+#: asked about below it (still hanging from it, an ended parent) walk from themselves.
 COVERAGE_NESTED = f"""
 UNWIND $codes AS code
 MATCH (root:Unit {{code: code}}) WHERE {in_scope_on("root")}
+WITH root WHERE {_exists_on("root")}
 WITH collect(root) AS roots
 UNWIND roots AS root
 WITH root, roots

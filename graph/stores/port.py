@@ -267,10 +267,16 @@ class GraphStore(Protocol):
         """Every assignment to each unit, past, present and future, by since date."""
         ...
 
-    def coverage_of(self, codes: Iterable[str], on: date) -> Mapping[str, Coverage]: ...
+    def coverage_of(self, codes: Iterable[str], on: date) -> Mapping[str, Coverage]:
+        """The coverage of each unit, as :meth:`coverage` answers it; a unit whose level the
+        policy of ``on`` has not (a map older than its policy) is left out, and asked alone
+        :meth:`coverage` says why: one such unit does not fail the others."""
+        ...
+
     def coverage_within(self, codes: Iterable[str], on: date) -> Mapping[str, Coverage]:
         """What :meth:`coverage_of` answers, for units some of which lie inside others (a
-        dashboard's province, districts and communes): each subtree is walked once."""
+        dashboard's province, districts and communes): on Neo4j one statement walks each
+        subtree once; an embedded snapshot adds each unit up from the units below it."""
         ...
 
     def loads_of(self, cadre_ids: Iterable[str], on: date) -> Mapping[str, Load]: ...

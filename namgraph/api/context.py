@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import functools
+import inspect
 from collections import defaultdict
 from collections.abc import (
     AsyncIterator,
@@ -76,7 +77,10 @@ def answer(loader: DataLoader[K, V], key: K, make: Callable[[V], R]) -> R:
 
 
 async def _then(pending: Awaitable[V], make: Callable[[V], R]) -> R:
-    return make(await pending)
+    made = make(await pending)
+    if inspect.isawaitable(made):  # make asks the store itself (see types.Unit.coverage)
+        return cast(R, await made)
+    return made
 
 
 def _read(fn: Callable[..., V], *args: Any, **kwargs: Any) -> V:

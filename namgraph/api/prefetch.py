@@ -8,9 +8,10 @@ after another down the levels). With it: the tree (:meth:`graph.stores.port.Grap
 then the supporters and the coverage side by side
 (:meth:`graph.stores.port.GraphStore.coverage_within` walks each subtree once for all the
 levels asked), besides the revision read before and after: five round trips. The answers are
-the ones the resolvers would get one level at a time: the data loaders are primed with them, or
-hold the answer to come, and every resolver still reads through its loader, so an error still
-lands on the field that asked.
+the ones the resolvers would get one level at a time: the data loaders are primed with them,
+and every resolver still reads through its loader. A unit a batch cannot count (its level not
+in the policy of the day) is left out of it and asked alone by its field, which gets the
+error; a store call that fails (unavailable, too slow) fails every field it was read for.
 
 Only `children` fields that share one date, ask for no page (`first`, `after`) and carry no
 `@skip` or `@include` are looked ahead through: each shows all its units (up to the default

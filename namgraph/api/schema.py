@@ -272,7 +272,7 @@ class Query:
 
     @strawberry.field(description="A cadre by id; null when there is none.")
     async def cadre(self, info: Ctx, id: strawberry.ID) -> Cadre | None:
-        if asks(info, "assignments"):  # read at once with the cadre: one round trip for both
+        if asks(info, "assignments"):  # its store call side by side with the cadre's
             start(info.context.loaders.assignments.load(str(id)))
         found = await info.context.loaders.cadres.load(str(id))
         if found is None:
@@ -622,7 +622,7 @@ class Schema(strawberry.Schema):
 
     Strawberry adds its directives extension to every schema that declares a directive; it
     wraps every field's resolver in a coroutine to run field directives, which made each of the
-    thousands of fields of a dashboard a task of its own (about two thirds of the API's time).
+    thousands of fields of a dashboard a task of its own (about two fifths of its time).
     namgraph's one directive, ``@asOf``, sits on the operation (``RequestDate`` reads it), and
     validation refuses it on a field, so that extension is left out."""
 
