@@ -189,6 +189,16 @@ CALL (root) {{
   RETURN a.code AS above
 }}"""
 
+#: The households of the groups below the uncovered chain-level units ``broken``, each group
+#: counted once.
+_CUT = f"""CALL (broken) {{
+  UNWIND broken AS b
+  MATCH q = (b)<-[:PART_OF*0..]-(g)
+  WHERE g.level = $household_level AND all(r_q IN relationships(q) WHERE {rel_on("r_q")})
+  WITH DISTINCT g
+  RETURN sum(coalesce(g.households, 0)) AS cut
+}}"""
+
 #: Per root: each level's units, covered units and households, and the households the chain
 #: reaches. Each unit's own coverage is worked out once, in one pass over the subtree; the
 #: households cut off are then counted downward from the (few) uncovered chain-level units,
@@ -209,13 +219,7 @@ CALL (root) {{
          sum(households) AS households,
          reduce(acc = [], b IN collect(broken) | acc + b) AS broken
 }}
-CALL (broken) {{
-  UNWIND broken AS b
-  MATCH q = (b)<-[:PART_OF*0..]-(g)
-  WHERE g.level = $household_level AND all(r_q IN relationships(q) WHERE {rel_on("r_q")})
-  WITH DISTINCT g
-  RETURN sum(coalesce(g.households, 0)) AS cut
-}}
+{_CUT}
 RETURN code, root AS unit, levels, households,
        CASE WHEN above IS NULL THEN households - cut ELSE 0 END AS reached
 """
@@ -260,13 +264,7 @@ CALL (root, roots) {{
        reduce(acc = [], b IN collect(broken) | acc + b) AS broken,
        true IN reduce(acc = [], c IN collect(cut_above) | acc + c) AS cut_above
   WHERE owner IN roots
-  CALL (broken) {{
-    UNWIND broken AS b
-    MATCH q = (b)<-[:PART_OF*0..]-(g)
-    WHERE g.level = $household_level AND all(r_q IN relationships(q) WHERE {rel_on("r_q")})
-    WITH DISTINCT g
-    RETURN sum(coalesce(g.households, 0)) AS cut
-  }}
+  {_CUT}
   RETURN owner, levels, households, cut, cut_above
 }}
 RETURN owner.code AS code, owner AS unit, levels, households,
