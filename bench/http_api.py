@@ -101,6 +101,7 @@ class ApiServer:
             log_config=None,
             access_log=False,
             lifespan="off",
+            http="h11",  # as `nam serve` runs it
         )
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, name="bench-api", daemon=True)

@@ -42,6 +42,7 @@ class Server:
             log_config=None,
             lifespan="off",
             proxy_headers=False,
+            http="h11",
         )
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)

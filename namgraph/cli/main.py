@@ -1530,6 +1530,10 @@ def serve(ctx: Context, host: str, port: int, demo: bool) -> None:
         log_config=None,
         access_log=False,
         proxy_headers=False,  # who the client is behind a proxy: NAM_TRUSTED_PROXIES decides
+        # h11, not httptools even where it is installed: httptools answers a malformed request
+        # (chunked under a Content-Length, say) with a plain-text 400 before namgraph sees it,
+        # where namgraph answers every refusal with a coded JSON error
+        http="h11",
     )
 
 
