@@ -30,7 +30,8 @@ $(STAMP): pyproject.toml
 
 venv: $(STAMP)
 
-## demo: Bến Tre from the real administrative list plus a generated roster, on the embedded store
+## demo: Bến Tre from the real administrative list plus a generated roster and its activity
+## (meetings, attendance, petitions), on the embedded store
 demo: demo-data
 	@echo "Serving the GraphQL API over the demo province in DEMO MODE (no token needed): the console is http://$(HOST):$(PORT)/ and GraphiQL http://$(HOST):$(PORT)/graphql (Ctrl-C stops)"
 	$(NAM) --data $(DEMO) serve --demo --host $(HOST) --port $(PORT)
@@ -43,6 +44,7 @@ demo-data: $(STAMP)
 	$(NAM) --data $(DEMO) generate --province 83 --seed 1
 	$(NAM) --data $(DEMO) validate
 	$(NAM) --data $(DEMO) coverage 83 --as-of 2023-05-01
+	$(NAM) --data $(DEMO) coverage 83 --as-of 2023-05-01 --active
 	$(NAM) --data $(DEMO) chain 28801.01.01 --as-of 2023-05-01
 	$(NAM) --data $(DEMO) policy set two-tier-2025 --from 2025-07-01
 	$(NAM) --data $(DEMO) load admin $(ADMIN_2025) --on 2025-07-01 --decision "Nghị quyết 202/2025/QH15"

@@ -72,6 +72,7 @@ class GapReason(StrEnum):
     SUPPORTER_RETIRED = "supporter_retired"
     SUPPORTER_TRANSFERRED = "supporter_transferred"
     SUPPORTER_LEAVING = "supporter_leaving"
+    SUPPORTER_ABSENT = "supporter_absent"
     CHAIN_BROKEN_ABOVE = "chain_broken_above"
 
 

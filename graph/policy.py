@@ -23,6 +23,7 @@ from typing import Any
 
 import yaml
 
+from graph.activity import ActivityRules, parse_activity
 from graph.i18n import _
 from graph.model import Cadre, Status
 from graph.text import fold
@@ -114,6 +115,8 @@ class Policy:
     chain: tuple[str, ...]
     valid_from: date | None = None
     valid_to: date | None = None
+    #: What being present means, meeting windows, yearly minimums (:mod:`graph.activity`).
+    activity: ActivityRules = field(default_factory=ActivityRules)
     _aliases: Mapping[str, Mapping[str, str]] = field(default_factory=dict, repr=False)
 
     # --- levels -------------------------------------------------------------------------
@@ -309,6 +312,12 @@ def parse_policy(data: Mapping[str, Any], source: str = "<policy>") -> Policy:
             for t in data.get("titles", ())
         ),
     }
+    try:
+        activity = parse_activity(
+            data.get("activity"), level_ids, set(titles), f"{source}: activity"
+        )
+    except (ValueError, KeyError, TypeError) as exc:
+        raise PolicyError(str(exc)) from exc
     return Policy(
         id=str(_need(data, "id", source)),
         name=str(data.get("name", data["id"])),
@@ -321,5 +330,6 @@ def parse_policy(data: Mapping[str, Any], source: str = "<policy>") -> Policy:
         chain=chain,
         valid_from=_as_date(data.get("valid_from")),
         valid_to=_as_date(data.get("valid_to")),
+        activity=activity,
         _aliases=aliases,
     )

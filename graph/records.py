@@ -5,13 +5,20 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from graph.activity import Attendance, Handover, Meeting, Petition
 from graph.model import Assignment, Cadre, Status, StatusPeriod, Succession, Unit, UnitVersion
 
 __all__ = [
     "assignment_from_row",
     "assignment_row",
+    "attendance_from_row",
+    "attendance_row",
     "cadre_from_row",
     "cadre_row",
+    "meeting_from_row",
+    "meeting_row",
+    "petition_from_row",
+    "petition_row",
     "unit_from_row",
     "unit_row",
 ]
@@ -81,3 +88,40 @@ def assignment_from_row(r: list[Any]) -> Assignment:
     since = _p(r[4])
     assert since is not None
     return Assignment(r[0], r[1], r[2], r[3], since, _p(r[5]), r[6])
+
+
+def meeting_row(m: Meeting) -> list[Any]:
+    return [m.id, m.unit, m.on.isoformat(), m.kind, m.note]
+
+
+def meeting_from_row(r: list[Any]) -> Meeting:
+    return Meeting(r[0], r[1], date.fromisoformat(r[2]), r[3], r[4])
+
+
+def attendance_row(a: Attendance) -> list[Any]:
+    return [a.meeting, a.cadre, a.present, a.reason]
+
+
+def attendance_from_row(r: list[Any]) -> Attendance:
+    return Attendance(r[0], r[1], bool(r[2]), r[3])
+
+
+def petition_row(p: Petition) -> list[Any]:
+    return [
+        p.id,
+        p.unit,
+        p.raised.isoformat(),
+        p.received_by,
+        p.kind,
+        p.text,
+        [[h.cadre, h.on.isoformat()] for h in p.handovers],
+        _d(p.answered),
+        _d(p.closed),
+    ]
+
+
+def petition_from_row(r: list[Any]) -> Petition:
+    handovers = tuple(Handover(cadre, date.fromisoformat(on)) for cadre, on in r[6])
+    return Petition(
+        r[0], r[1], date.fromisoformat(r[2]), r[3], r[4], r[5], handovers, _p(r[7]), _p(r[8])
+    )

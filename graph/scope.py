@@ -222,10 +222,17 @@ def owns(view: GraphStore, document: Mapping[str, object]) -> bool:
 
 def check_within(view: GraphStore, changes: ChangeSet) -> None:
     """Refuse changes that reach outside ``view``'s scope: a unit or an assignment to a unit
-    outside it, or a cadre who does not work inside it."""
+    outside it, a cadre who does not work inside it, a meeting at a unit outside it or
+    attendance at such a meeting."""
     codes = {u.code for u in changes.units} | {u.parent for u in changes.units if u.parent}
     codes |= {a.unit for a in changes.assignments}
     codes |= {c.home_unit for c in changes.cadres}
+    codes |= {m.unit for m in changes.meetings} | {p.unit for p in changes.petitions}
+    held = {m.id for m in changes.meetings}
+    elsewhere = {a.meeting for a in changes.attendance} - held
+    if elsewhere:  # attendance at meetings the scope cannot see is as outside as their units
+        seen = view.meetings(elsewhere)
+        codes |= {f"{meeting} ?" for meeting in elsewhere - set(seen)}
     outside = sorted(codes - set(view.units(codes)))
     if outside:
         shown = ", ".join(outside[:5]) + (" ..." if len(outside) > 5 else "")

@@ -6,7 +6,18 @@ from dataclasses import dataclass
 
 from graph.text import fold
 
-__all__ = ["KINDS", "MERGES", "RESHUFFLE", "TEMPLATES", "Column", "Layout"]
+__all__ = [
+    "ACTIVITY",
+    "ATTENDANCE",
+    "KINDS",
+    "MEETINGS",
+    "MERGES",
+    "PETITIONS",
+    "RESHUFFLE",
+    "TEMPLATES",
+    "Column",
+    "Layout",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,3 +143,104 @@ MERGES = Layout(
 )
 
 TEMPLATES = {**KINDS, RESHUFFLE.kind: RESHUFFLE, MERGES.kind: MERGES}
+
+#: Meetings held at units (:mod:`graph.activity`): a cell's regular meeting, a thematic one, a
+#: conference, a committee meeting, or a recorded visit. One meeting is its code, or else its
+#: unit, day and kind. The example is a regular meeting of hamlet 28756.01's cell, inside the
+#: policy's monthly window for cell meetings (days 10 to 15).
+MEETINGS = Layout(
+    "meetings",
+    (
+        Column("id", "Mã cuộc họp", False, ("ma cuoc hop", "meeting id", "meeting"), ""),
+        Column(
+            "unit",
+            "Chi bộ / Ấp",
+            True,
+            ("chi bộ", "ấp", "mã đơn vị", "unit code", "chi bo ap"),
+            "28756.01",
+        ),
+        Column("date", "Ngày sinh hoạt", True, ("ngay sinh hoat", "ngày họp", "ngày"), "12/9/2025"),
+        Column("kind", "Loại", True, ("loai", "loại cuộc họp"), "Sinh hoạt chi bộ thường kỳ"),
+        Column("note", "Ghi chú", False, ("ghi chu",), ""),
+    ),
+)
+
+#: Who attended a meeting: the meeting's code, or its unit, day and kind; the cadre; present,
+#: or absent with the reason ("Vắng (ốm)"). The example is cadre 28756-0031 at the example
+#: meeting of ``nam template meetings``.
+ATTENDANCE = Layout(
+    "attendance",
+    (
+        Column("meeting", "Mã cuộc họp", False, ("ma cuoc hop", "meeting id", "id"), ""),
+        Column(
+            "unit",
+            "Chi bộ / Ấp",
+            False,
+            ("chi bộ", "ấp", "mã đơn vị", "unit code", "chi bo ap"),
+            "28756.01",
+        ),
+        Column(
+            "date", "Ngày sinh hoạt", False, ("ngay sinh hoat", "ngày họp", "ngày"), "12/9/2025"
+        ),
+        Column("kind", "Loại", False, ("loai", "loại cuộc họp"), "Sinh hoạt chi bộ thường kỳ"),
+        Column("cadre", "Mã cán bộ", True, ("ma can bo", "cadre id"), "28756-0031"),
+        Column(
+            "presence",
+            "Có mặt / Vắng (lý do)",
+            True,
+            ("co mat vang ly do", "có mặt", "vắng", "present", "attended"),
+            "Có mặt",
+        ),
+    ),
+)
+
+#: Petitions (kiến nghị) and complaints (phản ánh) raised at a hamlet or household group: who
+#: received each, to whom it was passed up the chain and when, and when it was answered or
+#: closed without an answer. Hand-overs go in one cell, each ``CADRE@DATE``, separated by ``;``
+#: and in date order: ``831-0001@3/2/2023; 83-0024@5/2/2023`` (:mod:`loaders.petitions`).
+#: The example is raised at household group 28756.01.01 of the demo's map of today, received
+#: by its supporter 28756-0001 and passed to 83-0010, who supports commune 28756 then.
+PETITIONS = Layout(
+    "petitions",
+    (
+        Column(
+            "id", "Mã kiến nghị", True, ("ma kien nghi", "petition id", "petition"), "KN-2025-0001"
+        ),
+        Column(
+            "unit",
+            "Nơi phát sinh",
+            True,
+            ("noi phat sinh", "unit code", "mã ấp, tổ", "ấp / tổ"),
+            "28756.01.01",
+        ),
+        Column(
+            "raised",
+            "Ngày tiếp nhận",
+            True,
+            ("ngay tiep nhan", "raised on", "received on"),
+            "15/9/2025",
+        ),
+        Column(
+            "received_by",
+            "Cán bộ tiếp nhận",
+            True,
+            ("can bo tiep nhan", "received by", "receiver", "mã cán bộ tiếp nhận"),
+            "28756-0001",
+        ),
+        Column("kind", "Loại", False, ("loai", "loại kiến nghị", "petition kind"), "Kiến nghị"),
+        Column("text", "Nội dung", False, ("noi dung", "content"), "Đề nghị sửa đèn đường đầu hẻm"),
+        Column(
+            "handovers",
+            "Chuyển tiếp",
+            False,
+            ("chuyen tiep", "hand-overs", "handed over", "chuyển lên"),
+            "83-0010@18/9/2025",
+        ),
+        Column("answered", "Ngày trả lời", False, ("ngay tra loi", "answered on"), "2/10/2025"),
+        Column("closed", "Ngày kết thúc", False, ("ngay ket thuc", "closed on"), ""),
+    ),
+)
+
+#: The activity files' templates (``nam template meetings``, ``nam template attendance``,
+#: ``nam template petitions``).
+ACTIVITY = {MEETINGS.kind: MEETINGS, ATTENDANCE.kind: ATTENDANCE, PETITIONS.kind: PETITIONS}

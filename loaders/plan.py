@@ -12,6 +12,7 @@ from datetime import date
 from enum import Enum
 from typing import Any
 
+from graph.activity import Attendance, Meeting, Petition
 from graph.dates import today
 from graph.i18n import _
 from graph.model import Assignment, Cadre, Severity, Status, Unit, Violation
@@ -65,6 +66,9 @@ class Plan:
             "units": len(self.changes.units),
             "cadres": len(self.changes.cadres),
             "assignments": len(self.changes.assignments),
+            "meetings": len(self.changes.meetings),
+            "attendance": len(self.changes.attendance),
+            "petitions": len(self.changes.petitions),
             "errors": len(self.problems),
             "warnings": len(self.warnings),
         }
@@ -83,7 +87,11 @@ class Plan:
         }
 
 
-def _ends(old: Unit | Cadre | Assignment, new: Unit | Cadre | Assignment) -> bool:
+#: A record a plan writes.
+Record = Unit | Cadre | Assignment | Meeting | Attendance | Petition
+
+
+def _ends(old: Record, new: Record) -> bool:
     if isinstance(old, Assignment) and isinstance(new, Assignment):
         return old.until is None and new.until is not None
     if isinstance(old, Cadre) and isinstance(new, Cadre):
@@ -93,9 +101,7 @@ def _ends(old: Unit | Cadre | Assignment, new: Unit | Cadre | Assignment) -> boo
     return False
 
 
-def record_diff(
-    before: Unit | Cadre | Assignment, after: Unit | Cadre | Assignment
-) -> dict[str, dict[str, Any]]:
+def record_diff(before: Record, after: Record) -> dict[str, dict[str, Any]]:
     """The fields of a record that differ, each with its value before and after, as plain
     values (ISO dates, ids, lists): what a dry run shows, and ``--json`` gives.
 
@@ -134,26 +140,41 @@ def make_plan(
     warnings: Iterable[Problem] = (),
     limits: bool = True,
     policy: Policy | None = None,
+    meetings: Iterable[Meeting] = (),
+    attendance: Iterable[Attendance] = (),
+    petitions: Iterable[Petition] = (),
 ) -> Plan:
     """Compare records with the store, validate what would change, and say what would happen.
 
     Validation is on ``on`` (today when None) under ``policy`` (the one in force that day).
     With ``limits``, the policy's maxima are checked too, counting every assignment the
     cadres and units named already hold: the same ``max-per-cadre`` and ``max-per-unit``
-    warnings ``nam validate`` gives after the load."""
+    warnings ``nam validate`` gives after the load.
+
+    Meetings, attendance rows and petitions (:mod:`graph.activity`) are compared and counted
+    the same way (subjects ``meeting:ID``, ``attendance:KEY`` and ``petition:ID``); their
+    loaders check them (:mod:`loaders.activity`, :mod:`loaders.petitions`), and the chain's
+    validation does not see them."""
     origins = origins or {}
     plan = Plan(problems=list(problems), warnings=list(warnings))
     units, cadres, assignments = list(units), list(cadres), list(assignments)
     old_units = store.units(u.code for u in units)
     old_cadres = store.cadres(c.id for c in cadres)
     old_assignments = store.assignments_by_id(a.id for a in assignments)
-    for kind, records, old in (
+    meetings, attendance, petitions = list(meetings), list(attendance), list(petitions)
+    old_meetings, old_attendance = _old_activity(store, meetings, attendance)
+    old_petitions = store.petitions(p.id for p in petitions) if petitions else {}
+    groups: tuple[tuple[str, list[Any], Mapping[str, Any]], ...] = (
         ("unit", units, old_units),
         ("cadre", cadres, old_cadres),
         ("assignment", assignments, old_assignments),
-    ):
+        ("meeting", meetings, old_meetings),
+        ("attendance", attendance, old_attendance),
+        ("petition", petitions, old_petitions),
+    )
+    for kind, records, old in groups:
         for record in records:
-            key = record.code if isinstance(record, Unit) else record.id
+            key = _key(record)
             previous = old.get(key)
             subject = f"{kind}:{key}"
             if previous == record:
@@ -179,13 +200,23 @@ def make_plan(
                 plan.changes.units.append(record)
             elif isinstance(record, Cadre):
                 plan.changes.cadres.append(record)
-            else:
+            elif isinstance(record, Assignment):
                 plan.changes.assignments.append(record)
+            elif isinstance(record, Meeting):
+                plan.changes.meetings.append(record)
+            elif isinstance(record, Petition):
+                plan.changes.petitions.append(record)
+            else:
+                plan.changes.attendance.append(record)
     changed = plan.changes
     plan.digest = _digest(
         changed.units, changed.cadres, changed.assignments, old_units, old_cadres, old_assignments
-    )
-    subjects = set(plan.created) | set(plan.changed) | set(plan.ended)
+    ) + _activity_digest(changed, old_meetings, old_attendance, old_petitions)
+    subjects = {
+        s
+        for s in (*plan.created, *plan.changed, *plan.ended)
+        if not s.startswith(("meeting:", "attendance:", "petition:"))
+    }
     if subjects:
         day = on or today()
         snap = context(store, plan.changes, day)
@@ -199,6 +230,45 @@ def make_plan(
             plan.warnings.extend(_limits(store, plan.changes, origins, day))
     plan.problems.sort(key=lambda p: (p.file, p.row or 0, p.column or ""))
     return plan
+
+
+def _key(record: Record) -> str:
+    if isinstance(record, Unit):
+        return record.code
+    if isinstance(record, Attendance):
+        return record.key
+    return record.id
+
+
+def _old_activity(
+    store: GraphStore, meetings: list[Meeting], attendance: list[Attendance]
+) -> tuple[Mapping[str, Meeting], Mapping[str, Attendance]]:
+    """The meetings and attendance rows the store holds under the keys of these (the store is
+    not asked when there are none: a plan of the chain's records reads no activity)."""
+    old_meetings = store.meetings(m.id for m in meetings) if meetings else {}
+    old_attendance = store.attendances(a.key for a in attendance) if attendance else {}
+    return old_meetings, old_attendance
+
+
+def _activity_digest(
+    changes: ChangeSet,
+    meetings: Mapping[str, Meeting],
+    attendance: Mapping[str, Attendance],
+    petitions: Mapping[str, Petition] | None = None,
+) -> str:
+    """What the store held of the activity a plan writes, as a digest ("" for a plan that
+    writes none, so the digest of a plan of the chain's records is as it always was; a plan
+    that writes no petitions digests as it did before petitions were kept)."""
+    if not changes.meetings and not changes.attendance and not changes.petitions:
+        return ""
+    content = [
+        [_plain(m) if (m := meetings.get(x.id)) else None for x in changes.meetings],
+        [_plain(a) if (a := attendance.get(x.key)) else None for x in changes.attendance],
+    ]
+    if changes.petitions:
+        held = petitions or {}
+        content.append([_plain(p) if (p := held.get(x.id)) else None for x in changes.petitions])
+    return "+" + hashlib.sha256(json.dumps(content, ensure_ascii=False).encode()).hexdigest()
 
 
 def _limits(
@@ -318,6 +388,9 @@ def apply_plan(store: GraphStore, plan: Plan) -> None:
         now = _digest(
             changes.units, changes.cadres, changes.assignments, units, cadres, assignments
         )
+        old_meetings, old_attendance = _old_activity(view, changes.meetings, changes.attendance)
+        old_petitions = view.petitions(p.id for p in changes.petitions) if changes.petitions else {}
+        now += _activity_digest(changes, old_meetings, old_attendance, old_petitions)
         if now != plan.digest:
             raise StaleLoad(
                 _(

@@ -6,14 +6,17 @@ import csv
 import io
 from pathlib import Path
 
-from loaders.columns import TEMPLATES
+from loaders.columns import ACTIVITY, TEMPLATES
 
-__all__ = ["write_template"]
+__all__ = ["ALL_TEMPLATES", "write_template"]
+
+#: Every template ``nam template`` writes: the chain's files and the activity files.
+ALL_TEMPLATES = {**TEMPLATES, **ACTIVITY}
 
 
 def write_template(kind: str, xlsx: Path | None = None) -> str:
     """The CSV text of the template; with ``xlsx`` also write it as a workbook."""
-    layout = TEMPLATES[kind]
+    layout = ALL_TEMPLATES[kind]
     headers = [column.header for column in layout.columns]
     example = [column.example for column in layout.columns]
     buffer = io.StringIO()

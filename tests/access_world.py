@@ -220,6 +220,7 @@ def _plain_value(field_name: str, argument: str, arg: Any) -> Any:
         "asOf": ON.isoformat(),
         "text": "Tổ 1",
         "first": 50,
+        "year": ON.year,
     }
     if argument in values:
         return values[argument]

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 from graph.i18n import _
@@ -81,13 +82,26 @@ class StoreConfig:
 
 
 def dump(store: GraphStore) -> ChangeSet:
-    """Every unit, cadre and assignment of a store, to move it into another."""
+    """Every unit, cadre and assignment of a store, and the meetings held at its units with
+    the attendance of its cadres, to move it into another."""
     units = list(store.subtree())
     codes = [u.code for u in units]
+    cadres = list(store.cadres_of(codes))
+    assignments = sorted(store.assignments_to(codes), key=lambda a: a.id)
+    meetings = store.meetings_at(codes, date.min, date.max)
+    held = {m.id for m in meetings}
+    ids = sorted({c.id for c in cadres} | {a.cadre for a in assignments})
+    attendance = sorted(
+        (row for rows in store.attended(ids, date.min, date.max).values() for _, row in rows),
+        key=lambda row: row.key,
+    )
     return ChangeSet(
         units=units,
-        cadres=list(store.cadres_of(codes)),
-        assignments=sorted(store.assignments_to(codes), key=lambda a: a.id),
+        cadres=cadres,
+        assignments=assignments,
+        meetings=meetings,
+        attendance=[row for row in attendance if row.meeting in held],
+        petitions=store.petitions_at(codes, date.min, date.max),
     )
 
 
@@ -131,4 +145,17 @@ def by_top_unit(changes: ChangeSet) -> list[tuple[str, ChangeSet]]:
     for a in changes.assignments:
         index = max(order[root(a.unit)] if a.unit in units else 0, home.get(a.cadre, 0))
         parts[index][1].assignments.append(a)
+    held: dict[str, int] = {}
+    for m in changes.meetings:
+        held[m.id] = order[root(m.unit)] if m.unit in units else 0
+        parts[held[m.id]][1].meetings.append(m)
+    for row in changes.attendance:
+        index = max(held.get(row.meeting, 0), home.get(row.cadre, 0))
+        parts[index][1].attendance.append(row)
+    for p in changes.petitions:
+        index = max(
+            order[root(p.unit)] if p.unit in units else 0,
+            *(home.get(cadre, 0) for cadre in p.handlers()),
+        )
+        parts[index][1].petitions.append(p)
     return parts

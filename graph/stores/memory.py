@@ -40,6 +40,7 @@ from pathlib import Path
 import networkx as nx
 import orjson
 
+from graph.activity import Attendance, Meeting, Petition
 from graph.answers import ChainLink, Coverage, Gap, Load, Reach, Supporter
 from graph.dates import today
 from graph.faults import pause_at, pause_mid_apply
@@ -53,6 +54,7 @@ from graph.records import (
 )
 from graph.scope import ScopeDays, check_within, clip, owns, scope_periods, seen_assignment
 from graph.stores import memory_questions as q
+from graph.stores.memory_activity import ActivityTables
 from graph.stores.memory_db import DB_FILE, FORMAT, Database, Since
 from graph.stores.port import (
     ChangeSet,
@@ -86,7 +88,7 @@ CadreKey = tuple[str, str]
 Node = str | CadreKey
 
 #: What one write generation is made of; a write swaps all of it at once.
-STATE = ("g", "_assignments", "_reshuffles", "_version", "timeline", "policy")
+STATE = ("g", "_assignments", "_activity", "_reshuffles", "_version", "timeline", "policy")
 #: Assignments from which opening the whole graph ends with a full garbage collection.
 COLLECT_AFTER = 200_000
 #: How long a write waits for another process's or thread's write to finish (NAM_WRITE_WAIT).
@@ -112,6 +114,7 @@ class MemoryStore:
         self.data_dir = data_dir
         self.g: q.Graph = nx.MultiDiGraph()
         self._assignments: MutableMapping[str, Assignment] = {}  # shared once written
+        self._activity = ActivityTables()  # meetings and attendance
         self._db: Database | None = None  # bound to a data directory: its store.db
         self._reshuffles: list[dict[str, object]] = []
         self._plans: dict[str, dict[str, object]] = {}  # without a data directory only
@@ -282,6 +285,7 @@ class MemoryStore:
         with _bulk():  # a trial forks too: no collection in the middle of it either
             target.g = _fork(self.g, self._touched(changes))
             target._assignments = shared_copy(self._assignments)
+            target._activity = self._activity.copy()
             target._apply(changes)
         target._untrack()
 
@@ -292,6 +296,8 @@ class MemoryStore:
         untrack((g._node, g._succ, g._pred))  # type: ignore[attr-defined]
         if isinstance(self._assignments, SharedMap):
             self._assignments.untrack_own()
+        for table in self._activity.tables():
+            table.untrack_own()
 
     def _swap_in(self, following: MemoryStore) -> None:
         with self._swap:
@@ -402,7 +408,27 @@ class MemoryStore:
                         assignments.append(data["a"])
                         keys.add(node)
         cadres = [self.g.nodes[key]["cadre"] for key in sorted(keys)]
-        return ChangeSet(units=units, cadres=cadres, assignments=assignments)
+        seen_units = {u.code: u for u in units}
+        meetings = list(
+            self._activity.of_units(
+                lambda m: m.unit in seen_units and seen_units[m.unit].exists_on(m.on)
+            )
+        )
+        held = {m.id for m in meetings}
+        attendance = [a for a in self._activity.attendance.values() if a.meeting in held]
+        petitions = [
+            p
+            for p in self._activity.petitions.values()
+            if p.unit in seen_units and seen_units[p.unit].exists_on(p.raised)
+        ]
+        return ChangeSet(
+            units=units,
+            cadres=cadres,
+            assignments=assignments,
+            meetings=meetings,
+            attendance=attendance,
+            petitions=petitions,
+        )
 
     def changed_between(
         self, code: str, start: date, end: date
@@ -496,6 +522,10 @@ class MemoryStore:
                 g.remove_edge(cadre_key(old_a.cadre), old_a.unit, key=a.id)
             g.add_edge(cadre_key(a.cadre), a.unit, key=a.id, a=a)
             self._assignments[a.id] = a
+        if changes.meetings or changes.attendance:
+            self._activity.write(changes.meetings, changes.attendance)
+        if changes.petitions:
+            self._activity.write_petitions(changes.petitions)
 
     # --- policies -----------------------------------------------------------------------
     def policy_on(self, on: date | None) -> Policy:
@@ -603,6 +633,37 @@ class MemoryStore:
                     self.g, self.policy_on(on), unit.on(on), on, frozenset(without)
                 )
         return out
+
+    # --- activity ---------------------------------------------------------------------------
+    def meetings(self, ids: Iterable[str]) -> dict[str, Meeting]:
+        found = {key: self._activity.meetings.get(key) for key in ids}
+        return {key: m for key, m in found.items() if m is not None}
+
+    def attendances(self, keys: Iterable[str]) -> dict[str, Attendance]:
+        found = {key: self._activity.attendance.get(key) for key in keys}
+        return {key: a for key, a in found.items() if a is not None}
+
+    def meetings_at(self, codes: Collection[str], start: date, end: date) -> list[Meeting]:
+        return self._activity.meetings_at(codes, start, end, _anyone)
+
+    def attended(
+        self, cadre_ids: Collection[str], start: date, end: date
+    ) -> dict[str, list[tuple[Meeting, Attendance]]]:
+        return {cadre: self._activity.attended(cadre, start, end, _anyone) for cadre in cadre_ids}
+
+    def petitions(self, ids: Iterable[str]) -> dict[str, Petition]:
+        found = {key: self._activity.petitions.get(key) for key in ids}
+        return {key: p for key, p in found.items() if p is not None}
+
+    def petitions_at(self, codes: Collection[str], start: date, end: date) -> list[Petition]:
+        return self._activity.petitions_at(codes, start, end, _anyone)
+
+    def petitions_of(
+        self, cadre_ids: Collection[str], start: date, end: date
+    ) -> dict[str, list[Petition]]:
+        return {
+            cadre: self._activity.petitions_of(cadre, start, end, _anyone) for cadre in cadre_ids
+        }
 
     def search(self, text: str, limit: int = 20) -> list[Unit | Cadre]:
         return q.search(self.g, self.timeline.ranks(), text, limit)
@@ -765,13 +826,22 @@ class MemoryStore:
         }
 
     # --- questions ------------------------------------------------------------------------
-    def coverage(self, code: str, on: date, without: Collection[str] = ()) -> Coverage:
+    def coverage(
+        self, code: str, on: date, without: Collection[str] = (), absent: Collection[str] = ()
+    ) -> Coverage:
         unit = need_unit_on(self, code, on)
-        return q.coverage(self.g, self.policy_on(on), unit, on, frozenset(without))
+        return q.coverage(self.g, self.policy_on(on), unit, on, q.leaving(without, absent))
 
-    def gaps(self, code: str, level: str, on: date, without: Collection[str] = ()) -> list[Gap]:
+    def gaps(
+        self,
+        code: str,
+        level: str,
+        on: date,
+        without: Collection[str] = (),
+        absent: Collection[str] = (),
+    ) -> list[Gap]:
         unit = need_unit_on(self, code, on)
-        return q.gaps(self.g, self.policy_on(on), unit, level, on, frozenset(without))
+        return q.gaps(self.g, self.policy_on(on), unit, level, on, q.leaving(without, absent))
 
     def chain(self, code: str, on: date) -> list[ChainLink]:
         return q.chain(self.g, self.policy_on(on), need_unit_on(self, code, on), on)
@@ -837,6 +907,10 @@ class _ScopedView(MemoryStore):
 
     def ping(self) -> bool:
         return self.base.ping()
+
+
+def _anyone(record: Meeting | Petition) -> bool:
+    return True
 
 
 def _policy_path(policy: str | Path, loaded: Policy) -> Path:

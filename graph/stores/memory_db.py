@@ -12,6 +12,9 @@ Tables::
     cadres(id, gen, home, row)         ``gen`` is the write generation that last wrote it
     assignments(id, gen, cadre, unit, row)
     links(code, other)                 each unit's parents, ever, and the units it merged into
+    meetings(id, gen, unit, row)       meetings and attendance (graph/activity.py): added to a
+    attendance(key, gen, cadre, row)   database of an earlier namgraph when it is first opened
+    petitions(id, gen, unit, row)
     reshuffles(seq, gen, row)          applied reshuffle plans, in order
     changes(gen, at, kind, units, cadres, assignments)
                                        the change log: one row per write generation
@@ -43,8 +46,14 @@ from graph.i18n import _
 from graph.records import (
     assignment_from_row,
     assignment_row,
+    attendance_from_row,
+    attendance_row,
     cadre_from_row,
     cadre_row,
+    meeting_from_row,
+    meeting_row,
+    petition_from_row,
+    petition_row,
     unit_from_row,
     unit_row,
 )
@@ -78,7 +87,26 @@ CREATE INDEX assignments_gen ON assignments (gen);
 CREATE INDEX links_other ON links (other);
 CREATE INDEX cadres_home ON cadres (home);
 CREATE INDEX assignments_unit ON assignments (unit);
+""" + (
+    ACTIVITY := """
+CREATE TABLE IF NOT EXISTS meetings (
+    id TEXT PRIMARY KEY, gen INTEGER NOT NULL, unit TEXT NOT NULL, row BLOB NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS attendance (
+    key TEXT PRIMARY KEY, gen INTEGER NOT NULL, cadre TEXT NOT NULL, meeting TEXT NOT NULL,
+    row BLOB NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS meetings_gen ON meetings (gen);
+CREATE INDEX IF NOT EXISTS meetings_unit ON meetings (unit);
+CREATE INDEX IF NOT EXISTS attendance_gen ON attendance (gen);
+CREATE INDEX IF NOT EXISTS attendance_meeting ON attendance (meeting);
+CREATE TABLE IF NOT EXISTS petitions (
+    id TEXT PRIMARY KEY, gen INTEGER NOT NULL, unit TEXT NOT NULL, row BLOB NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS petitions_gen ON petitions (gen);
+CREATE INDEX IF NOT EXISTS petitions_unit ON petitions (unit);
 """
+)
 
 #: The units linked to a unit, whatever the date and the direction: its parents and children
 #: (``PART_OF``), the units it merged into and those merged into it. Closed under these links,
@@ -118,6 +146,14 @@ class Database:
         self._read = _connect(path, wait)
         self._write = _connect(path, wait)
         self.wait = wait
+        if (
+            self._read.execute(
+                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'petitions'"
+            ).fetchone()
+            is None
+        ):
+            with contextlib.suppress(sqlite3.OperationalError):  # a read-only copy
+                self._write.executescript(ACTIVITY)
 
     @classmethod
     def create(cls, path: Path, policy: str, generation: int, wait: float) -> Database:
@@ -183,6 +219,13 @@ class Database:
                 assignments=_records(
                     conn, assignment_from_row, f"assignments WHERE unit IN {wanted}"
                 ),
+                meetings=_records(conn, meeting_from_row, f"meetings WHERE unit IN {wanted}"),
+                attendance=_records(
+                    conn,
+                    attendance_from_row,
+                    f"attendance WHERE meeting IN (SELECT id FROM meetings WHERE unit IN {wanted})",
+                ),
+                petitions=_records(conn, petition_from_row, f"petitions WHERE unit IN {wanted}"),
             )
             conn.execute("DELETE FROM temp.wanted")
         return Since(generation, changes)
@@ -237,6 +280,9 @@ class Writer:
             ("units", "code", [u.code for u in changes.units]),
             ("cadres", "id", [c.id for c in changes.cadres]),
             ("assignments", "id", [a.id for a in changes.assignments]),
+            ("meetings", "id", [m.id for m in changes.meetings]),
+            ("attendance", "key", [a.key for a in changes.attendance]),
+            ("petitions", "id", [p.id for p in changes.petitions]),
         )
         out: list[str] = []
         for table, key, wanted in keys:
@@ -244,7 +290,7 @@ class Writer:
                 marks = ", ".join("?" * len(part))
                 query = f"SELECT {key} FROM {table} WHERE gen > ? AND {key} IN ({marks})"  # names: constants
                 out += [
-                    f"{table[:-1]} {row[0]}"
+                    f"{table.removesuffix('s')} {row[0]}"
                     for row in self.conn.execute(query, (generation, *part))
                 ]
         return out
@@ -282,6 +328,21 @@ class Writer:
                 (a.id, gen, a.cadre, a.unit, orjson.dumps(assignment_row(a)))
                 for a in changes.assignments
             ),
+        )
+        conn.executemany(
+            "INSERT OR REPLACE INTO meetings VALUES (?, ?, ?, ?)",
+            ((m.id, gen, m.unit, orjson.dumps(meeting_row(m))) for m in changes.meetings),
+        )
+        conn.executemany(
+            "INSERT OR REPLACE INTO attendance VALUES (?, ?, ?, ?, ?)",
+            (
+                (a.key, gen, a.cadre, a.meeting, orjson.dumps(attendance_row(a)))
+                for a in changes.attendance
+            ),
+        )
+        conn.executemany(
+            "INSERT OR REPLACE INTO petitions VALUES (?, ?, ?, ?)",
+            ((p.id, gen, p.unit, orjson.dumps(petition_row(p))) for p in changes.petitions),
         )
         conn.executemany(
             "INSERT INTO reshuffles (gen, row) VALUES (?, ?)",
@@ -339,6 +400,11 @@ def _rows_after(conn: sqlite3.Connection, after: int, generation: int) -> Since:
         assignments=_records(
             conn, assignment_from_row, "assignments WHERE gen > ? ORDER BY id", after
         ),
+        meetings=_records(conn, meeting_from_row, "meetings WHERE gen > ? ORDER BY id", after),
+        attendance=_records(
+            conn, attendance_from_row, "attendance WHERE gen > ? ORDER BY key", after
+        ),
+        petitions=_records(conn, petition_from_row, "petitions WHERE gen > ? ORDER BY id", after),
     )
     reshuffles = _records(conn, dict, "reshuffles WHERE gen > ? ORDER BY seq", after)
     policy = conn.execute(

@@ -11,7 +11,7 @@ Cypher, and the conformance tests demand the same answers from both. Semantics, 
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import date
 from typing import Any, TypeAlias
 
@@ -38,6 +38,32 @@ from graph.stores.port import counted_levels, level_of
 from graph.text import fold
 
 Without = frozenset[str]
+
+
+class Leaving(frozenset[str]):
+    """The cadre ids treated as gone (a what-if), and in ``absent`` the assignment ids that do
+    not count for coverage (their supporter was not present: :mod:`graph.presence`)."""
+
+    absent: frozenset[str]
+
+    def __new__(cls, cadres: Iterable[str] = (), absent: Iterable[str] = ()) -> Leaving:
+        made = super().__new__(cls, cadres)
+        made.absent = frozenset(absent)
+        return made
+
+
+_NOBODY: frozenset[str] = frozenset()
+
+
+def leaving(without: Iterable[str], absent: Iterable[str] = ()) -> Leaving:
+    return Leaving(without, absent)
+
+
+def absent_of(without: frozenset[str]) -> frozenset[str]:
+    """The assignments ``without`` says do not count (none for a plain set of cadres)."""
+    return without.absent if isinstance(without, Leaving) else _NOBODY
+
+
 Graph: TypeAlias = "nx.MultiDiGraph[Any]"
 
 
@@ -95,11 +121,12 @@ def _supporting(
 ) -> Iterator[Supporter]:
     # the unit's assignments from the tables, not its neighbours in the graph: a province's
     # or a district's are mostly the cadres who work there
+    absent = absent_of(without)
     for support in tables(g).supports(unit.code):
         if not support.since <= on < support.until:
             continue
         cadre = support.cadre
-        if cadre.id in without or not cadre.active_on(on):
+        if cadre.id in without or not cadre.active_on(on) or support.assignment.id in absent:
             continue
         if rule.matches(cadre, support.assignment.role, unit.level):
             yield Supporter(cadre, support.assignment)
@@ -126,6 +153,8 @@ def why_uncovered(g: Graph, rule: Rule, unit: Unit, on: date, without: Without) 
     else what happened to its latest supporter (the one whose support stopped last: retired,
     transferred, or the assignment ended), else nobody ever supported it."""
     latest: tuple[date, int, GapReason] | None = None
+    absent = absent_of(without)
+    missed = False
     for node, edges in g.pred[unit.code].items():
         if isinstance(node, str):
             continue
@@ -137,6 +166,9 @@ def why_uncovered(g: Graph, rule: Rule, unit: Unit, on: date, without: Without) 
             if a.in_force_on(on):
                 if cadre.id in without:
                     return GapReason.SUPPORTER_LEAVING
+                if a.id in absent and cadre.active_on(on):
+                    missed = True
+                    continue
                 status, since = cadre.status_on(on), cadre.status_since_on(on)
                 stopped = since or a.since
             elif a.until is not None and a.until <= on:
@@ -154,6 +186,8 @@ def why_uncovered(g: Graph, rule: Rule, unit: Unit, on: date, without: Without) 
             candidate = (stopped, _RANK[reason], reason)
             if latest is None or candidate[:2] > latest[:2]:
                 latest = candidate
+    if missed:
+        return GapReason.SUPPORTER_ABSENT
     return latest[2] if latest else GapReason.NO_SUPPORTER
 
 

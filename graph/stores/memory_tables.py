@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 
 __all__ = ["Child", "Support", "Tables", "tables"]
 
+_NOBODY: frozenset[str] = frozenset()
 _FIRST = date.min
 _LAST = date.max
 
@@ -98,8 +99,10 @@ class Tables:
 
     def covered(self, rule: Rule, unit: Unit, on: date, without: frozenset[str]) -> bool:
         """Whether a cadre active on ``on`` holds an assignment to ``unit`` in force that day
-        that matches ``rule`` (the cadres in ``without`` left out)."""
+        that matches ``rule`` (the cadres in ``without`` left out, and the assignments it says
+        do not count: ``memory_questions.Leaving``)."""
         level = unit.level
+        absent: frozenset[str] = getattr(without, "absent", _NOBODY)
         found = self._supports.get(unit.code)
         if found is None:
             found = self.supports(unit.code)
@@ -108,6 +111,8 @@ class Tables:
                 continue
             cadre = support.cadre
             if cadre.id in without or not cadre.active_on(on):
+                continue
+            if absent and support.assignment.id in absent:
                 continue
             if rule.matches(cadre, support.assignment.role, level):
                 return True

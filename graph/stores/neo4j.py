@@ -29,6 +29,7 @@ from neo4j.exceptions import (
 )
 
 import neo4j
+from graph.activity import Attendance, Meeting, Petition
 from graph.answers import (
     ChainLink,
     Coverage,
@@ -56,6 +57,7 @@ from graph.scope import (
     scope_periods,
     seen_assignment,
 )
+from graph.stores import neo4j_activity as act
 from graph.stores import neo4j_cypher as cy
 from graph.stores.neo4j_parts import (
     FEWEST,
@@ -648,6 +650,7 @@ class Neo4jStore:
 
     def _read(self, query: str, **params: Any) -> list[neo4j.Record]:
         params.setdefault("scope", self.scope)
+        params.setdefault("absent", [])
         params.setdefault("scope_tops", sorted(self._days.tops) if self._days else [])
         if self._tx is not None:
             return list(self._tx.run(_q(query), params))
@@ -681,10 +684,18 @@ class Neo4jStore:
             raise
 
     def _ask(
-        self, query: str, on: date, without: Collection[str] = (), **params: Any
+        self,
+        query: str,
+        on: date,
+        without: Collection[str] = (),
+        *,
+        absent: Collection[str] = (),
+        **params: Any,
     ) -> list[neo4j.Record]:
         policy = self._policy_params(self.policy_on(on))
-        return self._read(query, on=on, without=list(without), **policy, **params)
+        return self._read(
+            query, on=on, without=list(without), absent=list(absent), **policy, **params
+        )
 
     def generation(self) -> int:
         """How many change sets have been applied; changes with every write."""
@@ -815,7 +826,12 @@ class Neo4jStore:
 
         def first(tx: ManagedTransaction) -> ChangeSet:
             self._begin_write(tx, changes, guard)
-            empty = tx.run("MATCH (n) WHERE n:Unit OR n:Cadre RETURN n LIMIT 1").single() is None
+            empty = (
+                tx.run(
+                    "MATCH (n) WHERE n:Unit OR n:Cadre OR n:Meeting OR n:Petition RETURN n LIMIT 1"
+                ).single()
+                is None
+            )
             # into an empty graph (`nam export`'s first copy), nothing is overwritten
             before = (
                 ChangeSet([], [], []) if empty else self.unscoped()._within(tx)._before(changes)
@@ -884,6 +900,9 @@ class Neo4jStore:
             read([u.code for u in changes.units], self.units),
             read([c.id for c in changes.cadres], self.cadres),
             read([a.id for a in changes.assignments], self.assignments_by_id),
+            read([m.id for m in changes.meetings], self.meetings),
+            read([a.key for a in changes.attendance], self.attendances),
+            read([p.id for p in changes.petitions], self.petitions),
         )
 
     def _undo(self, changes: ChangeSet, before: ChangeSet) -> None:
@@ -898,7 +917,18 @@ class Neo4jStore:
             [{"id": c.id} for c in changes.cadres if c.id not in existed[1]],
             [{"id": u.code} for u in changes.units if u.code not in existed[2]],
         )
+        had = (
+            {a.key for a in before.attendance},
+            {m.id for m in before.meetings},
+            {p.id for p in before.petitions},
+        )
+        made = (
+            [{"id": a.key} for a in changes.attendance if a.key not in had[0]],
+            [{"id": m.id} for m in changes.meetings if m.id not in had[1]],
+            [{"id": p.id} for p in changes.petitions if p.id not in had[2]],
+        )
         statements = [
+            *(Statement(query, rows) for query, rows in zip(act.UNCREATE, made, strict=True)),
             *(Statement(query, rows) for query, rows in zip(_UNCREATE, created, strict=True)),
             *self._statements(before),
         ]
@@ -961,6 +991,9 @@ class Neo4jStore:
             Statement(_SUCCESSORS, Rows(changes.units, _successor_row)),
             Statement(_CADRES, Rows(changes.cadres, _cadre_row)),
             Statement(_ASSIGNMENTS, Rows(changes.assignments, _assignment_row)),
+            Statement(act.MEETINGS, Rows(changes.meetings, act.meeting_row)),
+            Statement(act.ATTENDANCE, Rows(changes.attendance, act.attendance_row)),
+            Statement(act.PETITIONS, Rows(changes.petitions, act.petition_row)),
         ]
 
     def changed_between(
@@ -1190,6 +1223,66 @@ class Neo4jStore:
             for item in items
         )
 
+    # --- activity ---------------------------------------------------------------------------
+    def _held(self, m: Any, u: Any) -> Meeting | None:
+        """The meeting, when its unit lies in the scope on the meeting's day."""
+        found = act.meeting(m)
+        unit = self._seen(u)
+        return found if unit is not None and unit.exists_on(found.on) else None
+
+    def meetings(self, ids: Iterable[str]) -> dict[str, Meeting]:
+        rows = self._read(act.MEETINGS_BY_ID, ids=list(ids))
+        found = (self._held(r["m"], r["u"]) for r in rows)
+        return {m.id: m for m in found if m is not None}
+
+    def attendances(self, keys: Iterable[str]) -> dict[str, Attendance]:
+        rows = self._read(act.ATTENDANCES, keys=list(keys))
+        return {
+            r["a"]["key"]: act.attendance(r["a"], r["cadre"], r["m"]["id"])
+            for r in rows
+            if self._held(r["m"], r["u"]) is not None
+        }
+
+    def meetings_at(self, codes: Collection[str], start: date, end: date) -> list[Meeting]:
+        rows = self._read(act.MEETINGS_AT, codes=list(codes), start=start, end=end)
+        return [m for r in rows if (m := self._held(r["m"], r["u"])) is not None]
+
+    def attended(
+        self, cadre_ids: Collection[str], start: date, end: date
+    ) -> dict[str, list[tuple[Meeting, Attendance]]]:
+        out: dict[str, list[tuple[Meeting, Attendance]]] = {c: [] for c in cadre_ids}
+        rows = self._read(act.ATTENDED, ids=list(cadre_ids), start=start, end=end)
+        for r in rows:
+            held = self._held(r["m"], r["u"])
+            if held is not None:
+                out[r["cadre"]].append((held, act.attendance(r["a"], r["cadre"], held.id)))
+        return out
+
+    def _raised(self, p: Any, u: Any) -> Petition | None:
+        """The petition, when its unit lies in the scope on the day it was raised."""
+        found = act.petition(p)
+        unit = self._seen(u)
+        return found if unit is not None and unit.exists_on(found.raised) else None
+
+    def petitions(self, ids: Iterable[str]) -> dict[str, Petition]:
+        rows = self._read(act.PETITIONS_BY_ID, ids=list(ids))
+        found = (self._raised(r["p"], r["u"]) for r in rows)
+        return {p.id: p for p in found if p is not None}
+
+    def petitions_at(self, codes: Collection[str], start: date, end: date) -> list[Petition]:
+        rows = self._read(act.PETITIONS_AT, codes=list(codes), start=start, end=end)
+        return [p for r in rows if (p := self._raised(r["p"], r["u"])) is not None]
+
+    def petitions_of(
+        self, cadre_ids: Collection[str], start: date, end: date
+    ) -> dict[str, list[Petition]]:
+        out: dict[str, list[Petition]] = {c: [] for c in cadre_ids}
+        for r in self._read(act.PETITIONS_OF, ids=list(cadre_ids), start=start, end=end):
+            found = self._raised(r["p"], r["u"])
+            if found is not None:
+                out[r["cadre"]].append(found)
+        return out
+
     def search(self, text: str, limit: int = 20) -> list[Unit | Cadre]:
         key = fold(text)
         if not key:
@@ -1307,17 +1400,19 @@ class Neo4jStore:
                 yield from self._seen_assignments([_assignment(r["s"], r["cadre"], r["unit"])])
 
     # --- questions ------------------------------------------------------------------------
-    def coverage(self, code: str, on: date, without: Collection[str] = ()) -> Coverage:
+    def coverage(
+        self, code: str, on: date, without: Collection[str] = (), absent: Collection[str] = ()
+    ) -> Coverage:
         """One round trip when the unit is there on ``on``: the query returns its root; only
         when it does not is the unit looked up, to say why."""
-        rows = self._ask(cy.COVERAGE, on, without, codes=[code])
+        rows = self._ask(cy.COVERAGE, on, without, absent=absent, codes=[code])
         found = [u for u in self._seen_units(r["unit"] for r in rows) if u.code == code]
         if found and found[0].exists_on(on):
             level_of(self.policy_on(on), found[0], on)  # a map older than its policy: why
             return self._coverages({code: found[0]}, on, without, rows)[code]
         root = need_unit_on(self, code, on)
         level_of(self.policy_on(on), root, on)
-        return self._coverages({code: root}, on, without)[code]
+        return self._coverages({code: root}, on, without, absent=absent)[code]
 
     def coverage_of(self, codes: Iterable[str], on: date) -> dict[str, Coverage]:
         """One round trip: the query returns each root it found with its counts; only the
@@ -1346,9 +1441,10 @@ class Neo4jStore:
         on: date,
         without: Collection[str],
         rows: list[neo4j.Record] | None = None,
+        absent: Collection[str] = (),
     ) -> dict[str, Coverage]:
         if rows is None:
-            rows = self._ask(cy.COVERAGE, on, without, codes=list(roots))
+            rows = self._ask(cy.COVERAGE, on, without, absent=absent, codes=list(roots))
         tallies: dict[str, dict[str, tuple[int, int]]] = {code: {} for code in roots}
         households = dict.fromkeys(roots, 0)
         reached = dict.fromkeys(roots, 0)
@@ -1371,7 +1467,14 @@ class Neo4jStore:
             out[code] = Coverage(root.on(on), on, levels, households[code], reached[code])
         return out
 
-    def gaps(self, code: str, level: str, on: date, without: Collection[str] = ()) -> list[Gap]:
+    def gaps(
+        self,
+        code: str,
+        level: str,
+        on: date,
+        without: Collection[str] = (),
+        absent: Collection[str] = (),
+    ) -> list[Gap]:
         root = need_unit_on(self, code, on)
         policy = self.policy_on(on)
         if policy.coverage_rule(level) is None:
@@ -1384,7 +1487,14 @@ class Neo4jStore:
         level_of(policy, root, on)  # a map older than its policy: said plainly
         upper = [lvl.id for lvl in policy.levels[: policy.level(level).index]]
         rows = self._ask(
-            cy.GAPS, on, without, code=root.code, level=level, upper=upper, down=[*upper, level]
+            cy.GAPS,
+            on,
+            without,
+            absent=absent,
+            code=root.code,
+            level=level,
+            upper=upper,
+            down=[*upper, level],
         )
         return [Gap(self._on(r["u"], on), GapReason(r["reason"]), r["broken_at"]) for r in rows]
 

@@ -25,6 +25,7 @@ Every query takes ``$scope``, the code of the unit the caller is scoped to (null
 graph), and keeps what lies outside it out of its answer (:mod:`graph.scope`).
 
 Parameters shared by the questions: ``$on`` (a date), ``$without`` (cadre ids treated as gone),
+``$absent`` (assignment ids that do not count: their supporter was not present),
 ``$rules`` (per unit level, the coverage rule: role, cadre_level, titles), ``$chain`` (the chain
 levels), ``$household_level``.
 """
@@ -139,7 +140,8 @@ def _covered(n: str, k: str = "k") -> str:
     return (
         f"({rule} IS NOT NULL AND EXISTS {{ MATCH ({n})<-[s{k}:SUPPORTS]-(c{k}) "
         f"WHERE {_matches('s' + k, 'c' + k, rule)} AND {_in_force('s' + k)} "
-        f"AND NOT c{k}.id IN $without AND {_status_on('c' + k)} = 'active' }})"
+        f"AND NOT c{k}.id IN $without AND NOT s{k}.id IN $absent "
+        f"AND {_status_on('c' + k)} = 'active' }})"
     )
 
 
@@ -158,6 +160,9 @@ def _reason(n: str) -> str:
     return f"""CASE WHEN EXISTS {{ MATCH ({n})<-[sr:SUPPORTS]-(cr)
       WHERE {_matches("sr", "cr", rule)} AND {force} AND cr.id IN $without }}
     THEN 'supporter_leaving'
+    WHEN EXISTS {{ MATCH ({n})<-[sr:SUPPORTS]-(cr)
+      WHERE {_matches("sr", "cr", rule)} AND {force} AND sr.id IN $absent AND {status} = 'active' }}
+    THEN 'supporter_absent'
     ELSE coalesce(COLLECT {{
       MATCH ({n})<-[sr:SUPPORTS]-(cr)
       WHERE {_matches("sr", "cr", rule)} AND sr.since <= $on
@@ -320,7 +325,8 @@ _SUPPORTING = f"""
 CALL (n) {{
   OPTIONAL MATCH (n)<-[s:SUPPORTS]-(c)
   WHERE {_exists_on("n")} AND $rules[n.level] IS NOT NULL AND {_matches("s", "c", "$rules[n.level]")}
-    AND {_in_force("s")} AND NOT c.id IN $without AND {_status_on("c")} = 'active'
+    AND {_in_force("s")} AND NOT c.id IN $without AND NOT s.id IN $absent
+    AND {_status_on("c")} = 'active'
   WITH c, s ORDER BY s.since, c.id
   RETURN collect(CASE WHEN c IS NULL THEN null
                  ELSE {{cadre: c {{{_CADRE_FIELDS}}}, assignment: properties(s), unit: n.code}} END) AS supporters
@@ -470,6 +476,12 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
     ),
     (  # 3: dated PART_OF links; a graph from before had one undated link per unit
         "MATCH ()-[r:PART_OF]->() WHERE r.latest IS NULL SET r.latest = true",
+    ),
+    (  # 4: meetings and attendance (graph/activity.py)
+        "CREATE CONSTRAINT meeting_id IF NOT EXISTS FOR (m:Meeting) REQUIRE m.id IS UNIQUE",
+        "CREATE INDEX meeting_on IF NOT EXISTS FOR (m:Meeting) ON (m.on)",
+        "CREATE INDEX attended_key IF NOT EXISTS FOR ()-[a:ATTENDED]-() ON (a.key)",
+        "CREATE CONSTRAINT petition_id IF NOT EXISTS FOR (p:Petition) REQUIRE p.id IS UNIQUE",
     ),
 )
 

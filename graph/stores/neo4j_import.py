@@ -25,6 +25,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
+from graph.activity import Meeting, Petition
 from graph.i18n import _
 from graph.model import Assignment, Cadre, Unit
 from graph.stores.neo4j import (
@@ -35,6 +36,7 @@ from graph.stores.neo4j import (
     _unit_row,
     level_label,
 )
+from graph.stores.neo4j_activity import attendance_row, meeting_row, petition_row
 from graph.stores.port import ChangeSet, StoreError
 from graph.text import field_text
 
@@ -91,6 +93,27 @@ _META_COLUMNS = (
     ("loading", "string"),
     ("imported", "boolean"),
 )
+_MEETING_COLUMNS = (
+    ("id", "ID(Meeting)"),
+    ("unit", "string"),
+    ("on", "date"),
+    ("kind", "string"),
+    ("note", "string"),
+)
+_ATTENDED_COLUMNS = (("key", "string"), ("present", "boolean"), ("reason", "string"))
+_PETITION_COLUMNS = (
+    ("id", "ID(Petition)"),
+    ("unit", "string"),
+    ("raised", "date"),
+    ("received_by", "string"),
+    ("kind", "string"),
+    ("text", "string"),
+    ("handover_cadres", "string[]"),
+    ("handover_dates", "date[]"),
+    ("answered", "date"),
+    ("closed", "date"),
+)
+_HANDLED_COLUMNS = (("step", "long"), ("on", "date"))
 _PART_OF_COLUMNS = (("valid_from", "date"), ("valid_to", "date"), ("latest", "boolean"))
 _MERGED_INTO_COLUMNS = (("on", "date"),)
 _SUPPORTS_COLUMNS = (
@@ -325,5 +348,75 @@ def write_import_files(
         ("WORKS_IN", "works_in.csv"),
         ("SUPPORTS", "supports.csv"),
     ]
+    _write_activity(writer, changes)
     files.records = len(changes)
     return files
+
+
+def _write_activity(writer: _Writer, changes: ChangeSet) -> None:
+    """Meetings, attendance and petitions (graph/stores/neo4j_activity.py), as the importer's
+    nodes and links."""
+    files = writer.files
+    meetings, attended = _formats(_MEETING_COLUMNS), _formats(_ATTENDED_COLUMNS)
+    petitions, handled = _formats(_PETITION_COLUMNS), _formats(_HANDLED_COLUMNS)
+
+    def meeting_where(m: Meeting) -> str:
+        return _("meeting {id}").format(id=m.id)
+
+    def petition_where(p: Petition) -> str:
+        return _("petition {id}").format(id=p.id)
+
+    writer.write(
+        "meetings.csv",
+        _header(_MEETING_COLUMNS, extra=[":LABEL"]),
+        changes.meetings,
+        lambda m: [["Meeting", *_cells(meeting_row(m), meetings)]],
+        meeting_where,
+    )
+    writer.write(
+        "petitions.csv",
+        _header(_PETITION_COLUMNS, extra=[":LABEL"]),
+        changes.petitions,
+        lambda p: [["Petition", *_cells(petition_row(p), petitions)]],
+        petition_where,
+    )
+    files.nodes += ["meetings.csv", "petitions.csv"]
+    writer.write(
+        "held_at.csv",
+        [":START_ID(Meeting)", ":END_ID(Unit)"],
+        changes.meetings,
+        lambda m: [[_string(m.id), _string(m.unit)]],
+        meeting_where,
+    )
+    writer.write(
+        "attended.csv",
+        _header(_ATTENDED_COLUMNS, extra=[":START_ID(Cadre)", ":END_ID(Meeting)"]),
+        changes.attendance,
+        lambda a: [[_string(a.cadre), _string(a.meeting), *_cells(attendance_row(a), attended)]],
+        lambda a: _("attendance {key}").format(key=a.key),
+    )
+    writer.write(
+        "raised_at.csv",
+        [":START_ID(Petition)", ":END_ID(Unit)"],
+        changes.petitions,
+        lambda p: [[_string(p.id), _string(p.unit)]],
+        petition_where,
+    )
+    writer.write(
+        "handled.csv",
+        _header(_HANDLED_COLUMNS, extra=[":START_ID(Cadre)", ":END_ID(Petition)"]),
+        changes.petitions,
+        lambda p: [
+            [_string(cadre), _string(p.id), *_cells({"step": step, "on": on}, handled)]
+            for step, (cadre, on) in enumerate(
+                [(p.received_by, p.raised), *((h.cadre, h.on) for h in p.handovers)]
+            )
+        ],
+        petition_where,
+    )
+    files.relationships += [
+        ("HELD_AT", "held_at.csv"),
+        ("ATTENDED", "attended.csv"),
+        ("RAISED_AT", "raised_at.csv"),
+        ("HANDLED", "handled.csv"),
+    ]

@@ -14,6 +14,7 @@ from datetime import date
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
+from graph.activity import Attendance, Meeting, Petition
 from graph.answers import ChainLink, Coverage, Gap, Load, Reach, Supporter
 from graph.i18n import _, day, number
 from graph.model import Assignment, Cadre, Unit
@@ -135,14 +136,26 @@ class NotFound(KeyError):
 
 @dataclass
 class ChangeSet:
-    """Records to create or replace. Nothing is ever deleted: ending is a new ``until`` date."""
+    """Records to create or replace. Nothing is ever deleted: ending is a new ``until`` date.
+    Meetings and attendance (:mod:`graph.activity`) are written with the chain's records, under
+    the same write generation."""
 
     units: list[Unit] = field(default_factory=list)
     cadres: list[Cadre] = field(default_factory=list)
     assignments: list[Assignment] = field(default_factory=list)
+    meetings: list[Meeting] = field(default_factory=list)
+    attendance: list[Attendance] = field(default_factory=list)
+    petitions: list[Petition] = field(default_factory=list)
 
     def __len__(self) -> int:
-        return len(self.units) + len(self.cadres) + len(self.assignments)
+        return (
+            len(self.units)
+            + len(self.cadres)
+            + len(self.assignments)
+            + len(self.meetings)
+            + len(self.attendance)
+            + len(self.petitions)
+        )
 
 
 #: Called inside a write, on a view of the store as the write sees it, before anything is
@@ -210,6 +223,41 @@ class GraphStore(Protocol):
         self, codes: Iterable[str], on: date, without: Collection[str] = ()
     ) -> Mapping[str, tuple[Supporter, ...]]:
         """For each unit, the supporters who count for its coverage on ``on``."""
+        ...
+
+    # --- activity (graph.activity) ------------------------------------------------------
+    def meetings(self, ids: Iterable[str]) -> Mapping[str, Meeting]:
+        """The meetings with these ids (those that exist and the caller may see)."""
+        ...
+
+    def attendances(self, keys: Iterable[str]) -> Mapping[str, Attendance]:
+        """The attendance rows with these keys (:func:`graph.activity.attendance_key`)."""
+        ...
+
+    def meetings_at(self, codes: Collection[str], start: date, end: date) -> list[Meeting]:
+        """The meetings held at any of ``codes`` on a day in [start, end), by date and id."""
+        ...
+
+    def attended(
+        self, cadre_ids: Collection[str], start: date, end: date
+    ) -> Mapping[str, list[tuple[Meeting, Attendance]]]:
+        """For each cadre, their attendance rows (present or absent) at meetings held on a day
+        in [start, end) that the caller may see, with the meetings, by date."""
+        ...
+
+    def petitions(self, ids: Iterable[str]) -> Mapping[str, Petition]:
+        """The petitions with these ids (those that exist and the caller may see)."""
+        ...
+
+    def petitions_at(self, codes: Collection[str], start: date, end: date) -> list[Petition]:
+        """The petitions raised at any of ``codes`` on a day in [start, end), by date and id."""
+        ...
+
+    def petitions_of(
+        self, cadre_ids: Collection[str], start: date, end: date
+    ) -> Mapping[str, list[Petition]]:
+        """For each cadre, the petitions raised on a day in [start, end) that they received or
+        were passed, by date and id."""
         ...
 
     def search(self, text: str, limit: int = 20) -> list[Unit | Cadre]: ...
@@ -282,8 +330,26 @@ class GraphStore(Protocol):
     def loads_of(self, cadre_ids: Iterable[str], on: date) -> Mapping[str, Load]: ...
 
     # --- questions --------------------------------------------------------------------
-    def coverage(self, code: str, on: date, without: Collection[str] = ()) -> Coverage: ...
-    def gaps(self, code: str, level: str, on: date, without: Collection[str] = ()) -> list[Gap]: ...
+    def coverage(
+        self, code: str, on: date, without: Collection[str] = (), absent: Collection[str] = ()
+    ) -> Coverage:
+        """The coverage of ``code``'s subtree on ``on``: the cadres in ``without`` treated as
+        gone (a what-if), the assignments in ``absent`` as not counting (their supporter was
+        not present in the policy's period: :mod:`graph.presence`)."""
+        ...
+
+    def gaps(
+        self,
+        code: str,
+        level: str,
+        on: date,
+        without: Collection[str] = (),
+        absent: Collection[str] = (),
+    ) -> list[Gap]:
+        """The gaps at ``level`` under ``code``; a unit uncovered only because of ``absent``
+        has the reason ``supporter_absent``."""
+        ...
+
     def chain(self, code: str, on: date) -> list[ChainLink]: ...
     def reach(self, cadre_id: str, on: date) -> Reach: ...
     def changed_between(

@@ -26,6 +26,8 @@ from graph import answers, model
 from graph.dates import today
 from graph.i18n import _
 from graph.orphans import orphaned
+from graph.petitions import petitions_under
+from graph.presence import active_coverage, active_gaps
 from graph.questions import cadres_in, living_tops, what_if
 from graph.stores.port import (
     GraphStore,
@@ -37,7 +39,9 @@ from graph.stores.port import (
     UnitNotInForce,
 )
 from graph.validate import validate_store
+from graph.yearly import yearly_record
 from namgraph.api.access import require_writer, unseen
+from namgraph.api.activity import PetitionReport, YearlyRecord
 from namgraph.api.checked import KnownValid
 from namgraph.api.context import Context, ReadGeneration
 from namgraph.api.errors import Code, bad_input, not_found, store_unavailable
@@ -300,11 +304,64 @@ class Query:
             raise await _refuse(info, exc) from None
 
     @strawberry.field(
+        description="Coverage of a unit's subtree counted under the active rule of the policy "
+        "in force: a unit counts as covered only if its supporter was also present (attended "
+        "a meeting or made a recorded visit) in the policy's period before the date. Same "
+        "shape as `coverage`."
+    )
+    async def active_coverage(
+        self, info: Ctx, unit: strawberry.ID, as_of: date | None = None
+    ) -> Coverage:
+        try:
+            return Coverage.of(
+                await info.context.call(
+                    active_coverage, info.context.store, str(unit), on_date(info, as_of)
+                )
+            )
+        except (NotFound, StoreError, ValueError) as exc:
+            raise await _refuse(info, exc) from None
+
+    @strawberry.field(
+        description="The petitions raised under a unit up to the date: the open ones (with "
+        "`overdue: true`, only those past the policy's answer deadline), where each is waiting, "
+        "counts per level and per cadre, and the median days to an answer per unit one level "
+        "down. Texts are shown to officers only."
+    )
+    async def petitions(
+        self, info: Ctx, unit: strawberry.ID, as_of: date | None = None, overdue: bool = False
+    ) -> PetitionReport:
+        try:
+            report = await info.context.call(
+                petitions_under, info.context.store, str(unit), on_date(info, as_of)
+            )
+        except (NotFound, StoreError, ValueError) as exc:
+            raise await _refuse(info, exc) from None
+        return PetitionReport.of(report, overdue)
+
+    @strawberry.field(
+        description="A cadre's yearly record (phiếu đánh giá): units followed and days held, "
+        "meetings attended against the minimum of their title, petitions received, passed on "
+        "and answered in time, and the coverage of their units at the year's end (the "
+        "request's date, for the current year)."
+    )
+    async def record(
+        self, info: Ctx, cadre: strawberry.ID, year: int, as_of: date | None = None
+    ) -> YearlyRecord:
+        try:
+            found = await info.context.call(
+                yearly_record, info.context.store, str(cadre), year, on_date(info, as_of)
+            )
+        except (NotFound, StoreError, ValueError) as exc:
+            raise await _refuse(info, exc) from None
+        return YearlyRecord.of(found)
+
+    @strawberry.field(
         description="Units at a level of a unit's subtree with no unbroken chain on the date, "
         "by code, a page at a time (`totalCount` counts them all). With `reason`, only gaps "
         "for these reasons; with `under`, only those in that unit's subtree (a district of "
         "the province, say). Without `level`, the first level below the unit at which "
-        "coverage is counted (`level` in the answer names it)."
+        "coverage is counted (`level` in the answer names it). With `active: true`, under the "
+        "active rule (see `activeCoverage`): gaps then include SUPPORTER_ABSENT."
     )
     async def gaps(
         self,
@@ -316,6 +373,7 @@ class Query:
         after: str | None = None,
         reason: list[GapReason] | None = None,
         under: strawberry.ID | None = None,
+        active: bool = False,
     ) -> GapConnection:
         size = page_size(info, first)
         if after is not None:
@@ -327,7 +385,10 @@ class Query:
                 level_id = await info.context.call(_first_counted_below, store, str(unit), on)
             else:
                 level_id = store.policy_on(on).level_id(level) or level
-            found = await info.context.call(store.gaps, str(unit), level_id, on)
+            if active:
+                found = await info.context.call(active_gaps, store, str(unit), level_id, on)
+            else:
+                found = await info.context.call(store.gaps, str(unit), level_id, on)
             if under is not None:
                 found = await info.context.call(_gaps_under, store, found, str(under), on)
         except (NotFound, StoreError, ValueError) as exc:

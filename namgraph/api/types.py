@@ -121,6 +121,7 @@ class GapReason(Enum):
     SUPPORTER_RETIRED = "supporter_retired"
     SUPPORTER_TRANSFERRED = "supporter_transferred"
     SUPPORTER_LEAVING = "supporter_leaving"
+    SUPPORTER_ABSENT = "supporter_absent"
     CHAIN_BROKEN_ABOVE = "chain_broken_above"
 
 

@@ -25,11 +25,13 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from graph.activity import Attendance, Meeting
 from graph.dates import parse_date, today
 from graph.i18n import DEFAULT, LANGUAGES, N_, _, day, number
 from graph.model import Severity, Unit
 from graph.orphans import orphaned as orphaned_units
 from graph.policy import DEFAULT_POLICY, PolicyError, available_policies
+from graph.presence import active_coverage, active_gaps
 from graph.questions import changes_between, what_if
 from graph.stores.config import StoreConfig, dump
 from graph.stores.memory import (
@@ -43,9 +45,11 @@ from graph.stores.memory import migrate as migrate_data
 from graph.stores.neo4j import Neo4jStore
 from graph.stores.port import GraphStore, NoGraph, NotFound, StoreError, UnitNotInForce
 from graph.validate import validate_store
+from loaders.activity import plan_attendance, plan_meetings
 from loaders.admin import plan_admin
-from loaders.columns import KINDS, TEMPLATES
+from loaders.columns import KINDS
 from loaders.generate import generate
+from loaders.generate_activity import generate_activity
 from loaders.illustrative import illustrative_merges, merges_csv
 from loaders.merges import plan_merges
 from loaders.plan import Plan, apply_plan, make_plan
@@ -53,7 +57,7 @@ from loaders.problems import LoadError, Problem
 from loaders.records import plan_file
 from loaders.reorganisation import decisions_csv, plan_reorganisation
 from loaders.reshuffle import PlanRefused, apply_reshuffle, plan_reshuffle
-from loaders.templates import write_template
+from loaders.templates import ALL_TEMPLATES, write_template
 from namgraph import reports
 from namgraph.cli import render
 from namgraph.cli.commands import NamGroup
@@ -395,6 +399,11 @@ RECORD_WORDS = {
     "phone": N_("phone"),
     "history": N_("statuses"),
     "households": N_("households"),
+    "meeting": N_("meeting"),
+    "attendance": N_("attendance"),
+    "note": N_("note"),
+    "present": N_("present"),
+    "reason": N_("reason"),
 }
 
 
@@ -425,18 +434,35 @@ def _shown(value: Any) -> str:
     return "-" if value is None or value == [] else str(value)
 
 
-def _finish(ctx: Context, plan: Plan, dry_run: bool, as_json: bool) -> None:
+def _finish(ctx: Context, plan: Plan, dry_run: bool, as_json: bool, activity: bool = False) -> None:
+    """Show a plan, and write it unless ``dry_run`` (``activity``: a load of meetings or
+    attendance, whose plan counts those)."""
     if as_json and (dry_run or not plan.ok):
         _emit({"dry_run": dry_run, **plan.as_dict()}, ctx)
     elif not as_json:
         s = plan.summary()
-        out.print(
-            _(
-                "Plan: create {create}, change {change}, end {end}, unchanged {unchanged} "
-                "({units} units, {cadres} cadres, {assignments} assignments); {errors} errors, "
-                "{warnings} warnings"
-            ).format(**{k: number(v) for k, v in s.items() if isinstance(v, int)})
-        )
+        written = {k: number(v) for k, v in s.items() if isinstance(v, int)}
+        chain = s["units"] or s["cadres"] or s["assignments"]
+        if chain or not (s["meetings"] or s["attendance"] or activity):
+            out.print(
+                _(
+                    "Plan: create {create}, change {change}, end {end}, unchanged {unchanged} "
+                    "({units} units, {cadres} cadres, {assignments} assignments); {errors} "
+                    "errors, {warnings} warnings"
+                ).format(**written)
+            )
+        if chain and (s["meetings"] or s["attendance"]):
+            out.print(
+                "  " + _("and {meetings} meetings, {attendance} attendance rows").format(**written),
+                markup=False,
+            )
+        elif not chain and (s["meetings"] or s["attendance"] or activity):
+            out.print(
+                _(
+                    "Plan: create {create}, change {change}, unchanged {unchanged} ({meetings} "
+                    "meetings, {attendance} attendance rows); {errors} errors, {warnings} warnings"
+                ).format(**written)
+            )
         shown = plan.provinces.items() if len(plan.provinces) <= 8 else ()
         for code, counts in shown:
             out.print(
@@ -486,7 +512,8 @@ sheet_option = click.option(
 
 @main.group()
 def load() -> None:
-    """Load a file: the administrative list, units, cadres or assignments."""
+    """Load a file: the administrative list, units, cadres, assignments, meetings or
+    attendance."""
 
 
 def _day(_: click.Context, __: click.Parameter, value: str | None) -> date | None:
@@ -598,6 +625,37 @@ for _kind in KINDS:
     _load_kind(_kind)
 
 
+@load.command("meetings")
+@click.argument("file", type=click.Path(path_type=Path))
+@sheet_option
+@dry_run_option
+@json_option
+@pass_ctx
+@handled
+def load_meetings(
+    ctx: Context, file: Path, sheet: str | None, dry_run: bool, as_json: bool
+) -> None:
+    """Meetings held at units (cell meetings, thematic meetings, conferences, committee
+    meetings, recorded visits) from CSV or XLSX (headers: `nam template meetings`). Load them
+    before their attendance sheets."""
+    _finish(ctx, plan_meetings(ctx.store, file, sheet=sheet), dry_run, as_json, activity=True)
+
+
+@load.command("attendance")
+@click.argument("file", type=click.Path(path_type=Path))
+@sheet_option
+@dry_run_option
+@json_option
+@pass_ctx
+@handled
+def load_attendance(
+    ctx: Context, file: Path, sheet: str | None, dry_run: bool, as_json: bool
+) -> None:
+    """Who attended the meetings loaded, present or absent with the reason, from CSV or XLSX
+    (headers: `nam template attendance`)."""
+    _finish(ctx, plan_attendance(ctx.store, file, sheet=sheet), dry_run, as_json, activity=True)
+
+
 @main.command("generate")
 @click.option(
     "--province",
@@ -608,19 +666,32 @@ for _kind in KINDS:
     help="Province code (repeatable), or 'all' for every province loaded.",
 )
 @click.option("--seed", default=1, show_default=True, help="Same seed, same roster.")
+@click.option(
+    "--no-activity",
+    is_flag=True,
+    help="Generate the roster only, without meetings and attendance.",
+)
 @dry_run_option
 @json_option
 @pass_ctx
 @handled
 def generate_command(
-    ctx: Context, provinces: tuple[str, ...], seed: int, dry_run: bool, as_json: bool
+    ctx: Context,
+    provinces: tuple[str, ...],
+    seed: int,
+    no_activity: bool,
+    dry_run: bool,
+    as_json: bool,
 ) -> None:
-    """Generate hamlets, household groups, cadres and assignments on the real list."""
+    """Generate hamlets, household groups, cadres and assignments on the real list, and the
+    meetings they held and who attended them (unless --no-activity)."""
     store = ctx.store
     codes = list(provinces)
     if "all" in codes:
         codes = [u.code for u in store.subtree() if u.level == store.policy.top_level]
     units, cadres, assignments = [], [], []
+    meetings: list[Meeting] = []
+    attendance: list[Attendance] = []
     with _progress(disable=as_json) as progress:
         task = progress.add_task(_("generating"), total=len(codes))
         for code in codes:
@@ -628,14 +699,20 @@ def generate_command(
             units += roster.units
             cadres += roster.cadres
             assignments += roster.assignments
+            if not no_activity:
+                held, present = generate_activity(store, roster, seed)
+                meetings += held
+                attendance += present
             progress.advance(task)
     with err.status(_("checking the plan")):
-        plan = make_plan(store, units, cadres, assignments)
+        plan = make_plan(
+            store, units, cadres, assignments, meetings=meetings, attendance=attendance
+        )
     _finish(ctx, plan, dry_run, as_json)
 
 
 @main.command()
-@click.argument("kind", type=click.Choice(sorted(TEMPLATES)))
+@click.argument("kind", type=click.Choice(sorted(ALL_TEMPLATES)))
 @click.option(
     "--xlsx",
     type=click.Path(dir_okay=False, path_type=Path),
@@ -693,17 +770,41 @@ def validate(ctx: Context, unit: str | None, as_of: date, as_json: bool) -> None
         sys.exit(1)
 
 
+active_option = click.option(
+    "--active",
+    is_flag=True,
+    help="Count a supporter only if they were also present (attended a meeting or made a "
+    "visit) in the policy's period before the date.",
+)
+
+
+def _active_note(ctx: Context, as_of: date) -> str:
+    """What --active counted, for the table's caption."""
+    rules = ctx.store.policy_on(as_of).activity
+    note = _(
+        "active: supporters present at a meeting or visit in the {months} months before {date}"
+    ).format(months=number(rules.active_months), date=day(as_of))
+    if rules.illustrative:
+        note += "; " + _("the policy's figures are illustrative")
+    return note
+
+
 @main.command()
 @click.argument("unit")
+@active_option
 @as_of_option
 @json_option
 @pass_ctx
 @handled
-def coverage(ctx: Context, unit: str, as_of: date, as_json: bool) -> None:
+def coverage(ctx: Context, unit: str, active: bool, as_of: date, as_json: bool) -> None:
     """Coverage of a unit's subtree, per level and end to end (households)."""
-    answer = ctx.store_about(unit).coverage(unit, as_of)
+    store = ctx.store_about(unit)
+    answer = active_coverage(store, unit, as_of) if active else store.coverage(unit, as_of)
     if as_json:
         _emit(render.coverage_dict(answer), ctx)
+    elif active:
+        policy = ctx.store.policy_on(as_of)
+        out.print(render.coverage_table(answer, policy, _active_note(ctx, as_of)))
     else:
         out.print(render.coverage_table(answer, ctx.store.policy_on(as_of)))
 
@@ -717,12 +818,19 @@ def coverage(ctx: Context, unit: str, as_of: date, as_json: bool) -> None:
     help="Instead: units whose parent has ended with no successor named (under UNIT, if "
     "given, an ended unit or one above it).",
 )
+@active_option
 @as_of_option
 @json_option
 @pass_ctx
 @handled
 def gaps(
-    ctx: Context, unit: str | None, level: str | None, orphaned: bool, as_of: date, as_json: bool
+    ctx: Context,
+    unit: str | None,
+    level: str | None,
+    orphaned: bool,
+    active: bool,
+    as_of: date,
+    as_json: bool,
 ) -> None:
     """Units at a level without coverage, or whose chain is broken above them."""
     if orphaned:
@@ -731,7 +839,11 @@ def gaps(
     if unit is None or level is None:
         raise click.UsageError(_("give a UNIT and --level (or --orphaned)"))
     level_id = ctx.store_about(unit).policy_on(as_of).level_id(level) or level
-    found = ctx.store.gaps(unit, level_id, as_of)
+    found = (
+        active_gaps(ctx.store, unit, level_id, as_of)
+        if active
+        else ctx.store.gaps(unit, level_id, as_of)
+    )
     if as_json:
         _emit(
             {
@@ -752,6 +864,8 @@ def gaps(
             **words, date=day(as_of), n=number(len(found))
         )
     )
+    if active:
+        table.caption = _active_note(ctx, as_of)
     for name in (_("code"), _("name"), _("reason"), _("broken at")):
         table.add_column(name)
     for gap in found:

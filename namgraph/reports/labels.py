@@ -59,6 +59,7 @@ REASONS: dict[GapReason, str] = {
     GapReason.SUPPORTER_RETIRED: N_("Its supporter has retired"),
     GapReason.SUPPORTER_TRANSFERRED: N_("Its supporter has been transferred"),
     GapReason.SUPPORTER_LEAVING: N_("Its supporter is leaving"),
+    GapReason.SUPPORTER_ABSENT: N_("Its supporter was not present in the period"),
     GapReason.CHAIN_BROKEN_ABOVE: N_("The chain is broken above it"),
 }
 

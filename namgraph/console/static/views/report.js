@@ -23,6 +23,7 @@ const OWN = [
   "SUPPORTER_RETIRED",
   "SUPPORTER_TRANSFERRED",
   "SUPPORTER_LEAVING",
+  "SUPPORTER_ABSENT",
 ];
 /** What the supporters two levels down may cost in the server's estimate of field reads
  * (namgraph/api/limits.py; its limit is 250,000 unless NAM_MAX_COST says otherwise, and the gaps
