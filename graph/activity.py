@@ -176,6 +176,10 @@ def months_before(day: date, months: int) -> date:
     raise AssertionError("unreachable")
 
 
+#: The most levels under a unit whose meetings make its supporter present (``Presence.below``).
+MOST_BELOW = 3
+
+
 @dataclass(frozen=True, slots=True)
 class Presence:
     """What makes the supporter of a unit of ``level`` present: attending, during the period,
@@ -254,7 +258,12 @@ def parse_activity(
         kinds = tuple(raw.get("kinds", ()))
         for kind in kinds:
             _known(kind, set(KINDS), f"{where}: activity.presence.{level}")
-        presence[level] = Presence(level, int(raw.get("below", 0)), kinds)
+        below = int(raw.get("below", 0))
+        if not 0 <= below <= MOST_BELOW:
+            raise ValueError(
+                f"{where}: activity.presence.{level}.below must be 0 to {MOST_BELOW}, not {below}"
+            )
+        presence[level] = Presence(level, below, kinds)
     windows = []
     for raw in data.get("windows", ()):
         _known(raw["level"], levels, f"{where}: activity.windows {raw['id']}")

@@ -26,7 +26,7 @@ from graph.i18n import _
 from graph.model import Unit
 from graph.stores.port import GraphStore, StoreError, level_of, need_unit_on
 
-__all__ = ["Absence", "absent_assignments", "active_coverage", "active_gaps"]
+__all__ = ["Absence", "absent_assignments", "active_coverage", "active_gaps", "find_absent"]
 
 #: How many times a question is asked again when a write moved the generation meanwhile.
 ATTEMPTS = 3
@@ -72,7 +72,15 @@ def _at_one_generation(store: GraphStore, ask: Callable[[GraphStore], T]) -> T:
 
 def absent_assignments(store: GraphStore, code: str, on: date) -> Absence:
     """The assignments in force on ``on`` that count for coverage in ``code``'s subtree (and
-    in the chain above it) whose supporters were not present in the policy's period."""
+    in the chain above it) whose supporters were not present in the policy's period: the
+    store's :meth:`~graph.stores.port.GraphStore.absent_supporters`."""
+    start = months_before(on, store.policy_on(on).activity.active_months)
+    return Absence(store.absent_supporters(code, on), start, on)
+
+
+def find_absent(store: GraphStore, code: str, on: date) -> frozenset[str]:
+    """:meth:`~graph.stores.port.GraphStore.absent_supporters` over the port's reads: the
+    embedded store's answer, and the reference the Neo4j statement is tested against."""
     policy = store.policy_on(on)
     rules = policy.activity
     start = months_before(on, rules.active_months)
@@ -95,7 +103,7 @@ def absent_assignments(store: GraphStore, code: str, on: date) -> Absence:
         if s.assignment.since <= start
     ]
     if not held:
-        return Absence(frozenset(), start, on)
+        return frozenset()
     attended = store.attended({cadre for _, cadre, _ in held}, start, on + timedelta(days=1))
     meetings = {cadre: [m for m, row in rows if row.present] for cadre, rows in attended.items()}
     climb = _Climb(store, units, max(rules.presence_for(u.level).below for _, _, u in held))
@@ -108,7 +116,7 @@ def absent_assignments(store: GraphStore, code: str, on: date) -> Absence:
             for m in meetings.get(cadre, ())
         ):
             absent.add(assignment)
-    return Absence(frozenset(absent), start, on)
+    return frozenset(absent)
 
 
 class _Climb:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date
+from pathlib import Path
 
 import pytest
 
@@ -210,3 +211,42 @@ def test_graphql_active_coverage_and_gaps_with_absent_supporters(store: GraphSto
     assert data["active"]["householdsReached"] == 0 < data["plain"]["householdsReached"]
     assert data["gaps"]["totalCount"] == 6 and data["plainGaps"]["totalCount"] == 0
     assert {n["reason"] for n in data["gaps"]["nodes"]} == {"SUPPORTER_ABSENT"}
+
+
+def test_both_stores_find_the_same_absent_supporters_in_generated_activity(
+    data_dir: Path, request: pytest.FixtureRequest
+) -> None:
+    """A year and a half of generated activity in district 831, written to both stores: the
+    Neo4j statement and the embedded store (and the reference over the port's reads, on
+    Neo4j) find the same absent supporters, and so the same active coverage and gaps."""
+    from graph.presence import find_absent
+    from graph.stores.memory import MemoryStore
+    from loaders.generate import generate
+    from loaders.generate_activity import generate_activity
+
+    memory = MemoryStore.open(data_dir)
+    roster = generate(memory, "83", 1)
+    meetings, attendance = generate_activity(memory, roster, 1, until=date(2024, 6, 30))
+    inside = {u.code for u in memory.subtree("831")}
+    kept = [m for m in meetings if m.unit in inside]
+    held = {m.id for m in kept}
+    changes = ChangeSet(meetings=kept, attendance=[a for a in attendance if a.meeting in held])
+    neo4j = request.getfixturevalue("neo4j_ben_tre").checkout()
+    for store in (memory, neo4j):
+        store.apply(changes)
+    asked = [
+        ("831", date(2023, 5, 1)),
+        ("831", date(2024, 6, 30)),
+        ("28801", date(2024, 1, 15)),
+        (HAMLET, date(2023, 11, 30)),
+        ("83", date(2024, 2, 29)),
+    ]
+    for code, on in asked:
+        found = memory.absent_supporters(code, on)
+        assert neo4j.absent_supporters(code, on) == found == find_absent(neo4j, code, on)
+        assert active_coverage(neo4j, code, on) == active_coverage(memory, code, on)
+    some = [memory.absent_supporters(code, on) for code, on in asked]
+    assert any(some) and not all(a == some[0] for a in some)
+    assert active_gaps(neo4j, "831", "hamlet", date(2024, 6, 30)) == active_gaps(
+        memory, "831", "hamlet", date(2024, 6, 30)
+    )

@@ -665,6 +665,11 @@ class MemoryStore:
             cadre: self._activity.petitions_of(cadre, start, end, _anyone) for cadre in cadre_ids
         }
 
+    def absent_supporters(self, code: str, on: date) -> frozenset[str]:
+        from graph.presence import find_absent  # presence asks the port, as any store's user
+
+        return find_absent(self, code, on)
+
     def search(self, text: str, limit: int = 20) -> list[Unit | Cadre]:
         return q.search(self.g, self.timeline.ranks(), text, limit)
 

@@ -15,7 +15,7 @@ import re
 import time
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any, LiteralString, cast
 
@@ -29,7 +29,7 @@ from neo4j.exceptions import (
 )
 
 import neo4j
-from graph.activity import Attendance, Meeting, Petition
+from graph.activity import Attendance, Meeting, Petition, months_before
 from graph.answers import (
     ChainLink,
     Coverage,
@@ -364,7 +364,15 @@ class Neo4jStore:
             }
             for r in policy.rules
         ]
+        presence = {
+            level: {
+                "below": policy.activity.presence_for(level).below,
+                "kinds": list(policy.activity.presence_for(level).kinds),
+            }
+            for level in policy.coverage
+        }
         params: dict[str, Any] = {
+            "presence": presence,
             "rules": rules,
             "all_rules": all_rules,
             "chain": list(policy.chain),
@@ -1282,6 +1290,12 @@ class Neo4jStore:
             if found is not None:
                 out[r["cadre"]].append(found)
         return out
+
+    def absent_supporters(self, code: str, on: date) -> frozenset[str]:
+        need_unit_on(self, code, on)
+        start = months_before(on, self.policy_on(on).activity.active_months)
+        rows = self._ask(act.ABSENT, on, code=code, start=start, end=on + timedelta(days=1))
+        return frozenset(r["id"] for r in rows)
 
     def search(self, text: str, limit: int = 20) -> list[Unit | Cadre]:
         key = fold(text)

@@ -15,10 +15,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from graph.activity import Attendance, Handover, Meeting, Petition
-from graph.stores.neo4j_cypher import in_scope
+from graph.activity import MOST_BELOW, Attendance, Handover, Meeting, Petition
+from graph.stores.neo4j_cypher import (
+    exists_on,
+    in_force,
+    in_scope,
+    in_scope_on,
+    matches,
+    path_on,
+    rel_on,
+    status_on,
+)
 
 __all__ = [
+    "ABSENT",
     "ATTENDANCE",
     "ATTENDANCES",
     "ATTENDED",
@@ -115,6 +125,46 @@ MATCH (c:Cadre {{id: id}})-[:HANDLED]->(p:Petition)-[:RAISED_AT]->(u)
 WHERE p.raised >= $start AND p.raised < $end AND {in_scope("u")}
 WITH DISTINCT c, p, u
 RETURN c.id AS cadre, p, u ORDER BY p.raised, p.id
+"""
+
+
+def _link_on(r: str, day: str) -> str:
+    return (
+        f"(({r}.valid_from IS NULL OR {r}.valid_from <= {day}) "
+        f"AND ({r}.valid_to IS NULL OR {day} < {r}.valid_to))"
+    )
+
+
+#: The assignments of absent supporters (graph.presence) under $code on $on: each assignment in
+#: force that counts for coverage, in the subtree and in the chain above, made by $start (the
+#: period's first day), whose cadre attended no meeting of the presence rule's kinds, held in
+#: [$start, $end) at the unit or up to the rule's `below` levels under it by the links of the
+#: meeting's day ($presence: per level, below and kinds).
+ABSENT = f"""
+MATCH (root:Unit {{code: $code}}) WHERE {in_scope_on("root")} AND {exists_on("root")}
+CALL (root) {{
+  MATCH p = (root)<-[:PART_OF*0..]-(u) WHERE {path_on("p", "root")}
+  RETURN u
+  UNION
+  MATCH q = (root)-[:PART_OF*1..]->(u)
+  WHERE u.level IN $chain AND all(r_q IN relationships(q) WHERE {rel_on("r_q")})
+  RETURN u
+}}
+WITH u, $rules[u.level] AS rule, $presence[u.level] AS pr
+WHERE rule IS NOT NULL
+MATCH (u)<-[s:SUPPORTS]-(c)
+WHERE {matches("s", "c", "rule")} AND {in_force("s")} AND s.since <= $start
+  AND {status_on("c")} = 'active'
+  AND NOT EXISTS {{
+    MATCH (c)-[a:ATTENDED]->(m:Meeting)-[:HELD_AT]->(x)
+    WHERE a.present AND m.on >= $start AND m.on < $end
+      AND (size(pr.kinds) = 0 OR m.kind IN pr.kinds) AND {in_scope("x")}
+      AND (x = u OR (pr.below > 0 AND EXISTS {{
+        MATCH h = (x)-[:PART_OF*1..{MOST_BELOW}]->(u)
+        WHERE length(h) <= pr.below AND all(r_h IN relationships(h) WHERE {_link_on("r_h", "m.on")})
+      }}))
+  }}
+RETURN DISTINCT s.id AS id
 """
 
 

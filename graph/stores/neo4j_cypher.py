@@ -48,9 +48,14 @@ __all__ = [
     "SUPPORTERS",
     "TREE",
     "cadre_in_scope",
+    "exists_on",
+    "in_force",
     "in_scope",
     "in_scope_on",
+    "matches",
+    "path_on",
     "rel_on",
+    "status_on",
 ]
 
 
@@ -526,3 +531,10 @@ TREE: dict[int, str] = {
     )
     for depth in range(1, TREE_DEPTH + 1)
 }
+
+#: The fragments above, for the other modules' Cypher (graph/stores/neo4j_activity.py).
+exists_on = _exists_on
+in_force = _in_force
+matches = _matches
+path_on = _path_on
+status_on = _status_on

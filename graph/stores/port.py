@@ -260,6 +260,13 @@ class GraphStore(Protocol):
         were passed, by date and id."""
         ...
 
+    def absent_supporters(self, code: str, on: date) -> frozenset[str]:
+        """The assignments in force on ``on`` that count for coverage in ``code``'s subtree
+        and in the chain above it, made a whole period (the policy's ``active_months``) or
+        more before ``on``, whose cadre was not present in that period (see
+        :mod:`graph.presence`): one round trip."""
+        ...
+
     def search(self, text: str, limit: int = 20) -> list[Unit | Cadre]: ...
     def counts(self) -> Mapping[str, int]: ...
     def predecessors_of(self, codes: Iterable[str]) -> Mapping[str, list[Unit]]:
