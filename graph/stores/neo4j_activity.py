@@ -8,7 +8,10 @@ As analysts see them in Neo4j Browser::
                 answered, closed})-[:RAISED_AT]->(:Unit)
     (:Cadre)-[:HANDLED {step, on}]->(:Petition)    step 0: received; 1, 2, ...: passed on
 
-Every value travels as a parameter; the texts below are constants.
+Every value travels as a parameter; the texts below are constants. As in
+:mod:`graph.stores.neo4j_cypher`, every walk starts at a node already bound (a unit, a cadre, a
+key's index) and leaves the far end unlabelled: a labelled far end lets the planner start from
+every meeting of a label (and after a bulk load, with stale statistics, it did: minutes).
 """
 
 from __future__ import annotations
@@ -87,20 +90,20 @@ RETURN m, u
 
 ATTENDANCES = f"""
 UNWIND $keys AS key
-MATCH (c:Cadre)-[a:ATTENDED {{key: key}}]->(m:Meeting)-[:HELD_AT]->(u) WHERE {in_scope("u")}
+MATCH (c)-[a:ATTENDED {{key: key}}]->(m)-[:HELD_AT]->(u) WHERE {in_scope("u")}
 RETURN a, c.id AS cadre, m, u
 """
 
 MEETINGS_AT = f"""
 UNWIND $codes AS code
-MATCH (u:Unit {{code: code}})<-[:HELD_AT]-(m:Meeting)
+MATCH (u:Unit {{code: code}})<-[:HELD_AT]-(m)
 WHERE m.on >= $start AND m.on < $end AND {in_scope("u")}
 RETURN m, u ORDER BY m.on, m.id
 """
 
 ATTENDED = f"""
 UNWIND $ids AS id
-MATCH (c:Cadre {{id: id}})-[a:ATTENDED]->(m:Meeting)-[:HELD_AT]->(u)
+MATCH (c:Cadre {{id: id}})-[a:ATTENDED]->(m)-[:HELD_AT]->(u)
 WHERE m.on >= $start AND m.on < $end AND {in_scope("u")}
 RETURN c.id AS cadre, a, m, u ORDER BY m.on, m.id
 """
@@ -114,14 +117,14 @@ RETURN p, u
 
 PETITIONS_AT = f"""
 UNWIND $codes AS code
-MATCH (u:Unit {{code: code}})<-[:RAISED_AT]-(p:Petition)
+MATCH (u:Unit {{code: code}})<-[:RAISED_AT]-(p)
 WHERE p.raised >= $start AND p.raised < $end AND {in_scope("u")}
 RETURN p, u ORDER BY p.raised, p.id
 """
 
 PETITIONS_OF = f"""
 UNWIND $ids AS id
-MATCH (c:Cadre {{id: id}})-[:HANDLED]->(p:Petition)-[:RAISED_AT]->(u)
+MATCH (c:Cadre {{id: id}})-[:HANDLED]->(p)-[:RAISED_AT]->(u)
 WHERE p.raised >= $start AND p.raised < $end AND {in_scope("u")}
 WITH DISTINCT c, p, u
 RETURN c.id AS cadre, p, u ORDER BY p.raised, p.id
@@ -156,7 +159,7 @@ MATCH (u)<-[s:SUPPORTS]-(c)
 WHERE {matches("s", "c", "rule")} AND {in_force("s")} AND s.since <= $start
   AND {status_on("c")} = 'active'
   AND NOT EXISTS {{
-    MATCH (c)-[a:ATTENDED]->(m:Meeting)-[:HELD_AT]->(x)
+    MATCH (c)-[a:ATTENDED]->(m)-[:HELD_AT]->(x)
     WHERE a.present AND m.on >= $start AND m.on < $end
       AND (size(pr.kinds) = 0 OR m.kind IN pr.kinds) AND {in_scope("x")}
       AND (x = u OR (pr.below > 0 AND EXISTS {{

@@ -484,7 +484,6 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
     ),
     (  # 4: meetings and attendance (graph/activity.py)
         "CREATE CONSTRAINT meeting_id IF NOT EXISTS FOR (m:Meeting) REQUIRE m.id IS UNIQUE",
-        "CREATE INDEX meeting_on IF NOT EXISTS FOR (m:Meeting) ON (m.on)",
         "CREATE INDEX attended_key IF NOT EXISTS FOR ()-[a:ATTENDED]-() ON (a.key)",
         "CREATE CONSTRAINT petition_id IF NOT EXISTS FOR (p:Petition) REQUIRE p.id IS UNIQUE",
     ),
