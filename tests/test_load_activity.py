@@ -482,7 +482,7 @@ def test_generate_puts_meetings_and_attendance_in_the_same_plan(
     assert result.exit_code == 0, result.output
     summary = json.loads(result.stdout)["summary"]
     assert summary["meetings"] > 0 and summary["attendance"] > 0 and summary["errors"] == 0
-    assert summary["create"] == summary["meetings"] + summary["attendance"]
+    assert summary["create"] == summary["meetings"] + summary["attendance"] + summary["petitions"]
     assert tree_digest(data_dir) == before
 
 

@@ -25,11 +25,12 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from graph.activity import Attendance, Meeting
+from graph.activity import Attendance, Meeting, Petition
 from graph.dates import parse_date, today
 from graph.i18n import DEFAULT, LANGUAGES, N_, _, day, number
 from graph.model import Severity, Unit
 from graph.orphans import orphaned as orphaned_units
+from graph.petitions import PetitionReport, petitions_under
 from graph.policy import DEFAULT_POLICY, PolicyError, available_policies
 from graph.presence import active_coverage, active_gaps
 from graph.questions import changes_between, what_if
@@ -45,13 +46,15 @@ from graph.stores.memory import migrate as migrate_data
 from graph.stores.neo4j import Neo4jStore
 from graph.stores.port import GraphStore, NoGraph, NotFound, StoreError, UnitNotInForce
 from graph.validate import validate_store
+from graph.yearly import NoPolicyInYear, YearlyRecord, yearly_record
 from loaders.activity import plan_attendance, plan_meetings
 from loaders.admin import plan_admin
 from loaders.columns import KINDS
 from loaders.generate import generate
-from loaders.generate_activity import generate_activity
+from loaders.generate_activity import generate_activity, generate_petitions
 from loaders.illustrative import illustrative_merges, merges_csv
 from loaders.merges import plan_merges
+from loaders.petitions import plan_petitions
 from loaders.plan import Plan, apply_plan, make_plan
 from loaders.problems import LoadError, Problem
 from loaders.records import plan_file
@@ -62,6 +65,7 @@ from namgraph import reports
 from namgraph.cli import render
 from namgraph.cli.commands import NamGroup
 from namgraph.cli.tokens import token
+from namgraph.reports.labels import title_name
 
 #: Where `make run` builds the demo province (the README's tour uses it).
 DEMO_DIR = ".nam-demo"
@@ -404,6 +408,13 @@ RECORD_WORDS = {
     "note": N_("note"),
     "present": N_("present"),
     "reason": N_("reason"),
+    "petition": N_("petition"),
+    "raised": N_("received"),
+    "received_by": N_("received by"),
+    "text": N_("content"),
+    "handovers": N_("hand-overs"),
+    "answered": N_("answered"),
+    "closed": N_("closed"),
 }
 
 
@@ -434,16 +445,24 @@ def _shown(value: Any) -> str:
     return "-" if value is None or value == [] else str(value)
 
 
-def _finish(ctx: Context, plan: Plan, dry_run: bool, as_json: bool, activity: bool = False) -> None:
+def _finish(
+    ctx: Context,
+    plan: Plan,
+    dry_run: bool,
+    as_json: bool,
+    activity: bool = False,
+    petitions: bool = False,
+) -> None:
     """Show a plan, and write it unless ``dry_run`` (``activity``: a load of meetings or
-    attendance, whose plan counts those)."""
+    attendance, whose plan counts those; ``petitions``: a load of petitions)."""
     if as_json and (dry_run or not plan.ok):
         _emit({"dry_run": dry_run, **plan.as_dict()}, ctx)
     elif not as_json:
         s = plan.summary()
         written = {k: number(v) for k, v in s.items() if isinstance(v, int)}
         chain = s["units"] or s["cadres"] or s["assignments"]
-        if chain or not (s["meetings"] or s["attendance"] or activity):
+        meets = s["meetings"] or s["attendance"]
+        if chain or not (meets or s["petitions"] or activity or petitions):
             out.print(
                 _(
                     "Plan: create {create}, change {change}, end {end}, unchanged {unchanged} "
@@ -456,11 +475,20 @@ def _finish(ctx: Context, plan: Plan, dry_run: bool, as_json: bool, activity: bo
                 "  " + _("and {meetings} meetings, {attendance} attendance rows").format(**written),
                 markup=False,
             )
-        elif not chain and (s["meetings"] or s["attendance"] or activity):
+        elif not chain and (meets or (activity and not petitions)):
             out.print(
                 _(
                     "Plan: create {create}, change {change}, unchanged {unchanged} ({meetings} "
                     "meetings, {attendance} attendance rows); {errors} errors, {warnings} warnings"
+                ).format(**written)
+            )
+        if s["petitions"] and (chain or meets):
+            out.print("  " + _("and {petitions} petitions").format(**written), markup=False)
+        elif petitions or (s["petitions"] and not chain and not meets):
+            out.print(
+                _(
+                    "Plan: create {create}, change {change}, unchanged {unchanged} ({petitions} "
+                    "petitions); {errors} errors, {warnings} warnings"
                 ).format(**written)
             )
         shown = plan.provinces.items() if len(plan.provinces) <= 8 else ()
@@ -512,8 +540,8 @@ sheet_option = click.option(
 
 @main.group()
 def load() -> None:
-    """Load a file: the administrative list, units, cadres, assignments, meetings or
-    attendance."""
+    """Load a file: the administrative list, units, cadres, assignments, meetings, attendance
+    or petitions."""
 
 
 def _day(_: click.Context, __: click.Parameter, value: str | None) -> date | None:
@@ -656,6 +684,23 @@ def load_attendance(
     _finish(ctx, plan_attendance(ctx.store, file, sheet=sheet), dry_run, as_json, activity=True)
 
 
+@load.command("petitions")
+@click.argument("file", type=click.Path(path_type=Path))
+@sheet_option
+@dry_run_option
+@json_option
+@pass_ctx
+@handled
+def load_petitions(
+    ctx: Context, file: Path, sheet: str | None, dry_run: bool, as_json: bool
+) -> None:
+    """Petitions (kiến nghị) and complaints (phản ánh) raised at hamlets and household groups:
+    who received each, to whom it was passed up the chain and when, and when it was answered
+    or closed, from CSV or XLSX (headers: `nam template petitions`). Hand-overs go in one
+    cell, in date order: 831-0001@3/2/2023; 83-0024@5/2/2023."""
+    _finish(ctx, plan_petitions(ctx.store, file, sheet=sheet), dry_run, as_json, petitions=True)
+
+
 @main.command("generate")
 @click.option(
     "--province",
@@ -669,7 +714,7 @@ def load_attendance(
 @click.option(
     "--no-activity",
     is_flag=True,
-    help="Generate the roster only, without meetings and attendance.",
+    help="Generate the roster only, without meetings, attendance and petitions.",
 )
 @dry_run_option
 @json_option
@@ -684,7 +729,7 @@ def generate_command(
     as_json: bool,
 ) -> None:
     """Generate hamlets, household groups, cadres and assignments on the real list, and the
-    meetings they held and who attended them (unless --no-activity)."""
+    meetings they held, who attended them and the petitions raised (unless --no-activity)."""
     store = ctx.store
     codes = list(provinces)
     if "all" in codes:
@@ -692,6 +737,7 @@ def generate_command(
     units, cadres, assignments = [], [], []
     meetings: list[Meeting] = []
     attendance: list[Attendance] = []
+    raised: list[Petition] = []
     with _progress(disable=as_json) as progress:
         task = progress.add_task(_("generating"), total=len(codes))
         for code in codes:
@@ -703,10 +749,17 @@ def generate_command(
                 held, present = generate_activity(store, roster, seed)
                 meetings += held
                 attendance += present
+                raised += generate_petitions(store, roster, seed)
             progress.advance(task)
     with err.status(_("checking the plan")):
         plan = make_plan(
-            store, units, cadres, assignments, meetings=meetings, attendance=attendance
+            store,
+            units,
+            cadres,
+            assignments,
+            meetings=meetings,
+            attendance=attendance,
+            petitions=raised,
         )
     _finish(ctx, plan, dry_run, as_json)
 
@@ -1038,6 +1091,339 @@ def workload(ctx: Context, unit: str, as_of: date, top: int, as_json: bool) -> N
     out.print(table)
 
 
+# --- activity: petitions and yearly records ------------------------------------------------
+
+#: The kinds of petition, in words.
+PETITION_KIND_WORDS = {"petition": N_("petition"), "complaint": N_("complaint")}
+
+
+def _petition_kind(kind: str) -> str:
+    return _(PETITION_KIND_WORDS[kind]) if kind in PETITION_KIND_WORDS else kind
+
+
+def _illustrative_note(ctx: Context, on: date) -> str:
+    """A note for figures counted under a policy whose activity figures are examples."""
+    if ctx.store.policy_on(on).activity.illustrative:
+        return _("the policy's figures are illustrative")
+    return ""
+
+
+def petitions_dict(report: PetitionReport, overdue_only: bool = False) -> dict[str, Any]:
+    """``nam petitions --json``: the open (or only the overdue) petitions, with where each
+    waits, and the counts and medians of :func:`graph.petitions.petitions_under`."""
+    names = {w.holder.id: w.holder for w in report.open if w.holder is not None}
+    shown = report.overdue if overdue_only else report.open
+    return {
+        "unit": render.unit_dict(report.unit),
+        "as_of": report.on.isoformat(),
+        "answer_days": report.answer_days,
+        "overdue_only": overdue_only,
+        "open": len(report.open),
+        "overdue": len(report.overdue),
+        "answered": report.answered,
+        "petitions": [
+            {
+                "id": w.petition.id,
+                "kind": w.petition.kind,
+                "unit": w.unit.code,
+                "unit_name": w.unit.on(w.petition.raised).name,
+                "raised": w.petition.raised.isoformat(),
+                "received_by": w.petition.received_by,
+                "handovers": [
+                    {"cadre": h.cadre, "on": h.on.isoformat()} for h in w.petition.handovers
+                ],
+                "holder": w.petition.holder_on(report.on),
+                "holder_name": w.holder.name if w.holder else None,
+                "holder_level": w.holder.level if w.holder else None,
+                "days": w.days,
+                "overdue": w.overdue,
+                "text": w.petition.text,
+            }
+            for w in _by_wait(shown)
+        ],
+        "by_level": [
+            {"level": level, "open": n, "overdue": late}
+            for level, (n, late) in report.by_level.items()
+        ],
+        "by_cadre": [
+            {
+                "cadre": cadre,
+                "name": names[cadre].name if cadre in names else None,
+                "open": n,
+                "overdue": late,
+            }
+            for cadre, (n, late) in report.by_cadre.items()
+        ],
+        "median_days": [
+            {"unit": code, "median_days": median} for code, median in report.median_days.items()
+        ],
+    }
+
+
+def _by_wait(waiting: tuple[Any, ...]) -> list[Any]:
+    """Open petitions, the longest waiting first."""
+    return sorted(waiting, key=lambda w: (-w.days, w.petition.id))
+
+
+@main.command("petitions")
+@click.argument("unit")
+@click.option("--overdue", is_flag=True, help="List only the overdue petitions.")
+@as_of_option
+@json_option
+@pass_ctx
+@handled
+def petitions_command(ctx: Context, unit: str, overdue: bool, as_of: date, as_json: bool) -> None:
+    """Open petitions and complaints raised under UNIT: with whom each waits (cadre and
+    level) and for how many days, overdue ones marked; counts per level and per cadre, and the
+    median days to an answer in each unit one level below."""
+    store = ctx.store_about(unit)
+    report = petitions_under(store, unit, as_of)
+    if as_json:
+        _emit(petitions_dict(report, overdue), ctx)
+        return
+    policy = store.policy_on(as_of)
+    root = report.unit.on(as_of)
+    title = (
+        _(
+            "Overdue petitions under {code} {name} on {date}: {overdue} of {open} open "
+            "(an answer is due within {days} days)"
+        )
+        if overdue
+        else _(
+            "Open petitions under {code} {name} on {date}: {open} open, {overdue} overdue "
+            "(an answer is due within {days} days)"
+        )
+    )
+    table = Table(
+        title=title.format(
+            code=root.code,
+            name=root.name,
+            date=day(as_of),
+            open=number(len(report.open)),
+            overdue=number(len(report.overdue)),
+            days=number(report.answer_days),
+        )
+    )
+    table.caption = _illustrative_note(ctx, as_of) or None
+    for name in (
+        _("code"),
+        _("kind"),
+        _("raised at"),
+        _("received"),
+        _("waiting with"),
+        _("level"),
+        _("days open"),
+        _("overdue"),
+        _("content"),
+    ):
+        table.add_column(name, justify="right" if name == _("days open") else "left")
+    for w in _by_wait(report.overdue if overdue else report.open):
+        holder = w.holder
+        table.add_row(
+            w.petition.id,
+            _petition_kind(w.petition.kind),
+            f"{w.unit.code} {w.unit.on(w.petition.raised).name}",
+            day(w.petition.raised),
+            f"{holder.name} ({holder.id})" if holder else w.petition.holder_on(as_of),
+            render.level_name(policy, holder.level) if holder else "-",
+            number(w.days),
+            _("yes") if w.overdue else "",
+            w.petition.text,
+            style="red" if w.overdue else None,
+        )
+    out.print(table)
+    levels = Table(title=_("Open petitions by the level they wait at"))
+    for name in (_("level"), _("open"), _("overdue")):
+        levels.add_column(name)
+    for level, (n, late) in report.by_level.items():
+        shown = render.level_name(policy, level) if policy.has_level(level) else level
+        levels.add_row(shown, number(n), number(late))
+    out.print(levels)
+    names = {w.holder.id: w.holder for w in report.open if w.holder is not None}
+    cadres = Table(title=_("Open petitions by the cadre they wait with"))
+    for name in (_("cadre"), _("name"), _("open"), _("overdue")):
+        cadres.add_column(name)
+    for cadre, (n, late) in sorted(report.by_cadre.items(), key=lambda kv: (-kv[1][0], kv[0])):
+        who = names.get(cadre)
+        cadres.add_row(cadre, who.name if who else "-", number(n), number(late))
+    out.print(cadres)
+    found = store.units(report.median_days)
+    medians = Table(
+        title=_("Median days to an answer, by unit ({n} answered up to {date})").format(
+            n=number(report.answered), date=day(as_of)
+        )
+    )
+    for name in (_("unit"), _("name"), _("median days")):
+        medians.add_column(name)
+    for code, median in report.median_days.items():
+        unit_found = found.get(code)
+        medians.add_row(
+            code, unit_found.on(as_of).name if unit_found else "-", number(round(median, 1))
+        )
+    out.print(medians)
+
+
+def record_dict(record: YearlyRecord) -> dict[str, Any]:
+    """``nam record --json``: the fields of a yearly record."""
+    minimum = record.minimum
+    return {
+        "cadre": render.cadre_dict(record.cadre),
+        "year": record.year,
+        "end": record.end.isoformat(),
+        "policy": record.policy,
+        "illustrative": record.illustrative,
+        "followed": [
+            {
+                "unit": f.unit.code,
+                "name": f.unit.name,
+                "level": f.unit.level,
+                "role": f.role,
+                "days": f.days,
+                "households": f.households,
+                "households_reached": f.households_reached,
+            }
+            for f in record.followed
+        ],
+        "households": record.households,
+        "households_reached": record.households_reached,
+        "meetings": {
+            "attended": record.meetings_attended,
+            "missed": record.meetings_missed,
+            "minimum": (
+                {"rule": minimum.id, "per_year": minimum.per_year, "level": minimum.level}
+                if minimum is not None
+                else None
+            ),
+            "meets_minimum": record.meets_minimum,
+        },
+        "petitions": {
+            "received": record.petitions_received,
+            "passed_on": record.petitions_passed_on,
+            "answered_in_time": record.petitions_answered_in_time,
+            "answered_late": record.petitions_answered_late,
+            "open": record.petitions_open,
+        },
+    }
+
+
+def _year(_ctx: click.Context, _param: click.Parameter, value: int | None) -> int | None:
+    if value is not None and not 1900 <= value <= 9999:
+        raise click.BadParameter(_("give a year such as 2023"))
+    return value
+
+
+def _no_policy(exc: NoPolicyInYear, as_json: bool) -> None:
+    """A year before every policy: bad input, said as such (exit 2)."""
+    if as_json:
+        _emit({"error": "no_policy", "message": str(exc)})
+    err.print(_("error: {message}").format(message=exc), markup=False, highlight=False)
+    sys.exit(2)
+
+
+@main.command("record")
+@click.argument("cadre")
+@click.option(
+    "--year", type=int, required=True, callback=_year, help="The year of the record (2023)."
+)
+@as_of_option
+@json_option
+@pass_ctx
+@handled
+def record_command(ctx: Context, cadre: str, year: int, as_of: date, as_json: bool) -> None:
+    """A cadre's yearly record (phiếu đánh giá): the units followed and for how many days,
+    meetings attended against the minimum of their title, petitions received, passed on and
+    answered in time, and the coverage of the units followed at the year's end (or on
+    --as-of, for a year not over)."""
+    try:
+        record = yearly_record(ctx.store, cadre, year, as_of)
+    except NoPolicyInYear as exc:
+        _no_policy(exc, as_json)
+        return
+    if as_json:
+        _emit(record_dict(record), ctx)
+        return
+    policy = ctx.store.policy_on(record.end)
+    c = record.cadre
+    home = ctx.store.unit(c.home_unit)
+    out.print(
+        _("Yearly record {year}: {id} {name}").format(year=year, id=c.id, name=c.name),
+        markup=False,
+        style="bold",
+    )
+    out.print(
+        _("{level}; {titles}; works in {home}").format(
+            level=render.level_name(policy, c.level),
+            titles="; ".join(title_name(policy, t) for t in c.titles) or "-",
+            home=f"{c.home_unit} {home.on(record.end).name}" if home else c.home_unit,
+        ),
+        markup=False,
+    )
+    counted = _("counted from {start} to {end} under policy {policy}").format(
+        start=day(date(year, 1, 1)), end=day(record.end), policy=record.policy
+    )
+    if record.illustrative:
+        counted += " (" + _("the policy's figures are illustrative") + ")"
+    out.print(counted, markup=False)
+    table = Table(title=_("Units followed"))
+    for name in (
+        _("unit"),
+        _("name"),
+        _("level"),
+        _("role"),
+        _("days"),
+        _("households"),
+        _("reached"),
+    ):
+        table.add_column(name)
+    for f in record.followed:
+        table.add_row(
+            f.unit.code,
+            f.unit.name,
+            render.level_name(policy, f.unit.level),
+            render.role_name(policy, f.role),
+            number(f.days),
+            "-" if f.households is None else number(f.households),
+            "-" if f.households_reached is None else number(f.households_reached),
+        )
+    out.print(table)
+    out.print(
+        _("Households reached at the end: {reached} of {households}").format(
+            reached=number(record.households_reached), households=number(record.households)
+        ),
+        markup=False,
+    )
+    minimum = record.minimum
+    if minimum is None:
+        reached = _("no minimum for the cadre's titles")
+    else:
+        reached = _("minimum {n} a year ({rule}): {verdict}").format(
+            n=number(minimum.per_year),
+            rule=minimum.id,
+            verdict=_("reached") if record.meets_minimum else _("not reached"),
+        )
+    out.print(
+        _("Meetings: {attended} attended, {missed} missed; {minimum}").format(
+            attended=number(record.meetings_attended),
+            missed=number(record.meetings_missed),
+            minimum=reached,
+        ),
+        markup=False,
+    )
+    out.print(
+        _(
+            "Petitions: {received} received, {passed} passed on, {in_time} answered in time, "
+            "{late} answered late, {open} still open"
+        ).format(
+            received=number(record.petitions_received),
+            passed=number(record.petitions_passed_on),
+            in_time=number(record.petitions_answered_in_time),
+            late=number(record.petitions_answered_late),
+            open=number(record.petitions_open),
+        ),
+        markup=False,
+    )
+
+
 # --- reports -------------------------------------------------------------------------------
 
 
@@ -1140,6 +1526,37 @@ def report_workload(
     """Units and households per active cadre working under UNIT; overloaded first."""
     _one_output(xlsx_file, csv_file)
     built = reports.workload_report(ctx.store, unit, as_of)
+    _write_report(built, xlsx_file, csv_file)
+
+
+@report.command("records")
+@click.argument("unit")
+@click.option(
+    "--year", type=int, required=True, callback=_year, help="The year of the records (2023)."
+)
+@as_of_option
+@output_options
+@pass_ctx
+@handled
+def report_records(
+    ctx: Context,
+    unit: str,
+    year: int,
+    as_of: date,
+    xlsx_file: Path | None,
+    csv_file: Path | None,
+) -> None:
+    """The yearly records (phiếu đánh giá) of the cadres under UNIT: a sheet for each unit one
+    level below it at the year's end (districts, or on the two-tier map communes), a row for
+    each cadre working in it or supporting a unit in it during the year."""
+    from namgraph.reports.records import records_report
+
+    _one_output(xlsx_file, csv_file)
+    try:
+        built = records_report(ctx.store, unit, year, as_of)
+    except NoPolicyInYear as exc:
+        _no_policy(exc, False)
+        return
     _write_report(built, xlsx_file, csv_file)
 
 
