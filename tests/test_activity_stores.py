@@ -250,3 +250,23 @@ def test_both_stores_find_the_same_absent_supporters_in_generated_activity(
     assert active_gaps(neo4j, "831", "hamlet", date(2024, 6, 30)) == active_gaps(
         memory, "831", "hamlet", date(2024, 6, 30)
     )
+
+
+def test_dropping_a_neo4j_graph_drops_its_activity(request: pytest.FixtureRequest) -> None:
+    """`nam export neo4j --replace` starts from nothing: no meeting or petition survives."""
+    from graph.activity import Petition
+    from graph.stores.neo4j import Neo4jStore
+
+    loaded = request.getfixturevalue("neo4j_ben_tre")
+    store = loaded.checkout()
+    cell = meeting(HAMLET, date(2023, 3, 12))
+    store.apply(
+        ChangeSet(
+            meetings=[cell],
+            attendance=[Attendance(cell.id, HAMLET_SUPPORTER)],
+            petitions=[Petition("KN-1", HAMLET, date(2023, 3, 1), HAMLET_SUPPORTER)],
+        )
+    )
+    Neo4jStore.drop(store.driver, "neo4j")
+    records, _, _ = store.driver.execute_query("MATCH (n) RETURN count(n) AS n", database_="neo4j")
+    assert records[0]["n"] == 0

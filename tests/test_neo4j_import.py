@@ -18,10 +18,12 @@ from typing import Any
 
 import pytest
 
+from graph.activity import Attendance, Handover, Meeting, Petition
 from graph.model import Cadre
 from graph.stores.config import dump
 from graph.stores.memory import MemoryStore
 from graph.stores.neo4j import Neo4jStore
+from graph.stores.neo4j_activity import attendance_row, meeting_row, petition_row
 from graph.stores.neo4j_import import ARRAY_DELIMITER, write_import_files
 from graph.stores.port import ChangeSet, StoreError
 from neo4j import Driver
@@ -148,8 +150,17 @@ def test_the_importer_loads_the_graph_the_bolt_copy_writes(
     bolt = neo4j_merged.checkout()
     changes = _changes(merged_dir)
     renamed: Cadre = dataclasses.replace(changes.cadres[0], name='Lê "Út", tổ 3\nấp Mỹ')
+    activity = _activity()
+    bolt.apply(activity)
     files = _write(
-        ChangeSet(changes.units, [renamed, *changes.cadres[1:]], changes.assignments),
+        ChangeSet(
+            changes.units,
+            [renamed, *changes.cadres[1:]],
+            changes.assignments,
+            activity.meetings,
+            activity.attendance,
+            activity.petitions,
+        ),
         merged_dir,
         tmp_path / "files",
     )
@@ -178,6 +189,17 @@ def test_the_importer_loads_the_graph_the_bolt_copy_writes(
         assert ours == theirs  # every property of every unit and cadre, types included
         assert _links(driver) == _links(bolt.driver)
 
+        # meetings, attendance and petitions, with their empty notes, reasons and hand-overs
+        assert imported.meetings([m.id for m in activity.meetings]) == {
+            m.id: m for m in activity.meetings
+        }
+        assert imported.attendances([a.key for a in activity.attendance]) == {
+            a.key: a for a in activity.attendance
+        }
+        assert imported.petitions([p.id for p in activity.petitions]) == {
+            p.id: p for p in activity.petitions
+        }
+        assert imported.absent_supporters("831", ON) == bolt.absent_supporters("831", ON)
         assert imported.coverage("83", ON) == bolt.coverage("83", ON)
         assert imported.chain("28801.01.01", ON) == bolt.chain("28801.01.01", ON)
         indexes, _, _ = driver.execute_query(
@@ -192,6 +214,33 @@ def test_the_importer_loads_the_graph_the_bolt_copy_writes(
         driver.close()
 
 
+def _activity() -> ChangeSet:
+    """Meetings, attendance and petitions in district 831, with empty and awkward texts."""
+    cell = Meeting("HOP-1", "28801.01", date(2023, 3, 12), "regular")
+    visit = Meeting("HOP-2", "28801.01.01", date(2023, 4, 2), "visit", 'Ghi "chú", có dấu phẩy')
+    return ChangeSet(
+        meetings=[cell, visit],
+        attendance=[
+            Attendance(cell.id, "831-0001"),
+            Attendance(cell.id, "83-0024", present=False, reason="ốm"),
+            Attendance(visit.id, "831-0001"),
+        ],
+        petitions=[
+            Petition("KN-1", "28801.01", date(2023, 2, 1), "831-0001"),
+            Petition(
+                "KN-2",
+                "28801.01",
+                date(2023, 2, 2),
+                "831-0001",
+                "complaint",
+                "Đường ngập, cống tắc",
+                (Handover("83-0024", date(2023, 2, 5)),),
+                answered=date(2023, 2, 20),
+            ),
+        ],
+    )
+
+
 def test_every_property_the_bolt_copy_writes_has_its_column(merged_dir: Path) -> None:
     from graph.stores import neo4j as bolt
     from graph.stores import neo4j_import as files
@@ -204,3 +253,15 @@ def test_every_property_the_bolt_copy_writes_has_its_column(merged_dir: Path) ->
     assert cadre_keys == {name for name, _ in files._CADRE_COLUMNS}
     assignment_keys = {k for a in changes.assignments for k in bolt._assignment_row(a)}
     assert assignment_keys == {"cadre", "unit", *(name for name, _ in files._SUPPORTS_COLUMNS)}
+    activity = _activity()
+    assert {k for m in activity.meetings for k in meeting_row(m)} == {
+        name for name, _ in files._MEETING_COLUMNS
+    }
+    assert {k for p in activity.petitions for k in petition_row(p)} == {
+        name for name, _ in files._PETITION_COLUMNS
+    }
+    assert {k for a in activity.attendance for k in attendance_row(a)} == {
+        "meeting",
+        "cadre",
+        *(name for name, _ in files._ATTENDED_COLUMNS),
+    }

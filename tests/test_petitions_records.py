@@ -159,3 +159,55 @@ def test_petition_texts_are_for_officers_and_each_read_is_audited(world: Any) ->
     # another province's officer sees nothing of it
     other = world.ask(Role.PROVINCE_ADMIN, query, unit="48")
     assert "KN-A" not in str(other)
+
+
+def test_graphql_petitions_and_record_give_what_the_store_answers(store: GraphStore) -> None:
+    from tests.test_api import Server
+
+    store.apply(ChangeSet(petitions=petitions(store)))
+    text = """query($unit: ID!, $cadre: ID!) {
+      petitions(unit: $unit, asOf: "2023-06-30") {
+        answerDays answered open { id overdue daysOpen waitingWith { id } }
+        byLevel { key open overdue } medianDays { unit days } }
+      record(cadre: $cadre, year: 2023, asOf: "2023-06-30") {
+        year end policy illustrative meetingsAttended minimum meetsMinimum
+        petitionsReceived petitionsPassedOn petitionsAnsweredInTime petitionsAnsweredLate
+        petitionsOpen followed { unit { code } days households householdsReached } } }"""
+    with Server(store) as api:
+        data = api.data(text, unit="831", cadre=DISTRICT_CADRE)
+    report = petitions_under(store, "831", ON)
+    assert data["petitions"]["answerDays"] == report.answer_days == 30
+    assert data["petitions"]["answered"] == report.answered
+    assert [
+        (p["id"], p["overdue"], p["daysOpen"], p["waitingWith"]["id"])
+        for p in data["petitions"]["open"]
+    ] == [
+        (w.petition.id, w.overdue, w.days, w.holder.id if w.holder else None) for w in report.open
+    ]
+    assert {(c["key"], c["open"], c["overdue"]) for c in data["petitions"]["byLevel"]} == {
+        (k, o, d) for k, (o, d) in report.by_level.items()
+    }
+    assert data["petitions"]["medianDays"] == [
+        {"unit": k, "days": v} for k, v in report.median_days.items()
+    ]
+    record = yearly_record(store, DISTRICT_CADRE, 2023, as_of=ON)
+    got = data["record"]
+    assert (got["year"], got["end"], got["policy"], got["illustrative"]) == (
+        2023,
+        "2023-06-30",
+        "ben-tre-559",
+        True,
+    )
+    assert (
+        (got["petitionsReceived"], got["petitionsPassedOn"], got["petitionsOpen"])
+        == (
+            record.petitions_received,
+            record.petitions_passed_on,
+            record.petitions_open,
+        )
+        == (3, 1, 2)
+    )
+    assert (got["minimum"], got["meetsMinimum"]) == (None, None)
+    assert [(f["unit"]["code"], f["days"], f["householdsReached"]) for f in got["followed"]] == [
+        (f.unit.code, f.days, f.households_reached) for f in record.followed
+    ]

@@ -301,6 +301,10 @@ _UNCREATE = (
 )
 
 
+#: The nodes of the chain graph and its bookkeeping, as a WHERE condition on ``n``.
+_GRAPH_LABELS = "n:Unit OR n:Cadre OR n:NamgraphMeta OR n:PolicyRule OR n:Reshuffle"
+
+
 def _unfinished(database: str, started: str) -> str:
     return _(
         "a write into Neo4j database {name} that began at {at} has not finished, so the "
@@ -563,10 +567,11 @@ class Neo4jStore:
     def drop(driver: Driver, database: str) -> None:
         """Delete the whole graph and its meta node (`nam export --replace`, tests)."""
         with driver.session(database=database) as session:
-            session.run(
-                "MATCH (n) WHERE n:Unit OR n:Cadre OR n:NamgraphMeta OR n:PolicyRule OR n:Reshuffle "
-                "CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 10000 ROWS"
-            ).consume()
+            for labels in ("n:Meeting OR n:Petition", _GRAPH_LABELS):  # activity first
+                session.run(
+                    f"MATCH (n) WHERE {labels} "
+                    "CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 5000 ROWS"
+                ).consume()
 
     def close(self) -> None:
         self.driver.close()

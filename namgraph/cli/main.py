@@ -1399,7 +1399,7 @@ def record_command(ctx: Context, cadre: str, year: int, as_of: date, as_json: bo
         reached = _("minimum {n} a year ({rule}): {verdict}").format(
             n=number(minimum.per_year),
             rule=minimum.id,
-            verdict=_("reached") if record.meets_minimum else _("not reached"),
+            verdict=_("met") if record.meets_minimum else _("not met"),
         )
     out.print(
         _("Meetings: {attended} attended, {missed} missed; {minimum}").format(

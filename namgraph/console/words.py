@@ -1,7 +1,8 @@
 """Every word the console's scripts show, as message ids (English) translated on the server
 when the page is rendered, so the page speaks the reader's language and the scripts carry no
 text of their own. Each view's words are a table here; the reshuffle and report views keep
-theirs in :mod:`namgraph.console.words_reshuffle` and :mod:`namgraph.console.words_report`.
+theirs in :mod:`namgraph.console.words_reshuffle` and :mod:`namgraph.console.words_report`, and
+active coverage and the yearly record theirs in :mod:`namgraph.console.words_activity`.
 
 A word with ``{name}`` placeholders is filled in by the script (``say(key, {name: ...})``)."""
 
@@ -12,6 +13,8 @@ from collections.abc import Mapping
 from graph.answers import GapReason
 from graph.i18n import N_, _
 from graph.stores.port import GraphStore
+from namgraph.console.words_activity import WORDS as ACTIVITY
+from namgraph.console.words_activity import activity_table
 from namgraph.console.words_report import WORDS as REPORT
 from namgraph.console.words_reshuffle import WORDS as RESHUFFLE
 from namgraph.reports.labels import REASONS, STATUSES, level_name, role_name, title_name
@@ -154,7 +157,9 @@ TOKEN_ROLES: dict[str, str] = {
 }
 
 #: The names the page carries besides the words, each a table of its own.
-TABLES = frozenset({"views", "levels", "titles", "roles", "tokenRoles", "reasons", "statuses"})
+TABLES = frozenset(
+    {"views", "levels", "titles", "roles", "tokenRoles", "reasons", "statuses", "activity"}
+)
 
 #: Every table the page carries.
 WORDS: tuple[Mapping[str, str], ...] = (
@@ -167,12 +172,14 @@ WORDS: tuple[Mapping[str, str], ...] = (
     SEARCH,
     RESHUFFLE,
     REPORT,
+    ACTIVITY,
 )
 
 
 def page_words(store: GraphStore) -> dict[str, object]:
     """The words of every view, translated; plus the names of levels, titles, roles, gap
-    reasons and statuses, from every policy the store has held (later ones win)."""
+    reasons and statuses, from every policy the store has held (later ones win), and what the
+    policies say of activity (:func:`~namgraph.console.words_activity.activity_table`)."""
     out: dict[str, object] = {}
     for table in WORDS:
         for key, msgid in table.items():
@@ -193,4 +200,5 @@ def page_words(store: GraphStore) -> dict[str, object]:
     out["reasons"] = {reason.name: _(REASONS[reason]) for reason in GapReason}
     out["tokenRoles"] = {role: _(text) for role, text in TOKEN_ROLES.items()}
     out["statuses"] = {status.upper(): _(text) for status, text in STATUSES.items()}
+    out["activity"] = activity_table(store)
     return out

@@ -14,6 +14,21 @@ export function t(key, params = {}) {
   );
 }
 
+/** A word that starts in lower case, as the start of a sentence ("nắm thực tế: …"). */
+export function sentence(text) {
+  const s = String(text ?? "");
+  return s ? s.charAt(0).toLocaleUpperCase(lang) + s.slice(1) : s;
+}
+
+/** What the policy in force on a day says of activity (the page's `activity` table): its
+ * period in months and whether its figures are only illustrative; null if the page has none. */
+export function activityOn(asOf) {
+  const periods = words.activity?.periods ?? [];
+  let found = periods[0] ?? null;
+  for (const period of periods) if (period.from && period.from <= asOf) found = period;
+  return found;
+}
+
 /** The name of a level, title, role, reason or status, from the policy's words. */
 export function named(table, id) {
   return (words[table] ?? {})[id] ?? String(id ?? "").replaceAll("_", " ");

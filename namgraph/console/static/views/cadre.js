@@ -1,11 +1,13 @@
 // A cadre's page: who they are, the units they support and what they reach through unbroken
-// chains, their load against the rule's limit, where the chain breaks below them, and their
-// history of statuses and assignments (one request).
+// chains, their load against the rule's limit, where the chain breaks below them, their yearly
+// record for a year chosen on the page (this year by default), and their history of statuses
+// and assignments (one request).
 
-import { gql } from "../gql.js";
+import { ApiError, gql } from "../gql.js";
 import { day, el, href, levelOf, named, num, show, t, table, unitLink } from "../ui.js";
+import { RECORD, chosenYear, recordSection, recordYears } from "./record.js";
 
-export const CADRE = `query Cadre($id: ID!, $asOf: Date!) @asOf(date: $asOf) {
+export const CADRE = `query Cadre($id: ID!, $asOf: Date!, $year: Int!, $withRecord: Boolean!) @asOf(date: $asOf) {
   cadre(id: $id) {
     id name level titles status statusSince phone
     homeUnit { code name level }
@@ -21,15 +23,27 @@ export const CADRE = `query Cadre($id: ID!, $asOf: Date!) @asOf(date: $asOf) {
     statuses { status since }
     assignments { id role since until decision unit { code name level } }
   }
+  record(cadre: $id, year: $year, asOf: $asOf) @include(if: $withRecord) { ${RECORD} }
 }`;
 
 export async function view(ctx) {
   const { main, arg: id, asOf, viewer } = ctx;
-  const data = await gql(CADRE, { id, asOf });
+  const years = recordYears(asOf);
+  const year = chosenYear(ctx, years);
+  const notHere = () => show(main, el("h2", {}, id), el("p", {}, t("noCadre", { id })));
+  let data;
+  try {
+    data = await gql(CADRE, { id, asOf, year: year ?? 0, withRecord: year !== null });
+  } catch (error) {
+    // the record of a cadre who is not there (or not in the caller's scope) is refused
+    if (!(error instanceof ApiError) || error.code !== "NOT_FOUND" || ctx.stale()) throw error;
+    notHere();
+    return;
+  }
   if (ctx.stale()) return;
   const cadre = data.cadre;
   if (!cadre) {
-    show(main, el("h2", {}, id), el("p", {}, t("noCadre", { id })));
+    notHere();
     return;
   }
   const reach = cadre.reach;
@@ -62,6 +76,7 @@ export async function view(ctx) {
           table(null, [t("name"), t("level"), t("reason")],
             reach.breaks.map((b) => [unitLink(b.unit), named("levels", b.unit.level), named("reasons", b.reason)])))
       : null,
+    recordSection(ctx, cadre.id, years, year, data.record),
     history
       ? el("section", { "aria-labelledby": "hist-h" },
           el("h3", { id: "hist-h" }, t("historyHeading")),

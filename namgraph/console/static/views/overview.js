@@ -1,15 +1,17 @@
-// Tổng quan: coverage of the unit per level and end to end, the ten worst-covered units one
-// level down (one request), then the last 24 months of coverage (one request, 24 aliases).
+// Tổng quan: coverage of the unit per level and end to end, assigned and active (its supporters
+// also present in the policy's period) side by side, the ten worst-covered units one level down
+// (one request), then the last 24 months of coverage (one request, 24 aliases).
 
 import { exportButton } from "../download.js";
-import { gql } from "../gql.js";
+import { ApiError, gql } from "../gql.js";
 import {
-  band, bar, day, el, href, levelOf, named, num, pct, show, svg, t, table, unitLink,
+  activityOn, band, bar, day, el, href, levelOf, named, num, pct, sentence, show, svg, t, table,
+  unitLink,
 } from "../ui.js";
 
 const COVERAGE = `households householdsReached ratio`;
 
-export const OVERVIEW = `query Overview($unit: ID!, $asOf: Date!) @asOf(date: $asOf) {
+export const OVERVIEW = `query Overview($unit: ID!, $asOf: Date!, $active: Boolean! = true) @asOf(date: $asOf) {
   unit(code: $unit) {
     code name level validFrom validTo
     successors { code on resolution unit { code name } }
@@ -19,7 +21,30 @@ export const OVERVIEW = `query Overview($unit: ID!, $asOf: Date!) @asOf(date: $a
       nodes { code name level coverage { ${COVERAGE} } }
     }
   }
+  activeCoverage(unit: $unit, asOf: $asOf) @include(if: $active) {
+    ${COVERAGE} levels { level units covered ratio }
+  }
 }`;
+
+/** What active coverage counts on a date, as the policy in force says it: its period, and
+ * whether its figures are only illustrative. */
+export function activeNote(asOf) {
+  const policy = activityOn(asOf);
+  if (!policy) return "";
+  const note = sentence(t("actNote", { months: num(policy.months), date: day(asOf) }));
+  return policy.illustrative ? `${note}; ${t("actIllustrative")}` : note;
+}
+
+/** The overview's question. Active coverage is asked only of a unit in force on the date: a
+ * unit that has ended (or is not there) is asked again without it, and shows what it became. */
+async function ask(code, asOf) {
+  try {
+    return await gql(OVERVIEW, { unit: code, asOf, active: true });
+  } catch (error) {
+    if (!(error instanceof ApiError) || error.code !== "NOT_FOUND") throw error;
+    return gql(OVERVIEW, { unit: code, asOf, active: false });
+  }
+}
 
 /** The first day of each of the 24 months up to the date, oldest first, and the date itself. */
 export function months(asOf) {
@@ -64,7 +89,7 @@ export async function view(ctx) {
     show(main, el("h2", {}, named("views", "overview")), el("p", {}, t("noUnit")));
     return;
   }
-  const data = await gql(OVERVIEW, { unit: code, asOf });
+  const data = await ask(code, asOf);
   if (ctx.stale()) return;
   const unit = data.unit;
   if (!unit) {
@@ -72,18 +97,32 @@ export async function view(ctx) {
     return;
   }
   const cov = unit.coverage;
-  const levelRows = cov.levels.map((l) => [
-    named("levels", l.level),
-    num(l.units),
-    num(l.covered),
-    bar(l.ratio, named("levels", l.level)),
-  ]);
+  // active coverage has the shape of coverage: its columns beside the assigned ones
+  const active = data.activeCoverage ?? null;
+  const activeLevels = new Map((active?.levels ?? []).map((l) => [l.level, l]));
+  const activeCells = (covered, ratio, label) =>
+    active ? [num(covered), bar(ratio, `${t("actCoverage")}: ${label}`)] : [];
+  const levelRows = cov.levels.map((l) => {
+    const name = named("levels", l.level);
+    const found = activeLevels.get(l.level);
+    return [
+      name,
+      num(l.units),
+      num(l.covered),
+      bar(l.ratio, name),
+      ...activeCells(found?.covered, found?.ratio, name),
+    ];
+  });
   levelRows.push([
     el("strong", {}, t("endToEnd")),
     num(cov.households),
     num(cov.householdsReached),
     bar(cov.ratio, t("endToEnd")),
+    ...activeCells(active?.householdsReached, active?.ratio, t("endToEnd")),
   ]);
+  const levelHeaders = [t("level"), t("units"), t("covered"), t("coverage")];
+  if (active) levelHeaders.push(t("actCovered"), t("actCoverage"));
+  const note = active ? activeNote(asOf) : "";
   const children = unit.childrenConnection.nodes;
   const worst = [...children]
     .filter((c) => c.coverage.households > 0 || c.coverage.ratio !== null)
@@ -110,7 +149,12 @@ export async function view(ctx) {
         el("span", { class: `big-number ${band(cov.ratio)}` }, pct(cov.ratio)),
         el("span", {}, ` ${t("endToEnd")}: ${num(cov.householdsReached)} / ${num(cov.households)}`),
       ),
-      table(null, [t("level"), t("units"), t("covered"), t("coverage")], levelRows, { class: "levels" }),
+      el("div", { class: "table-wrap" },
+        table(null, levelHeaders, levelRows, {
+          class: active ? "levels with-active" : "levels",
+          "aria-describedby": note ? "active-note" : null,
+        })),
+      note ? el("p", { class: "note", id: "active-note" }, note) : null,
     ),
     el("section", { "aria-labelledby": "trend-h" }, el("h3", { id: "trend-h" }, t("trendHeading")), trend),
     el("section", { "aria-labelledby": "worst-h" },

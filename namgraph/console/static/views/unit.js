@@ -1,9 +1,11 @@
 // A unit's page: the chain above it as a breadcrumb of units and the people who hold each
-// link, its own supporters and everyone assigned, and the units below it (one request).
+// link, its own supporters (each with a link to their yearly record) and everyone assigned,
+// and the units below it (one request).
 
 import { gql } from "../gql.js";
 import { bar, cadreLink, day, el, href, levelOf, named, num, show, t, table, unitLink } from "../ui.js";
 import { lifeNote } from "./overview.js";
+import { recordLink } from "./record.js";
 
 const PERSON = `cadre { id name phone titles } role since until decision`;
 
@@ -74,8 +76,11 @@ export async function view(ctx) {
     el("section", { "aria-labelledby": "sup-h" },
       el("h3", { id: "sup-h" }, t("supporters")),
       unit.supporters.length
-        ? el("ul", {}, unit.supporters.map((s) =>
-            el("li", {}, person(s, viewer), ` · ${named("roles", s.role)} · ${t("since", { date: day(s.since) })}`)))
+        ? el("ul", {}, unit.supporters.map((s) => {
+            const record = recordLink(s.cadre, asOf);
+            return el("li", {}, person(s, viewer), ` · ${named("roles", s.role)} · ${t("since", { date: day(s.since) })}`,
+              record ? [" · ", record] : null);
+          }))
         : el("p", {}, el("strong", {}, t("noSupporter")))),
     unit.assignments.length
       ? el("details", {},
