@@ -18,12 +18,14 @@ export const token = {
 export const stats = { requests: 0 };
 
 /** An answer with errors: the server's own messages, the first error's code and, for a file
- * the server could not read, its problems (row, column, what to fix). */
+ * the server could not read, its problems (row, column, what to fix); `extensions` are the
+ * first error's own (a unit not in force on the date says when it ended or starts). */
 export class ApiError extends Error {
-  constructor(message, code, problems) {
+  constructor(message, code, problems, extensions) {
     super(message);
     this.code = code;
     this.problems = problems ?? [];
+    this.extensions = extensions ?? {};
   }
 }
 
@@ -66,6 +68,7 @@ async function send(body, json) {
       messages.join("\n") || t("failed", { status: response.status }),
       extensions.code ?? "ERROR",
       extensions.problems,
+      extensions,
     );
   }
   return answer.data;

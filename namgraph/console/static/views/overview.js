@@ -35,13 +35,15 @@ export function activeNote(asOf) {
   return policy.illustrative ? `${note}; ${t("actIllustrative")}` : note;
 }
 
-/** The overview's question. Active coverage is asked only of a unit in force on the date: a
- * unit that has ended (or is not there) is asked again without it, and shows what it became. */
+/** The overview's question; null when there is no such unit (in the caller's scope). Active
+ * coverage is asked only of a unit in force on the date: a unit that has ended (or not begun)
+ * is asked again without it, and shows what it became. */
 async function ask(code, asOf) {
   try {
     return await gql(OVERVIEW, { unit: code, asOf, active: true });
   } catch (error) {
     if (!(error instanceof ApiError) || error.code !== "NOT_FOUND") throw error;
+    if (!error.extensions.ended && !error.extensions.starts) return null;
     return gql(OVERVIEW, { unit: code, asOf, active: false });
   }
 }
@@ -91,7 +93,7 @@ export async function view(ctx) {
   }
   const data = await ask(code, asOf);
   if (ctx.stale()) return;
-  const unit = data.unit;
+  const unit = data?.unit;
   if (!unit) {
     show(main, el("h2", {}, named("views", "overview")), el("p", {}, t("notFound", { code })));
     return;
