@@ -52,6 +52,7 @@ _PARAMS = {
     "scope": "$scope",
     "scope_tops": "$scope_tops",
     "without": "$without",
+    "absent": "$absent",
 }
 
 
@@ -239,7 +240,8 @@ type Query {{
 def cypher_params(params: dict[str, Any], policy: Policy, on: str) -> dict[str, Any]:
     """What the statements read as ``$cypherParams``: namgraph's policy parameters (the
     Neo4j store's own), the levels coverage is counted at below each level, no scope, nobody
-    left out, and the date a field without ``asOf`` is asked on."""
+    left out (no cadre gone, no supporter absent), and the date a field without ``asOf`` is
+    asked on."""
     levels_from = {
         level.id: [lvl.id for lvl in policy.levels[level.index :] if lvl.id in policy.coverage]
         for level in policy.levels
@@ -250,6 +252,7 @@ def cypher_params(params: dict[str, Any], policy: Policy, on: str) -> dict[str, 
         "scope": None,
         "scope_tops": [],
         "without": [],
+        "absent": [],
         "default_on": on,
     }
 

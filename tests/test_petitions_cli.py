@@ -426,6 +426,16 @@ def test_petitions_overdue_lists_only_the_overdue(with_petitions: Nam, data_dir:
     assert "Overdue petitions under 28801" in text.stdout
 
 
+@pytest.fixture
+def wide(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A terminal wide enough for the tables: the command line's console takes its width when
+    it is made, on import, and a run of every test imports it at 80 columns."""
+    from namgraph.cli import main as cli
+
+    monkeypatch.setattr(cli.out, "_width", 250)
+
+
+@pytest.mark.usefixtures("wide")
 def test_petitions_text_shows_where_each_waits(with_petitions: Nam, data_dir: Path) -> None:
     store = stored(data_dir)
     result = CliRunner(env={**store_env("memory"), "COLUMNS": "250"}).invoke(
@@ -495,6 +505,7 @@ def test_record_text_prints_the_record(with_petitions: Nam, data_dir: Path) -> N
     assert f"Meetings: {record.meetings_attended} attended" in result.stdout
 
 
+@pytest.mark.usefixtures("wide")
 def test_record_in_vietnamese(with_petitions: Nam, data_dir: Path) -> None:
     vi = runner(data_dir, {**store_env("memory"), "NAM_LANG": "vi", "COLUMNS": "200"})
     result = vi("record", DISTRICT_CADRE, "--year", "2023")

@@ -42,6 +42,9 @@ V = TypeVar("V")
 #: Top-level questions over a whole subtree, and what each weighs.
 SUBTREE = {
     "coverage": 1,
+    "activeCoverage": 2,  # coverage, and every supporter's attendance over the period
+    "petitions": 1,
+    "record": 1,
     "gaps": 1,
     "reach": 1,
     "workload": 1,
