@@ -194,7 +194,7 @@ def plan_meetings(
             )
             continue
         if not unit.exists_on(when):
-            reader.fail(row, "date", _not_in_force(unit, when), "unit_not_in_force")
+            reader.fail(row, "date", not_in_force(unit, when), "unit_not_in_force")
             continue
         meeting = Meeting(
             row.get("id") or meeting_key(code, when, kind), code, when, kind, row.get("note")
@@ -230,7 +230,9 @@ def plan_meetings(
     )
 
 
-def _not_in_force(unit: Unit, when: date) -> str:
+def not_in_force(unit: Unit, when: date, record: str = "meeting") -> str:
+    """Why a ``record`` ("meeting" or "petition") dated ``when`` cannot be at ``unit``: the
+    unit did not exist that day."""
     started, ended = unit.started, unit.ended
     if started is not None and when < started:
         return _(
@@ -238,10 +240,16 @@ def _not_in_force(unit: Unit, when: date) -> str:
             "or the unit"
         ).format(code=repr(unit.code), date=day(when), start=day(started))
     if ended is not None and when >= ended:
+        words = {"code": repr(unit.code), "date": day(when), "end": day(ended)}
+        if record == "petition":
+            return _(
+                "unit {code} no longer existed on {date} (it ended on {end}); record the "
+                "petition at the unit that succeeded it"
+            ).format(**words)
         return _(
             "unit {code} no longer existed on {date} (it ended on {end}); record the meeting "
             "at the unit that succeeded it"
-        ).format(code=repr(unit.code), date=day(when), end=day(ended))
+        ).format(**words)
     return _("unit {code} did not exist on {date}; check the date or the unit").format(
         code=repr(unit.code), date=day(when)
     )

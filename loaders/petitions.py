@@ -45,7 +45,7 @@ from graph.i18n import _, day
 from graph.model import Unit
 from graph.policy import Policy
 from graph.stores.port import GraphStore
-from loaders.activity import _level_name, policy_in_force
+from loaders.activity import _level_name, not_in_force, policy_in_force
 from loaders.columns import PETITIONS
 from loaders.plan import Origin, Plan, make_plan
 from loaders.records import _Reader
@@ -361,7 +361,7 @@ def _in_graph(
         )
         ok = False
     elif unit is not None and not unit.exists_on(d.raised):
-        reader.fail(d.row, "raised", _not_in_force(unit, d.raised), "unit_not_in_force")
+        reader.fail(d.row, "raised", not_in_force(unit, d.raised, "petition"), "unit_not_in_force")
         ok = False
     elif unit is not None and unit.on(d.raised).level not in raised_levels(policy):
         levels = raised_levels(policy)
@@ -396,20 +396,3 @@ def _in_graph(
             ok = False
             break
     return ok
-
-
-def _not_in_force(unit: Unit, when: date) -> str:
-    started, ended = unit.started, unit.ended
-    if started is not None and when < started:
-        return _(
-            "unit {code} did not exist yet on {date} (it starts on {start}); check the date "
-            "or the unit"
-        ).format(code=repr(unit.code), date=day(when), start=day(started))
-    if ended is not None and when >= ended:
-        return _(
-            "unit {code} no longer existed on {date} (it ended on {end}); record the petition "
-            "at the unit that succeeded it"
-        ).format(code=repr(unit.code), date=day(when), end=day(ended))
-    return _("unit {code} did not exist on {date}; check the date or the unit").format(
-        code=repr(unit.code), date=day(when)
-    )
