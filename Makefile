@@ -118,6 +118,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.load
 	$(BIN)/python -m bench.national
 	$(BIN)/python -m bench.bulk
+	$(BIN)/python -m bench.activity
 	$(BIN)/python -m bench.versus --ha-noi
 
 clean:
