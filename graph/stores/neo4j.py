@@ -67,6 +67,7 @@ from graph.stores.neo4j_parts import (
     limit_bytes,
     rows_per_part,
 )
+from graph.stores.neo4j_planning import LARGE_WRITE, refresh_statistics
 from graph.stores.port import (
     ChangeSet,
     Guard,
@@ -484,6 +485,7 @@ class Neo4jStore:
                 "SET m.loading = null, m.imported = null, m.generation = m.generation + 1",
                 database_=database,
             )
+            refresh_statistics(driver, database)
         except Neo4jError as exc:  # another process setting it up at once, say: each step
             raise StoreError(  # can be done again, so the next opening finishes it
                 _(
@@ -572,6 +574,7 @@ class Neo4jStore:
                     f"MATCH (n) WHERE {labels} "
                     "CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 5000 ROWS"
                 ).consume()
+        refresh_statistics(driver, database)
 
     def close(self) -> None:
         self.driver.close()
@@ -752,18 +755,21 @@ class Neo4jStore:
     ) -> None:
         """Write ``changes`` in one transaction, or, when they hold more rows than one
         transaction's memory allows (:meth:`rows_per_part`), in parts (:meth:`_apply_in_parts`)."""
-        parts = self._parts(self._statements(changes))
+        statements = self._statements(changes)
+        parts = self._parts(statements)
         if len(parts) > 1:
             self._apply_in_parts(changes, parts, guard, record)
-            return
+        else:
 
-        def work(tx: ManagedTransaction) -> None:
-            self._begin_write(tx, changes, guard)
-            self._write(tx, changes, pause=True)
-            if record is not None:
-                self._record(tx, record)
+            def work(tx: ManagedTransaction) -> None:
+                self._begin_write(tx, changes, guard)
+                self._write(tx, changes, pause=True)
+                if record is not None:
+                    self._record(tx, record)
 
-        self._run_write(work)
+            self._run_write(work)
+        if sum(len(s.rows) for s in statements) >= LARGE_WRITE:
+            refresh_statistics(self.driver, self.database)  # see graph.stores.neo4j_planning
 
     def rows_per_part(self) -> int:
         """The most rows one write transaction holds: from the server's transaction memory
