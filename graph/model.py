@@ -220,6 +220,10 @@ class Cadre:
         return since
 
     def active_on(self, on: date) -> bool:
+        history = self.history
+        if len(history) == 1:  # most cadres: one period (asked for every unit of a coverage)
+            since = history[0].since
+            return history[0].status is Status.ACTIVE and (since is None or since <= on)
         return self.status_on(on) is Status.ACTIVE
 
     @property

@@ -12,6 +12,8 @@ from typing import Any
 import pytest
 
 from namgraph.api.auth import Role
+from namgraph.api.checked import KnownParsed
+from namgraph.api.schema import PARSED_TEXTS
 from tests.access_world import World, open_world
 from tests.conftest import TwoProvinces
 
@@ -88,6 +90,28 @@ def test_a_text_once_valid_is_still_costed_with_each_request_s_variables(open_wi
             unknown = world.ask(Role.ANALYST, '{ unit(code: "83") { nosuchfield } }')
             (error,) = unknown["errors"]
             assert error["extensions"]["code"] == "BAD_INPUT" and "nosuchfield" in error["message"]
+
+
+def test_parsed_texts_are_kept_under_their_token_limit_and_bounded(open_with: Open) -> None:
+    """A text parsed once is not parsed again (namgraph.api.checked.KnownParsed), but the token
+    limit is part of what is kept, a text that does not parse is refused with its code every
+    time, and no more than PARSED_TEXTS documents are kept however many texts arrive."""
+    many = "{ " + " ".join("__typename" for _ in range(300)) + " }"
+    with open_with(max_tokens=4000) as world:
+        for _ in range(2):
+            assert "errors" not in world.ask(Role.ANALYST, many)
+            (error,) = world.ask(Role.ANALYST, "{ unit(code: ) { code } }")["errors"]
+            assert error["extensions"]["code"] == "BAD_INPUT" and "Syntax Error" in error["message"]
+    with open_with(max_tokens=100) as world:  # the same text, parsed before under 4000
+        for _ in range(2):
+            error = refused(world, many)
+            assert error["extensions"]["code"] == "QUERY_TOO_COMPLEX", error
+    with open_with(rate_per_minute=10_000) as world:
+        for i in range(PARSED_TEXTS + 40):
+            assert "errors" not in world.ask(Role.ANALYST, f"{{ t{i}: __typename }}")
+        kept = KnownParsed(maxsize=PARSED_TEXTS).cached_parse_document.cache_info()
+        assert kept.maxsize == PARSED_TEXTS and kept.currsize <= PARSED_TEXTS
+        assert kept.hits > 0
 
 
 def test_a_page_beyond_the_cap_is_refused_before_the_store(open_with: Open) -> None:

@@ -103,6 +103,11 @@ class MemoryStore:
     """The networkx store. ``MemoryStore(policy)`` lives in memory only; ``open``/``init`` bind
     it to a data directory."""
 
+    #: Its revision, generation and pinned snapshots are read from memory and never wait for
+    #: more than a write's swap of a few references: the API asks for them on its event loop
+    #: instead of handing each to a worker thread (see namgraph.api.context.bookkeeping).
+    quick_bookkeeping = True
+
     def __init__(
         self,
         policy: Policy,

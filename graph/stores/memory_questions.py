@@ -286,25 +286,33 @@ def coverage(
     # the units below the root come undated from the tables (each exists on ``on``): a pass
     # reads only their codes, levels and households
     stack: list[tuple[Unit, bool, _Tally | None]] = [(root, above is None, None)]
+    rules = policy.coverage
+    covered_by = found.covered
+    children_on = found.children_on
+    counts_of = whole.counts
     while stack:
         unit, ok, part = stack.pop()
-        tallies = (whole,) if part is None else (whole, part)
-        rule = policy.coverage.get(unit.level)
+        level = unit.level
+        rule = rules.get(level)
         if rule is not None:
-            covered = found.covered(rule, unit, on, without)
-            for tally in tallies:
-                counts = tally.counts[unit.level]
+            covered = covered_by(rule, unit, on, without)
+            counts = counts_of[level]
+            counts[0] += 1
+            counts[1] += covered
+            if part is not None:
+                counts = part.counts[level]
                 counts[0] += 1
                 counts[1] += covered
-            if unit.level in chain and not covered:
+            if not covered and level in chain:
                 ok = False
-        if unit.level == household_level:
+        if level == household_level:
             count = unit.households or 0
-            for tally in tallies:
-                tally.households += count
-                if ok:
-                    tally.reached += count
-        for child in found.children_on(unit.code, on):
+            whole.households += count
+            whole.reached += count if ok else 0
+            if part is not None:
+                part.households += count
+                part.reached += count if ok else 0
+        for child in children_on(unit.code, on):
             child_part = part
             if part is None and parts is not None and policy.has_level(child.level):
                 # (a child of a level the policy has not is not kept: asked about, it is refused)

@@ -100,21 +100,24 @@ class Tables:
     def covered(self, rule: Rule, unit: Unit, on: date, without: frozenset[str]) -> bool:
         """Whether a cadre active on ``on`` holds an assignment to ``unit`` in force that day
         that matches ``rule`` (the cadres in ``without`` left out, and the assignments it says
-        do not count: ``memory_questions.Leaving``)."""
-        level = unit.level
-        absent: frozenset[str] = getattr(without, "absent", _NOBODY)
+        do not count: ``memory_questions.Leaving``). The cheap tests come first: this runs once
+        for every unit of a coverage pass."""
+        if unit.level != rule.unit_level:
+            return False
         found = self._supports.get(unit.code)
         if found is None:
             found = self.supports(unit.code)
+        role = rule.role
         for support in found:
-            if not support.since <= on < support.until:
+            if support.assignment.role != role or not support.since <= on < support.until:
                 continue
             cadre = support.cadre
             if cadre.id in without or not cadre.active_on(on):
                 continue
+            absent: frozenset[str] = getattr(without, "absent", _NOBODY)
             if absent and support.assignment.id in absent:
                 continue
-            if rule.matches(cadre, support.assignment.role, level):
+            if rule.admits(cadre):
                 return True
         return False
 

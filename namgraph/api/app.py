@@ -28,7 +28,7 @@ from namgraph.api import downloads, graphiql, templates
 from namgraph.api.audit import Audit
 from namgraph.api.auth import Principal, Role
 from namgraph.api.body import BodyGuard, JsonRefused, graphql_error, read_json
-from namgraph.api.context import Context
+from namgraph.api.context import Context, bookkeeping
 from namgraph.api.errors import Code, error, store_unavailable
 from namgraph.api.gate import Gate
 from namgraph.api.kept import Kept
@@ -129,12 +129,12 @@ class Router(GraphQLRouter[Context, None]):
                 request, request_adapter, sub_response, context, root_value, request_data
             )
             if context.wrote:
-                context.generation = await run_in_threadpool(context.base.generation)
+                context.generation = await bookkeeping(context.base, context.base.generation)
                 break
             if context.generation is None or context.kept_whole:  # nothing read, or all kept
                 break
             try:
-                now = await run_in_threadpool(context.store.revision)
+                now = await bookkeeping(context.store, context.store.revision)
             except StoreError as exc:  # the answer cannot be vouched for: none is given
                 result = ExecutionResult(data=None, errors=[store_unavailable(str(exc))])
                 context.generation = None

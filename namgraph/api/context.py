@@ -52,7 +52,7 @@ from namgraph.api.errors import store_unavailable
 from namgraph.api.kept import Kept, Revision, key_of
 from namgraph.api.settings import Settings
 
-__all__ = ["Context", "Loaders", "ReadGeneration", "answer"]
+__all__ = ["Context", "Loaders", "ReadGeneration", "answer", "bookkeeping"]
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
@@ -88,6 +88,16 @@ def _read(fn: Callable[..., V], *args: Any, **kwargs: Any) -> V:
     answer = fn(*args, **kwargs)
     pause_at("read-done")
     return answer
+
+
+async def bookkeeping(store: GraphStore, fn: Callable[[], V]) -> V:
+    """One of the store's bookkeeping calls (its revision or generation, a pinned snapshot):
+    on the event loop when the store keeps them in memory (``quick_bookkeeping``: the embedded
+    store), where handing each to a worker thread cost more than the call (three of the five
+    thread hops of a small question); on a worker thread otherwise (Neo4j asks the server)."""
+    if getattr(store, "quick_bookkeeping", False):
+        return fn()
+    return await run_in_threadpool(fn)
 
 
 #: How a store call is run off the event loop: ``run(fn, *args)``.
@@ -262,7 +272,7 @@ class Context(BaseContext):
         """Read from here on at the store's current generation: the embedded store's snapshot
         of it, as the caller's scope sees it; fresh data loaders, so nothing read before
         carries over."""
-        store = await run_in_threadpool(self.base.pinned)
+        store = await bookkeeping(self.base, self.base.pinned)
         if self.principal.scope is not None:
             store = await run_in_threadpool(store.scoped, self.principal.scope)
         self.store = store
@@ -345,7 +355,7 @@ class ReadGeneration(SchemaExtension):
             context.revision = None
         elif context.generation is None and not _schema_only(execution):
             try:
-                revision = await run_in_threadpool(context.store.revision)
+                revision = await bookkeeping(context.store, context.store.revision)
             except StoreError as exc:  # down, or being written in parts: no question is asked
                 execution.result = GraphQLExecutionResult(
                     data=None, errors=[store_unavailable(str(exc))]

@@ -42,7 +42,7 @@ from graph.validate import validate_store
 from graph.yearly import yearly_record
 from namgraph.api.access import require_writer, unseen
 from namgraph.api.activity import PetitionReport, YearlyRecord
-from namgraph.api.checked import KnownValid
+from namgraph.api.checked import KnownParsed, KnownValid
 from namgraph.api.context import Context, ReadGeneration
 from namgraph.api.errors import Code, bad_input, not_found, store_unavailable
 from namgraph.api.errors import error as coded
@@ -713,6 +713,11 @@ class Schema(strawberry.Schema):
                 context.audit("refused", context.principal, code, reason=error.message)
 
 
+#: How many parsed query texts are kept (least recently used go first; see
+#: namgraph.api.checked): unique texts cannot grow it.
+PARSED_TEXTS = 512
+
+
 def make_schema(settings: Settings | None = None) -> strawberry.Schema:
     settings = settings or Settings()
     extensions: list[object] = [
@@ -723,6 +728,7 @@ def make_schema(settings: Settings | None = None) -> strawberry.Schema:
         lambda: QueryDepthLimiter(max_depth=settings.max_depth),
         lambda: MaxAliasesLimiter(max_alias_count=settings.max_aliases),
         lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
+        lambda: KnownParsed(maxsize=PARSED_TEXTS),
         lambda: CostLimit(settings.max_cost, settings.default_page),
         KnownValid.factory(512),
     ]
