@@ -14,10 +14,10 @@ Rules that depend on the request (the cost rule reads the request's variables, s
 :mod:`namgraph.api.limits`) carry ``per_request = True`` and run on every request. Such a rule
 looks at operation definitions only (``enter_operation_definition``), so for a known text it is
 called on each operation directly, without walking the whole document with the schema's type
-information (which cost a tenth of a small question). Only texts
-that passed are remembered, at most ``size`` of them (least recently used go first), under
-the language of the request as well, so no message is ever given in another language; a text
-that failed is validated in full again each time.
+information (which cost a tenth of a small question). Only texts that passed are remembered,
+at most ``size`` of them (least recently used go first), under the language of the request as
+well, so no message is ever given in another language; a text that failed is validated in full
+again each time.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ import contextlib
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
+from typing import Any
 
 from graphql import (
     ASTValidationRule,
@@ -121,17 +122,13 @@ def per_request(
     errors: list[GraphQLError] = []
     context = ValidationContext(schema, document, TypeInfo(schema), errors.append)
     for rule in rules:
-        enter = getattr(rule(context), "enter_operation_definition")  # noqa: B009
+        visitor: Any = rule(context)
         for definition in document.definitions:
             if isinstance(definition, OperationDefinitionNode):
-                enter(definition)
+                visitor.enter_operation_definition(definition)
     return errors
 
 
 def _operations_only(rule: type[ASTValidationRule]) -> bool:
-    handlers = {
-        name
-        for name in dir(rule)
-        if name.startswith(("enter", "leave")) and name not in ("enter_leave_map",)
-    }
+    handlers = {name for name in dir(rule) if name.startswith(("enter", "leave"))}
     return handlers == {"enter_operation_definition"}
