@@ -106,7 +106,7 @@ class MemoryStore:
     #: Its revision, generation and pinned snapshots are read from memory and never wait for
     #: more than a write's swap of a few references: the API asks for them on its event loop
     #: instead of handing each to a worker thread (see namgraph.api.context.bookkeeping).
-    quick_bookkeeping = True
+    quick_bookkeeping = frozenset({"revision", "generation", "pinned"})
 
     def __init__(
         self,

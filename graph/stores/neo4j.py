@@ -588,6 +588,10 @@ class Neo4jStore:
         view._days = None
         return view
 
+    #: Of its bookkeeping, only ``pinned`` never waits (it is the store itself); its revision
+    #: and generation are asked of the server (see namgraph.api.context.bookkeeping).
+    quick_bookkeeping = frozenset({"pinned"})
+
     def pinned(self) -> Neo4jStore:
         return self  # READ COMMITTED: readers compare generations (see GraphStore.pinned)
 

@@ -92,10 +92,12 @@ def _read(fn: Callable[..., V], *args: Any, **kwargs: Any) -> V:
 
 async def bookkeeping(store: GraphStore, fn: Callable[[], V]) -> V:
     """One of the store's bookkeeping calls (its revision or generation, a pinned snapshot):
-    on the event loop when the store keeps them in memory (``quick_bookkeeping``: the embedded
-    store), where handing each to a worker thread cost more than the call (three of the five
-    thread hops of a small question); on a worker thread otherwise (Neo4j asks the server)."""
-    if getattr(store, "quick_bookkeeping", False):
+    on the event loop when the store names it among those that never wait
+    (``quick_bookkeeping``: all three on the embedded store, which keeps them in memory; only
+    ``pinned`` on Neo4j), where handing it to a worker thread cost more than the call (three of
+    the five thread hops of a small question on the embedded store); on a worker thread
+    otherwise (Neo4j asks the server its revision)."""
+    if getattr(fn, "__name__", "") in getattr(store, "quick_bookkeeping", ()):
         return fn()
     return await run_in_threadpool(fn)
 
