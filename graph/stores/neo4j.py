@@ -266,27 +266,31 @@ def _assignment_row(a: Assignment) -> dict[str, Any]:
 
 
 _PARENTS = (
-    "UNWIND $rows AS row MATCH (u:Unit {code: row.code}) "
+    "UNWIND $rows AS row MATCH (u:Unit {code: row.code}) USING INDEX SEEK u:Unit(code) "
     "OPTIONAL MATCH (u)-[old:PART_OF]->() DELETE old "
     "WITH DISTINCT u, row UNWIND row.links AS link "
-    "MATCH (p:Unit {code: link.parent}) "
+    "MATCH (p:Unit {code: link.parent}) USING INDEX SEEK p:Unit(code) "
     "CREATE (u)-[:PART_OF {valid_from: link.valid_from, valid_to: link.valid_to, "
     "latest: link.latest}]->(p)"
 )
 _SUCCESSORS = (
-    "UNWIND $rows AS row MATCH (u:Unit {code: row.code}) "
+    "UNWIND $rows AS row MATCH (u:Unit {code: row.code}) USING INDEX SEEK u:Unit(code) "
     "OPTIONAL MATCH (u)-[old:MERGED_INTO]->() DELETE old "
     "WITH DISTINCT u, row UNWIND row.into AS into "
-    "MATCH (n:Unit {code: into.code}) CREATE (u)-[:MERGED_INTO {on: into.on}]->(n)"
+    "MATCH (n:Unit {code: into.code}) USING INDEX SEEK n:Unit(code) "
+    "CREATE (u)-[:MERGED_INTO {on: into.on}]->(n)"
 )
 _CADRES = (
     "UNWIND $rows AS row MERGE (c:Cadre {id: row.id}) SET c = row "
     "WITH c, row OPTIONAL MATCH (c)-[old:WORKS_IN]->() DELETE old "
-    "WITH DISTINCT c, row MATCH (h:Unit {code: row.home_unit}) MERGE (c)-[:WORKS_IN]->(h)"
+    "WITH DISTINCT c, row MATCH (h:Unit {code: row.home_unit}) USING INDEX SEEK h:Unit(code) "
+    "MERGE (c)-[:WORKS_IN]->(h)"
 )
 _ASSIGNMENTS = (
-    "UNWIND $rows AS row OPTIONAL MATCH ()-[old:SUPPORTS {id: row.id}]->() DELETE old "
+    "UNWIND $rows AS row OPTIONAL MATCH ()-[old:SUPPORTS {id: row.id}]->() "
+    "USING INDEX SEEK old:SUPPORTS(id) DELETE old "
     "WITH DISTINCT row MATCH (c:Cadre {id: row.cadre}), (u:Unit {code: row.unit}) "
+    "USING INDEX SEEK c:Cadre(id) USING INDEX SEEK u:Unit(code) "
     "CREATE (c)-[:SUPPORTS {id: row.id, role: row.role, since: row.since, "
     "until: row.until, decision: row.decision}]->(u)"
 )
@@ -296,9 +300,10 @@ _FINISHED = (
 )
 #: What a write that failed halfway created, deleted again (see ``Neo4jStore._undo``).
 _UNCREATE = (
-    "UNWIND $rows AS row OPTIONAL MATCH ()-[s:SUPPORTS {id: row.id}]->() DELETE s",
-    "UNWIND $rows AS row MATCH (c:Cadre {id: row.id}) DETACH DELETE c",
-    "UNWIND $rows AS row MATCH (u:Unit {code: row.id}) DETACH DELETE u",
+    "UNWIND $rows AS row OPTIONAL MATCH ()-[s:SUPPORTS {id: row.id}]->() "
+    "USING INDEX SEEK s:SUPPORTS(id) DELETE s",
+    "UNWIND $rows AS row MATCH (c:Cadre {id: row.id}) USING INDEX SEEK c:Cadre(id) DETACH DELETE c",
+    "UNWIND $rows AS row MATCH (u:Unit {code: row.id}) USING INDEX SEEK u:Unit(code) DETACH DELETE u",
 )
 
 

@@ -55,12 +55,15 @@ __all__ = [
 MEETINGS = (
     "UNWIND $rows AS row MERGE (m:Meeting {id: row.id}) SET m = row "
     "WITH m, row OPTIONAL MATCH (m)-[old:HELD_AT]->() DELETE old "
-    "WITH DISTINCT m, row MATCH (u:Unit {code: row.unit}) MERGE (m)-[:HELD_AT]->(u)"
+    "WITH DISTINCT m, row MATCH (u:Unit {code: row.unit}) USING INDEX SEEK u:Unit(code) "
+    "MERGE (m)-[:HELD_AT]->(u)"
 )
 #: Write attendance rows: one ATTENDED link per cadre and meeting, replaced on a reload.
 ATTENDANCE = (
-    "UNWIND $rows AS row OPTIONAL MATCH ()-[old:ATTENDED {key: row.key}]->() DELETE old "
+    "UNWIND $rows AS row OPTIONAL MATCH ()-[old:ATTENDED {key: row.key}]->() "
+    "USING INDEX SEEK old:ATTENDED(key) DELETE old "
     "WITH DISTINCT row MATCH (c:Cadre {id: row.cadre}), (m:Meeting {id: row.meeting}) "
+    "USING INDEX SEEK c:Cadre(id) USING INDEX SEEK m:Meeting(id) "
     "CREATE (c)-[:ATTENDED {key: row.key, present: row.present, reason: row.reason}]->(m)"
 )
 #: Write petitions: each hangs from its unit, and links the cadres who handled it.
@@ -68,18 +71,22 @@ PETITIONS = (
     "UNWIND $rows AS row MERGE (p:Petition {id: row.id}) SET p = row "
     "WITH p, row OPTIONAL MATCH (p)-[old:RAISED_AT]->() DELETE old "
     "WITH DISTINCT p, row OPTIONAL MATCH (p)<-[old:HANDLED]-() DELETE old "
-    "WITH DISTINCT p, row MATCH (u:Unit {code: row.unit}) MERGE (p)-[:RAISED_AT]->(u) "
+    "WITH DISTINCT p, row MATCH (u:Unit {code: row.unit}) USING INDEX SEEK u:Unit(code) "
+    "MERGE (p)-[:RAISED_AT]->(u) "
     "WITH p, row UNWIND range(0, size(row.handover_cadres)) AS step "
     "MATCH (c:Cadre {id: CASE step WHEN 0 THEN row.received_by "
-    "ELSE row.handover_cadres[step - 1] END}) "
+    "ELSE row.handover_cadres[step - 1] END}) USING INDEX SEEK c:Cadre(id) "
     "CREATE (c)-[:HANDLED {step: step, on: CASE step WHEN 0 THEN row.raised "
     "ELSE row.handover_dates[step - 1] END}]->(p)"
 )
 #: What a write in parts created, deleted again: attendance, meetings, petitions.
 UNCREATE = (
-    "UNWIND $rows AS row OPTIONAL MATCH ()-[a:ATTENDED {key: row.id}]->() DELETE a",
-    "UNWIND $rows AS row MATCH (m:Meeting {id: row.id}) DETACH DELETE m",
-    "UNWIND $rows AS row MATCH (p:Petition {id: row.id}) DETACH DELETE p",
+    "UNWIND $rows AS row OPTIONAL MATCH ()-[a:ATTENDED {key: row.id}]->() "
+    "USING INDEX SEEK a:ATTENDED(key) DELETE a",
+    "UNWIND $rows AS row MATCH (m:Meeting {id: row.id}) USING INDEX SEEK m:Meeting(id) "
+    "DETACH DELETE m",
+    "UNWIND $rows AS row MATCH (p:Petition {id: row.id}) USING INDEX SEEK p:Petition(id) "
+    "DETACH DELETE p",
 )
 
 MEETINGS_BY_ID = f"""
