@@ -13,7 +13,7 @@ import pytest
 
 from namgraph.api.auth import Role
 from namgraph.api.checked import KnownParsed
-from namgraph.api.schema import PARSED_TEXTS
+from namgraph.api.schema import KNOWN_TEXTS
 from tests.access_world import World, open_world
 from tests.conftest import TwoProvinces
 
@@ -100,7 +100,7 @@ def test_a_text_once_valid_is_still_costed_with_each_request_s_variables(open_wi
 def test_parsed_texts_are_kept_under_their_token_limit_and_bounded(open_with: Open) -> None:
     """A text parsed once is not parsed again (namgraph.api.checked.KnownParsed), but the token
     limit is part of what is kept, a text that does not parse is refused with its code every
-    time, and no more than PARSED_TEXTS documents are kept however many texts arrive."""
+    time, and no more than KNOWN_TEXTS documents are kept however many texts arrive."""
     many = "{ " + " ".join("__typename" for _ in range(300)) + " }"
     with open_with(max_tokens=4000) as world:
         for _ in range(2):
@@ -112,10 +112,10 @@ def test_parsed_texts_are_kept_under_their_token_limit_and_bounded(open_with: Op
             error = refused(world, many)
             assert error["extensions"]["code"] == "QUERY_TOO_COMPLEX", error
     with open_with(rate_per_minute=10_000) as world:
-        for i in range(PARSED_TEXTS + 40):
+        for i in range(KNOWN_TEXTS + 40):
             assert "errors" not in world.ask(Role.ANALYST, f"{{ t{i}: __typename }}")
-        kept = KnownParsed(maxsize=PARSED_TEXTS).cached_parse_document.cache_info()
-        assert kept.maxsize == PARSED_TEXTS and kept.currsize <= PARSED_TEXTS
+        kept = KnownParsed(maxsize=KNOWN_TEXTS).cached_parse_document.cache_info()
+        assert kept.maxsize == KNOWN_TEXTS and kept.currsize <= KNOWN_TEXTS
         assert kept.hits > 0
 
 

@@ -129,12 +129,12 @@ class Router(GraphQLRouter[Context, None]):
                 request, request_adapter, sub_response, context, root_value, request_data
             )
             if context.wrote:
-                context.generation = await bookkeeping(context.base, context.base.generation)
+                context.generation = await bookkeeping(context.base, "generation")
                 break
             if context.generation is None or context.kept_whole:  # nothing read, or all kept
                 break
             try:
-                now = await bookkeeping(context.store, context.store.revision)
+                now = await bookkeeping(context.store, "revision")
             except StoreError as exc:  # the answer cannot be vouched for: none is given
                 result = ExecutionResult(data=None, errors=[store_unavailable(str(exc))])
                 context.generation = None

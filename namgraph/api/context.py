@@ -90,16 +90,17 @@ def _read(fn: Callable[..., V], *args: Any, **kwargs: Any) -> V:
     return answer
 
 
-async def bookkeeping(store: GraphStore, fn: Callable[[], V]) -> V:
-    """One of the store's bookkeeping calls (its revision or generation, a pinned snapshot):
-    on the event loop when the store names it among those that never wait
-    (``quick_bookkeeping``: all three on the embedded store, which keeps them in memory; only
-    ``pinned`` on Neo4j), where handing it to a worker thread cost more than the call (three of
-    the five thread hops of a small question on the embedded store); on a worker thread
-    otherwise (Neo4j asks the server its revision)."""
-    if getattr(fn, "__name__", "") in getattr(store, "quick_bookkeeping", ()):
-        return fn()
-    return await run_in_threadpool(fn)
+async def bookkeeping(store: GraphStore, name: str) -> Any:
+    """The store's bookkeeping call ``name`` (``revision``, ``generation``, ``pinned``): on the
+    event loop when the store names it among those that never wait (``quick_bookkeeping``: all
+    three on the embedded store, which keeps them in memory; only ``pinned`` on Neo4j), where
+    handing it to a worker thread cost more than the call (three of the five thread hops of a
+    small question on the embedded store); on a worker thread otherwise (Neo4j asks the server
+    its revision)."""
+    call = getattr(store, name)
+    if name in getattr(store, "quick_bookkeeping", ()):
+        return call()
+    return await run_in_threadpool(call)
 
 
 #: How a store call is run off the event loop: ``run(fn, *args)``.
@@ -274,7 +275,7 @@ class Context(BaseContext):
         """Read from here on at the store's current generation: the embedded store's snapshot
         of it, as the caller's scope sees it; fresh data loaders, so nothing read before
         carries over."""
-        store = await bookkeeping(self.base, self.base.pinned)
+        store = await bookkeeping(self.base, "pinned")
         if self.principal.scope is not None:
             store = await run_in_threadpool(store.scoped, self.principal.scope)
         self.store = store
@@ -357,7 +358,7 @@ class ReadGeneration(SchemaExtension):
             context.revision = None
         elif context.generation is None and not _schema_only(execution):
             try:
-                revision = await bookkeeping(context.store, context.store.revision)
+                revision = await bookkeeping(context.store, "revision")
             except StoreError as exc:  # down, or being written in parts: no question is asked
                 execution.result = GraphQLExecutionResult(
                     data=None, errors=[store_unavailable(str(exc))]

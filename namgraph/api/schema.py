@@ -713,9 +713,9 @@ class Schema(strawberry.Schema):
                 context.audit("refused", context.principal, code, reason=error.message)
 
 
-#: How many parsed query texts are kept (least recently used go first; see
-#: namgraph.api.checked): unique texts cannot grow it.
-PARSED_TEXTS = 512
+#: How many query texts are kept parsed, and how many known valid (least recently used go
+#: first; see namgraph.api.checked): unique texts cannot grow either.
+KNOWN_TEXTS = 512
 
 
 def make_schema(settings: Settings | None = None) -> strawberry.Schema:
@@ -728,9 +728,9 @@ def make_schema(settings: Settings | None = None) -> strawberry.Schema:
         lambda: QueryDepthLimiter(max_depth=settings.max_depth),
         lambda: MaxAliasesLimiter(max_alias_count=settings.max_aliases),
         lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
-        lambda: KnownParsed(maxsize=PARSED_TEXTS),
+        lambda: KnownParsed(maxsize=KNOWN_TEXTS),
         lambda: CostLimit(settings.max_cost, settings.default_page),
-        KnownValid.factory(512),
+        KnownValid.factory(KNOWN_TEXTS),
     ]
     if not settings.introspection:
         extensions.append(DisableIntrospection)
