@@ -36,8 +36,9 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from bench.measure import SCALES, SEED, Scale, peak_mib
+from bench.memory_target import write
 from bench.neo4j_server import BenchNeo4j, missing_tools
-from bench.questions import SCALES, SEED, Scale, peak_mib, write
 from graph.petitions import petitions_under
 from graph.presence import active_coverage, active_gaps
 from graph.stores.config import dump

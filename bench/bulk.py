@@ -27,8 +27,9 @@ import time
 from datetime import date
 from pathlib import Path
 
+from bench.measure import SCALES
+from bench.memory_target import write
 from bench.neo4j_server import SCRIPT, BenchNeo4j, missing_tools
-from bench.questions import SCALES, write
 from graph.stores.config import dump
 from graph.stores.memory import POLICY_FILE, MemoryStore, later_policy_files
 from graph.stores.neo4j import Neo4jStore

@@ -36,8 +36,9 @@ from datetime import date
 from pathlib import Path
 from typing import TypeVar
 
+from bench.measure import SCALES, peak_mib, rss_mib
+from bench.memory_target import write
 from bench.neo4j_server import BenchNeo4j, missing_tools
-from bench.questions import SCALES, peak_mib, rss_mib, write
 from graph.stores.config import dump
 from graph.stores.memory import MemoryStore
 from graph.stores.neo4j import Neo4jStore

@@ -35,7 +35,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench.questions import SCALES, write
+from bench.measure import SCALES
+from bench.memory_target import write
 
 #: Provinces whose questions are timed: the largest, the most populous city, the demo one.
 PROVINCES = ("01", "79", "83")
