@@ -832,6 +832,19 @@ def test_honest_bodies_in_any_encoding_are_answered(door: Door) -> None:
     assert door.ask(OK, headers=own).body == expected
 
 
+def test_a_wrong_method_is_told_which_ones_are_answered(door: Door) -> None:
+    for language, said in [
+        ("vi", "/graphql chỉ trả lời yêu cầu GET và POST"),
+        ("en", "/graphql answers GET and POST requests only"),
+    ]:
+        response = door.client.request("OPTIONS", "/graphql", headers={"Accept-Language": language})
+        assert response.status_code == 405 and response.headers["allow"] == "GET, POST"
+        assert Reply.of(response).body["errors"][0] == {
+            "message": said,
+            "extensions": {"code": "BAD_INPUT"},
+        }
+
+
 def test_the_cost_counts_first_on_connections_and_in_variables() -> None:
     from graphql import parse, validate
 

@@ -86,7 +86,9 @@ def test_catching_up_reads_only_what_was_written_since(data_dir: Path) -> None:
     assert [u.code for u in since.changes.units] == [hamlet.code]
     assert len(since.changes) == 1 and since.generation == writer.generation()
     held = reader.pinned()
+    assert reader.stale() and not writer.stale()  # the quick check a server makes first
     assert reader.refresh() and not reader.refresh()
+    assert not reader.stale()
     assert reader.unit(hamlet.code).name == "Ấp Mới"  # type: ignore[union-attr]
     assert held.unit(hamlet.code) == hamlet  # a pinned reader keeps its generation
     assert reader.coverage("83", ON) == MemoryStore.open(data_dir).coverage("83", ON)

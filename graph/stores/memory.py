@@ -745,6 +745,14 @@ class MemoryStore:
     def ping(self) -> bool:
         return self._db is None or (self._db.path.is_file() and self._db.generation() >= 0)
 
+    def stale(self) -> bool:
+        """Whether another process has written the data directory since this store caught up
+        (then :meth:`refresh` has work to do): one quick read, fit for the event loop."""
+        db = self._db
+        if db is None or self._live is not None or self._part is not None:
+            return False
+        return db.peek() != self._version
+
     def refresh(self) -> bool:
         """Catch up when another process has written the data directory; True if it did."""
         db = self._db

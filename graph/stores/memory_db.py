@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import contextlib
 import sqlite3
+import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -136,8 +137,9 @@ class Since:
 
 
 class Database:
-    """``store.db`` of one data directory. Two connections: one for reads (catching up, the
-    generation) and one for this process's writes, so a reader never waits for a write."""
+    """``store.db`` of one data directory. Three connections: one for reads (catching up, the
+    generation), one for this process's writes, so a reader never waits for a write, and one
+    for :meth:`peek`, so that one-row read never waits behind a long one."""
 
     def __init__(self, path: Path, wait: float) -> None:
         if not path.is_file():
@@ -145,6 +147,8 @@ class Database:
         self.path = path
         self._read = _connect(path, wait)
         self._write = _connect(path, wait)
+        self._peek = _connect(path, wait)
+        self._peeking = threading.Lock()
         self.wait = wait
         if (
             self._read.execute(
@@ -179,10 +183,18 @@ class Database:
     def close(self) -> None:
         self._read.close()
         self._write.close()
+        self._peek.close()
 
     # --- reading --------------------------------------------------------------------------
     def generation(self) -> int:
         return _generation(self._read)
+
+    def peek(self) -> int:
+        """The generation, on a connection of its own that nothing else holds for longer than
+        this one-row read (WAL: readers never wait for a writer), so the server can ask it on
+        its event loop before every request."""
+        with self._peeking:
+            return _generation(self._peek)
 
     def everything(self) -> Since:
         """Every record, read at one generation (the rows and the number always agree)."""

@@ -36,7 +36,6 @@ from graphql.language import (
 from starlette.concurrency import run_in_threadpool
 from strawberry.dataloader import DataLoader
 from strawberry.extensions import SchemaExtension
-from strawberry.fastapi import BaseContext
 from strawberry.types import ExecutionContext
 from strawberry.types.graphql import OperationType
 
@@ -202,7 +201,7 @@ class Loaders:
         return _dated(candidates, self.run)
 
 
-class Context(BaseContext):
+class Context:
     """What every resolver of one request shares: who asks, and the store as they may see it.
 
     ``store`` is scoped to the caller (:mod:`graph.scope`), so every resolver and data loader
@@ -219,8 +218,9 @@ class Context(BaseContext):
         generation: int | None = None,
         kept: Kept | None = None,
     ) -> None:
-        super().__init__()
         self.principal = principal or Principal.demo()
+        #: The response the answer goes out with: a header set here is sent (``Retry-After``).
+        self.response: Any = None
         self.store = store
         self.base = base or store
         self.settings = settings
