@@ -20,7 +20,7 @@ TEST_NEO4J2 := NEO4J_ROOT=$(CURDIR)/.neo4j/test2 NEO4J_LIB=$(CURDIR)/.neo4j/lib 
 PYTEST := $(BIN)/pytest -q -n 2 --dist loadfile
 HAVE_JAVA := $(shell command -v java >/dev/null 2>&1 && command -v mvn >/dev/null 2>&1 && echo yes)
 
-.PHONY: venv demo demo-data screenshots test lint typecheck bench clean neo4j neo4j-stop messages graphiql
+.PHONY: venv demo demo-data screenshots test lint typecheck bench bench-quick clean neo4j neo4j-stop messages graphiql
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -111,6 +111,10 @@ neo4j:
 
 neo4j-stop:
 	neo4j/neo4j.sh stop
+
+# every headline ratio (namgraph against @neo4j/graphql, the API's overhead) in a few minutes
+bench-quick: $(STAMP)
+	$(BIN)/python -m bench.versus --quick
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.questions

@@ -117,12 +117,14 @@ class Watchdog:
 
 
 def _params(store: Neo4jStore, on: date, **extra: Any) -> dict[str, Any]:
-    """The parameters ``Neo4jStore._ask`` passes: on, without, the scope (none: the whole
-    graph), the policy's, and the question's."""
+    """The parameters ``Neo4jStore._ask`` passes: on, without, absent, the scope (none: the
+    whole graph), the policy's, and the question's."""
     return {
         "on": on,
         "without": [],
+        "absent": [],
         "scope": store.scope,
+        "scope_tops": [],
         **store._policy_params(store.policy_on(on)),
         **extra,
     }

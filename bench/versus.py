@@ -1,6 +1,7 @@
 """namgraph against the generic alternative, question by question, on the same Neo4j.
 
-    python -m bench.versus [--repeat N] [--seconds S] [--clients N] [--uri URI --password PW]
+    python -m bench.versus [--quick] [--ha-noi] [--repeat N] [--seconds S] [--clients N]
+                           [--uri URI --password PW]
 
 What a team would otherwise run (:mod:`bench.peer`: @neo4j/graphql with ``@cypher`` fields)
 and namgraph are both served over HTTP in processes of their own (namgraph as ``nam serve``
@@ -11,6 +12,13 @@ equal before anything is timed. Then the two are asked in turns (``--repeat`` ti
 and p99), and each is asked by ``--clients`` clients at once for ``--seconds`` seconds
 (requests a second). A last row times namgraph with answers kept (its default): the
 dashboard reloaded without a write in between.
+
+A second table gives the API's own share, on both stores: each question over HTTP beside the
+statement namgraph's Neo4j store runs (sent alone with the driver) and the store method, and
+over the embedded store (``nam serve`` on the same data directory) beside its store method.
+
+``--quick`` (``make bench-quick``) gives every ratio of both tables in a few minutes: Bến Tre
+only, 20 timed calls a question, 1 s of clients at once.
 
 Without Java and Maven (``--uri`` names another Neo4j) or without Node.js the run says what was
 skipped and why. It prints figures and asserts nothing about speed.
@@ -39,8 +47,11 @@ from typing import Any
 import httpx
 
 from bench.http_api import CHAIN, COVERAGE, DASHBOARD, TYPENAME, GraphQLFailed
+from bench.neo4j_load import raw_query
 from bench.neo4j_server import BenchNeo4j, missing_tools
 from bench.peer import PeerServer, cypher_params, missing
+from graph.stores import neo4j_cypher
+from graph.stores.memory import MemoryStore
 from graph.stores.neo4j import Neo4jStore
 
 __all__ = ["HA_NOI", "QUESTIONS", "main"]
@@ -130,11 +141,11 @@ def demo_data(folder: Path, env: dict[str, str], provinces: Sequence[str] = ("83
 class Namgraph:
     """``nam serve`` over the Neo4j, in a process of its own."""
 
-    def __init__(self, folder: Path, env: dict[str, str], kept: bool) -> None:
+    def __init__(self, folder: Path, env: dict[str, str], kept: bool, store: str = "neo4j") -> None:
         self.port = free_port()
         self.env = {
             **env,
-            "NAM_STORE": "neo4j",
+            "NAM_STORE": store,
             "NAM_RATE_PER_MINUTE": "100000000",
             "NAM_ANSWER_CACHE": "512" if kept else "0",
             "NAM_QUERY_TIMEOUT": "600",
@@ -232,8 +243,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         action="store_true",
         help="also make Hà Nội (01) and ask about it (how the time grows with the subtree)",
     )
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help=(
+            "every headline ratio in a few minutes: Bến Tre only, 20 timed calls a question, "
+            "1 s of clients at once (make bench-quick)"
+        ),
+    )
     args = parser.parse_args(argv)
+    if args.quick:
+        args.repeat, args.seconds, args.ha_noi = min(args.repeat, 20), min(args.seconds, 1.0), False
 
+    started = time.perf_counter()
     print("## namgraph against @neo4j/graphql on the same Neo4j (bench/versus.py)")
     print(
         f"machine: {platform.machine()}, {os.cpu_count()} cores, Python "
@@ -285,7 +307,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         rows.append(
             (f"{name}, answers kept", Figures(statistics.median(times), p99(times), rate), None)
         )
+        embedded = stack.enter_context(Namgraph(folder, env, kept=False, store="memory"))
+        overhead = overheads(
+            Client(ours.url), Client(embedded.url), store, MemoryStore.open(folder), args.repeat
+        )
     print_rows(rows, args.clients)
+    print_overheads(overhead)
+    print(f"\nthe whole run: {time.perf_counter() - started:.0f} s")
     return 0
 
 
@@ -329,6 +357,92 @@ def compare(
         )
         print(f"  {name}: equal answers, timed", flush=True)
     return rows
+
+
+@dataclass
+class Overhead:
+    """One question over HTTP against what it costs without the API: on Neo4j the statement
+    namgraph's store runs, sent with the driver (``raw``), and the store method; on the
+    embedded store the store method in the bench's own process."""
+
+    name: str
+    neo4j_http: float
+    raw: float | None
+    neo4j_store: float | None
+    embedded_http: float
+    embedded_store: float | None
+
+
+def overheads(
+    ours: Client, embedded: Client, neo4j: Neo4jStore, memory: MemoryStore, repeat: int
+) -> list[Overhead]:
+    """The API's share of each question's time (median ms), on both stores: the issue's
+    targets are HTTP at most 1.3 times the raw statement (or the store method) plus 1 ms."""
+    group = "28801.01.01"
+    cases: list[tuple[str, str, dict[str, Any], Callable[..., Any] | None, Any]] = [
+        ("empty request { __typename }", TYPENAME, {}, None, None),
+        (
+            "chain above household group 28801.01.01",
+            CHAIN,
+            {"unit": group},
+            lambda s: s.chain(group, ON),
+            raw_query(neo4j, neo4j_cypher.CHAIN, ON, code=group),
+        ),
+    ]
+    for unit in ("831", "83"):
+        cases.append(
+            (
+                f"coverage of {unit}",
+                COVERAGE,
+                {"unit": unit},
+                lambda s, unit=unit: s.coverage(unit, ON),
+                raw_query(neo4j, neo4j_cypher.COVERAGE, ON, codes=[unit]),
+            )
+        )
+    found = []
+    for name, query, variables, method, raw in cases:
+        asked = {**variables, "asOf": ON.isoformat()} if "$asOf" in query else variables
+        if ours.post(query, asked) != embedded.post(query, asked):
+            print(f"{name}: the two stores answer differently, not timed")
+            continue
+
+        def median(ask: Callable[..., Any], *args: Any) -> float:
+            for _ in range(5):
+                ask(*args)
+            return statistics.median(timed(ask, *args) for _ in range(repeat))
+
+        found.append(
+            Overhead(
+                name,
+                median(ours.post, query, asked),
+                median(raw) if raw else None,
+                median(method, neo4j) if method else None,
+                median(embedded.post, query, asked),
+                median(method, memory) if method else None,
+            )
+        )
+    return found
+
+
+def print_overheads(found: list[Overhead]) -> None:
+    def ms(value: float | None) -> str:
+        return f"{value:.2f}" if value is not None else "-"
+
+    def ratio(http: float, under: float | None) -> str:
+        return f"{http / under:.2f}x" if under else "-"
+
+    print()
+    print(
+        "| question, p50 ms | Neo4j: HTTP | raw statement | store method | HTTP / raw "
+        "| embedded: HTTP | store method | HTTP / method |"
+    )
+    print("|---|---|---|---|---|---|---|---|")
+    for o in found:
+        print(
+            f"| {o.name} | {ms(o.neo4j_http)} | {ms(o.raw)} | {ms(o.neo4j_store)} "
+            f"| {ratio(o.neo4j_http, o.raw)} | {ms(o.embedded_http)} | {ms(o.embedded_store)} "
+            f"| {ratio(o.embedded_http, o.embedded_store)} |"
+        )
 
 
 def print_rows(rows: list[tuple[str, Figures, Figures | None]], clients: int) -> None:
