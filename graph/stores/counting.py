@@ -42,7 +42,7 @@ class CountingStore:
 
     def __getattr__(self, name: str) -> Any:
         target = getattr(self.inner, name)
-        local = ("refresh", "stale", "scoped", "policy_on")  # no round trip to the store
+        local = ("refresh", "stale", "seen_revision", "scoped", "policy_on")  # no round trip
         if not callable(target) or name.startswith("_") or name in local:
             return target
 

@@ -738,6 +738,9 @@ class MemoryStore:
     def generation(self) -> int:
         return self._version
 
+    def seen_revision(self) -> tuple[str, int] | None:
+        return None  # revision() is read from memory already
+
     def revision(self) -> tuple[str, int]:
         # one process holds one data directory for good: its generation says it all
         return ("", self._version)

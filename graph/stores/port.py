@@ -181,7 +181,8 @@ class GraphStore(Protocol):
         """This store at the write generation it holds now, for reads that must see one
         generation from start to end. The embedded store gives a snapshot that no later write
         changes. Neo4j reads at READ COMMITTED, so it gives itself: a reader that must see one
-        generation reads :meth:`generation` before and after, and asks again when it moved."""
+        generation compares the revision seen before it began (:meth:`seen_revision`, else
+        :meth:`revision`) with the one after, and asks again when it moved."""
         ...
 
     def scoped(self, root: str) -> GraphStore:
@@ -300,6 +301,14 @@ class GraphStore(Protocol):
         same revision saw the same graph, even across a graph dropped and made anew (whose
         generation may count up to the same number again). Answers are kept under it
         (``namgraph.api.kept``)."""
+        ...
+
+    def seen_revision(self) -> tuple[str, int] | None:
+        """The revision this store last read, kept in memory (no round trip), or None when it
+        keeps none (the embedded store: its :meth:`revision` costs nothing). It was read
+        before this call, so a question that starts now and finds the same :meth:`revision`
+        after it saw that revision throughout; else it must be asked again (the graph may have
+        changed since this revision was read)."""
         ...
 
     def ping(self) -> bool:

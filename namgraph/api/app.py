@@ -166,9 +166,11 @@ class Router(GraphQL[Context, None]):
         """Every answer is of one write generation, named in ``extensions.generation``.
 
         The embedded store's requests read a snapshot, so their generation cannot move. On
-        Neo4j (READ COMMITTED) a write may land between two of a request's reads: the
-        generation is read again after the answer, and a question that saw it move is asked
-        again, up to three times. A request that wrote names the generation after its write."""
+        Neo4j (READ COMMITTED) a write may land between two of a request's reads: the question
+        starts at the revision the store's last read saw (``seen_revision``, read before the
+        question began), the revision is read again after the answer, and a question that saw
+        it move is asked again from there, up to three times. A request that wrote names the
+        generation after its write."""
         for _attempt in range(READ_ATTEMPTS):
             result = await super().execute_single(
                 request, request_adapter, sub_response, context, root_value, request_data
@@ -176,7 +178,9 @@ class Router(GraphQL[Context, None]):
             if context.wrote:
                 context.generation = await bookkeeping(context.base, "generation")
                 break
-            if context.generation is None or context.kept_whole:  # nothing read, or all kept
+            if context.generation is None:  # nothing read
+                break
+            if context.kept_whole and not context.seen:  # all kept, at a revision read now
                 break
             try:
                 now = await bookkeeping(context.store, "revision")
@@ -184,7 +188,7 @@ class Router(GraphQL[Context, None]):
                 result = ExecutionResult(data=None, errors=[store_unavailable(str(exc))])
                 context.generation = None
                 break
-            if now[1] == context.generation and context.revision in (None, now):
+            if now[1] == context.generation and now == context.read_at:
                 if context.answer_key is not None and self._whole(context, result):
                     context.answers[context.answer_key] = result.data
                 context.keep_answers()

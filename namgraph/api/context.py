@@ -245,6 +245,11 @@ class Context:
         self.kept = kept
         #: The store's revision the question started at, when its answers may be kept.
         self.revision: Revision | None = None
+        #: The revision the question started at, and whether it is one the store kept from an
+        #: earlier read (``seen_revision``): then even an answer given whole from the kept ones
+        #: is checked against a fresh read before it goes out.
+        self.read_at: Revision | None = None
+        self.seen = False
         self.answers: dict[Hashable, Any] = {}
         #: The key of this request's whole answer among the kept ones, and whether it was
         #: given from there (ReadGeneration).
@@ -282,6 +287,8 @@ class Context:
         self.loaders = Loaders.over(store, self.run)
         self.generation = None  # read when the question starts (ReadGeneration)
         self.revision = None
+        self.read_at = None
+        self.seen = False
         self.answers = {}
 
     def audit(self, event: str, principal: Principal | None, outcome: str, **asked: Any) -> None:
@@ -357,15 +364,22 @@ class ReadGeneration(SchemaExtension):
         if not query:  # a mutation's reads are never kept nor taken from kept answers
             context.revision = None
         elif context.generation is None and not _schema_only(execution):
-            try:
-                revision = await bookkeeping(context.store, "revision")
-            except StoreError as exc:  # down, or being written in parts: no question is asked
-                execution.result = GraphQLExecutionResult(
-                    data=None, errors=[store_unavailable(str(exc))]
-                )
-                yield
-                return
+            # Neo4j: the revision an earlier read saw, checked by one read after the question
+            # (namgraph.api.app); else read now
+            seen = getattr(context.store, "seen_revision", None)
+            revision = seen() if seen is not None else None
+            context.seen = revision is not None
+            if revision is None:
+                try:
+                    revision = await bookkeeping(context.store, "revision")
+                except StoreError as exc:  # down, or being written in parts: nothing is asked
+                    execution.result = GraphQLExecutionResult(
+                        data=None, errors=[store_unavailable(str(exc))]
+                    )
+                    yield
+                    return
             context.generation = revision[1]
+            context.read_at = revision
             if context.kept is not None and context.kept.size > 0:
                 context.revision = revision
                 context.answer_key = _answer_key(context, execution)

@@ -7,7 +7,8 @@ provincial dashboard: the unit, children twice, coverage three times, supporters
 after another down the levels). With it: the tree (:meth:`graph.stores.port.GraphStore.tree`),
 then the supporters and the coverage side by side
 (:meth:`graph.stores.port.GraphStore.coverage_within` walks each subtree once for all the
-levels asked), besides the revision read before and after: five round trips. The answers are
+levels asked), besides the revision checked after them (on the embedded store, read before and
+after, in memory): four round trips to Neo4j. The answers are
 the ones the resolvers would get one level at a time: the data loaders are primed with them,
 and every resolver still reads through its loader. A unit a batch cannot count (its level not
 in the policy of the day) is left out of it and asked alone by its field, which gets the
