@@ -832,6 +832,12 @@ def test_honest_bodies_in_any_encoding_are_answered(door: Door) -> None:
     assert door.ask(OK, headers=own).body == expected
 
 
+def test_graphql_answers_with_or_without_a_trailing_slash(door: Door) -> None:
+    for path in ("/graphql", "/graphql/"):
+        response = door.client.post(path, json={"query": "{ __typename }"})
+        assert response.json()["data"] == {"__typename": "Query"}, path
+
+
 def test_a_wrong_method_is_told_which_ones_are_answered(door: Door) -> None:
     for language, said in [
         ("vi", "/graphql chỉ trả lời yêu cầu GET và POST"),

@@ -81,7 +81,7 @@ class GraphQLDoor:
         self.graphql = graphql
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["path"] == "/graphql":
+        if scope["type"] == "http" and scope["path"] in ("/graphql", "/graphql/"):
             await self.graphql(scope, receive, send)
             return
         await self.app(scope, receive, send)
@@ -188,7 +188,7 @@ class Router(GraphQL[Context, None]):
                 result = ExecutionResult(data=None, errors=[store_unavailable(str(exc))])
                 context.generation = None
                 break
-            if now[1] == context.generation and now == context.read_at:
+            if now == context.read_at:  # the graph's id and generation, as at the start
                 if context.answer_key is not None and self._whole(context, result):
                     context.answers[context.answer_key] = result.data
                 context.keep_answers()
