@@ -758,13 +758,10 @@ class MemoryStore:
 
     def refresh(self) -> bool:
         """Catch up when another process has written the data directory; True if it did."""
-        db = self._db
-        if db is None or self._live is not None or self._part is not None:
-            return False
-        if db.generation() == self._version:
+        if not self.stale():
             return False
         with self._reloading:
-            if db.generation() == self._version:
+            if not self.stale():
                 return False  # another request caught up meanwhile
             self._reload()
             return True

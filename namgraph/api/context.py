@@ -243,8 +243,6 @@ class Context:
         #: The answers kept between requests (namgraph.api.kept), and this request's own
         #: answers to keep there once its generation has been checked (namgraph.api.app).
         self.kept = kept
-        #: The store's revision the question started at, when its answers may be kept.
-        self.revision: Revision | None = None
         #: The revision the question started at, and whether it is one the store kept from an
         #: earlier read (``seen_revision``): then even an answer given whole from the kept ones
         #: is checked against a fresh read before it goes out.
@@ -286,10 +284,15 @@ class Context:
         self.store = store
         self.loaders = Loaders.over(store, self.run)
         self.generation = None  # read when the question starts (ReadGeneration)
-        self.revision = None
         self.read_at = None
         self.seen = False
         self.answers = {}
+
+    @property
+    def revision(self) -> Revision | None:
+        """The revision the question started at, when answers are kept (a mutation's reads,
+        which start at none, are never kept nor taken from kept answers)."""
+        return self.read_at if self.kept is not None and self.kept.size > 0 else None
 
     def audit(self, event: str, principal: Principal | None, outcome: str, **asked: Any) -> None:
         """Put a line on the audit trail (namgraph.api.audit)."""
@@ -361,9 +364,8 @@ class ReadGeneration(SchemaExtension):
         if not isinstance(context, Context):
             yield
             return
-        if not query:  # a mutation's reads are never kept nor taken from kept answers
-            context.revision = None
-        elif context.generation is None and not _schema_only(execution):
+        # a mutation starts at no revision: its reads are never kept nor taken from kept ones
+        if query and context.generation is None and not _schema_only(execution):
             # Neo4j: the revision an earlier read saw, checked by one read after the question
             # (namgraph.api.app); else read now
             seen = getattr(context.store, "seen_revision", None)
@@ -380,8 +382,7 @@ class ReadGeneration(SchemaExtension):
                     return
             context.generation = revision[1]
             context.read_at = revision
-            if context.kept is not None and context.kept.size > 0:
-                context.revision = revision
+            if context.kept is not None and context.kept.size > 0:  # answers are kept
                 context.answer_key = _answer_key(context, execution)
                 if context.answer_key is not None:
                     found, data = context.kept.find(context.answer_key)
