@@ -84,7 +84,9 @@ def test_a_question_started_at_the_revision_seen_before_a_write_is_asked_again(
             assert after["extensions"]["generation"] == other.generation()
             if isinstance(store, Neo4jStore):  # started at the old revision, then again
                 asked = 1 if settings.answer_cache else 2  # the first answer was a kept one
-                assert api.store.by_method["revision"] == 2
+                # read alone once, after the first answer; the second answer's statement read
+                # it after its question (graph.stores.neo4j_tails)
+                assert api.store.by_method["revision"] == 1
                 assert api.store.by_method["gaps"] == asked
             other.apply(ChangeSet(assignments=[supporter.assignment]))  # as it was
 

@@ -22,6 +22,7 @@ from typing import Any, LiteralString, cast
 import yaml
 from neo4j.exceptions import (
     AuthError,
+    ClientError,
     Neo4jError,
     ServiceUnavailable,
     SessionExpired,
@@ -59,6 +60,8 @@ from graph.scope import (
 )
 from graph.stores import neo4j_activity as act
 from graph.stores import neo4j_cypher as cy
+from graph.stores import neo4j_tails as tails
+from graph.stores import read_log
 from graph.stores.neo4j_parts import (
     FEWEST,
     Rows,
@@ -89,6 +92,8 @@ SCHEMA_VERSION = len(cy.MIGRATIONS)
 BATCH = 5_000
 #: The pauses (s) before a read is asked again after a lost connection or a transient error.
 _READ_RETRIES = (0.05, 0.5, 2.0)
+#: What the server says of a question that cannot be wrapped to carry the revision read.
+_UNWRAPPABLE = ("Neo.ClientError.Statement.SyntaxError", "Neo.ClientError.Statement.SemanticError")
 NO_DATE = date.min  # history entries without a date sort before every real date
 
 
@@ -679,12 +684,45 @@ class Neo4jStore:
         params.setdefault("scope", self.scope)
         params.setdefault("absent", [])
         params.setdefault("scope_tops", sorted(self._days.tops) if self._days else [])
+        log = read_log.current()
         if self._tx is not None:
+            if log is not None:
+                log.saw(None)  # inside a write: its own revision is not known here
             return list(self._tx.run(_q(query), params))
-        # One auto-commit statement: a single round trip, where a transaction of its own takes
-        # two (BEGIN and RUN, then COMMIT). A read is asked again on a connection lost (a
-        # restarted server leaves the pool's connections dead) or a transient error (a
-        # database starting), as a managed transaction would be, a little later each time.
+        # In a request (a log open), the revision is read at the end of the same statement
+        # once the question's columns are known (see graph.stores.neo4j_tails).
+        columns = tails.columns_of(query) if log is not None else None
+        if log is not None and columns is not None:
+            try:
+                (record,) = self._run(tails.tailed(query, columns), params)
+            except ClientError as exc:
+                if exc.code not in _UNWRAPPABLE:
+                    raise
+                tails.refuse(query)  # cannot be wrapped (an unnamed column): plain from now on
+            else:
+                revision = tails.revision_of(record)
+                if revision is None:
+                    self._last_revision.clear()  # being written: the next question waits
+                else:
+                    self._last_revision[:] = [revision]
+                log.saw(revision)
+                return tails.unpack(record, columns)
+        records, keys = self._run_plain(query, params)
+        if log is not None:
+            tails.learn(query, keys)
+            log.saw(None)
+        return records
+
+    def _run(self, query: str, params: dict[str, Any]) -> list[neo4j.Record]:
+        return self._run_plain(query, params)[0]
+
+    def _run_plain(
+        self, query: str, params: dict[str, Any]
+    ) -> tuple[list[neo4j.Record], list[str]]:
+        """One auto-commit statement: a single round trip, where a transaction of its own
+        takes two (BEGIN and RUN, then COMMIT). A read is asked again on a connection lost (a
+        restarted server leaves the pool's connections dead) or a transient error (a database
+        starting), as a managed transaction would be, a little later each time."""
         statement = neo4j.Query(_q(query), timeout=self.timeout)
         try:
             for pause in (*_READ_RETRIES, None):
@@ -692,7 +730,8 @@ class Neo4jStore:
                     with self.driver.session(
                         database=self.database, default_access_mode="READ"
                     ) as s:
-                        return list(s.run(statement, params))
+                        result = s.run(statement, params)
+                        return list(result), list(result.keys())
                 except (ServiceUnavailable, SessionExpired, TransientError):
                     if pause is None:
                         raise
@@ -752,9 +791,7 @@ class Neo4jStore:
         try:  # one auto-commit statement: a single round trip, no BEGIN nor COMMIT
             with self.driver.session(database=self.database, default_access_mode="READ") as s:
                 record = s.run(
-                    "MATCH (m:NamgraphMeta {key: 'schema'}) RETURN coalesce(m.epoch, '') AS "
-                    "epoch, coalesce(m.generation, 0) AS generation, m.loading AS loading, "
-                    "m.imported AS imported"
+                    "MATCH (m:NamgraphMeta {key: 'schema'}) RETURN " + tails.META_READ
                 ).single()
         except (ServiceUnavailable, SessionExpired) as exc:
             raise StoreError(f"Neo4j is unavailable: {exc}") from exc

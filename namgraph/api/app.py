@@ -25,6 +25,7 @@ from strawberry.types import ExecutionResult
 
 from graph.i18n import _
 from graph.stores.port import GraphStore, StoreError
+from graph.stores.read_log import logging_reads
 from namgraph.api import downloads, graphiql, templates
 from namgraph.api.audit import Audit
 from namgraph.api.auth import Principal, Role
@@ -168,13 +169,15 @@ class Router(GraphQL[Context, None]):
         The embedded store's requests read a snapshot, so their generation cannot move. On
         Neo4j (READ COMMITTED) a write may land between two of a request's reads: the question
         starts at the revision the store's last read saw (``seen_revision``, read before the
-        question began), the revision is read again after the answer, and a question that saw
+        question began), the revision is read again after the answer (at the end of each of its
+        statements, when each could carry it: graph.stores.read_log), and a question that saw
         it move is asked again from there, up to three times. A request that wrote names the
         generation after its write."""
         for _attempt in range(READ_ATTEMPTS):
-            result = await super().execute_single(
-                request, request_adapter, sub_response, context, root_value, request_data
-            )
+            with logging_reads() as reads:
+                result = await super().execute_single(
+                    request, request_adapter, sub_response, context, root_value, request_data
+                )
             if context.wrote:
                 context.generation = await bookkeeping(context.base, "generation")
                 break
@@ -183,7 +186,9 @@ class Router(GraphQL[Context, None]):
             if context.kept_whole and not context.seen:  # all kept, at a revision read now
                 break
             try:
-                now = await bookkeeping(context.store, "revision")
+                # every read ended with the revision read in its own statement: done already
+                vouched = context.read_at is not None and reads.vouches(context.read_at)
+                now = context.read_at if vouched else await bookkeeping(context.store, "revision")
             except StoreError as exc:  # the answer cannot be vouched for: none is given
                 result = ExecutionResult(data=None, errors=[store_unavailable(str(exc))])
                 context.generation = None
