@@ -93,6 +93,12 @@ def graph(neo4j_ben_tre: Neo4jBenTre) -> Neo4jStore:
     return neo4j_ben_tre.checkout()
 
 
+@pytest.fixture(autouse=True)
+def nothing_learnt() -> None:
+    """Each test learns the columns of the statements it sends itself."""
+    tails._COLUMNS.clear()
+
+
 def test_every_statement_of_the_questions_reads_the_revision_after_all_it_read(
     graph: Neo4jStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -164,6 +170,21 @@ def test_a_write_between_two_statements_of_one_request_is_not_vouched(graph: Neo
         graph.chain("28801.01.01", on)
         assert not log.vouches(start)
     assert graph.seen_revision() == graph.revision() != start
+
+
+def test_a_scoped_view_starts_at_the_revision_its_scope_days_were_read_at(
+    graph: Neo4jStore,
+) -> None:
+    """A later revision, read by another request, would vouch for a question cut by the
+    days of an older graph."""
+    view = graph.scoped("831")
+    start = view.seen_revision()
+    assert start == graph.revision()
+    other = threading.Thread(target=graph.apply, args=(_nothing_changed(graph),))
+    other.start()
+    other.join()
+    assert graph.revision() != start == view.seen_revision()
+    assert graph.scoped("831").seen_revision() == graph.revision()
 
 
 def _nothing_changed(graph: Neo4jStore) -> ChangeSet:

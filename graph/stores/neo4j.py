@@ -94,7 +94,15 @@ BATCH = 5_000
 _READ_RETRIES = (0.05, 0.5, 2.0)
 #: What the server says of a question that cannot be wrapped to carry the revision read.
 _UNWRAPPABLE = ("Neo.ClientError.Statement.SyntaxError", "Neo.ClientError.Statement.SemanticError")
-NO_DATE = date.min  # history entries without a date sort before every real date
+NO_DATE = date.min
+
+
+class _TooLargeToCollect(Exception):
+    """A question's rows, collected to carry the revision read, outgrew the transaction's
+    memory: it is sent plain."""
+
+
+# history entries without a date sort before every real date
 
 
 def level_label(level_id: str) -> str:
@@ -358,6 +366,8 @@ class Neo4jStore:
         self._days_by_root: dict[str, tuple[int, ScopeDays]] = {}
         #: The revision last read from the server (shared by views; see seen_revision).
         self._last_revision: list[tuple[str, int]] = []
+        #: A scoped view's: the revision its scope days were read at (see seen_revision).
+        self._days_revision: tuple[str, int] | None = None
 
     def policy_on(self, on: date | None) -> Policy:
         return self.timeline.on(on)
@@ -598,6 +608,7 @@ class Neo4jStore:
         view = copy.copy(self)
         view.scope = None
         view._days = None
+        view._days_revision = None
         return view
 
     #: Of its bookkeeping, only ``pinned`` never waits (it is the store itself); its revision
@@ -614,16 +625,22 @@ class Neo4jStore:
             root = ""  # outside this view's own scope: a view of nothing
         view = copy.copy(self)
         view.scope = root
-        view._days = self.unscoped().scope_days(root)
+        view._days, view._days_revision = self.unscoped()._scope_days(root)
         return view
 
     def scope_days(self, root: str) -> ScopeDays:
         """The days each unit lies in the scope of ``root`` (see :mod:`graph.scope`); kept per
         write generation (inside a write, worked out afresh)."""
-        generation = self.generation() if self._tx is None else -1
+        return self._scope_days(root)[0]
+
+    def _scope_days(self, root: str) -> tuple[ScopeDays, tuple[str, int] | None]:
+        """The scope days of ``root``, and the revision read before they were (None inside a
+        write)."""
+        revision = self.revision() if self._tx is None else None
+        generation = revision[1] if revision is not None else -1
         kept = self._days_by_root.get(root)
         if kept is not None and kept[0] == generation >= 0:
-            return kept[1]
+            return kept[1], revision
 
         def related(query: str) -> Callable[[Collection[str]], dict[str, list[Unit]]]:
             def ask(codes: Collection[str]) -> dict[str, list[Unit]]:
@@ -645,7 +662,7 @@ class Neo4jStore:
         )
         if generation >= 0:
             self._days_by_root[root] = (generation, days)
-        return days
+        return days, revision
 
     # --- what a scoped view shows ---------------------------------------------------------
     def _cut(self, unit: Unit) -> Unit | None:
@@ -694,11 +711,13 @@ class Neo4jStore:
         columns = tails.columns_of(query) if log is not None else None
         if log is not None and columns is not None:
             try:
-                (record,) = self._run(tails.tailed(query, columns), params)
+                (record,) = self._run_plain(tails.tailed(query, columns), params, tailed=True)[0]
             except ClientError as exc:
                 if exc.code not in _UNWRAPPABLE:
                     raise
                 tails.refuse(query)  # cannot be wrapped (an unnamed column): plain from now on
+            except _TooLargeToCollect:
+                tails.refuse(query)  # its rows, collected, outgrow the transaction's memory
             else:
                 revision = tails.revision_of(record)
                 if revision is None:
@@ -713,16 +732,14 @@ class Neo4jStore:
             log.saw(None)
         return records
 
-    def _run(self, query: str, params: dict[str, Any]) -> list[neo4j.Record]:
-        return self._run_plain(query, params)[0]
-
     def _run_plain(
-        self, query: str, params: dict[str, Any]
+        self, query: str, params: dict[str, Any], *, tailed: bool = False
     ) -> tuple[list[neo4j.Record], list[str]]:
-        """One auto-commit statement: a single round trip, where a transaction of its own
-        takes two (BEGIN and RUN, then COMMIT). A read is asked again on a connection lost (a
-        restarted server leaves the pool's connections dead) or a transient error (a database
-        starting), as a managed transaction would be, a little later each time."""
+        """One auto-commit statement, its records and its columns: a single round trip, where
+        a transaction of its own takes two (BEGIN and RUN, then COMMIT). A read is asked again
+        on a connection lost (a restarted server leaves the pool's connections dead) or a
+        transient error (a database starting), as a managed transaction would be, a little
+        later each time; a ``tailed`` one that outgrows the transaction's memory is not."""
         statement = neo4j.Query(_q(query), timeout=self.timeout)
         try:
             for pause in (*_READ_RETRIES, None):
@@ -732,7 +749,9 @@ class Neo4jStore:
                     ) as s:
                         result = s.run(statement, params)
                         return list(result), list(result.keys())
-                except (ServiceUnavailable, SessionExpired, TransientError):
+                except (ServiceUnavailable, SessionExpired, TransientError) as exc:
+                    if tailed and "OutOfMemory" in (getattr(exc, "code", None) or ""):
+                        raise _TooLargeToCollect from exc
                     if pause is None:
                         raise
                     time.sleep(pause)
@@ -770,7 +789,11 @@ class Neo4jStore:
     def seen_revision(self) -> tuple[str, int] | None:
         """The revision the last :meth:`revision` of this store (or of any of its views) read,
         once it had come back: a request may start its question at it and check it with one
-        read after, instead of one before and one after (one round trip fewer)."""
+        read after, instead of one before and one after (one round trip fewer). A scoped view
+        names the revision its scope days were read at: a later one, read by another request,
+        would vouch for a question cut by the days of an older graph."""
+        if self._days_revision is not None:
+            return self._days_revision
         last = self._last_revision
         return last[0] if last else None
 

@@ -7,31 +7,44 @@ for every request. Here it is the tail of the question's own statement::
     CALL () { <the question> }
     WITH collect([<its columns>]) AS namgraph_rows
     CALL (namgraph_rows) { OPTIONAL MATCH (m:NamgraphMeta {key: <'schema', from the rows>}) }
-    RETURN namgraph_rows, <the revision>
+    RETURN namgraph_rows, m AS namgraph_meta
 
 The collect is an eager aggregation: it has taken in every row of the question before it
 hands on its one row, and the meta node is looked up by a key worked out from that row, in a
-subquery applied to it, so after everything the question read (``test_neo4j_tails.py``
-checks the plan of every statement the API's questions send). The rows come back as the
-records the question alone would return.
-
-Query texts are module constants or built from them and policy labels only, so the columns
-kept here are a few dozen entries, whatever the number of requests.
+subquery applied to it, so after everything the question matched (``test_neo4j_tails.py``
+checks the plan of every statement the API's questions send). The nodes and relationships a
+question returns are references until the server writes them out, and it reads their
+properties then: so the meta node is returned whole too, as the last column, and its
+properties (the revision) are read after those of every row, not in the statement. The rows
+come back as the records the question alone would return.
 
 A question's columns are learnt from its first, plain, run (the driver names them); a text
-that cannot be wrapped (a column without a name, say) is sent plain from then on.
+that cannot be wrapped (a column without a name, a server older than 5.23 without
+``CALL () {}``), or whose rows are too large to collect in the transaction's memory, is sent
+plain from then on. Query texts are module constants or built from them and policy labels
+only, so the columns kept here are a few dozen entries, whatever the number of requests.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 from neo4j import Record
 
-__all__ = ["META_READ", "ROWS", "columns_of", "learn", "refuse", "revision_of", "tailed", "unpack"]
+__all__ = [
+    "META",
+    "META_READ",
+    "ROWS",
+    "columns_of",
+    "learn",
+    "refuse",
+    "revision_of",
+    "tailed",
+    "unpack",
+]
 
 ROWS = "namgraph_rows"
+META = "namgraph_meta"
 
 #: The revision and the load marks, from the meta node ``m`` (as the revision read alone).
 META_READ = (
@@ -75,7 +88,7 @@ def tailed(query: str, columns: Sequence[str]) -> str:
         "ELSE 'schema' END})\n"
         "  RETURN m\n"
         "}\n"
-        f"RETURN {ROWS}, {META_READ}"
+        f"RETURN {ROWS}, m AS {META}"
     )
 
 
@@ -85,9 +98,12 @@ def unpack(record: Record, columns: Sequence[str]) -> list[Record]:
     return [Record(zip(keys, row, strict=True)) for row in record[ROWS]]  # type: ignore[no-untyped-call]
 
 
-def revision_of(record: Any) -> tuple[str, int] | None:
+def revision_of(record: Record) -> tuple[str, int] | None:
     """The revision a tail read; None while the graph is being written in parts or set up
     (the read after is then made alone, and says why nothing can be read)."""
-    if record["loading"]:
+    meta = record[META]
+    if meta is None:
+        return ("", 0)  # no graph made yet: as the revision read alone says
+    if meta.get("loading"):
         return None
-    return (str(record["epoch"]), int(record["generation"]))
+    return (str(meta.get("epoch") or ""), int(meta.get("generation") or 0))
