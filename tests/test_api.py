@@ -232,6 +232,23 @@ def test_the_provincial_dashboard_answers_in_one_request_with_a_fixed_number_of_
     assert sum(api.store.by_method.values()) <= sum(province_calls.values())
 
 
+def test_a_cadre_with_the_units_supported_costs_one_round_trip_for_both(store: GraphStore) -> None:
+    query = """query($id: ID!) { cadre(id: $id) { id name
+      assignments(asOf: "2023-05-01") { role since unit { code name level } } } }"""
+    with Server(store, Settings(demo=True, answer_cache=0)) as api:
+        first = api.data(query, id="83-0002")  # the server's first question
+        api.store.reset()
+        cadre = api.data(query, id="83-0002")["cadre"]
+        # the cadre, and side by side its assignments with their units
+        assert dict(api.store.by_method) == without_none(
+            {"revision": revision_reads(api.store), "cadres": 1, "assignments_and_units": 1}
+        )
+        assert cadre == first["cadre"] and cadre["assignments"]
+        for held in cadre["assignments"]:
+            unit = store.unit(held["unit"]["code"])
+            assert unit is not None and held["unit"]["name"] == unit.name
+
+
 #: Shapes of dashboards: each walks down from one unit (fragments, aliases, four levels deep,
 #: a second date), with the store calls it costs at most besides the two revision reads: the
 #: tree, the supporters, the coverage of all the depths that ask for it.

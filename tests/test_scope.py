@@ -85,6 +85,24 @@ def test_a_province_cadre_is_seen_only_through_what_they_do_in_the_scope(whole: 
     assert {u.code for u in reach.direct} <= inside
 
 
+def test_assignments_with_their_units_are_the_two_asked_apart(whole: GraphStore) -> None:
+    """One call for a cadre's assignments and their units (the API's cadre question), as the
+    whole store and as a district's view see them."""
+    district, commune = district_and_commune(whole)
+    (supporter,) = whole.supporters([commune], ON)[commune]
+    ids = [supporter.cadre.id, *(c.id for c in whole.cadres_of([district])), "nobody"]
+    for store in (whole, whole.scoped(district)):
+        found, units = store.assignments_and_units(ids)
+        assert found == store.assignments_of(ids)
+        codes = {a.unit for listed in found.values() for a in listed}
+        assert len(codes) > 1 and dict(units) == dict(store.units(codes))
+    inside = {u.code for u in whole.subtree(district)}
+    outsiders = [c.id for c in whole.cadres_of([c.code for c in whole.children("83", ON)])]
+    found, units = whole.scoped(district).assignments_and_units(outsiders)
+    assert set(units) <= inside and all(a.unit in inside for v in found.values() for a in v)
+    assert set(whole.assignments_and_units(outsiders)[1]) - inside  # the whole store's: more
+
+
 def test_writes_through_a_view_stay_inside(whole: GraphStore) -> None:
     district, commune = district_and_commune(whole)
     other_commune = whole.children(whole.children("83", ON)[0].code, ON)[0].code

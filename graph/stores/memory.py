@@ -790,6 +790,12 @@ class MemoryStore:
     def assignments_of(self, cadre_ids: Iterable[str]) -> dict[str, list[Assignment]]:
         return {cadre_id: self.assignments(cadre=cadre_id) for cadre_id in cadre_ids}
 
+    def assignments_and_units(
+        self, cadre_ids: Iterable[str]
+    ) -> tuple[dict[str, list[Assignment]], dict[str, Unit]]:
+        found = self.assignments_of(cadre_ids)
+        return found, self.units({a.unit for listed in found.values() for a in listed})
+
     def coverage_of(self, codes: Iterable[str], on: date) -> dict[str, Coverage]:
         """Coverage of each unit. A snapshot (one request's, or a scoped view: no write changes
         either) keeps what it worked out, one question at a time: a unit's pass also counts

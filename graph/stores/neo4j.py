@@ -1310,6 +1310,25 @@ class Neo4jStore:
             f"WHERE {cy.in_scope('u')} RETURN s, c.id AS cadre, u.code AS unit ORDER BY s.since, s.id",
             ids=ids,
         )
+        return self._by_cadre(ids, rows)
+
+    def assignments_and_units(
+        self, cadre_ids: Iterable[str]
+    ) -> tuple[dict[str, list[Assignment]], dict[str, Unit]]:
+        ids = list(cadre_ids)
+        rows = self._read(
+            "UNWIND $ids AS id MATCH (c:Cadre {id: id})-[s:SUPPORTS]->(u) "
+            f"WHERE {cy.in_scope('u')} "
+            "RETURN s, c.id AS cadre, u.code AS unit, u ORDER BY s.since, s.id",
+            ids=ids,
+        )
+        found = self._by_cadre(ids, rows)
+        wanted = {a.unit for listed in found.values() for a in listed}
+        # each unit as units() gives it: the same scope test in the statement, the same cut
+        units = {u.code: u for u in self._seen_units(r["u"] for r in rows)}
+        return found, {code: unit for code, unit in units.items() if code in wanted}
+
+    def _by_cadre(self, ids: list[str], rows: list[neo4j.Record]) -> dict[str, list[Assignment]]:
         out: dict[str, list[Assignment]] = {i: [] for i in ids}
         for a in self._seen_assignments(_assignment(r["s"], r["cadre"], r["unit"]) for r in rows):
             out[a.cadre].append(a)

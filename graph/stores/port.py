@@ -327,6 +327,13 @@ class GraphStore(Protocol):
         self, codes: Iterable[str], on: date | None = None
     ) -> Mapping[str, list[Unit]]: ...
     def assignments_of(self, cadre_ids: Iterable[str]) -> Mapping[str, list[Assignment]]: ...
+    def assignments_and_units(
+        self, cadre_ids: Iterable[str]
+    ) -> tuple[Mapping[str, list[Assignment]], Mapping[str, Unit]]:
+        """:meth:`assignments_of`, and the units of those assignments as :meth:`units` gives
+        them, in one call (a cadre with the units supported: one round trip, not two)."""
+        ...
+
     def assignments_at(self, codes: Iterable[str]) -> Mapping[str, list[Assignment]]:
         """Every assignment to each unit, past, present and future, by since date."""
         ...

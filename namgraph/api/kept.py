@@ -42,6 +42,7 @@ QUESTIONS = frozenset(
     {
         # GraphStore methods
         "ancestors_of",
+        "assignments_and_units",
         "assignments_at",
         "assignments_of",
         "cadres",
