@@ -9,11 +9,13 @@ that a statement that cannot carry the read is answered plain and checked as bef
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import replace
 from datetime import date
 from typing import Any
 
 import pytest
+from neo4j.exceptions import Neo4jError
 
 from graph.stores import neo4j_tails as tails
 from graph.stores.neo4j import Neo4jStore
@@ -154,6 +156,55 @@ def test_a_statement_that_cannot_carry_the_revision_is_read_plain_and_not_vouche
         assert log.vouches(revision)
     assert current() is None  # no log outside a request: the CLI reads plain
     assert [r["y"] for r in graph._read(named)] == [3, 2]
+
+
+class _RefusingTails:
+    """A driver whose sessions refuse every statement that carries the revision read."""
+
+    def __init__(self, driver: Any, error: Exception) -> None:
+        self.driver, self.error = driver, error
+
+    def session(self, **options: Any) -> Any:
+        real, error = self.driver.session(**options), self.error
+
+        class Session:
+            def __enter__(self) -> Session:
+                real.__enter__()
+                return self
+
+            def __exit__(self, *exc: object) -> None:
+                real.__exit__(*exc)
+
+            def run(self, statement: Any, params: Any = None) -> Any:
+                if str(getattr(statement, "text", statement)).startswith("CALL () {"):
+                    raise error
+                return real.run(statement, params)
+
+        return Session()
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        "Neo.ClientError.General.TransactionOutOfMemoryError",
+        "Neo.TransientError.General.MemoryPoolOutOfMemoryError",
+    ],
+)
+def test_a_question_too_large_to_collect_is_answered_plain_from_then_on(
+    graph: Neo4jStore, code: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    on = date(2023, 5, 1)
+    with logging_reads():
+        answer = graph.chain("28801.01.01", on)  # learnt
+    (query,) = [q for q, c in tails._COLUMNS.items() if c is not None]
+    error = Neo4jError._hydrate_neo4j(code=code, message="the memory limit was reached")
+    monkeypatch.setattr(graph, "driver", _RefusingTails(graph.driver, error))
+    began = time.monotonic()
+    with logging_reads() as log:
+        assert graph.chain("28801.01.01", on) == answer
+        assert not log.vouches(graph.revision())  # read plain: the read alone follows
+    assert time.monotonic() - began < 2  # not asked again and again first
+    assert tails.columns_of(query) is None
 
 
 def test_a_write_between_two_statements_of_one_request_is_not_vouched(graph: Neo4jStore) -> None:

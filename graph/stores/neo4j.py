@@ -94,15 +94,14 @@ BATCH = 5_000
 _READ_RETRIES = (0.05, 0.5, 2.0)
 #: What the server says of a question that cannot be wrapped to carry the revision read.
 _UNWRAPPABLE = ("Neo.ClientError.Statement.SyntaxError", "Neo.ClientError.Statement.SemanticError")
-NO_DATE = date.min
+NO_DATE = date.min  # history entries without a date sort before every real date
 
 
 class _TooLargeToCollect(Exception):
-    """A question's rows, collected to carry the revision read, outgrew the transaction's
-    memory: it is sent plain."""
-
-
-# history entries without a date sort before every real date
+    """A question's rows, collected to carry the revision read, outgrew the server's memory
+    for transactions (``Neo.TransientError.General.MemoryPoolOutOfMemoryError``, or
+    ``Neo.ClientError.General.TransactionOutOfMemoryError`` for one transaction's limit): it is
+    sent plain."""
 
 
 def level_label(level_id: str) -> str:
@@ -713,9 +712,12 @@ class Neo4jStore:
             try:
                 (record,) = self._run_plain(tails.tailed(query, columns), params, tailed=True)[0]
             except ClientError as exc:
-                if exc.code not in _UNWRAPPABLE:
+                if "OutOfMemory" in (exc.code or ""):  # one transaction's limit
+                    tails.refuse(query)
+                elif exc.code in _UNWRAPPABLE:
+                    tails.refuse(query)  # cannot be wrapped (an unnamed column): plain from now
+                else:
                     raise
-                tails.refuse(query)  # cannot be wrapped (an unnamed column): plain from now on
             except _TooLargeToCollect:
                 tails.refuse(query)  # its rows, collected, outgrow the transaction's memory
             else:
